@@ -1,0 +1,117 @@
+#!/usr/bin/env python
+"""Export a trained run as the site's TF.js graph model, and check it in a browser.
+
+    python scripts/convert_to_tfjs.py --run runs/skin_lesion/latest
+
+writes ``static/tfjs_model/<task>/`` (model.json, weight shards, metadata.json),
+refreshes ``static/tfjs_model/index.json``, copies the run's reports into
+``reports/<task>/`` and fails (exit 1) if the browser's predictions on real
+test images differ from Keras beyond the tolerance in ``training/parity.py``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from training.data import PROJECT_ROOT, data_root  # noqa: E402
+from training.export import QUANTIZATIONS  # noqa: E402
+
+
+def parity_images(task, run_dir: Path, data_dir, n: int):
+    """Up to ``n`` test-split images (path, recorded metadata), spread over the classes."""
+    import pandas as pd
+
+    from training.data import read_split
+
+    table = task.load(data_root(data_dir))
+    split_file = run_dir / "split.csv"
+    if not split_file.is_file():
+        split_file = PROJECT_ROOT / "reports" / task.id / "split.csv"
+    table = table[table["image_id"].isin(pd.read_csv(split_file)["image_id"])]
+    test = table[read_split(table, split_file) == "test"]
+    per_class = max(1, n // len(task.labels))
+    picked = (test.groupby("label", group_keys=False)
+              .apply(lambda g: g.sample(min(len(g), per_class), random_state=0)))
+    picked = pd.concat([picked, test.drop(picked.index).sample(
+        max(0, min(n, len(test)) - len(picked)), random_state=0)]).head(n)
+    names = [f.name for f in task.metadata_fields]
+    metadata = []
+    for i, row in enumerate(picked.to_dict("records")):
+        # Every other image goes with its recorded metadata, the rest with none.
+        given = {k: row[k] for k in names if i % 2 == 0 and str(row[k]) not in ("nan", "unknown")}
+        metadata.append(given)
+    return [Path(p) for p in picked["path"]], metadata
+
+
+def main(argv=None) -> int:
+    import keras
+
+    from training import export, parity
+    from training.tasks import get_task
+
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", required=True, type=Path,
+                        help="training output folder (model.keras, config.json, reports)")
+    parser.add_argument("--task", default=None, help="task id (default: from the run's config)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: static/tfjs_model/<task>")
+    parser.add_argument("--reports", type=Path, default=None, help="default: reports/<task>")
+    parser.add_argument("--quantization", choices=list(QUANTIZATIONS), default="float32")
+    parser.add_argument("--parity-images", type=int, default=140,
+                        help="test images compared in the browser (default 140)")
+    parser.add_argument("--backend", default="wasm", help="tfjs backend for the check")
+    parser.add_argument("--data-dir", default=None)
+    args = parser.parse_args(argv)
+
+    config = json.loads((args.run / "config.json").read_text())
+    task = get_task(args.task or config["task"])
+    out = args.out or PROJECT_ROOT / "static" / "tfjs_model" / task.id
+    reports = args.reports or PROJECT_ROOT / "reports" / task.id
+
+    model = keras.models.load_model(args.run / "model.keras", compile=False)
+    signature = export.convert(model, out, args.quantization)
+    report = json.loads((args.run / "report.json").read_text())
+    history = json.loads((args.run / "history.json").read_text())
+    training = {
+        "backbone": f"MobileNet v1 alpha {config['model']['alpha']}",
+        "backbone_weights": Path(config["model"]["weights"]).name,
+        "epochs": config["epochs"], "selected_epoch": history["selected_epoch"],
+        "batch_size": config["batch_size"], "max_lr": config["max_lr"],
+        "imbalance": config["imbalance"], "augment": config["augment"],
+        "train_seconds": history["train_seconds"], "split": report["split"],
+    }
+    metrics = {"test": {variant: {k: report[variant][k] for k in
+                                  ("n", "accuracy", "balanced_accuracy", "macro_auc",
+                                   "macro_f1", "per_class")}
+                        for variant in ("with_metadata", "without_metadata")
+                        if variant in report}}
+    metadata = export.build_metadata(task, signature, out, parity.model_image_size(model),
+                                     quantization=args.quantization, training=training,
+                                     metrics=metrics)
+
+    (out / "metadata.json").write_text(json.dumps(metadata, indent=1) + "\n")
+    images, given = parity_images(task, args.run, args.data_dir, args.parity_images)
+    print(f"[parity] {len(images)} test images, Keras vs the browser ({args.backend}) …",
+          flush=True)
+    summary = parity.check(model, task, out, images, given, backend=args.backend)
+    print(f"[parity] max |Δp| {summary['max_abs_diff']:.2e}, mean |Δp| "
+          f"{summary['mean_abs_diff']:.2e}, top-1 disagreement "
+          f"{summary['top1_disagreement']:.2%} (limits {parity.MAX_PROBABILITY_DIFF}, "
+          f"{parity.MAX_TOP1_DISAGREEMENT:.0%}): OK", flush=True)
+    metadata["parity"] = summary
+    (out / "metadata.json").write_text(json.dumps(metadata, indent=1) + "\n")
+    export.write_index(out.parent)
+    copied = export.copy_reports(args.run, reports)
+    print(f"[done] {out} (version {metadata['version']}, "
+          f"{metadata['weights']['bytes'] / 1e6:.2f} MB weights); reports: "
+          f"{', '.join(p.name for p in copied)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

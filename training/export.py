@@ -1,0 +1,152 @@
+"""Export a trained Keras model as a TF.js graph model plus the ``metadata.json`` contract.
+
+Keras 3 → ``model.export()`` (SavedModel) → ``tensorflowjs_converter
+--input_format=tf_saved_model`` → graph model. (The TF.js *layers* format does
+not load Keras 3 models in tfjs 4.22.)
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from training.encoding import encoding_json
+from training.model import IMAGE_INPUT, METADATA_INPUT
+from training.preprocess import max_side_for
+from training.tasks import Task
+
+QUANTIZATIONS = {"float32": [], "float16": ["--quantize_float16=*"],
+                 "uint8": ["--quantize_uint8=*"]}
+METADATA_FORMAT = 1
+
+
+def export_saved_model(model, path: Path) -> None:
+    """SavedModel whose ``serving_default`` runs the model in inference mode.
+
+    ``model.export()`` traces without ``training=False``; with the dynamic image
+    size the graph then keeps BatchNorm's variable updates, which the TF.js
+    converter cannot freeze. An explicit endpoint avoids that.
+    """
+    import keras
+    import tensorflow as tf
+
+    signature = {name: tf.TensorSpec([None, *tensor.shape[1:]], tf.float32, name=name)
+                 for name, tensor in _named_inputs(model).items()}
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serving_default", lambda inputs: model(inputs, training=False),
+                         input_signature=[signature])
+    archive.write_out(str(path), verbose=False)
+
+
+def _named_inputs(model) -> dict:
+    inputs = model.input
+    if isinstance(inputs, dict):
+        return inputs
+    inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    return {tensor.name.split(":")[0]: tensor for tensor in inputs}
+
+
+def convert(model, out_dir: str | Path, quantization: str = "float32") -> dict:
+    """Write model.json + weight shards into ``out_dir``; return the model.json signature."""
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization must be one of {list(QUANTIZATIONS)}, got {quantization!r}")
+    out_dir = Path(out_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = Path(tmp) / "saved_model"
+        export_saved_model(model, saved)
+        if out_dir.exists():
+            for old in [*out_dir.glob("group*-shard*of*.bin"), out_dir / "model.json"]:
+                old.unlink(missing_ok=True)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "tensorflowjs.converters.converter",
+                   "--input_format=tf_saved_model", "--output_format=tfjs_graph_model",
+                   "--signature_name=serving_default", "--saved_model_tags=serve",
+                   *QUANTIZATIONS[quantization], str(saved), str(out_dir)]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"tensorflowjs_converter failed:\n{result.stderr[-3000:]}")
+    return json.loads((out_dir / "model.json").read_text()).get("signature", {})
+
+
+def model_files(out_dir: Path) -> list[Path]:
+    return [out_dir / "model.json", *sorted(out_dir.glob("group*-shard*of*.bin"))]
+
+
+def content_version(out_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in model_files(out_dir):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _signature_name(signature: dict, side: str, wanted: str | None = None) -> str:
+    names = [key.split(":")[0] for key in signature.get(side, {})]
+    if wanted and wanted in names:
+        return wanted
+    if wanted is None and len(names) == 1:
+        return names[0]
+    raise RuntimeError(f"converted model has {side} {names}, expected {wanted or 'one output'}")
+
+
+def build_metadata(task: Task, signature: dict, out_dir: Path, image_size, *,
+                   quantization: str, training: dict | None = None,
+                   metrics: dict | None = None) -> dict:
+    height, width = image_size
+    inputs = {"image": {
+        "name": _signature_name(signature, "inputs", IMAGE_INPUT),
+        "dtype": "float32", "shape": [1, None, None, 3], "size": [height, width],
+        "pixels": "RGB, 0-255, any size; the model crops to its aspect ratio, resizes and rescales",
+        "min_side": task.min_image_side, "max_side": max_side_for(image_size)}}
+    if task.metadata_size:
+        inputs["metadata"] = {"name": _signature_name(signature, "inputs", METADATA_INPUT),
+                              "dtype": "float32", "shape": [1, task.metadata_size]}
+    files = model_files(out_dir)
+    return {
+        "format": METADATA_FORMAT,
+        "task": task.id,
+        "title": task.title,
+        "image_kind": task.image_kind,
+        "version": content_version(out_dir),
+        "exported": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "labels": [{"id": l.id, "name": l.name, "description": l.description,
+                    "malignant": l.malignant} for l in task.labels],
+        "inputs": inputs,
+        "output": {"name": _signature_name(signature, "outputs"), "kind": "probabilities",
+                   "order": task.label_ids},
+        "metadata_encoding": encoding_json(task),
+        "weights": {"quantization": quantization,
+                    "bytes": sum(p.stat().st_size for p in files[1:]),
+                    "files": [p.name for p in files]},
+        "training": training or {},
+        "metrics": metrics or {},
+    }
+
+
+def write_index(models_root: Path) -> dict:
+    """List the exported tasks in ``<models_root>/index.json`` (read by the site and the JS)."""
+    tasks = []
+    for meta_path in sorted(models_root.glob("*/metadata.json")):
+        meta = json.loads(meta_path.read_text())
+        tasks.append({"id": meta["task"], "title": meta["title"], "version": meta["version"]})
+    index = {"tasks": tasks}
+    (models_root / "index.json").write_text(json.dumps(index, indent=1) + "\n")
+    return index
+
+
+def copy_reports(run_dir: Path, reports_dir: Path) -> list[Path]:
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in ("report.json", "history.json", "test_predictions.json", "config.json",
+                 "split.csv"):
+        source = run_dir / name
+        if source.is_file() and source.resolve() != (reports_dir / name).resolve():
+            shutil.copy2(source, reports_dir / name)
+            copied.append(reports_dir / name)
+    return copied

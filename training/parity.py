@@ -1,0 +1,188 @@
+"""Check a converted TF.js model against its Keras original, in a real browser.
+
+The browser side runs the site's own ``static/js/classifier.js`` (JavaScript
+decoding of the image file, metadata encoding, resizing inside the graph); the
+Python side decodes with Pillow (``training.preprocess``) and runs Keras.
+
+Tolerance: the top-1 label may differ on at most ``MAX_TOP1_DISAGREEMENT`` of
+the images, and no probability may differ by more than ``MAX_PROBABILITY_DIFF``.
+"""
+from __future__ import annotations
+
+import json
+import mimetypes
+import threading
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+
+from training.data import PROJECT_ROOT
+
+MAX_TOP1_DISAGREEMENT = 0.01
+MAX_PROBABILITY_DIFF = 0.02
+
+
+class ParityError(AssertionError):
+    pass
+
+
+def compare(python_probs: np.ndarray, browser_probs: np.ndarray,
+            max_top1_disagreement: float = MAX_TOP1_DISAGREEMENT,
+            max_probability_diff: float = MAX_PROBABILITY_DIFF) -> dict:
+    """Summary of the differences; raises ParityError past the tolerance."""
+    python_probs = np.asarray(python_probs, dtype=np.float64)
+    browser_probs = np.asarray(browser_probs, dtype=np.float64)
+    if python_probs.shape != browser_probs.shape:
+        raise ParityError(f"shapes differ: {python_probs.shape} vs {browser_probs.shape}")
+    diff = np.abs(python_probs - browser_probs)
+    disagree = python_probs.argmax(1) != browser_probs.argmax(1)
+    summary = {"n_images": int(len(python_probs)),
+               "max_abs_diff": float(diff.max()) if diff.size else 0.0,
+               "mean_abs_diff": float(diff.mean()) if diff.size else 0.0,
+               "top1_disagreement": float(disagree.mean()) if len(disagree) else 0.0,
+               "tolerance": {"max_top1_disagreement": max_top1_disagreement,
+                             "max_probability_diff": max_probability_diff}}
+    problems = []
+    if summary["top1_disagreement"] > max_top1_disagreement:
+        problems.append(f"top-1 differs on {int(disagree.sum())}/{len(disagree)} images "
+                        f"({summary['top1_disagreement']:.1%} > {max_top1_disagreement:.1%})")
+    if summary["max_abs_diff"] > max_probability_diff:
+        worst = np.unravel_index(diff.argmax(), diff.shape)
+        problems.append(f"probability differs by {summary['max_abs_diff']:.4f} > "
+                        f"{max_probability_diff} (image {worst[0]}, class {worst[1]})")
+    if problems:
+        raise ParityError("TF.js model does not match Keras: " + "; ".join(problems))
+    return summary
+
+
+def python_probabilities(model, task, images: list[Path], metadata: list[dict]) -> np.ndarray:
+    from training.encoding import encode_metadata
+    from training.model import IMAGE_INPUT, METADATA_INPUT
+    from training.preprocess import decode_image, max_side_for
+
+    limit = max_side_for(model_image_size(model))
+    out = []
+    for path, values in zip(images, metadata):
+        pixels = decode_image(path, max_side=limit).astype(np.float32)[None]
+        feeds = {IMAGE_INPUT: pixels}
+        if task.metadata_size:
+            feeds[METADATA_INPUT] = encode_metadata(task, values)[None]
+        out.append(np.asarray(model(feeds, training=False))[0])
+    return np.stack(out)
+
+
+def model_image_size(model) -> tuple[int, int]:
+    """(height, width) the model resizes to (its 'resize' layer)."""
+    layer = model.get_layer("resize")
+    return (layer.height, layer.width)
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves /static/ from the project, /model/ from the converted model, /images/<i>."""
+
+    def __init__(self, *args, model_dir: Path, images: list[Path], **kwargs):
+        self.model_dir = model_dir
+        self.images = images
+        super().__init__(*args, directory=str(PROJECT_ROOT), **kwargs)
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):  # noqa: N802 - http.server API
+        path = self.path.split("?")[0]
+        if path == "/":
+            return self._send(b"<!doctype html><title>parity</title>", "text/html")
+        if path.startswith("/images/"):
+            file = self.images[int(path.rsplit("/", 1)[1])]
+            return self._send(file.read_bytes(), mimetypes.guess_type(file.name)[0])
+        if path.startswith("/model/"):
+            file = self.model_dir / path[len("/model/"):]
+            if file.is_file():
+                return self._send(file.read_bytes(), mimetypes.guess_type(file.name)[0]
+                                  or "application/octet-stream")
+            return self.send_error(404)
+        if path.startswith("/static/"):
+            return super().do_GET()
+        return self.send_error(404)
+
+    def _send(self, body: bytes, content_type: str | None):
+        self.send_response(200)
+        self.send_header("Content-Type", content_type or "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def guess_type(self, path):
+        if str(path).endswith(".js"):
+            return "text/javascript"
+        if str(path).endswith(".wasm"):
+            return "application/wasm"
+        return super().guess_type(path)
+
+
+@contextmanager
+def serve(model_dir: Path, images: list[Path]):
+    handler = partial(_Handler, model_dir=Path(model_dir), images=list(images))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+BROWSER_SCRIPT = """
+async ([task, metadata, backend]) => {
+  const { loadClassifier } = await import('/static/js/classifier.js');
+  const classifier = await loadClassifier(task, { modelUrl: '/model/', backend });
+  const ids = classifier.labels.map((l) => l.id);
+  const rows = [];
+  for (let i = 0; i < metadata.length; i++) {
+    const blob = await (await fetch(`/images/${i}`)).blob();
+    const result = await classifier.classify(blob, metadata[i]);
+    const byId = Object.fromEntries(result.map((r) => [r.id, r.probability]));
+    rows.push(ids.map((id) => byId[id]));
+  }
+  return { rows, backend: classifier.backend };
+}
+"""
+
+
+def browser_probabilities(task, model_dir: Path, images: list[Path], metadata: list[dict],
+                          backend: str = "wasm") -> tuple[np.ndarray, str]:
+    from playwright.sync_api import sync_playwright
+
+    from training.browser import launch_chromium
+
+    with serve(model_dir, images) as url, sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page()
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url + "/")
+            result = page.evaluate(BROWSER_SCRIPT, [task.id, metadata, backend])
+        finally:
+            browser.close()
+    if errors:
+        raise RuntimeError(f"errors in the browser: {errors}")
+    return np.asarray(result["rows"], dtype=np.float64), result["backend"]
+
+
+def check(model, task, model_dir: Path, images: list[Path], metadata: list[dict],
+          backend: str = "wasm", **tolerance) -> dict:
+    """Run both sides and compare; returns the summary (raises ParityError on failure)."""
+    expected = python_probabilities(model, task, images, metadata)
+    actual, used_backend = browser_probabilities(task, model_dir, images, metadata, backend)
+    summary = compare(expected, actual, **tolerance)
+    summary["backend"] = used_backend
+    return summary
+
+
+def save_summary(summary: dict, path: Path) -> None:
+    path.write_text(json.dumps(summary, indent=1))

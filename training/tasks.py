@@ -1,0 +1,133 @@
+"""The task registry: the one place that defines each screening task.
+
+A task names its labels (ids, human names, one-line descriptions), the image
+size the model sees, the metadata fields and their encoding, and the loader of
+its dataset. Everything else (training, export, the site, the browser) reads
+these definitions, mostly through the exported ``metadata.json``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Label:
+    id: str
+    name: str
+    description: str
+    malignant: bool = False
+
+
+@dataclass(frozen=True)
+class NumberField:
+    """A number, scaled to ``value / scale``, plus a 'missing' flag slot."""
+    name: str
+    label: str
+    minimum: float
+    maximum: float
+    scale: float
+
+    @property
+    def size(self) -> int:
+        return 2
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "label": self.label, "kind": "number",
+                "minimum": self.minimum, "maximum": self.maximum, "scale": self.scale,
+                "slots": ["value / scale", "missing"], "size": self.size}
+
+
+@dataclass(frozen=True)
+class CategoryField:
+    """One-hot over ``values``; anything missing or unknown sets the ``unknown`` slot."""
+    name: str
+    label: str
+    values: tuple[str, ...]
+    value_names: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return len(self.values) + 1
+
+    def to_json(self) -> dict:
+        names = self.value_names or tuple(v.capitalize() for v in self.values)
+        return {"name": self.name, "label": self.label, "kind": "category",
+                "values": list(self.values), "value_names": list(names),
+                "slots": [*self.values, "unknown"], "size": self.size}
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    title: str
+    image_kind: str
+    labels: tuple[Label, ...]
+    image_size: tuple[int, int]            # (height, width) the network sees
+    metadata_fields: tuple = ()
+    dataset_dir: str = ""                  # relative to the data root
+    loader: Callable | None = field(default=None, compare=False, repr=False)
+    min_image_side: int = 32
+
+    @property
+    def label_ids(self) -> list[str]:
+        return [label.id for label in self.labels]
+
+    @property
+    def metadata_size(self) -> int:
+        return sum(f.size for f in self.metadata_fields)
+
+    def load(self, data_root):
+        """Return the task's dataset table (a pandas DataFrame, see ``training.data``)."""
+        from pathlib import Path
+        return self.loader(Path(data_root) / self.dataset_dir, self)
+
+
+HAM10000_SITES = ("abdomen", "acral", "back", "chest", "ear", "face", "foot", "genital",
+                  "hand", "lower extremity", "neck", "scalp", "trunk", "upper extremity")
+
+
+def _ham10000_loader(folder, task):
+    from training.data import load_ham10000
+    return load_ham10000(folder, task)
+
+
+SKIN_LESION = Task(
+    id="skin_lesion",
+    title="Skin lesion screener",
+    image_kind="a dermatoscopic (magnified, contact-lit) photo of one skin lesion",
+    labels=(
+        Label("akiec", "Actinic keratosis / Bowen's disease",
+              "Sun-damage patches that can turn into squamous cell skin cancer.", True),
+        Label("bcc", "Basal cell carcinoma",
+              "The most common skin cancer; grows slowly and rarely spreads.", True),
+        Label("bkl", "Benign keratosis",
+              "Harmless growths such as seborrhoeic keratoses and sun spots.", False),
+        Label("df", "Dermatofibroma",
+              "A harmless firm bump in the skin, often on the legs.", False),
+        Label("mel", "Melanoma",
+              "A dangerous skin cancer of pigment cells; needs prompt attention.", True),
+        Label("nv", "Melanocytic nevus (mole)",
+              "An ordinary mole; by far the most common finding.", False),
+        Label("vasc", "Vascular lesion",
+              "Harmless blood-vessel growths such as cherry angiomas.", False),
+    ),
+    image_size=(192, 256),
+    metadata_fields=(
+        NumberField("age", "Age (years)", 0, 120, 100.0),
+        CategoryField("sex", "Sex", ("male", "female"), ("Male", "Female")),
+        CategoryField("site", "Body site", HAM10000_SITES,
+                      tuple(s.capitalize() for s in HAM10000_SITES)),
+    ),
+    dataset_dir="ham10000",
+    loader=_ham10000_loader,
+)
+
+TASKS: dict[str, Task] = {task.id: task for task in (SKIN_LESION,)}
+
+
+def get_task(task_id: str) -> Task:
+    try:
+        return TASKS[task_id]
+    except KeyError:
+        raise KeyError(f"unknown task {task_id!r}; known tasks: {', '.join(TASKS)}") from None

@@ -1,0 +1,387 @@
+"""Train a screening model: ``python -m training.train --task skin_lesion [--key value …]``.
+
+Writes into ``--out``: ``model.keras`` (the best epoch by validation balanced
+accuracy without metadata), ``config.json`` (the resolved config),
+``history.json`` (per-epoch metrics and the schedule per step),
+``split.csv`` and ``report.json`` / ``test_predictions.json`` (test-split
+evaluation, see ``training.evaluate``).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from training.data import (PROJECT_ROOT, data_root, load_images, metadata_matrix,
+                           read_split, split_dataset, write_split)
+from training.model import IMAGE_INPUT, METADATA_INPUT, ModelConfig, build_model
+from training.schedule import one_cycle
+from training.tasks import get_task
+
+
+@dataclass
+class TrainConfig:
+    task: str = "skin_lesion"
+    data_dir: str = ""                 # default: $SCREENER_DATA_DIR or ../shared/data
+    out: str = "runs/skin_lesion/latest"
+    split_file: str = ""               # default: reports/<task>/split.csv (made if absent)
+    limit: int = 0                     # use only this many images (tests, smoke runs)
+    seed: int = 42
+    epochs: int = 12
+    batch_size: int = 32
+    max_lr: float = 2e-3
+    pct_start: float = 0.25
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.0
+    imbalance: str = "weights"         # "weights" (class-weighted loss), "sampling", "none"
+    metadata_dropout: float = 0.5      # chance to blank all metadata of a training image
+    field_dropout: float = 0.2         # otherwise, chance to blank each field
+    augment: str = "standard"          # "none", "light", "standard"
+    cache_dir: str = ".cache"
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    def resolved_split_file(self) -> Path:
+        if self.split_file:
+            return Path(self.split_file)
+        if self.limit:
+            return Path(self.out) / "split.csv"
+        return PROJECT_ROOT / "reports" / self.task / "split.csv"
+
+
+IMBALANCE_MODES = ("weights", "sampling", "none")
+AUGMENT_MODES = ("none", "light", "standard")
+
+
+def parse_config(argv: list[str] | None = None) -> TrainConfig:
+    """Every field of TrainConfig (and ModelConfig, as --model.alpha etc.) is a flag."""
+    parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    defaults = TrainConfig()
+
+    def add(prefix: str, obj) -> None:
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if dataclasses.is_dataclass(value):
+                add(f"{prefix}{f.name}.", value)
+                continue
+            kind = type(value) if value is not None else str
+            if f.name == "image_size":
+                parser.add_argument(f"--{prefix}{f.name}", type=int, nargs=2, default=value,
+                                    metavar=("HEIGHT", "WIDTH"))
+            else:
+                parser.add_argument(f"--{prefix}{f.name}", type=kind, default=value,
+                                    help=f"default: {value!r}")
+    add("", defaults)
+    args = vars(parser.parse_args(argv))  # unknown flags are an error
+    model_args = {k.split(".", 1)[1]: v for k, v in args.items() if k.startswith("model.")}
+    if model_args.get("image_size"):
+        model_args["image_size"] = tuple(model_args["image_size"])
+    top = {k: v for k, v in args.items() if not k.startswith("model.")}
+    config = TrainConfig(**top, model=ModelConfig(**model_args))
+    if config.imbalance not in IMBALANCE_MODES:
+        parser.error(f"--imbalance must be one of {IMBALANCE_MODES}")
+    if config.augment not in AUGMENT_MODES:
+        parser.error(f"--augment must be one of {AUGMENT_MODES}")
+    get_task(config.task)
+    return config
+
+
+def class_weights(labels: np.ndarray, k: int) -> np.ndarray:
+    """'Balanced' weights n / (k · n_c); classes absent from ``labels`` get 0."""
+    counts = np.bincount(labels, minlength=k).astype(np.float64)
+    with np.errstate(divide="ignore"):
+        weights = np.where(counts > 0, len(labels) / (k * counts), 0.0)
+    return weights.astype(np.float32)
+
+
+def augmentation(mode: str):
+    import keras
+    from keras import layers
+    if mode == "none":
+        return None
+    steps = [layers.RandomFlip("horizontal_and_vertical"),
+             layers.RandomRotation(0.5, fill_mode="reflect"),
+             layers.RandomZoom((-0.2, 0.1), fill_mode="reflect")]
+    if mode == "standard":
+        steps += [layers.RandomTranslation(0.1, 0.1, fill_mode="reflect"),
+                  layers.RandomBrightness(0.15, value_range=(0, 255)),
+                  layers.RandomContrast(0.2, value_range=(0, 255)),
+                  layers.RandomSaturation((0.35, 0.65)),
+                  layers.RandomHue(0.04, value_range=(0, 255))]
+    return keras.Sequential(steps, name="augment")
+
+
+def make_dataset(images, metadata, labels, k, config: TrainConfig, training: bool,
+                 blank=None, sample_weights=None, slices=()):
+    """A tf.data pipeline over in-memory arrays (indices are batched, pixels gathered)."""
+    import tensorflow as tf
+
+    n = len(labels)
+    rng = np.random.default_rng(config.seed)
+    if training and config.imbalance == "sampling":
+        counts = np.bincount(labels, minlength=k)
+        p = 1.0 / counts[labels]
+        p /= p.sum()
+
+        def index_batches():
+            while True:
+                order = rng.choice(n, size=n, replace=True, p=p)
+                for s in range(0, n - config.batch_size + 1, config.batch_size):
+                    yield order[s:s + config.batch_size]
+    else:
+        def index_batches():
+            while True:
+                order = rng.permutation(n) if training else np.arange(n)
+                stop = n - config.batch_size + 1 if training else n
+                for s in range(0, max(stop, 1), config.batch_size):
+                    yield order[s:s + config.batch_size]
+                if not training:
+                    return
+
+    weights = sample_weights if sample_weights is not None else np.ones(k, np.float32)
+    has_meta = metadata.shape[1] > 0
+
+    def gather(idx):
+        idx = np.sort(idx)
+        meta = metadata[idx] if has_meta else np.zeros((len(idx), 0), np.float32)
+        return (np.asarray(images[idx], np.float32), meta,
+                np.eye(k, dtype=np.float32)[labels[idx]], weights[labels[idx]])
+
+    ds = tf.data.Dataset.from_generator(
+        index_batches, output_signature=tf.TensorSpec([None], tf.int64))
+    ds = ds.map(lambda idx: tf.numpy_function(
+        gather, [idx], (tf.float32, tf.float32, tf.float32, tf.float32)),
+        num_parallel_calls=2)
+    h, w = images.shape[1:3]
+    m = metadata.shape[1]
+
+    def shape(x, meta, y, sw):
+        x.set_shape([None, h, w, 3]); meta.set_shape([None, m])
+        y.set_shape([None, k]); sw.set_shape([None])
+        return x, meta, y, sw
+    ds = ds.map(shape)
+
+    if training:
+        augment = augmentation(config.augment)
+        if augment is not None:
+            ds = ds.map(lambda x, meta, y, sw: (augment(x, training=True), meta, y, sw),
+                        num_parallel_calls=2)
+        if has_meta and blank is not None:
+            ds = ds.map(lambda x, meta, y, sw: (x, blank_randomly(meta, blank, slices, config), y, sw))
+
+    def pack(x, meta, y, sw):
+        inputs = {IMAGE_INPUT: x}
+        if has_meta:
+            inputs[METADATA_INPUT] = meta
+        return (inputs, y, sw) if training else (inputs, y)
+    return ds.map(pack).prefetch(2)
+
+
+def blank_randomly(meta, blank, slices, config: TrainConfig):
+    """Replace all metadata (p=metadata_dropout) or single fields (p=field_dropout) by 'unknown'."""
+    import tensorflow as tf
+    batch = tf.shape(meta)[0]
+    all_mask = tf.random.uniform([batch, 1]) < config.metadata_dropout
+    columns = []
+    for sl in slices:
+        field_mask = tf.random.uniform([batch, 1]) < config.field_dropout
+        columns.append(tf.repeat(tf.logical_or(all_mask, field_mask), sl.stop - sl.start, axis=1))
+    mask = tf.concat(columns, axis=1)
+    return tf.where(mask, tf.broadcast_to(tf.constant(blank), tf.shape(meta)), meta)
+
+
+def train(config: TrainConfig) -> dict:
+    import keras
+    import pandas as pd
+
+    from training.encoding import blank_metadata, field_slices
+    from training.evaluate import classification_metrics, evaluate, predict
+
+    keras.utils.set_random_seed(config.seed)
+    task = get_task(config.task)
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
+    started = time.time()
+
+    table = task.load(data_root(config.data_dir or None))
+    if config.limit:
+        table = table.sample(n=min(config.limit, len(table)), random_state=config.seed)
+        table = table.reset_index(drop=True)
+    split_path = config.resolved_split_file()
+    if split_path.is_file():
+        split = read_split(table, split_path)
+    else:
+        split = split_dataset(table, seed=config.seed)
+        write_split(table, split, split_path)
+    if not config.limit and split_path != out / "split.csv":
+        write_split(table, split, out / "split.csv")
+    k = len(task.labels)
+    size = config.model.image_size or task.image_size
+    print(f"[data] {len(table)} images; " + ", ".join(
+        f"{s}={int((split == s).sum())}" for s in ("train", "val", "test")), flush=True)
+
+    parts = {}
+    for name in ("train", "val", "test"):
+        rows = table[split == name]
+        images = np.asarray(load_images(rows["path"], size, cache_dir=config.cache_dir or None))
+        parts[name] = (images, metadata_matrix(rows, task), rows["label_index"].to_numpy())
+    print(f"[data] images loaded in {time.time() - started:.0f}s", flush=True)
+
+    blank = blank_metadata(task)
+    train_images, train_meta, train_y = parts["train"]
+    weights = (class_weights(train_y, k) if config.imbalance == "weights" else None)
+    train_ds = make_dataset(train_images, train_meta, train_y, k, config, True, blank, weights,
+                            field_slices(task))
+    val_ds = make_dataset(*parts["val"], k, config, False)
+    steps_per_epoch = max(1, len(train_y) // config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+
+    BalancedAccuracy = _balanced_accuracy_class()
+    model = build_model(task, config.model)
+    optimizer = keras.optimizers.AdamW(learning_rate=config.max_lr / 25,
+                                       weight_decay=config.weight_decay)
+    optimizer.beta_1 = keras.Variable(0.95, trainable=False, name="beta_1", dtype="float32")
+    model.compile(optimizer=optimizer,
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+                  metrics=["accuracy", BalancedAccuracy(k)])
+    schedule_log = {"step": [], "learning_rate": [], "momentum": []}
+    val_images, val_meta, val_y = parts["val"]
+
+    class OneCycle(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.epoch = 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_begin(self, batch, logs=None):
+            step = min(self.epoch * steps_per_epoch + batch, total_steps)
+            lr, momentum = one_cycle(step, total_steps, config.max_lr, config.pct_start)
+            optimizer.learning_rate.assign(lr)
+            optimizer.beta_1.assign(momentum)
+            if step % max(1, steps_per_epoch // 20) == 0:
+                schedule_log["step"].append(step)
+                schedule_log["learning_rate"].append(lr)
+                schedule_log["momentum"].append(momentum)
+
+    class BlankMetadataValidation(keras.callbacks.Callback):
+        """Validation balanced accuracy with the metadata blanked, the figure we select on."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            meta = np.broadcast_to(blank, val_meta.shape) if val_meta.shape[1] else val_meta
+            probabilities = predict(self.model, val_images, np.ascontiguousarray(meta))
+            m = classification_metrics(val_y, probabilities, task.label_ids)
+            logs["val_balanced_accuracy_no_metadata"] = m["balanced_accuracy"]
+            logs["val_macro_auc_no_metadata"] = m["macro_auc"]
+            logs["elapsed_s"] = time.time() - started
+            print(f"\n[epoch {epoch + 1}/{config.epochs}] val balanced accuracy without "
+                  f"metadata {m['balanced_accuracy']:.4f}, macro AUC {m['macro_auc']:.4f}",
+                  flush=True)
+
+    callbacks = [
+        OneCycle(), BlankMetadataValidation(),
+        keras.callbacks.ModelCheckpoint(out / "model.keras", save_best_only=True,
+                                        monitor="val_balanced_accuracy_no_metadata", mode="max"),
+        keras.callbacks.ModelCheckpoint(out / "last.keras"),
+        keras.callbacks.CSVLogger(out / "history.csv"),
+    ]
+    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+                         steps_per_epoch=steps_per_epoch, callbacks=callbacks,
+                         verbose=2 if not sys.stdout.isatty() else 1)
+    train_seconds = time.time() - started
+
+    best = keras.models.load_model(out / "model.keras", compile=False)
+    epochs_log = {key: [float(v) for v in values] for key, values in history.history.items()}
+    selected = key_best_epoch(epochs_log)
+    (out / "history.json").write_text(json.dumps({
+        "epochs": epochs_log, "schedule": schedule_log, "selected_epoch": selected,
+        "steps_per_epoch": steps_per_epoch, "train_seconds": round(train_seconds, 1)}, indent=1))
+
+    test_images, test_meta, test_y = parts["test"]
+    report, predictions = evaluate(best, task, test_images, test_meta, test_y)
+    report.update({
+        "task": task.id,
+        "split": {s: {label: int(((split == s) & (table["label"] == label)).sum())
+                      for label in task.label_ids} for s in ("train", "val", "test")},
+        "selected_epoch": selected, "epochs": config.epochs,
+        "train_seconds": round(train_seconds, 1),
+        "validation": {"balanced_accuracy_without_metadata":
+                       epochs_log["val_balanced_accuracy_no_metadata"][selected - 1]},
+        "imbalance": config.imbalance,
+    })
+    predictions["image_id"] = table[split == "test"]["image_id"].tolist()
+    (out / "report.json").write_text(json.dumps(report, indent=1))
+    (out / "test_predictions.json").write_text(json.dumps(predictions))
+    for variant in ("with_metadata", "without_metadata"):
+        if variant in report:
+            r = report[variant]
+            print(f"[test {variant}] accuracy {r['accuracy']:.4f}, balanced accuracy "
+                  f"{r['balanced_accuracy']:.4f}, macro AUC {r['macro_auc']:.4f}", flush=True)
+    print(f"[done] {train_seconds / 60:.1f} min; results in {out}", flush=True)
+    return report
+
+
+def key_best_epoch(epochs_log: dict) -> int:
+    values = epochs_log["val_balanced_accuracy_no_metadata"]
+    return int(np.argmax(values)) + 1
+
+
+@functools.cache
+def _balanced_accuracy_class():
+    import keras
+    from keras import ops
+
+    @keras.saving.register_keras_serializable(package="screener")
+    class BalancedAccuracy(keras.metrics.Metric):
+        """Mean per-class recall, accumulated over the epoch (sample weights ignored)."""
+
+        def __init__(self, num_classes, name="balanced_accuracy", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.num_classes = num_classes
+            self.correct = self.add_variable(shape=(num_classes,), initializer="zeros",
+                                             name="correct")
+            self.total = self.add_variable(shape=(num_classes,), initializer="zeros",
+                                           name="total")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            true = ops.one_hot(ops.argmax(y_true, axis=-1), self.num_classes)
+            hit = true * ops.one_hot(ops.argmax(y_pred, axis=-1), self.num_classes)
+            self.correct.assign_add(ops.sum(hit, axis=0))
+            self.total.assign_add(ops.sum(true, axis=0))
+
+        def result(self):
+            seen = ops.cast(self.total > 0, "float32")
+            recall = ops.divide_no_nan(self.correct, self.total)
+            return ops.sum(recall) / ops.maximum(ops.sum(seen), 1.0)
+
+        def reset_state(self):
+            self.correct.assign(ops.zeros_like(self.correct))
+            self.total.assign(ops.zeros_like(self.total))
+
+        def get_config(self):
+            return {**super().get_config(), "num_classes": self.num_classes}
+    return BalancedAccuracy
+
+
+def __getattr__(name):
+    if name == "BalancedAccuracy":
+        return _balanced_accuracy_class()
+    raise AttributeError(name)
+
+
+def main(argv: list[str] | None = None) -> None:
+    config = parse_config(argv)
+    train(config)
+
+
+if __name__ == "__main__":
+    main()
