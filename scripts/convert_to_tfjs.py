@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Export a trained run as the site's TF.js graph model, and check it in a browser.
 
-    python scripts/convert_to_tfjs.py --run runs/skin_lesion/latest
+    python scripts/convert_to_tfjs.py --run runs/TASK/latest
 
 writes ``static/tfjs_model/<task>/`` (model.json, weight shards, metadata.json),
 refreshes ``static/tfjs_model/index.json``, copies the run's reports into
@@ -25,7 +25,7 @@ def parity_images(task, run_dir: Path, data_dir, n: int):
     """Up to ``n`` test-split images (path, recorded metadata), spread over the classes."""
     import pandas as pd
 
-    from training.data import read_split
+    from training.data import read_split, sample_per_label
 
     table = task.load(data_root(data_dir))
     split_file = run_dir / "split.csv"
@@ -33,9 +33,7 @@ def parity_images(task, run_dir: Path, data_dir, n: int):
         split_file = PROJECT_ROOT / "reports" / task.id / "split.csv"
     table = table[table["image_id"].isin(pd.read_csv(split_file)["image_id"])]
     test = table[read_split(table, split_file) == "test"]
-    per_class = max(1, n // len(task.labels))
-    picked = (test.groupby("label", group_keys=False)
-              .apply(lambda g: g.sample(min(len(g), per_class), random_state=0)))
+    picked = sample_per_label(test, max(1, n // len(task.labels)))
     picked = pd.concat([picked, test.drop(picked.index).sample(
         max(0, min(n, len(test)) - len(picked)), random_state=0)]).head(n)
     names = [f.name for f in task.metadata_fields]

@@ -91,20 +91,46 @@ def load_ham10000(folder: str | Path, task: Task) -> pd.DataFrame:
 def split_dataset(table: pd.DataFrame, seed: int = 42, val_fraction: float = 0.15,
                   test_fraction: float = 0.15) -> pd.Series:
     """Assign each row to train/val/test, grouped by ``group``, stratified by label."""
+    import warnings
+
     from sklearn.model_selection import StratifiedGroupKFold
 
-    split = pd.Series("train", index=table.index, dtype=object)
     n_test = max(2, round(1 / test_fraction))
-    folds = StratifiedGroupKFold(n_splits=n_test, shuffle=True, random_state=seed)
-    rest, test = next(folds.split(table, table["label"], table["group"]))
-    split.iloc[test] = "test"
-
-    remaining = table.iloc[rest]
-    n_val = max(2, round((1 - test_fraction) / val_fraction))
-    folds = StratifiedGroupKFold(n_splits=n_val, shuffle=True, random_state=seed + 1)
-    _, val = next(folds.split(remaining, remaining["label"], remaining["group"]))
+    if table["label"].value_counts().max() < n_test:
+        return _small_split(table, seed, val_fraction, test_fraction)
+    split = pd.Series("train", index=table.index, dtype=object)
+    with warnings.catch_warnings():
+        # Rare classes may have fewer groups than folds; StratifiedGroupKFold copes.
+        warnings.filterwarnings("ignore", message="The least populated class")
+        folds = StratifiedGroupKFold(n_splits=n_test, shuffle=True, random_state=seed)
+        rest, test = next(folds.split(table, table["label"], table["group"]))
+        split.iloc[test] = "test"
+        remaining = table.iloc[rest]
+        n_val = max(2, round((1 - test_fraction) / val_fraction))
+        folds = StratifiedGroupKFold(n_splits=n_val, shuffle=True, random_state=seed + 1)
+        _, val = next(folds.split(remaining, remaining["label"], remaining["group"]))
     split.iloc[rest[val]] = "val"
     return split
+
+
+def _small_split(table, seed, val_fraction, test_fraction) -> pd.Series:
+    """For tiny tables (tests): per label, shuffle its groups and deal them out."""
+    rng = np.random.default_rng(seed)
+    split = pd.Series("train", index=table.index, dtype=object)
+    for _, rows in table.groupby("label", sort=True):
+        groups = rng.permutation(rows["group"].unique())
+        n_test = max(1, round(len(groups) * test_fraction)) if len(groups) > 2 else 0
+        n_val = max(1, round(len(groups) * val_fraction)) if len(groups) > 2 else 0
+        split[table["group"].isin(groups[:n_test])] = "test"
+        split[table["group"].isin(groups[n_test:n_test + n_val])] = "val"
+    return split
+
+
+def sample_per_label(table: pd.DataFrame, per_label: int, seed: int = 0) -> pd.DataFrame:
+    """Up to ``per_label`` random rows of each label (every label represented)."""
+    parts = [rows.sample(min(len(rows), per_label), random_state=seed)
+             for _, rows in table.groupby("label", sort=True)]
+    return pd.concat(parts)
 
 
 def write_split(table: pd.DataFrame, split: pd.Series, path: str | Path) -> None:

@@ -51,13 +51,15 @@ def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray,
 
 
 def predict(model, images: np.ndarray, metadata: np.ndarray | None, batch_size: int = 64):
+    from keras import ops
+
     from training.model import IMAGE_INPUT, METADATA_INPUT
     out = []
     for start in range(0, len(images), batch_size):
         batch = {IMAGE_INPUT: np.asarray(images[start:start + batch_size], dtype=np.float32)}
         if metadata is not None and metadata.shape[1]:
             batch[METADATA_INPUT] = metadata[start:start + batch_size]
-        out.append(np.asarray(model(batch, training=False)))
+        out.append(ops.convert_to_numpy(model(batch, training=False)))
     return np.concatenate(out)
 
 

@@ -59,6 +59,8 @@ def compare(python_probs: np.ndarray, browser_probs: np.ndarray,
 
 
 def python_probabilities(model, task, images: list[Path], metadata: list[dict]) -> np.ndarray:
+    from keras import ops
+
     from training.encoding import encode_metadata
     from training.model import IMAGE_INPUT, METADATA_INPUT
     from training.preprocess import decode_image, max_side_for
@@ -70,7 +72,7 @@ def python_probabilities(model, task, images: list[Path], metadata: list[dict]) 
         feeds = {IMAGE_INPUT: pixels}
         if task.metadata_size:
             feeds[METADATA_INPUT] = encode_metadata(task, values)[None]
-        out.append(np.asarray(model(feeds, training=False))[0])
+        out.append(ops.convert_to_numpy(model(feeds, training=False))[0])
     return np.stack(out)
 
 

@@ -13,8 +13,11 @@ from pathlib import Path
 import numpy as np
 
 # The browser shrinks anything whose longer side exceeds this many times the
-# model's longer side before handing it over; Python does the same.
+# model's longer side (and at least MIN_MAX_SIDE) before handing it over;
+# Python does the same. The two shrink with different filters, so dataset
+# images (200×150) are kept below the limit and reach both sides unchanged.
 MAX_SIDE_FACTOR = 2
+MIN_MAX_SIDE = 512
 
 
 def decode_image(source, max_side: int | None = None) -> np.ndarray:
@@ -37,4 +40,4 @@ def decode_image(source, max_side: int | None = None) -> np.ndarray:
 
 
 def max_side_for(image_size: tuple[int, int]) -> int:
-    return MAX_SIDE_FACTOR * max(image_size)
+    return max(MIN_MAX_SIDE, MAX_SIDE_FACTOR * max(image_size))

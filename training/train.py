@@ -1,4 +1,4 @@
-"""Train a screening model: ``python -m training.train --task skin_lesion [--key value …]``.
+"""Train a screening model: ``python -m training.train --task TASK [--key value …]``.
 
 Writes into ``--out``: ``model.keras`` (the best epoch by validation balanced
 accuracy without metadata), ``config.json`` (the resolved config),
@@ -20,17 +20,17 @@ from pathlib import Path
 import numpy as np
 
 from training.data import (PROJECT_ROOT, data_root, load_images, metadata_matrix,
-                           read_split, split_dataset, write_split)
+                           read_split, sample_per_label, split_dataset, write_split)
 from training.model import IMAGE_INPUT, METADATA_INPUT, ModelConfig, build_model
 from training.schedule import one_cycle
-from training.tasks import get_task
+from training.tasks import TASKS, get_task
 
 
 @dataclass
 class TrainConfig:
-    task: str = "skin_lesion"
+    task: str = ""                     # a task id of training.tasks (required)
     data_dir: str = ""                 # default: $SCREENER_DATA_DIR or ../shared/data
-    out: str = "runs/skin_lesion/latest"
+    out: str = ""                      # default: runs/<task>/latest
     split_file: str = ""               # default: reports/<task>/split.csv (made if absent)
     limit: int = 0                     # use only this many images (tests, smoke runs)
     seed: int = 42
@@ -85,12 +85,22 @@ def parse_config(argv: list[str] | None = None) -> TrainConfig:
         model_args["image_size"] = tuple(model_args["image_size"])
     top = {k: v for k, v in args.items() if not k.startswith("model.")}
     config = TrainConfig(**top, model=ModelConfig(**model_args))
+    if not config.task:
+        parser.error(f"--task is required; known tasks: {', '.join(TASKS)}")
+    if not config.out:
+        config.out = f"runs/{config.task}/latest"
     if config.imbalance not in IMBALANCE_MODES:
         parser.error(f"--imbalance must be one of {IMBALANCE_MODES}")
     if config.augment not in AUGMENT_MODES:
         parser.error(f"--augment must be one of {AUGMENT_MODES}")
     get_task(config.task)
     return config
+
+
+def subset(table, limit: int, seed: int):
+    """About ``limit`` rows with every label represented (for tests and smoke runs)."""
+    per_label = max(1, limit // table["label"].nunique())
+    return sample_per_label(table, per_label, seed).reset_index(drop=True)
 
 
 def class_weights(labels: np.ndarray, k: int) -> np.ndarray:
@@ -136,14 +146,12 @@ def make_dataset(images, metadata, labels, k, config: TrainConfig, training: boo
                 for s in range(0, n - config.batch_size + 1, config.batch_size):
                     yield order[s:s + config.batch_size]
     else:
-        def index_batches():
+        def index_batches():   # endless: Keras counts steps (validation: every image once)
             while True:
                 order = rng.permutation(n) if training else np.arange(n)
                 stop = n - config.batch_size + 1 if training else n
                 for s in range(0, max(stop, 1), config.batch_size):
                     yield order[s:s + config.batch_size]
-                if not training:
-                    return
 
     weights = sample_weights if sample_weights is not None else np.ones(k, np.float32)
     has_meta = metadata.shape[1] > 0
@@ -213,8 +221,7 @@ def train(config: TrainConfig) -> dict:
 
     table = task.load(data_root(config.data_dir or None))
     if config.limit:
-        table = table.sample(n=min(config.limit, len(table)), random_state=config.seed)
-        table = table.reset_index(drop=True)
+        table = subset(table, config.limit, config.seed)
     split_path = config.resolved_split_file()
     if split_path.is_file():
         split = read_split(table, split_path)
@@ -295,7 +302,8 @@ def train(config: TrainConfig) -> dict:
         keras.callbacks.CSVLogger(out / "history.csv"),
     ]
     history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
-                         steps_per_epoch=steps_per_epoch, callbacks=callbacks,
+                         steps_per_epoch=steps_per_epoch, callbacks=callbacks, shuffle=False,
+                         validation_steps=-(-len(val_y) // config.batch_size),
                          verbose=2 if not sys.stdout.isatty() else 1)
     train_seconds = time.time() - started
 

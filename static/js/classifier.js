@@ -1,7 +1,7 @@
 // Public API: in-browser screening with a TF.js graph model.
 //
 //   import { loadClassifier } from '/static/js/classifier.js';
-//   const classifier = await loadClassifier('skin_lesion');
+//   const classifier = await loadClassifier(taskId);  // a task of static/tfjs_model/index.json
 //   const results = await classifier.classify(fileOrImage, { age: 45, sex: 'female', site: 'back' });
 //   // → [{ id: 'nv', name: 'Melanocytic nevus (mole)', probability: 0.91 }, …] (all labels, highest first)
 //
@@ -46,7 +46,7 @@ async function knownTasks() {
 export async function loadClassifier(task, options = {}) {
   if (typeof task !== 'string' || !/^[a-z0-9_]+$/.test(task)) {
     const tasks = await knownTasks();
-    throw new Error(`loadClassifier() needs a task id such as ${tasks.map((t) => `"${t}"`).join(', ') || '"skin_lesion"'}; got ${JSON.stringify(task)}.`);
+    throw new Error(`loadClassifier() needs a task id (valid tasks: ${tasks.join(', ') || 'see static/tfjs_model/index.json'}); got ${JSON.stringify(task)}.`);
   }
   const { modelUrl, backend = 'auto', onProgress, warmup = true } = options;
   const folder = new URL(modelUrl || `${task}/`, modelUrl ? window.location.href : MODELS_URL);

@@ -37,7 +37,7 @@ function checkSize(width, height, minSide) {
 }
 
 async function blobToBitmap(blob, minSide, maxSide) {
-  if (blob.size === 0) throw new Error('The file is empty (0 bytes). Choose a photo of the lesion.');
+  if (blob.size === 0) throw new Error('The file is empty (0 bytes). Choose a photo.');
   if (blob.type && !blob.type.startsWith('image/')) {
     throw new Error(`"${blob.name || 'This file'}" is not an image (${blob.type}). Choose a JPEG, PNG or WebP photo.`);
   }

@@ -1,0 +1,104 @@
+"""Loading HAM10000-style folders, lesion-grouped splits, and bad data."""
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training.data import (DataError, PROJECT_ROOT, data_root, load_images, read_split,
+                           split_dataset)
+from training.tasks import get_task
+
+SAMPLES = Path(__file__).parent / "data" / "ham10000"
+TASK = get_task("skin_lesion")
+
+
+@pytest.fixture(scope="module")
+def full_table():
+    folder = data_root() / TASK.dataset_dir
+    if not folder.is_dir():
+        pytest.skip(f"dataset not found at {folder} (set SCREENER_DATA_DIR)")
+    return TASK.load(data_root())
+
+
+def make_folder(tmp_path, layout="flat"):
+    """A HAM10000-style folder with the seven committed sample images."""
+    table = pd.read_csv(SAMPLES / "samples.csv")
+    table.to_csv(tmp_path / "HAM10000_metadata.csv", index=False)
+    for i, image_id in enumerate(table["image_id"]):
+        sub = "images" if layout == "flat" else f"HAM10000_images_part_{1 + i % 2}"
+        (tmp_path / sub).mkdir(exist_ok=True)
+        shutil.copy(SAMPLES / f"{image_id}.jpg", tmp_path / sub / f"{image_id}.jpg")
+    return tmp_path
+
+
+@pytest.mark.parametrize("layout", ["flat", "two_folders"])
+def test_loads_both_layouts(tmp_path, layout):
+    table = TASK.loader(make_folder(tmp_path, layout), TASK)
+    assert sorted(table["label"]) == TASK.label_ids
+    assert all(Path(p).is_file() for p in table["path"])
+    assert table["label_index"].tolist() == [TASK.label_ids.index(l) for l in table["label"]]
+
+
+def test_missing_image_is_named(tmp_path):
+    folder = make_folder(tmp_path)
+    next((folder / "images").glob("ISIC_0031023.jpg")).unlink()
+    with pytest.raises(DataError, match=r"missing.*ISIC_0031023"):
+        TASK.loader(folder, TASK)
+
+
+def test_unknown_label_is_named(tmp_path):
+    folder = make_folder(tmp_path)
+    table = pd.read_csv(folder / "HAM10000_metadata.csv")
+    table.loc[2, "dx"] = "psoriasis"
+    table.to_csv(folder / "HAM10000_metadata.csv", index=False)
+    with pytest.raises(DataError, match=r"psoriasis.*row 4 \(ISIC_0025661\)"):
+        TASK.loader(folder, TASK)
+
+
+def test_unreadable_image_is_named(tmp_path):
+    folder = make_folder(tmp_path)
+    (folder / "images" / "ISIC_0025775.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    table = TASK.loader(folder, TASK)
+    with pytest.raises(DataError, match="ISIC_0025775"):
+        load_images(table["path"], (48, 64))
+
+
+def test_images_load_at_the_requested_size(tmp_path):
+    table = TASK.loader(make_folder(tmp_path), TASK)
+    images = load_images(table["path"], (48, 64), cache_dir=tmp_path / "cache")
+    assert images.shape == (7, 48, 64, 3) and images.dtype == np.uint8
+    again = load_images(table["path"], (48, 64), cache_dir=tmp_path / "cache")
+    np.testing.assert_array_equal(images, again)
+
+
+def test_full_dataset_loads_with_metadata_gaps(full_table):
+    assert len(full_table) == 10015
+    assert full_table["age"].isna().sum() == 57
+    assert (full_table["site"] == "unknown").sum() == 234
+    assert full_table["group"].nunique() == 7470
+
+
+def test_split_is_lesion_disjoint_stratified_and_reproducible(full_table):
+    split = split_dataset(full_table, seed=42)
+    groups = {name: set(full_table["group"][split == name]) for name in ("train", "val", "test")}
+    assert not groups["train"] & groups["val"]
+    assert not groups["train"] & groups["test"]
+    assert not groups["val"] & groups["test"]
+    shares = split.value_counts(normalize=True)
+    assert shares["test"] == pytest.approx(0.15, abs=0.02)
+    assert shares["val"] == pytest.approx(0.15, abs=0.02)
+    for label in TASK.label_ids:   # every class in every split, in about the same proportion
+        of_label = split[full_table["label"] == label].value_counts(normalize=True)
+        assert of_label["test"] == pytest.approx(0.15, abs=0.05), label
+    assert split.equals(split_dataset(full_table, seed=42))
+    assert not split.equals(split_dataset(full_table, seed=7))
+
+
+def test_committed_split_is_lesion_disjoint(full_table):
+    path = PROJECT_ROOT / "reports" / TASK.id / "split.csv"
+    split = read_split(full_table, path)
+    per_group = pd.DataFrame({"group": full_table["group"], "split": split}).groupby(
+        "group")["split"].nunique()
+    assert (per_group == 1).all()

@@ -1,0 +1,62 @@
+"""The network: named inputs, raw pixels of any size, blank metadata, weights files."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.data import data_root
+from training.encoding import blank_metadata
+from training.model import IMAGE_INPUT, METADATA_INPUT, ModelConfig, build_model
+from training.preprocess import decode_image
+from training.tasks import get_task
+
+TASK = get_task("skin_lesion")
+SAMPLES = Path(__file__).parent / "data" / "ham10000"
+WEIGHTS = data_root() / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return build_model(TASK, ModelConfig(image_size=(96, 128)))
+
+
+def test_named_inputs_and_probability_output(model):
+    assert sorted(model.input) == [IMAGE_INPUT, METADATA_INPUT]
+    image = decode_image(next(SAMPLES.glob("*.jpg"))).astype("float32")[None]
+    out = np.asarray(model({IMAGE_INPUT: image,
+                            METADATA_INPUT: blank_metadata(TASK)[None]}))
+    assert out.shape == (1, 7)
+    assert out.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_any_image_size_is_accepted_and_cropped_to_the_model_aspect(model):
+    meta = np.repeat(blank_metadata(TASK)[None], 2, axis=0)
+    rng = np.random.default_rng(0)
+    for height, width in [(150, 200), (300, 300), (40, 33)]:
+        images = rng.uniform(0, 255, (2, height, width, 3)).astype("float32")
+        out = np.asarray(model({IMAGE_INPUT: images, METADATA_INPUT: meta}))
+        assert out.shape == (2, 7) and np.isfinite(out).all()
+
+
+def test_metadata_changes_the_output(model):
+    image = decode_image(next(SAMPLES.glob("*.jpg"))).astype("float32")[None]
+    blank = np.asarray(model({IMAGE_INPUT: image, METADATA_INPUT: blank_metadata(TASK)[None]}))
+    given = np.ones((1, TASK.metadata_size), "float32")
+    other = np.asarray(model({IMAGE_INPUT: image, METADATA_INPUT: given}))
+    assert not np.allclose(blank, other)
+
+
+def test_pretrained_weights_load_from_a_file():
+    if not WEIGHTS.is_file():
+        pytest.skip(f"{WEIGHTS} not available")
+    import h5py
+    model = build_model(TASK, ModelConfig(weights=str(WEIGHTS), image_size=(64, 64)))
+    with h5py.File(WEIGHTS) as f:
+        expected = np.asarray(f["conv1"]["conv1"]["kernel:0"])
+    backbone = next(layer for layer in model.layers if layer.name.startswith("mobilenet"))
+    np.testing.assert_allclose(backbone.get_layer("conv1").kernel.numpy(), expected)
+
+
+def test_a_missing_weights_file_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="weights file not found"):
+        build_model(TASK, ModelConfig(weights=str(tmp_path / "nope.h5")))
