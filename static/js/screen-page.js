@@ -1,0 +1,291 @@
+// Wires a screener page (webapp/templates/screen.html) to the classifier API.
+// The task id comes from the page (data-task); labels, descriptions and the
+// details form come from the task's metadata.json. Only classifier.js touches
+// the model; this module only reads the form and shows what it returns.
+
+import { loadClassifier } from './classifier.js';
+
+const root = document.querySelector('[data-screener]');
+const $ = (id) => document.getElementById(id);
+const ui = {
+  status: $('model-status'),
+  dropZone: $('drop-zone'),
+  fileInputs: [...document.querySelectorAll('.file-input')],
+  previewFigure: $('preview-figure'),
+  previewImage: $('preview-image'),
+  previewCaption: $('preview-caption'),
+  detailsForm: $('details-form'),
+  fields: [...document.querySelectorAll('[data-field]')],
+  error: $('error-alert'),
+  placeholder: $('result-placeholder'),
+  result: $('result'),
+  resultSection: $('result-section'),
+  resultCaption: $('result-caption'),
+  topResult: $('top-result'),
+  probabilities: $('probabilities'),
+};
+
+const state = {
+  task: root.dataset.task,
+  classifier: null, // promise of the loaded classifier
+  file: null,
+  previewUrl: null,
+  run: 0, // increases with every request; stale answers are dropped
+  last: null, // {file, key} of the last request, to skip exact repeats
+  queue: Promise.resolve(), // one classification at a time
+};
+
+// ---- small view helpers ----------------------------------------------------
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function formatPercent(probability) {
+  const percent = probability * 100;
+  if (percent > 0 && percent < 0.05) return '<0.1%';
+  return `${percent.toFixed(1)}%`;
+}
+
+function setStatus(text, phase = 'loading') {
+  ui.status.textContent = text;
+  ui.status.dataset.phase = phase; // colours the dot: loading, ready, failed
+}
+
+function showError(message) {
+  ui.error.textContent = message;
+  ui.error.hidden = false;
+}
+
+function clearError() {
+  ui.error.hidden = true;
+  ui.error.textContent = '';
+}
+
+function showPlaceholder(text) {
+  ui.result.hidden = true;
+  ui.placeholder.textContent = text;
+  ui.placeholder.hidden = false;
+}
+
+// ---- the model ---------------------------------------------------------------
+
+function classifier() {
+  if (!state.classifier) {
+    setStatus('Loading model…');
+    const onProgress = (fraction) => setStatus(`Loading model… ${Math.round(fraction * 100)}%`);
+    state.classifier = loadClassifier(state.task, { onProgress }).then(
+      (loaded) => {
+        setStatus(`Model ready (${loaded.backend}).`, 'ready');
+        return loaded;
+      },
+      (error) => {
+        state.classifier = null; // the next image tries again
+        setStatus('The model could not be loaded.', 'failed');
+        throw new Error(`${error.message} Reload the page to try again.`);
+      },
+    );
+  }
+  return state.classifier;
+}
+
+// ---- the details form ----------------------------------------------------------
+
+function fieldLabel(control) {
+  return document.querySelector(`label[for="${control.id}"]`).textContent.trim();
+}
+
+/** The optional details as {name: value}; throws a readable Error for a bad entry. */
+function readDetails() {
+  const values = {};
+  for (const control of ui.fields) {
+    control.classList.remove('is-invalid');
+    control.removeAttribute('aria-invalid');
+  }
+  for (const control of ui.fields) {
+    const value = control.value.trim();
+    const { validity } = control;
+    if (control.type === 'number' && (validity.badInput || validity.rangeUnderflow || validity.rangeOverflow)) {
+      control.classList.add('is-invalid');
+      control.setAttribute('aria-invalid', 'true');
+      const range = `between ${control.min} and ${control.max}`;
+      throw new Error(validity.badInput
+        ? `${fieldLabel(control)} must be a number ${range}, or left empty.`
+        : `${fieldLabel(control)} must be ${range} (got ${value}).`);
+    }
+    if (value !== '') values[control.dataset.field] = value;
+  }
+  return values;
+}
+
+function describeDetails(values) {
+  const parts = ui.fields
+    .filter((control) => values[control.dataset.field] !== undefined)
+    .map((control) => (control.tagName === 'SELECT'
+      ? control.selectedOptions[0].textContent.trim()
+      : `${fieldLabel(control)}: ${values[control.dataset.field]}`));
+  return parts.length ? parts.join(' · ') : 'no details given';
+}
+
+// ---- results ---------------------------------------------------------------------
+
+function renderTop(best, label) {
+  ui.topResult.replaceChildren();
+  const sentence = element('p', 'fs-5 mb-1');
+  sentence.append('The closest match is ', element('strong', '', label.name),
+    ` (${formatPercent(best.probability)}).`);
+  ui.topResult.append(sentence);
+  if (label.description) ui.topResult.append(element('p', 'mb-1', label.description));
+  if (label.malignant) {
+    ui.topResult.append(element('p', 'mb-1 fw-semibold',
+      'This kind can be serious: please have it checked by a doctor soon.'));
+  }
+}
+
+function renderBars(results) {
+  ui.probabilities.replaceChildren(...results.map((item) => {
+    const percent = formatPercent(item.probability);
+    const row = element('li', 'probability mb-2');
+    const head = element('div', 'd-flex justify-content-between gap-3');
+    const name = element('span', 'probability-name', item.name);
+    name.id = `probability-${item.id}`;
+    head.append(name, element('span', 'probability-value', percent));
+    const bar = element('div', 'progress');
+    bar.setAttribute('role', 'meter');
+    bar.setAttribute('aria-labelledby', name.id);
+    bar.setAttribute('aria-valuemin', '0');
+    bar.setAttribute('aria-valuemax', '100');
+    bar.setAttribute('aria-valuenow', (item.probability * 100).toFixed(1));
+    bar.setAttribute('aria-valuetext', percent);
+    const fill = element('div', 'progress-bar');
+    fill.style.width = `${(item.probability * 100).toFixed(2)}%`;
+    bar.append(fill);
+    row.append(head, bar);
+    return row;
+  }));
+}
+
+function render(results, loaded, fileName, values) {
+  const labels = new Map(loaded.metadata.labels.map((label) => [label.id, label]));
+  ui.resultCaption.textContent = `Result for “${fileName}” (${describeDetails(values)})`;
+  renderTop(results[0], labels.get(results[0].id));
+  renderBars(results);
+  ui.placeholder.hidden = true;
+  ui.result.hidden = false;
+}
+
+// ---- the flow: choose an image or change a detail → classify ------------------------
+
+async function classifyNow(run, file, values) {
+  if (run !== state.run) return; // a newer request is waiting
+  ui.resultSection.setAttribute('aria-busy', 'true');
+  try {
+    const loaded = await classifier();
+    const results = await loaded.classify(file, values);
+    if (run !== state.run) return;
+    clearError();
+    render(results, loaded, file.name || 'the image', values);
+  } catch (error) {
+    if (run !== state.run) return;
+    showPlaceholder('No result for this image.');
+    showError(error.message || String(error));
+  } finally {
+    if (run === state.run) ui.resultSection.removeAttribute('aria-busy');
+  }
+}
+
+function requestClassification() {
+  let values;
+  try {
+    values = readDetails();
+  } catch (error) {
+    state.run += 1; // drop any answer still on its way
+    state.last = null;
+    showPlaceholder(state.file ? 'No result: correct the details first.' : 'Choose an image to see the result.');
+    showError(error.message);
+    return;
+  }
+  if (!state.file) {
+    clearError();
+    return;
+  }
+  const key = JSON.stringify(values);
+  if (state.last && state.last.file === state.file && state.last.key === key) return;
+  state.last = { file: state.file, key };
+  const run = ++state.run;
+  const { file } = state;
+  clearError();
+  showPlaceholder('Analysing the image…');
+  state.queue = state.queue.then(() => classifyNow(run, file, values));
+}
+
+function showPreview(file) {
+  if (state.previewUrl) URL.revokeObjectURL(state.previewUrl);
+  state.previewUrl = URL.createObjectURL(file);
+  ui.previewFigure.hidden = true; // shown once the browser can display it
+  ui.previewCaption.textContent = file.name || '';
+  ui.previewImage.src = state.previewUrl;
+}
+
+function choose(file) {
+  if (!file) return;
+  state.file = file;
+  showPreview(file);
+  requestClassification();
+}
+
+function debounce(fn, ms) {
+  let timer;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(fn, ms);
+  };
+}
+
+function wire() {
+  for (const input of ui.fileInputs) {
+    input.addEventListener('change', () => {
+      choose(input.files[0]);
+      input.value = ''; // choosing the same file again still counts
+    });
+  }
+
+  ui.previewImage.addEventListener('load', () => { ui.previewFigure.hidden = false; });
+  ui.previewImage.addEventListener('error', () => { ui.previewFigure.hidden = true; });
+
+  // Dropping a file anywhere else must not make the browser navigate away to it.
+  for (const type of ['dragover', 'drop']) window.addEventListener(type, (event) => event.preventDefault());
+  ui.dropZone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+    ui.dropZone.classList.add('is-dragover');
+  });
+  ui.dropZone.addEventListener('dragleave', () => ui.dropZone.classList.remove('is-dragover'));
+  ui.dropZone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    ui.dropZone.classList.remove('is-dragover');
+    const file = event.dataTransfer.files[0];
+    if (file) choose(file);
+    else showError('Nothing usable was dropped: drop an image file.');
+  });
+
+  if (ui.detailsForm) {
+    const later = debounce(requestClassification, 400);
+    ui.detailsForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      requestClassification();
+    });
+    ui.detailsForm.addEventListener('change', requestClassification);
+    ui.detailsForm.addEventListener('input', (event) => {
+      if (event.target.tagName === 'INPUT') later();
+    });
+  }
+}
+
+if (root) {
+  wire();
+  classifier().catch((error) => showError(error.message));
+}

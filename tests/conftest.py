@@ -1,0 +1,221 @@
+"""Shared fixtures: the Flask app, a live server on a loopback port, and Chromium pages.
+
+Browser pages record every request URL and every console error so that tests
+can assert that nothing left 127.0.0.1 and nothing went wrong silently.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from webapp import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES_DIR = ROOT / "tests" / "data" / "ham10000"
+MODELS_DIR = ROOT / "static" / "tfjs_model"
+LOOPBACK = "127.0.0.1"
+TEST_CONFIG = {"TESTING": True}
+
+# Generous: the machine is small and a training job may be running beside the tests.
+BROWSER_TIMEOUT_MS = 90_000
+EXPECT_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def app():
+    return create_app(TEST_CONFIG)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def task_metadata() -> dict:
+    """The skin-lesion model's contract, as the site serves it."""
+    return json.loads((MODELS_DIR / "skin_lesion" / "metadata.json").read_text())
+
+
+@dataclass(frozen=True)
+class Sample:
+    path: Path
+    dx: str
+    age: float | None
+    sex: str
+    site: str
+
+
+@pytest.fixture(scope="session")
+def samples() -> list[Sample]:
+    """The seven real HAM10000 images (one per class) with their metadata."""
+    with open(SAMPLES_DIR / "samples.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [Sample(SAMPLES_DIR / f"{row['image_id']}.jpg", row["dx"],
+                   float(row["age"]) if row["age"] else None, row["sex"], row["localization"])
+            for row in rows]
+
+
+@pytest.fixture(scope="session")
+def sample_paths(samples) -> list[Path]:
+    return [sample.path for sample in samples]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """Base URL of the real app served by werkzeug on a free loopback port."""
+    server = make_server(LOOPBACK, 0, create_app(TEST_CONFIG), threaded=True,
+                         request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{LOOPBACK}:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import expect, sync_playwright
+
+    from training.browser import launch_chromium
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def is_local(url: str) -> bool:
+    """True for URLs that stay on this machine's loopback server (or in the page)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "about"):
+        return True
+    if parts.scheme == "blob":
+        return is_local(url[len("blob:"):])
+    return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname == LOOPBACK
+
+
+@dataclass
+class RecordedPage:
+    """A Playwright page plus what it did: request URLs, console errors, uncaught errors."""
+    page: object
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def outside_requests(self) -> list[str]:
+        return [url for url in self.requests if not is_local(url)]
+
+    def assert_clean(self) -> None:
+        assert self.requests, "the page made no request at all"
+        assert self.outside_requests() == [], "requests left 127.0.0.1"
+        assert self.page_errors == [], "uncaught errors in the page"
+        assert self.console_errors == [], "console errors in the page"
+
+
+def open_recorded_page(browser, **context_options) -> RecordedPage:
+    """A page in a fresh browser context that records what it does."""
+    context = browser.new_context(**context_options)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    page = context.new_page()
+    recorded = RecordedPage(page)
+    page.on("request", lambda request: recorded.requests.append(request.url))
+    page.on("console", lambda message: message.type == "error"
+            and recorded.console_errors.append(message.text))
+    page.on("pageerror", lambda error: recorded.page_errors.append(str(error)))
+    return recorded
+
+
+@pytest.fixture
+def page_record(browser):
+    """A recorded page; the test fails if it reached another host or logged an error."""
+    recorded = open_recorded_page(browser)
+    yield recorded
+    try:
+        recorded.assert_clean()
+    finally:
+        recorded.page.context.close()
+
+
+@pytest.fixture
+def page(page_record):
+    """The Playwright page of ``page_record``."""
+    return page_record.page
+
+
+# ---- odd inputs a person might hand the page ------------------------------------------
+
+@pytest.fixture(scope="session")
+def odd_files(tmp_path_factory, sample_paths) -> dict[str, Path]:
+    """Files for the bad-input and unusual-image cases, made with Pillow.
+
+    not_image.txt, empty.jpg (0 bytes), corrupt.jpg (random bytes), tiny.png (20×20),
+    alpha.png (RGBA with a transparent border), grayscale.jpg (mode L),
+    exif_rotated.jpg (stored sideways, EXIF Orientation 6 = show rotated 90° clockwise),
+    plus upright.jpg and sideways.jpg: the same pixels shown upright, and the stored
+    sideways pixels without the tag.
+    """
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    folder = tmp_path_factory.mktemp("odd_files")
+    files = {}
+
+    def path(name):
+        files[name] = folder / name
+        return files[name]
+
+    path("not_image.txt").write_text("These are notes, not a photo.\n")
+    path("empty.jpg").write_bytes(b"")
+    path("corrupt.jpg").write_bytes(np.random.default_rng(0).bytes(20_000))
+    Image.new("RGB", (20, 20), (180, 120, 110)).save(path("tiny.png"))
+
+    with Image.open(sample_paths[0]) as source:
+        photo = source.convert("RGB")
+    rgba = photo.convert("RGBA")
+    alpha = Image.new("L", photo.size, 0)
+    alpha.paste(255, (60, 40, photo.width - 60, photo.height - 40))
+    rgba.putalpha(alpha)
+    rgba.save(path("alpha.png"))
+    photo.convert("L").save(path("grayscale.jpg"), quality=95)
+
+    photo.save(path("upright.jpg"), quality=100)
+    stored = photo.rotate(90, expand=True)  # counter-clockwise; Orientation 6 turns it back
+    stored.save(path("sideways.jpg"), quality=100)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored.save(path("exif_rotated.jpg"), quality=100, exif=exif)
+    with Image.open(files["exif_rotated.jpg"]) as check:
+        assert ImageOps.exif_transpose(check).size == photo.size
+    return files
+
+
+@pytest.fixture(scope="session")
+def huge_image(tmp_path_factory) -> Path:
+    """A 12000×9000 JPEG (108 megapixels), a skin-coloured field with a dark oval."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (12000, 9000), (214, 170, 150))
+    ImageDraw.Draw(image).ellipse((4000, 3000, 8000, 6000), fill=(120, 70, 60))
+    path = tmp_path_factory.mktemp("huge") / "huge_12000x9000.jpg"
+    image.save(path, quality=85)
+    return path

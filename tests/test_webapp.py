@@ -1,0 +1,239 @@
+"""The Flask site through its test client: pages, static files, errors, no outside hosts."""
+from __future__ import annotations
+
+import html as html_module
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from webapp import create_app
+
+
+class _Collector(HTMLParser):
+    """Collects tags with their attributes, and inline script bodies."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.inline_scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.tags.append((tag, attributes))
+        self._in_script = tag == "script" and "src" not in attributes
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script and data.strip():
+            self.inline_scripts.append(data)
+
+
+def parse(html: str) -> _Collector:
+    collector = _Collector()
+    collector.feed(html)
+    return collector
+
+
+def text_of(html: str) -> str:
+    """The visible words of a page, whitespace collapsed."""
+    without_scripts = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return html_module.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", without_scripts)))
+
+
+@pytest.fixture
+def home(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_home_is_the_default_task_screener(home, task_metadata):
+    page = parse(home)
+    main = [attrs for tag, attrs in page.tags if tag == "main"][0]
+    assert main["data-task"] == "skin_lesion"
+    text = text_of(home)
+    assert task_metadata["title"] in text
+    assert "This is not a diagnosis" in text
+    assert "see a doctor" in text
+    assert "never leaves your device" in text
+    assert "Loading model…" in text
+    assert [attrs["src"] for tag, attrs in page.tags if tag == "script"] == [
+        "/static/js/screen-page.js"]
+
+
+def test_home_has_file_camera_and_status_controls(home):
+    page = parse(home)
+    files = [attrs for tag, attrs in page.tags if tag == "input" and attrs.get("type") == "file"]
+    assert len(files) == 2
+    assert all(attrs["accept"] == "image/*" for attrs in files)
+    assert [attrs.get("capture") for attrs in files] == [None, "environment"]
+    labels = {attrs.get("for") for tag, attrs in page.tags if tag == "label"}
+    assert {attrs["id"] for attrs in files} <= labels
+    roles = [attrs.get("role") for tag, attrs in page.tags]
+    assert "status" in roles and "alert" in roles
+    assert 'id="drop-zone"' in home
+
+
+def test_details_form_is_built_from_metadata(home, task_metadata):
+    page = parse(home)
+    fields = {field["name"]: field for field in task_metadata["metadata_encoding"]["fields"]}
+    age = [attrs for tag, attrs in page.tags if tag == "input" and attrs.get("data-field") == "age"]
+    assert len(age) == 1
+    assert age[0]["type"] == "number"
+    assert (float(age[0]["min"]), float(age[0]["max"])) == (
+        fields["age"]["minimum"], fields["age"]["maximum"])
+    for name in ("sex", "site"):
+        match = re.search(rf'<select[^>]*data-field="{name}"[^>]*>(.*?)</select>', home, re.S)
+        assert match, name
+        values = re.findall(r'<option value="([^"]*)"', match.group(1))
+        assert values == ["", *fields[name]["values"]]
+        assert "Unknown / prefer not to say" in match.group(1)
+        for value_name in fields[name]["value_names"]:
+            assert f">{value_name}</option>" in match.group(1)
+
+
+def test_every_label_is_explained_from_metadata(home, task_metadata):
+    text = text_of(home)
+    for label in task_metadata["labels"]:
+        assert label["name"] in text
+        assert label["description"] in text
+
+
+def test_model_facts_come_from_metadata(home, task_metadata):
+    assert task_metadata["version"] in home
+    test = (task_metadata.get("metrics") or {}).get("test") or {}
+    if test.get("with_metadata"):
+        assert f"Tested on {test['with_metadata']['n']} images" in text_of(home)
+    else:
+        assert "has not been evaluated" in home
+
+
+def test_screener_page_per_task(client):
+    assert client.get("/screen/skin_lesion").status_code == 200
+    response = client.get("/screen/not_a_task")
+    assert response.status_code == 404
+    body = text_of(response.get_data(as_text=True))
+    assert "not_a_task" in body and "skin_lesion" in body
+
+
+def test_no_inline_script_and_a_strict_policy(client, home):
+    assert parse(home).inline_scripts == []
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert client.get("/").headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", ["/", "/screen/skin_lesion", "/no/such/page"])
+def test_no_url_to_another_host(client, path):
+    html = client.get(path).get_data(as_text=True)
+    urls = re.findall(r"(?:https?:)?//[^\s\"'<>)]+", html)
+    assert urls == []
+    for tag, attrs in parse(html).tags:
+        for name in ("src", "href", "action"):
+            value = attrs.get(name)
+            if value is not None:
+                assert value.startswith(("/", "#")), (tag, name, value)
+
+
+@pytest.mark.parametrize(("path", "mimetype"), [
+    ("/static/js/classifier.js", "text/javascript"),
+    ("/static/js/screen-page.js", "text/javascript"),
+    ("/static/vendor/tfjs/tf.min.js", "text/javascript"),
+    ("/static/vendor/tfjs/tfjs-backend-wasm.wasm", "application/wasm"),
+    ("/static/tfjs_model/index.json", "application/json"),
+    ("/static/tfjs_model/skin_lesion/model.json", "application/json"),
+    ("/static/tfjs_model/skin_lesion/metadata.json", "application/json"),
+    ("/static/css/site.css", "text/css"),
+    ("/bootstrap/static/css/bootstrap.min.css", "text/css"),
+])
+def test_static_files_are_served(client, path, mimetype):
+    response = client.get(path)
+    try:
+        assert response.status_code == 200
+        assert response.mimetype == mimetype
+        assert len(response.get_data()) > 100
+    finally:
+        response.close()
+
+
+def test_model_files_match_metadata(client, task_metadata):
+    for name in task_metadata["weights"]["files"]:
+        response = client.get(f"/static/tfjs_model/skin_lesion/{name}")
+        assert response.status_code == 200, name
+        response.close()
+
+
+def test_unknown_page_is_friendly(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "Page not found" in html
+    assert '<a class="btn btn-primary" href="/">Back to the screener</a>' in html
+    assert "Traceback" not in html
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
+def test_pages_only_accept_get(client, method):
+    response = getattr(client, method)("/")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD"}
+    assert "POST" not in response.headers["Allow"]
+    html = response.get_data(as_text=True)
+    assert "can only be viewed" in html and 'href="/"' in html
+
+
+def test_head_is_allowed(client):
+    response = client.head("/")
+    assert response.status_code == 200
+    assert response.get_data() == b""
+
+
+def test_only_get_routes(app):
+    for rule in app.url_map.iter_rules():
+        assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
+
+
+def test_config_overrides_and_environment(monkeypatch):
+    assert create_app().config["BOOTSTRAP_SERVE_LOCAL"] is True
+    monkeypatch.setenv("SCREENER_DEFAULT_TASK", "from_env")
+    assert create_app().config["DEFAULT_TASK"] == "from_env"
+
+    class Overrides:
+        DEFAULT_TASK = "from_object"
+
+    assert create_app(Overrides).config["DEFAULT_TASK"] == "from_object"
+    assert create_app({"DEFAULT_TASK": "from_dict"}).config["DEFAULT_TASK"] == "from_dict"
+
+
+def test_unknown_default_task_is_a_readable_404(monkeypatch):
+    client = create_app({"TESTING": True, "DEFAULT_TASK": "nope"}).test_client()
+    response = client.get("/")
+    assert response.status_code == 404
+    assert "skin_lesion" in response.get_data(as_text=True)
+
+
+def test_webapp_never_imports_training_or_tensorflow():
+    code = ("import sys, webapp; app = webapp.create_app({'TESTING': True}); "
+            "app.test_client().get('/'); "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('training', 'tensorflow', 'keras')]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parent.parent,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_wsgi_entry_point():
+    import wsgi
+
+    assert wsgi.application.test_client().get("/").status_code == 200

@@ -1,0 +1,32 @@
+"""Settings of the site, in one place.
+
+Defaults live in :class:`Config`; any of them can be overridden from the
+environment as ``SCREENER_<NAME>`` (Flask's ``from_prefixed_env``: values are
+parsed as JSON when they can be, so ``SCREENER_DEFAULT_TASK=malaria`` and
+``SCREENER_SEND_FILE_MAX_AGE_DEFAULT=3600`` both work), and then by the
+``config`` argument of :func:`webapp.create_app`.
+"""
+from __future__ import annotations
+
+ENV_PREFIX = "SCREENER"
+
+
+class Config:
+    # The task whose screener is the home page; any task listed in
+    # static/tfjs_model/index.json also has its own page at /screen/<task>.
+    DEFAULT_TASK = "skin_lesion"
+
+    # Bootstrap's CSS comes from the Bootstrap-Flask package, never from a CDN.
+    BOOTSTRAP_SERVE_LOCAL = True
+
+    # Sent with every page: no inline scripts and no other host. 'wasm-unsafe-eval'
+    # lets the TF.js WebAssembly backend compile its module; 'unsafe-eval' is
+    # needed because the regenerator-runtime bundled in the pinned tf.min.js
+    # falls back to Function("r", "regeneratorRuntime = r") when loaded. blob:
+    # URLs show the chosen image. Set to "" to send no policy.
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; "
+        "style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; "
+        "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )

@@ -1,0 +1,36 @@
+"""Error pages a person can read, with a way back."""
+from __future__ import annotations
+
+from flask import render_template
+from werkzeug.exceptions import HTTPException
+
+TITLES = {
+    404: "Page not found",
+    405: "That action is not possible here",
+    500: "Something went wrong on the site",
+    503: "The screener is not available",
+}
+
+DEFAULT_MESSAGES = {
+    404: "There is nothing at this address. It may have moved, or the link may be mistyped.",
+    405: "This page can only be viewed; it does not accept submitted data.",
+}
+
+
+def render_error(error: HTTPException):
+    code = error.code or 500
+    # Keep headers such as Allow (405); the body is ours.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    message = error.description if _described(error) else DEFAULT_MESSAGES.get(code, error.description)
+    body = render_template("error.html", code=code, title=TITLES.get(code, error.name),
+                           message=message)
+    return body, code, headers
+
+
+def _described(error: HTTPException) -> bool:
+    """True when the code that raised the error gave its own message."""
+    return error.description != type(error).description
+
+
+def register(app) -> None:
+    app.register_error_handler(HTTPException, render_error)
