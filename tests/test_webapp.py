@@ -215,6 +215,18 @@ def test_config_overrides_and_environment(monkeypatch):
     assert create_app({"DEFAULT_TASK": "from_dict"}).config["DEFAULT_TASK"] == "from_dict"
 
 
+def test_home_defaults_to_the_first_indexed_task(client, monkeypatch):
+    import webapp.views
+
+    index = [{"id": "skin_lesion", "title": "first"}, {"id": "other", "title": "second"}]
+    monkeypatch.setattr(webapp.views, "list_tasks", lambda: index)
+    assert 'data-task="skin_lesion"' in client.get("/").get_data(as_text=True)
+    monkeypatch.setattr(webapp.views, "list_tasks", lambda: [])
+    response = client.get("/")
+    assert response.status_code == 503
+    assert "No screening model has been installed" in response.get_data(as_text=True)
+
+
 def test_unknown_default_task_is_a_readable_404(monkeypatch):
     client = create_app({"TESTING": True, "DEFAULT_TASK": "nope"}).test_client()
     response = client.get("/")

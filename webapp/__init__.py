@@ -4,7 +4,7 @@ All classification happens in the visitor's browser (static/js/classifier.js);
 this package only renders pages from the exported models' metadata.json.
 
     from webapp import create_app
-    app = create_app({"DEFAULT_TASK": "skin_lesion"})
+    app = create_app({"TESTING": True})   # or create_app() for the real settings
 """
 from __future__ import annotations
 

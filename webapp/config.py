@@ -12,9 +12,10 @@ ENV_PREFIX = "SCREENER"
 
 
 class Config:
-    # The task whose screener is the home page; any task listed in
-    # static/tfjs_model/index.json also has its own page at /screen/<task>.
-    DEFAULT_TASK = "skin_lesion"
+    # The task whose screener is the home page (None: the first task listed in
+    # static/tfjs_model/index.json). Every listed task also has its own page at
+    # /screen/<task>.
+    DEFAULT_TASK = None
 
     # Bootstrap's CSS comes from the Bootstrap-Flask package, never from a CDN.
     BOOTSTRAP_SERVE_LOCAL = True

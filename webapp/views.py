@@ -1,7 +1,7 @@
 """Pages. Each screener page is the same component, driven by the task's metadata.json."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template
 
 from webapp.catalog import headline_metrics, list_tasks, load_task
 
@@ -20,7 +20,13 @@ def render_screener(task_id: str):
 
 @bp.get("/")
 def index():
-    return render_screener(current_app.config["DEFAULT_TASK"])
+    task_id = current_app.config.get("DEFAULT_TASK")
+    if not task_id:
+        tasks = list_tasks()
+        if not tasks:
+            abort(503, "No screening model has been installed on this site yet.")
+        task_id = tasks[0]["id"]
+    return render_screener(task_id)
 
 
 @bp.get("/screen/<task_id>")
