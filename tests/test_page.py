@@ -109,6 +109,8 @@ def test_classify_a_real_image(page, sample_paths, task_metadata, n_labels):
     best = next(label for label in task_metadata["labels"] if label["name"] == rows[0][0])
     expect(page.get_by_text("The closest match is")).to_contain_text(best["name"])
     expect(page.get_by_text(best["description"], exact=True).first).to_be_visible()
+    serious = page.get_by_text("This kind can be serious")
+    expect(serious).to_have_count(1 if best.get("malignant") else 0)
     expect(page.get_by_role("img", name="The image you chose")).to_be_visible()
     expect(page.get_by_text("This is not a diagnosis.")).to_be_visible()
 
