@@ -129,6 +129,7 @@ def test_no_inline_script_and_a_strict_policy(client, home):
     policy = client.get("/").headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy
     assert "unsafe-inline" not in policy
+    assert "'unsafe-eval'" not in policy   # tf-loader.js avoids tf.min.js's Function() fallback
     assert client.get("/").headers["X-Content-Type-Options"] == "nosniff"
 
 

@@ -7,10 +7,15 @@ a test checks that both give the same vectors.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
 from training.tasks import CategoryField, NumberField, Task
+
+
+# Plain decimal numbers only ("45", "45.5", "-1e2"); no hex, no booleans, no "inf".
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def _is_missing(value) -> bool:
@@ -25,7 +30,13 @@ def encode_field(spec, value) -> list[float]:
     if isinstance(spec, NumberField):
         if _is_missing(value):
             return [0.0, 1.0]
-        number = float(value)
+        try:
+            if isinstance(value, bool) or not _DECIMAL.fullmatch(str(value).strip()):
+                raise ValueError
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{spec.name} must be a number between {spec.minimum:g} and "
+                             f"{spec.maximum:g}, got {value!r}") from None
         if not spec.minimum <= number <= spec.maximum:
             raise ValueError(f"{spec.name} must be between {spec.minimum:g} and "
                              f"{spec.maximum:g}, got {value!r}")

@@ -20,13 +20,13 @@ class Config:
     # Bootstrap's CSS comes from the Bootstrap-Flask package, never from a CDN.
     BOOTSTRAP_SERVE_LOCAL = True
 
-    # Sent with every page: no inline scripts and no other host. 'wasm-unsafe-eval'
-    # lets the TF.js WebAssembly backend compile its module; 'unsafe-eval' is
-    # needed because the regenerator-runtime bundled in the pinned tf.min.js
-    # falls back to Function("r", "regeneratorRuntime = r") when loaded. blob:
-    # URLs show the chosen image. Set to "" to send no policy.
+    # Sent with every page: no inline scripts, no eval, no other host.
+    # 'wasm-unsafe-eval' lets the TF.js WebAssembly backend compile its module
+    # (static/js/tf-loader.js declares the global that tf.min.js's bundled
+    # regenerator-runtime would otherwise create with Function()). blob: URLs
+    # show the chosen image. Set to "" to send no policy.
     CONTENT_SECURITY_POLICY = (
-        "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; "
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
         "style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; "
         "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
         "form-action 'self'; frame-ancestors 'none'"

@@ -2,6 +2,8 @@
 // The rules come from metadata.json (written from the Python task registry);
 // training/encoding.py implements the same rules and a test compares both.
 
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
 function isMissing(value) {
   return value === undefined || value === null ||
     (typeof value === 'number' && Number.isNaN(value)) ||
@@ -10,7 +12,9 @@ function isMissing(value) {
 
 function encodeNumber(field, value) {
   if (isMissing(value)) return [0, 1];
-  const number = typeof value === 'number' ? value : Number(String(value).trim());
+  // Plain decimal numbers only ("45", "45.5"), as in training/encoding.py: no hex, no booleans.
+  const text = String(value).trim();
+  const number = typeof value === 'number' ? value : (DECIMAL.test(text) ? Number(text) : NaN);
   if (typeof value === 'boolean' || !Number.isFinite(number)) {
     throw new Error(`${field.label} must be a number between ${field.minimum} and ${field.maximum} (got "${value}").`);
   }

@@ -21,6 +21,11 @@ function addScript(src) {
 export function loadTf() {
   if (!tfPromise) {
     tfPromise = (async () => {
+      // tf.min.js bundles regenerator-runtime, which assigns the global
+      // `regeneratorRuntime` and, where that fails (strict mode, no such global),
+      // falls back to Function(...), i.e. eval. Declaring the global first keeps
+      // the site working under a Content-Security-Policy without 'unsafe-eval'.
+      if (!('regeneratorRuntime' in globalThis)) globalThis.regeneratorRuntime = undefined;
       if (!globalThis.tf) await addScript(new URL('tf.min.js', VENDOR_URL).href);
       if (!globalThis.tf.wasm) await addScript(new URL('tf-backend-wasm.min.js', VENDOR_URL).href);
       globalThis.tf.wasm.setWasmPaths(VENDOR_URL.href);
