@@ -102,3 +102,17 @@ def test_committed_split_is_lesion_disjoint(full_table):
     per_group = pd.DataFrame({"group": full_table["group"], "split": split}).groupby(
         "group")["split"].nunique()
     assert (per_group == 1).all()
+
+
+def test_describe_counts_images_groups_and_metadata(tmp_path):
+    from training.describe import describe
+    table = TASK.loader(make_folder(tmp_path), TASK)
+    table.loc[0, "group"] = table.loc[1, "group"]        # two images of one lesion…
+    table.loc[0, "label"] = table.loc[1, "label"]        # …with one diagnosis
+    summary = describe(table, TASK.label_ids)
+    label = table.loc[1, "label"]
+    assert summary["images_per_label"][label] == 2 and summary["groups_per_label"][label] == 1
+    assert summary["n_images"] == 7 and summary["n_groups"] == 6
+    assert sum(sum(c) for c in summary["age"]["counts"].values()) == 7
+    sex = summary["categories"]["sex"]
+    assert sum(sum(c) for c in sex["counts"].values()) == 7 and "male" in sex["values"]
