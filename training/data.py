@@ -88,6 +88,43 @@ def load_ham10000(folder: str | Path, task: Task) -> pd.DataFrame:
     })
 
 
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+
+
+def load_class_folders(folder: str | Path, task, folders: dict[str, str], group_of) -> pd.DataFrame:
+    """A dataset stored as one folder per label (``folders``: label id → folder name).
+
+    ``group_of(file_name)`` names what must stay in one split (a patient, a slide);
+    a file it cannot read stops the load with an error naming the files.
+    """
+    folder = Path(folder)
+    rows, unnamed = [], []
+    for label, name in folders.items():
+        if label not in task.label_ids:
+            raise DataError(f"folder {name!r} maps to unknown label {label!r}; "
+                            f"valid labels: {', '.join(task.label_ids)}")
+        sub = folder / name
+        if not sub.is_dir():
+            raise DataError(f"no folder {sub} (expected one folder per label: "
+                            f"{', '.join(folders.values())})")
+        for path in sorted(sub.iterdir()):
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            group = group_of(path.name)
+            if not group:
+                unnamed.append(path.name)
+            rows.append({"image_id": path.stem, "group": group, "label": label,
+                         "path": str(path)})
+    if unnamed:
+        raise DataError(f"cannot tell the group (patient/slide) of {len(unnamed)} file(s): "
+                        + ", ".join(unnamed[:10]))
+    if not rows:
+        raise DataError(f"no images under {folder}")
+    table = pd.DataFrame(rows)
+    table["label_index"] = table["label"].map(task.label_ids.index).astype(int)
+    return table
+
+
 def split_dataset(table: pd.DataFrame, seed: int = 42, val_fraction: float = 0.15,
                   test_fraction: float = 0.15) -> pd.Series:
     """Assign each row to train/val/test, grouped by ``group``, stratified by label."""

@@ -123,7 +123,61 @@ SKIN_LESION = Task(
     loader=_ham10000_loader,
 )
 
-TASKS: dict[str, Task] = {task.id: task for task in (SKIN_LESION,)}
+def _chest_xray_patient(file_name: str) -> str | None:
+    """Kermany et al.: 'person123_bacteria_456.jpeg', 'IM-0115-0001.jpeg', 'NORMAL2-IM-0383-0001.jpeg'."""
+    import re
+    match = (re.match(r"(person\d+)_", file_name) or re.match(r"((?:NORMAL2-)?IM-\d+)-", file_name))
+    return match.group(1) if match else None
+
+
+def _chest_xray_loader(folder, task):
+    from training.data import load_class_folders
+    return load_class_folders(folder / "train", task,
+                              {"normal": "NORMAL", "pneumonia": "PNEUMONIA"}, _chest_xray_patient)
+
+
+def _malaria_slide(file_name: str) -> str | None:
+    """NIH thin smears: 'C100P61ThinF_IMG_20150918_144104_cell_162.png' → 'C100P61ThinF'."""
+    return file_name.split("_", 1)[0] if "_" in file_name else None
+
+
+def _malaria_loader(folder, task):
+    from training.data import load_class_folders
+    return load_class_folders(folder, task, {"parasitized": "Parasitized",
+                                             "uninfected": "Uninfected"}, _malaria_slide)
+
+
+CHEST_XRAY = Task(
+    id="chest_xray",
+    title="Pneumonia screener (chest X-ray)",
+    image_kind="a frontal chest X-ray of a child",
+    labels=(
+        Label("normal", "No pneumonia seen",
+              "The lungs look clear on this X-ray.", False),
+        Label("pneumonia", "Pneumonia",
+              "Patchy or dense areas in the lungs typical of a bacterial or viral infection.", True),
+    ),
+    image_size=(224, 224),
+    dataset_dir="chest_xray",
+    loader=_chest_xray_loader,
+)
+
+MALARIA = Task(
+    id="malaria",
+    title="Malaria screener (blood-cell image)",
+    image_kind="a microscope crop of one red blood cell from a stained thin smear",
+    labels=(
+        Label("parasitized", "Parasitized",
+              "The cell holds malaria parasites (Plasmodium), stained dark.", True),
+        Label("uninfected", "Uninfected",
+              "No parasite is visible in the cell.", False),
+    ),
+    image_size=(64, 64),
+    dataset_dir="malaria",
+    loader=_malaria_loader,
+)
+
+TASKS: dict[str, Task] = {task.id: task for task in (SKIN_LESION, CHEST_XRAY, MALARIA)}
 
 
 def get_task(task_id: str) -> Task:
