@@ -116,3 +116,40 @@ def test_describe_counts_images_groups_and_metadata(tmp_path):
     assert sum(sum(c) for c in summary["age"]["counts"].values()) == 7
     sex = summary["categories"]["sex"]
     assert sum(sum(c) for c in sex["counts"].values()) == 7 and "male" in sex["values"]
+
+
+@pytest.mark.parametrize("file_name, patient", [
+    ("person1000_bacteria_2931.jpeg", "person1000"), ("person1000_virus_1681.jpeg", "person1000"),
+    ("IM-0629-0002.jpeg", "IM-0629"), ("NORMAL2-IM-0383-0001.jpeg", "NORMAL2-IM-0383"),
+    ("scan.jpeg", None)])
+def test_chest_xray_patient_from_file_name(file_name, patient):
+    from training.tasks import _chest_xray_patient
+    assert _chest_xray_patient(file_name) == patient
+
+
+@pytest.mark.parametrize("task_id, per_label", [("chest_xray", {"normal": 1341, "pneumonia": 3875}),
+                                                ("malaria", {"parasitized": 11111,
+                                                             "uninfected": 11377})])
+def test_other_tasks_split_by_patient_or_slide(task_id, per_label):
+    task = get_task(task_id)
+    if not (data_root() / task.dataset_dir).is_dir():
+        pytest.skip("dataset not available")
+    table = task.load(data_root())
+    assert table["label"].value_counts().to_dict() == per_label
+    split = split_dataset(table, seed=42)
+    groups = {name: set(table["group"][split == name]) for name in ("train", "val", "test")}
+    assert not (groups["train"] & groups["test"] or groups["train"] & groups["val"]
+                or groups["val"] & groups["test"])
+    assert split.value_counts(normalize=True)["test"] == pytest.approx(0.15, abs=0.03)
+
+
+def test_class_folder_errors_name_the_problem(tmp_path):
+    from training.data import load_class_folders
+    task = get_task("malaria")
+    with pytest.raises(DataError, match="no folder"):
+        load_class_folders(tmp_path, task, {"parasitized": "P", "uninfected": "U"}, lambda n: n)
+    for name in ("P", "U"):
+        (tmp_path / name).mkdir()
+        shutil.copy(next(SAMPLES.glob("*.jpg")), tmp_path / name / "noslide.jpg")
+    with pytest.raises(DataError, match="cannot tell the group.*noslide.jpg"):
+        load_class_folders(tmp_path, task, {"parasitized": "P", "uninfected": "U"}, lambda n: None)
