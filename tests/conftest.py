@@ -44,6 +44,28 @@ def task_metadata() -> dict:
     return json.loads((MODELS_DIR / "skin_lesion" / "metadata.json").read_text())
 
 
+@pytest.fixture
+def client_with_metadata(tmp_path):
+    """``make(edit)`` → (test client, metadata) of an app whose models folder is a copy.
+
+    The copy holds the site's index.json and the first task's metadata.json (no
+    weights), after ``edit(metadata)`` has changed it in place; the app reads it
+    through the ``MODELS_FOLDER`` setting.
+    """
+    def make(edit):
+        index = json.loads((MODELS_DIR / "index.json").read_text())
+        task_id = index["tasks"][0]["id"]
+        metadata = json.loads((MODELS_DIR / task_id / "metadata.json").read_text())
+        edit(metadata)
+        (tmp_path / task_id).mkdir()
+        (tmp_path / "index.json").write_text(json.dumps(index))
+        (tmp_path / task_id / "metadata.json").write_text(json.dumps(metadata))
+        app = create_app({**TEST_CONFIG, "MODELS_FOLDER": str(tmp_path), "DEFAULT_TASK": None})
+        return app.test_client(), metadata
+
+    return make
+
+
 @dataclass(frozen=True)
 class Sample:
     path: Path

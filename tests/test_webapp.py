@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import html as html_module
+import json
+import math
 import re
 import subprocess
 import sys
@@ -105,6 +107,139 @@ def test_every_label_is_explained_from_metadata(home, task_metadata):
     for label in task_metadata["labels"]:
         assert label["name"] in text
         assert label["description"] in text
+
+
+# ---- per-kind test results ("What the model tells apart") -----------------------------
+
+def results_rows(html: str) -> dict[str, dict]:
+    """{label id: {"header", "support", "sensitivity", "specificity", "auc", "classes"}}: the
+    visible text of each row of the results table."""
+    rows = {}
+    for label_id, attributes, body in re.findall(
+            r'<tr[^>]*data-label-id="([^"]+)"([^>]*)>(.*?)</tr>', html, re.S):
+        row = {"header": text_of(re.search(r"<th\b.*?</th>", body, re.S).group(0)).strip(),
+               "classes": re.search(r'class="([^"]*)"', attributes).group(1).split()
+               if "class=" in attributes else [],
+               "support": text_of(re.search(r'data-label="Test images">(.*?)</td>', body, re.S)
+                                  .group(1)).strip()}
+        for metric, cell in re.findall(r'data-metric="(\w+)">(.*?)</td>', body, re.S):
+            row[metric] = text_of(cell).strip()
+        rows[label_id] = row
+    return rows
+
+
+def shows_percent(text: str, fraction) -> bool:
+    """True when ``text`` is how the page should show ``fraction`` (None: not measured)."""
+    if fraction is None:
+        return "not measured" in text
+    if text == "<1%":
+        return 0 < fraction < 0.005
+    if text == ">99%":
+        return 0.995 <= fraction < 1
+    match = re.fullmatch(r"(\d+)%", text)
+    return bool(match) and int(match.group(1)) == math.floor(fraction * 100 + 0.5)
+
+
+def shown_task_metadata(html: str) -> dict:
+    """The metadata.json of the task the page says it is, read from the models folder."""
+    from conftest import MODELS_DIR
+
+    task_id = re.search(r'<main[^>]*data-task="([^"]+)"', html).group(1)
+    return json.loads((MODELS_DIR / task_id / "metadata.json").read_text())
+
+
+def assert_rows_match(html: str, metadata: dict) -> dict:
+    results = metadata["metrics"]["test"]["without_metadata"]
+    rows = results_rows(html)
+    assert list(rows) == [label["id"] for label in metadata["labels"]]
+    for label in metadata["labels"]:
+        row, measured = rows[label["id"]], results["per_class"][label["id"]]
+        assert row["header"].startswith(label["name"]), label["id"]
+        assert row["support"] == str(measured["support"]), label["id"]
+        for metric in ("sensitivity", "specificity"):
+            assert shows_percent(row[metric], measured[metric]), (label["id"], metric, row[metric])
+        if measured["auc"] is None:
+            assert "not measured" in row["auc"]
+        else:
+            assert row["auc"] == f"{measured['auc']:.2f}", label["id"]
+        missed = measured["sensitivity"] is not None and measured["sensitivity"] < 0.5
+        assert ("often missed" in row["header"]) == missed, label["id"]
+    return rows
+
+
+def test_every_kind_shows_the_test_figures_of_metadata(home):
+    metadata = shown_task_metadata(home)
+    text = text_of(home)
+    results = ((metadata.get("metrics") or {}).get("test") or {}).get("without_metadata")
+    if not results:
+        assert "has no measured results" in text
+        assert results_rows(home) == {}
+        return
+    assert_rows_match(home, metadata)
+    assert f"How the model did on {results['n']} test images" in text
+    assert "never saw in training" in text
+    for term in ("Sensitivity:", "Specificity:"):
+        assert term in text
+
+
+def test_a_poorly_found_kind_is_marked_often_missed(client_with_metadata):
+    def edit(metadata):
+        per_class = metadata["metrics"]["test"]["without_metadata"]["per_class"]
+        poor, good, untested, *rest = [label["id"] for label in metadata["labels"]]
+        for label_id in rest:
+            per_class[label_id].update(sensitivity=0.5, specificity=0.9, auc=0.8)  # not below
+        per_class[poor].update(support=10, sensitivity=0.2, specificity=0.9991, auc=0.61)
+        per_class[good].update(support=10, sensitivity=0.9, specificity=0.004, auc=0.9)
+        per_class[untested].update(support=0, sensitivity=None, specificity=0.95, precision=None,
+                                   auc=None)
+
+    client, metadata = client_with_metadata(edit)
+    html = client.get("/").get_data(as_text=True)
+    rows = assert_rows_match(html, metadata)
+    poor, good, untested, *_ = [label["name"] for label in metadata["labels"]]
+    poor_id, good_id, untested_id, *_ = rows
+    assert "often missed" in rows[poor_id]["header"]
+    assert "is-often-missed" in rows[poor_id]["classes"]
+    assert [rows[poor_id]["sensitivity"], rows[poor_id]["specificity"]] == ["20%", ">99%"]
+    assert rows[good_id]["specificity"] == "<1%"
+    assert "not tested" in rows[untested_id]["header"]
+    assert [row_id for row_id, row in rows.items() if "often missed" in row["header"]] == [poor_id]
+    summary = text_of(re.search(r'<p class="often-missed-summary">.*?</p>', html, re.S).group(0))
+    assert poor in summary and good not in summary and untested not in summary
+
+
+def test_without_metrics_the_kinds_are_still_listed(client_with_metadata):
+    client, metadata = client_with_metadata(lambda metadata: metadata.update(metrics={}))
+    html = client.get("/").get_data(as_text=True)
+    text = text_of(html)
+    assert "has no measured results" in text
+    assert "has not been evaluated" in text
+    assert "often missed" not in text and results_rows(html) == {}
+    for label in metadata["labels"]:
+        assert label["name"] in text and label["description"] in text
+
+
+@pytest.mark.parametrize(("fraction", "shown"), [
+    (0.0, "0%"), (0.004, "<1%"), (0.005, "1%"), (0.125, "13%"), (0.5, "50%"), (0.8, "80%"),
+    (0.994, "99%"), (0.995, ">99%"), (0.9999, ">99%"), (1.0, "100%"), (1, "100%"),
+    (None, "–"), (float("nan"), "–"), (True, "–"),
+])
+def test_percent_never_rounds_a_miss_away(fraction, shown):
+    from webapp.catalog import format_percent
+
+    assert format_percent(fraction) == shown
+
+
+def test_models_folder_setting_is_what_pages_and_browser_get(client_with_metadata):
+    client, metadata = client_with_metadata(lambda metadata: metadata.update(title="Edited copy"))
+    assert "Edited copy" in text_of(client.get("/").get_data(as_text=True))
+    response = client.get(f"/static/tfjs_model/{metadata['task']}/metadata.json")
+    try:
+        assert response.status_code == 200 and response.mimetype == "application/json"
+        assert response.get_json()["title"] == "Edited copy"
+    finally:
+        response.close()
+    assert client.get("/static/tfjs_model/no_such_file.json").status_code == 404
 
 
 def test_model_facts_come_from_metadata(home, task_metadata):

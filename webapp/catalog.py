@@ -1,22 +1,29 @@
 """What the site knows about the screening tasks: read from the exported models.
 
-``static/tfjs_model/index.json`` lists the tasks and ``static/tfjs_model/<task>/metadata.json``
-is each model's contract (labels, inputs, metadata encoding, metrics), written
-at export by the training code. The files are small and read on each request,
+``index.json`` in the models folder (``MODELS_FOLDER``, by default
+``static/tfjs_model``) lists the tasks and ``<task>/metadata.json`` is each
+model's contract (labels, inputs, metadata encoding, metrics), written at
+export by the training code. The files are small and read on each request,
 so a newly exported model shows up without restarting the site. This module
 never imports the training package or TensorFlow.
 """
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from flask import abort, current_app
 
 
+# A kind whose test sensitivity is below this is marked "often missed" on its page.
+OFTEN_MISSED_BELOW = 0.5
+
+
 def models_dir() -> Path:
-    """Where the exported models live: <static folder>/tfjs_model, served as-is to the browser."""
-    return Path(current_app.static_folder) / "tfjs_model"
+    """Where the exported models live (``MODELS_FOLDER``), served as-is to the browser."""
+    folder = current_app.config.get("MODELS_FOLDER")
+    return Path(folder) if folder else Path(current_app.static_folder) / "tfjs_model"
 
 
 def _read_json(path: Path, what: str) -> dict:
@@ -57,3 +64,47 @@ def headline_metrics(metadata: dict) -> dict | None:
     shown = {key: result[key] for key in ("accuracy", "balanced_accuracy", "macro_auc")
              if isinstance(result.get(key), (int, float))}
     return {"n": result["n"], **shown} if shown else None
+
+
+def class_results(metadata: dict) -> dict | None:
+    """How the model did on each kind of the test set when no details are given.
+
+    ``{"n", "rows", "often_missed", "often_missed_below"}`` from
+    ``metrics.test.without_metadata``, or None when the model has no measured
+    results. ``rows`` follows ``metadata["labels"]``
+    (every label, also one the report leaves out): the label plus ``support``,
+    ``sensitivity``, ``specificity`` and ``auc`` (None where not measured) and
+    ``often_missed`` (sensitivity below :data:`OFTEN_MISSED_BELOW`).
+    """
+    test = (metadata.get("metrics") or {}).get("test") or {}
+    result = test.get("without_metadata")
+    if not isinstance(result, dict) or not result.get("n") or not result.get("per_class"):
+        return None
+    rows = []
+    for label in metadata.get("labels", []):
+        measured = result["per_class"].get(label["id"]) or {}
+        figures = {key: measured[key] if _is_number(measured.get(key)) else None
+                   for key in ("support", "sensitivity", "specificity", "auc")}
+        sensitivity = figures["sensitivity"]
+        rows.append({"label": label, **figures,
+                     "often_missed": sensitivity is not None and sensitivity < OFTEN_MISSED_BELOW})
+    return {"n": result["n"], "rows": rows, "often_missed_below": OFTEN_MISSED_BELOW,
+            "often_missed": [row["label"] for row in rows if row["often_missed"]]}
+
+
+def format_percent(fraction: float | None) -> str:
+    """0.8 → "80%", halves rounded up; never rounds a miss or a find away:
+    0.001 → "<1%", 0.998 → ">99%". None (not measured) → "–"."""
+    if not _is_number(fraction):
+        return "–"
+    percent = fraction * 100
+    if 0 < percent < 0.5:
+        return "<1%"
+    if 99.5 <= percent < 100:
+        return ">99%"
+    return f"{math.floor(percent + 0.5)}%"  # halves up: 0.5% is "1%", never "0%"
+
+
+def _is_number(value) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))

@@ -17,6 +17,11 @@ class Config:
     # /screen/<task>.
     DEFAULT_TASK = None
 
+    # Folder of the exported models (index.json, <task>/metadata.json, weights).
+    # None: static/tfjs_model. Pages are described from it and the browser loads
+    # the models from it (at /static/tfjs_model/, whatever the folder).
+    MODELS_FOLDER = None
+
     # Bootstrap's CSS comes from the Bootstrap-Flask package, never from a CDN.
     BOOTSTRAP_SERVE_LOCAL = True
 
