@@ -177,7 +177,8 @@ def test_every_kind_shows_the_test_figures_of_metadata(home):
         return
     assert_rows_match(home, metadata)
     assert f"How the model did on {results['n']} test images" in text
-    assert "never saw in training" in text
+    group = metadata.get("split_group") or "case"
+    assert f"None of them comes from a {group} it saw in training" in text
     for term in ("Sensitivity:", "Specificity:"):
         assert term in text
 
@@ -206,6 +207,12 @@ def test_a_poorly_found_kind_is_marked_often_missed(client_with_metadata):
     assert [row_id for row_id, row in rows.items() if "often missed" in row["header"]] == [poor_id]
     summary = text_of(re.search(r'<p class="often-missed-summary">.*?</p>', html, re.S).group(0))
     assert poor in summary and good not in summary and untested not in summary
+
+
+def test_caption_names_what_the_split_kept_apart(client_with_metadata):
+    client, _ = client_with_metadata(lambda metadata: metadata.update(split_group="slide"))
+    text = text_of(client.get("/").get_data(as_text=True))
+    assert "None of them comes from a slide it saw in training" in text
 
 
 def test_without_metrics_the_kinds_are_still_listed(client_with_metadata):
