@@ -105,6 +105,11 @@ def main(argv=None) -> int:
     (out / "metadata.json").write_text(json.dumps(metadata, indent=1) + "\n")
     export.write_index(out.parent)
     copied = export.copy_reports(args.run, reports)
+    from training.curves import from_predictions
+    predictions = json.loads((reports / "test_predictions.json").read_text())
+    (reports / "curves.json").write_text(json.dumps(from_predictions(
+        predictions, task.label_ids)) + "\n")
+    copied.append(reports / "curves.json")
     print(f"[done] {out} (version {metadata['version']}, "
           f"{metadata['weights']['bytes'] / 1e6:.2f} MB weights); reports: "
           f"{', '.join(p.name for p in copied)}")

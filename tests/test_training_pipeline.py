@@ -77,7 +77,8 @@ def test_conversion_matches_keras_in_the_browser(run_dir, tmp_path):
     assert metadata["version"] == content_version(out)
     assert metadata["parity"]["n_images"] == 7
     assert metadata["parity"]["max_abs_diff"] <= parity.MAX_PROBABILITY_DIFF
-    assert (reports / "report.json").is_file()
+    assert metadata["split_group"] == "lesion"
+    assert (reports / "report.json").is_file() and (reports / "curves.json").is_file()
     index = json.loads((out.parent / "index.json").read_text())
     assert [t["id"] for t in index["tasks"]] == [TASK.id]
 

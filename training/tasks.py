@@ -68,6 +68,7 @@ class Task:
     dataset_dir: str = ""                  # relative to the data root
     loader: Callable | None = field(default=None, compare=False, repr=False)
     min_image_side: int = 32
+    group_name: str = "case"               # what a split keeps together: lesion, patient, slide
 
     @property
     def label_ids(self) -> list[str]:
@@ -121,6 +122,7 @@ SKIN_LESION = Task(
     ),
     dataset_dir="ham10000",
     loader=_ham10000_loader,
+    group_name="lesion",
 )
 
 def _chest_xray_patient(file_name: str) -> str | None:
@@ -160,6 +162,7 @@ CHEST_XRAY = Task(
     image_size=(224, 224),
     dataset_dir="chest_xray",
     loader=_chest_xray_loader,
+    group_name="patient",
 )
 
 MALARIA = Task(
@@ -175,6 +178,7 @@ MALARIA = Task(
     image_size=(64, 64),
     dataset_dir="malaria",
     loader=_malaria_loader,
+    group_name="slide",
 )
 
 TASKS: dict[str, Task] = {task.id: task for task in (SKIN_LESION, CHEST_XRAY, MALARIA)}
