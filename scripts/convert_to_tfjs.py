@@ -21,18 +21,18 @@ from training.data import PROJECT_ROOT, data_root  # noqa: E402
 from training.export import QUANTIZATIONS  # noqa: E402
 
 
+def run_split_file(task, run_dir: Path) -> Path:
+    split_file = run_dir / "split.csv"
+    return split_file if split_file.is_file() else PROJECT_ROOT / "reports" / task.id / "split.csv"
+
+
 def parity_images(task, run_dir: Path, data_dir, n: int):
     """Up to ``n`` test-split images (path, recorded metadata), spread over the classes."""
     import pandas as pd
 
-    from training.data import read_split, sample_per_label
+    from training.data import sample_per_label, split_rows
 
-    table = task.load(data_root(data_dir))
-    split_file = run_dir / "split.csv"
-    if not split_file.is_file():
-        split_file = PROJECT_ROOT / "reports" / task.id / "split.csv"
-    table = table[table["image_id"].isin(pd.read_csv(split_file)["image_id"])]
-    test = table[read_split(table, split_file) == "test"]
+    test = split_rows(task.load(data_root(data_dir)), run_split_file(task, run_dir), "test")
     picked = sample_per_label(test, max(1, n // len(task.labels)))
     picked = pd.concat([picked, test.drop(picked.index).sample(
         max(0, min(n, len(test)) - len(picked)), random_state=0)]).head(n)

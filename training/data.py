@@ -187,6 +187,15 @@ def read_split(table: pd.DataFrame, path: str | Path) -> pd.Series:
     return table["image_id"].map(by_id)
 
 
+def split_rows(table: pd.DataFrame, split_file: str | Path, name: str) -> pd.DataFrame:
+    """The rows of ``table`` that the saved split puts in ``name`` (train/val/test).
+
+    Rows the split file does not know (e.g. a run on a subset) are left out.
+    """
+    known = table[table["image_id"].isin(pd.read_csv(split_file)["image_id"])]
+    return known[read_split(known, split_file) == name]
+
+
 def load_images(paths, size_hw: tuple[int, int], cache_dir: str | Path | None = None) -> np.ndarray:
     """Decode every image, resized to ``size_hw`` (H, W), as uint8 (N, H, W, 3).
 
