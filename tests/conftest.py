@@ -241,3 +241,96 @@ def huge_image(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("huge") / "huge_12000x9000.jpg"
     image.save(path, quality=85)
     return path
+
+
+# ---- a site with a second, made-up task (report pages) --------------------------------
+
+REPORTS_DIR = ROOT / "reports"
+SECOND_TASK = "two_kinds"
+
+
+def _second_task_reports(seed: int = 0) -> dict[str, dict]:
+    """report.json, history.json, curves.json and data.json of a made-up task with two
+    kinds and no details input, written by the training package's own functions (so a
+    change of their format reaches these pages' tests); its data.json has no age, sex
+    or other recorded columns."""
+    import numpy as np
+    import pandas as pd
+
+    from training.curves import from_predictions
+    from training.describe import describe
+    from training.evaluate import classification_metrics
+    from training.schedule import one_cycle
+
+    labels = ["yes", "no"]
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 2, 60)
+    p_yes = np.clip(0.5 + (0.5 - y_true) * 0.5 + rng.normal(0, 0.25, 60), 0.01, 0.99)
+    probabilities = np.stack([p_yes, 1 - p_yes], axis=1)
+    table = pd.DataFrame({"image_id": [f"im{i}" for i in range(200)],
+                          "group": [f"slide{i // 4}" for i in range(200)],
+                          "label": [labels[i % 2] for i in range(200)]})
+    split = pd.Series(["train"] * 140 + ["val"] * 30 + ["test"] * 30)
+    sizes = {part: {label: int(((split == part) & (table["label"] == label)).sum())
+                    for label in labels} for part in ("train", "val", "test")}
+    report = {"labels": labels, "without_metadata": classification_metrics(
+        y_true, probabilities, labels), "task": SECOND_TASK, "split": sizes,
+        "selected_epoch": 2, "epochs": 3, "train_seconds": 42.0, "imbalance": "none"}
+    steps = list(range(0, 31, 3))
+    schedule = [one_cycle(step, 30, 1e-3) for step in steps]
+    history = {"epochs": {"loss": [0.9, 0.6, 0.5], "accuracy": [0.6, 0.7, 0.75],
+                          "balanced_accuracy": [0.6, 0.7, 0.74],
+                          "val_loss": [0.8, 0.65, 0.66], "val_accuracy": [0.62, 0.7, 0.69],
+                          "val_balanced_accuracy": [0.61, 0.71, 0.69],
+                          "val_balanced_accuracy_no_metadata": [0.61, 0.71, 0.69],
+                          "val_macro_auc_no_metadata": [0.7, 0.8, 0.79],
+                          "elapsed_s": [10.0, 20.0, 30.0]},
+               "schedule": {"step": steps, "learning_rate": [lr for lr, _ in schedule],
+                            "momentum": [m for _, m in schedule]},
+               "selected_epoch": 2, "steps_per_epoch": 10, "train_seconds": 42.0}
+    curves = from_predictions({"y_true": y_true.tolist(),
+                               "without_metadata": probabilities.tolist()}, labels)
+    return {"report": report, "history": history, "curves": curves,
+            "data": describe(table, labels, split)}
+
+
+@pytest.fixture(scope="session")
+def two_task_folders(tmp_path_factory) -> tuple[Path, Path]:
+    """(models folder, reports folder) of a site with two tasks: the first task of the
+    site as shipped (metadata.json and reports, no weights) and the made-up
+    ``SECOND_TASK`` of :func:`_second_task_reports`, split by slide."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("two_tasks")
+    models, reports = root / "models", root / "reports"
+    first = json.loads((MODELS_DIR / "index.json").read_text())["tasks"][0]
+    (models / first["id"]).mkdir(parents=True)
+    shutil.copy(MODELS_DIR / first["id"] / "metadata.json", models / first["id"])
+    (reports / first["id"]).mkdir(parents=True)
+    for name in ("report.json", "history.json", "curves.json", "data.json"):
+        if (REPORTS_DIR / first["id"] / name).is_file():
+            shutil.copy(REPORTS_DIR / first["id"] / name, reports / first["id"])
+
+    files = _second_task_reports()
+    (reports / SECOND_TASK).mkdir()
+    for name, content in files.items():
+        (reports / SECOND_TASK / f"{name}.json").write_text(json.dumps(content))
+    metrics = {key: files["report"]["without_metadata"][key] for key in
+               ("n", "accuracy", "balanced_accuracy", "macro_auc", "macro_f1", "per_class")}
+    metadata = {
+        "format": 1, "task": SECOND_TASK, "title": "Two-kind screener",
+        "image_kind": "a made-up test picture", "version": "0123456789ab",
+        "labels": [{"id": "yes", "name": "Something seen", "description": "It is there.",
+                    "malignant": True},
+                   {"id": "no", "name": "Nothing seen", "description": "It is not.",
+                    "malignant": False}],
+        "inputs": {"image": {"name": "image", "size": [64, 64]}},
+        "metadata_encoding": {"fields": []}, "split_group": "slide",
+        "training": {"epochs": 3, "selected_epoch": 2},
+        "metrics": {"test": {"without_metadata": metrics}}}
+    (models / SECOND_TASK).mkdir()
+    (models / SECOND_TASK / "metadata.json").write_text(json.dumps(metadata))
+    index = {"tasks": [first, {"id": SECOND_TASK, "title": metadata["title"],
+                               "version": metadata["version"]}]}
+    (models / "index.json").write_text(json.dumps(index))
+    return models, reports

@@ -1,7 +1,8 @@
 """The site: serves the screener pages and the files the browser needs.
 
 All classification happens in the visitor's browser (static/js/classifier.js);
-this package only renders pages from the exported models' metadata.json.
+this package only renders pages from the exported models' metadata.json and
+the report files training wrote (charts drawn in the browser by plotly.js).
 
     from webapp import create_app
     app = create_app({"TESTING": True})   # or create_app() for the real settings
@@ -33,8 +34,9 @@ def create_app(config=None) -> Flask:
 
     Bootstrap5(app)
 
-    from webapp import errors, views
+    from webapp import errors, report_pages, views
     app.register_blueprint(views.bp)
+    app.register_blueprint(report_pages.bp)
     errors.register(app)
     app.after_request(_security_headers)
     return app

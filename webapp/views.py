@@ -21,15 +21,20 @@ def render_screener(task_id: str):
     )
 
 
-@bp.get("/")
-def index():
+def default_task_id() -> str:
+    """DEFAULT_TASK, else the first task of index.json; 503 when no model is installed."""
     task_id = current_app.config.get("DEFAULT_TASK")
     if not task_id:
         tasks = list_tasks()
         if not tasks:
             abort(503, "No screening model has been installed on this site yet.")
         task_id = tasks[0]["id"]
-    return render_screener(task_id)
+    return task_id
+
+
+@bp.get("/")
+def index():
+    return render_screener(default_task_id())
 
 
 @bp.get("/screen/<task_id>")

@@ -1,0 +1,404 @@
+"""The performance, data and model-card pages through Flask's test client.
+
+What they show must be what the report files say: numbers are compared with
+reports/<task>/*.json, and pages must keep working when a file is missing or
+damaged, and for a task with other labels and no details input.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import html as html_module
+import importlib.resources
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import MODELS_DIR, REPORTS_DIR, ROOT, SECOND_TASK, TEST_CONFIG
+from test_webapp import parse, text_of
+from webapp import create_app
+
+TASK = json.loads((MODELS_DIR / "index.json").read_text())["tasks"][0]["id"]
+PAGES = ("/performance", "/data", "/model-card")
+CHART_PAGES = ("/performance", "/data")
+
+
+def report_file(name: str, task: str = TASK) -> dict:
+    return json.loads((REPORTS_DIR / task / f"{name}.json").read_text())
+
+
+def figures(html: str) -> dict[str, dict]:
+    """{element id: Plotly figure} of every chart the page will draw."""
+    return {chart_id: json.loads(html_module.unescape(figure)) for chart_id, figure in
+            re.findall(r'<div class="chart-plot" id="([^"]+)" data-figure="([^"]*)"', html)}
+
+
+def percent1(fraction: float) -> str:
+    return f"{fraction * 100:.1f}%"
+
+
+def cell(html: str, attribute: str, row: str | None = None) -> str:
+    """The text of the table cell carrying ``attribute`` (in the row of label ``row``)."""
+    if row is not None:
+        html = re.search(rf'<tr[^>]*data-label-id="{row}"[^>]*>(.*?)</tr>', html, re.S).group(1)
+    return text_of(re.search(rf'<td[^>]*{attribute}[^>]*>(.*?)</td>', html, re.S).group(1)).strip()
+
+
+@pytest.fixture
+def site(two_task_folders):
+    models, reports = two_task_folders
+    app = create_app({**TEST_CONFIG, "MODELS_FOLDER": str(models),
+                      "REPORTS_FOLDER": str(reports)})
+    return app.test_client()
+
+
+@pytest.fixture
+def bare_reports(tmp_path):
+    """``make(names, damaged=())`` → a client whose reports folder holds only ``names`` of
+    the first task's report files (plus ``damaged`` ones holding broken JSON)."""
+    def make(names, damaged=()):
+        folder = tmp_path / "reports" / TASK
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copy(REPORTS_DIR / TASK / f"{name}.json", folder)
+        for name in damaged:
+            (folder / f"{name}.json").write_text('{"labels": [')
+        app = create_app({**TEST_CONFIG, "REPORTS_FOLDER": str(tmp_path / "reports")})
+        return app.test_client()
+    return make
+
+
+# ---- every page, as shipped --------------------------------------------------------------
+
+@pytest.mark.parametrize("path", [*PAGES, *(f"{page}/{TASK}" for page in PAGES)])
+def test_pages_answer_with_their_task(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f'data-task="{TASK}"' in html
+    assert "Traceback" not in html
+
+
+@pytest.mark.parametrize("path", CHART_PAGES)
+def test_chart_pages_have_at_least_four_charts_each_with_a_caption(client, path):
+    html = client.get(path).get_data(as_text=True)
+    charts = figures(html)
+    assert len(charts) >= 4
+    for chart_id, figure in charts.items():
+        assert figure["data"], chart_id
+        block = re.search(rf'id="{chart_id}".*?</figure>', html, re.S).group(0)
+        caption = text_of(re.search(r"<figcaption[^>]*>(.*?)</figcaption>", block, re.S).group(1))
+        assert caption.strip().endswith("."), chart_id
+        assert len(caption.split()) >= 8, chart_id
+    assert "report-missing" not in html
+
+
+def test_performance_shows_every_figure_the_issue_asks_for(client):
+    charts = figures(client.get("/performance").get_data(as_text=True))
+    expected = {"chart-loss", "chart-accuracy", "chart-balanced-accuracy", "chart-schedule",
+                "chart-confusion-counts", "chart-confusion-normalised", "chart-roc",
+                "chart-precision-recall", "chart-reliability"}
+    if "with_metadata" in report_file("report"):
+        expected.add("chart-metadata-effect")
+    assert set(charts) == expected
+
+
+def test_data_page_shows_every_recorded_column(client):
+    data = report_file("data")
+    charts = figures(client.get("/data").get_data(as_text=True))
+    expected = {"chart-classes", "chart-groups", "chart-split"}
+    expected |= {f"chart-{key}" for key in data.get("categories", {})}
+    expected |= {"chart-age"} if data.get("age") else set()
+    assert set(charts) == expected
+
+
+def test_headline_and_per_kind_numbers_are_the_report_numbers(client):
+    report = report_file("report")
+    html = client.get("/performance").get_data(as_text=True)
+    for variant in ("without_metadata", "with_metadata"):
+        if variant not in report:
+            continue
+        result = report[variant]
+        for key in ("accuracy", "balanced_accuracy"):
+            assert cell(html, f'data-metric="{key}" data-variant="{variant}"') == percent1(
+                result[key])
+        assert cell(html, f'data-metric="macro_auc" data-variant="{variant}"') == (
+            f"{result['macro_auc']:.3f}")
+    # The table and figures default to the image alone, as when no details are given.
+    for label, measured in report["without_metadata"]["per_class"].items():
+        assert cell(html, 'data-metric="support"', label) == str(measured["support"])
+        for metric in ("sensitivity", "specificity"):
+            assert cell(html, f'data-metric="{metric}"', label) == percent1(measured[metric])
+
+
+def test_details_given_shows_the_evaluation_with_details(client):
+    report = report_file("report")
+    if "with_metadata" not in report:
+        pytest.skip("the shipped model takes no details")
+    html = client.get("/performance?details=given").get_data(as_text=True)
+    for label, measured in report["with_metadata"]["per_class"].items():
+        assert cell(html, 'data-metric="sensitivity"', label) == percent1(measured["sensitivity"])
+    charts = figures(html)
+    assert charts["chart-confusion-counts"]["data"][0]["z"] == report["with_metadata"][
+        "confusion_matrix"]
+
+
+def test_figures_plot_the_report_numbers(client):
+    report, curves, history = report_file("report"), report_file("curves"), report_file("history")
+    charts = figures(client.get("/performance").get_data(as_text=True))
+    assert charts["chart-confusion-counts"]["data"][0]["z"] == report["without_metadata"][
+        "confusion_matrix"]
+    rows = report["without_metadata"]["confusion_matrix"]
+    shares = charts["chart-confusion-normalised"]["data"][0]["z"]
+    for row, shared in zip(rows, shares):
+        assert shared == pytest.approx([n / sum(row) for n in row])
+    roc = {trace["name"]: trace for trace in charts["chart-roc"]["data"]}
+    for label, curve in curves["without_metadata"]["per_class"].items():
+        if curve is None:
+            continue
+        [trace] = [t for name, t in roc.items() if f"(AUC {curve['roc']['auc']:.2f})" in name]
+        assert trace["x"] == curve["roc"]["fpr"] and trace["y"] == curve["roc"]["tpr"]
+    loss = charts["chart-loss"]["data"]
+    assert [trace["y"] for trace in loss] == [history["epochs"]["loss"],
+                                              history["epochs"]["val_loss"]]
+    assert charts["chart-schedule"]["data"][0]["y"] == history["schedule"]["learning_rate"]
+    ece = curves["without_metadata"]["reliability"]["ece"]
+    assert f"{ece:.3f}" in client.get("/performance").get_data(as_text=True)
+
+
+def test_data_figures_and_counts_are_the_data_numbers(client, task_metadata):
+    data = report_file("data")
+    html = client.get("/data").get_data(as_text=True)
+    assert f"{data['n_images']:,} images" in text_of(html)
+    for label in (label["id"] for label in task_metadata["labels"]):
+        assert cell(html, 'data-count="images"', label) == f"{data['images_per_label'][label]:,}"
+        assert cell(html, 'data-count="groups"', label) == f"{data['groups_per_label'][label]:,}"
+        assert cell(html, 'data-count="test"', label) == f"{data['split']['test'][label]:,}"
+    charts = figures(html)
+    assert charts["chart-classes"]["data"][0]["x"] == [data["images_per_label"][i]
+                                                       for i in data["labels"]]
+
+
+def test_model_card_has_its_prose_metrics_and_licence(client, task_metadata):
+    html = client.get("/model-card").get_data(as_text=True)
+    text = text_of(html)
+    report = report_file("report")
+    for heading in ("Intended use", "Must not be used", "Training data", "Known gaps",
+                    "Licences and citations"):
+        assert re.search(rf"<h2[^>]*>{heading}</h2>", html), heading
+    assert "CC BY-NC-SA 4.0" in text and "doi:10.1038/sdata.2018.161" in text
+    assert "not a diagnosis" in text
+    assert cell(html, 'data-metric="balanced_accuracy" data-variant="without_metadata"') == (
+        percent1(report["without_metadata"]["balanced_accuracy"]))
+    assert task_metadata["version"] in text
+    for label in task_metadata["labels"]:
+        assert label["name"] in text
+
+
+def test_header_links_every_page_of_the_task(client):
+    html = client.get("/").get_data(as_text=True)
+    nav = re.search(r'<nav aria-label="Site">(.*?)</nav>', html, re.S).group(1)
+    links = dict((text_of(name).strip(), href) for href, name in
+                 re.findall(r'<a class="nav-link" href="([^"]+)"[^>]*>(.*?)</a>', nav, re.S))
+    assert links == {"Screener": f"/screen/{TASK}", "Performance": f"/performance/{TASK}",
+                     "Data": f"/data/{TASK}", "Model card": f"/model-card/{TASK}"}
+    for path in links.values():
+        assert client.get(path).status_code == 200
+    current = re.search(r'<nav aria-label="Site">.*?</nav>', client.get("/data").get_data(
+        as_text=True), re.S).group(0)
+    assert re.search(r'aria-current="page">Data<', current)
+
+
+# ---- the policy, the scripts and other hosts ----------------------------------------------
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_inline_script_and_scripts_stay_strict(client, path):
+    response = client.get(path)
+    assert parse(response.get_data(as_text=True)).inline_scripts == []
+    policy = dict(part.strip().split(" ", 1) for part in
+                  response.headers["Content-Security-Policy"].split(";"))
+    site = dict(part.strip().split(" ", 1) for part in
+                create_app().config["CONTENT_SECURITY_POLICY"].split(";"))
+    assert "unsafe" not in policy["style-src"]
+    assert "'unsafe-inline'" not in policy["script-src"]
+    assert "'unsafe-eval'" not in policy["script-src"]
+    assert {k: v for k, v in policy.items() if k != "style-src"} == {
+        k: v for k, v in site.items() if k != "style-src"}
+    if path in CHART_PAGES:
+        assert policy["style-src"] == site["style-src"] + " " + create_app().config[
+            "CHART_STYLE_SOURCES"]
+    else:
+        assert policy["style-src"] == site["style-src"]
+
+
+def test_the_screener_keeps_the_site_policy(client):
+    assert client.get("/").headers["Content-Security-Policy"] == create_app().config[
+        "CONTENT_SECURITY_POLICY"]
+
+
+def test_chart_style_hashes_fit_the_installed_plotly():
+    """The empty string, and the stylesheet plotly.js injects as it loads (see webapp.config)."""
+    def digest(text: str) -> str:
+        return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+    script = (importlib.resources.files("plotly") / "package_data" / "plotly.min.js").read_text()
+    injected = re.findall(r"createElement\(\"style\"\);[^;]*?textContent='([^']*)'", script)
+    assert len(injected) == 1, "plotly.js now injects other stylesheets; review CHART_STYLE_SOURCES"
+    assert create_app().config["CHART_STYLE_SOURCES"].split() == [digest(""), digest(injected[0])]
+
+
+def test_plotly_js_is_the_copy_inside_the_plotly_package(client):
+    html = client.get("/performance").get_data(as_text=True)
+    scripts = [attrs["src"] for tag, attrs in parse(html).tags if tag == "script"]
+    assert scripts[0].startswith("/vendor/plotly.min.js?v=")
+    assert scripts[1:] == ["/static/js/charts.js"]
+    response = client.get(scripts[0])
+    try:
+        assert response.status_code == 200 and response.mimetype == "text/javascript"
+        assert response.get_data() == (importlib.resources.files("plotly") / "package_data" /
+                                       "plotly.min.js").read_bytes()
+    finally:
+        response.close()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_nothing_is_loaded_from_another_host(client, path):
+    html = client.get(path).get_data(as_text=True)
+    for tag, attrs in parse(html).tags:
+        for name in ("src", "action"):
+            if attrs.get(name) is not None:
+                assert attrs[name].startswith("/"), (tag, name, attrs[name])
+        if tag == "link":
+            assert attrs["href"].startswith("/"), attrs
+        if tag == "a" and not attrs["href"].startswith(("/", "#")):
+            # Only the model card cites its sources, as links a person may follow.
+            assert path == "/model-card", attrs
+            assert re.match(r"https://(doi\.org|creativecommons\.org)/", attrs["href"]), attrs
+
+
+def test_pages_never_import_training_or_tensorflow():
+    code = ("import sys, webapp; client = webapp.create_app({'TESTING': True}).test_client(); "
+            "assert all(client.get(p).status_code == 200 for p in "
+            f"{PAGES!r}); "
+            "bad = [m for m in sys.modules "
+            "       if m.split('.')[0] in ('training', 'tensorflow', 'keras')]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---- missing, damaged, unknown ------------------------------------------------------------
+
+@pytest.mark.parametrize("path", PAGES)
+def test_without_any_report_the_pages_say_so(bare_reports, path):
+    response = bare_reports([]).get(f"{path}/{TASK}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    text = text_of(html)
+    assert "is missing, so it cannot be shown here" in text
+    assert figures(html) == {}
+    if path == "/performance":
+        for name in ("report.json", "history.json", "curves.json"):
+            assert f"({name}) is missing" in text
+
+
+def test_each_missing_file_hides_only_its_own_figures(bare_reports):
+    client = bare_reports(["report"], damaged=["curves"])
+    html = client.get("/performance").get_data(as_text=True)
+    text = text_of(html)
+    assert set(figures(html)) >= {"chart-confusion-counts", "chart-confusion-normalised"}
+    assert "(history.json) is missing" in text
+    assert "(curves.json) is damaged" in text
+    assert "chart-roc" not in figures(html)
+
+
+def test_data_page_without_data_json_shows_the_split_from_the_report(bare_reports):
+    html = bare_reports(["report"]).get("/data").get_data(as_text=True)
+    assert "(data.json) is missing" in text_of(html)
+    assert set(figures(html)) == {"chart-split"}
+
+
+def test_a_report_lacking_a_field_costs_one_chart_not_the_page(bare_reports, tmp_path):
+    client = bare_reports(["report", "history", "curves"])
+    history = report_file("history")
+    del history["schedule"]
+    (tmp_path / "reports" / TASK / "history.json").write_text(json.dumps(history))
+    response = client.get("/performance")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "chart-schedule" not in figures(html) and "chart-loss" in figures(html)
+    assert "history.json does not hold what it needs" in text_of(html)
+
+
+def test_model_card_without_its_text_says_so(tmp_path):
+    client = create_app({**TEST_CONFIG, "MODEL_CARDS_FOLDER": str(tmp_path)}).test_client()
+    response = client.get("/model-card")
+    assert response.status_code == 200
+    assert "written part of this model card" in text_of(response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_unknown_task_is_a_readable_404(client, path):
+    response = client.get(f"{path}/not_a_task")
+    assert response.status_code == 404
+    text = text_of(response.get_data(as_text=True))
+    assert "not_a_task" in text and TASK in text and "Page not found" in text
+
+
+@pytest.mark.parametrize("other_run", [False, True])
+def test_reports_of_another_run_are_flagged(client_with_metadata, other_run):
+    report = report_file("report")
+
+    def edit(metadata):
+        metadata["metrics"] = {"test": {v: report[v] for v in ("with_metadata", "without_metadata")
+                                        if v in report}}
+        if other_run:
+            metadata["metrics"]["test"]["without_metadata"] = {
+                **report["without_metadata"], "n": report["without_metadata"]["n"] + 1}
+
+    client, _ = client_with_metadata(edit)
+    for path in ("/performance", "/model-card"):
+        html = client.get(path).get_data(as_text=True)
+        assert ("These reports do not match the installed model" in html) is other_run, path
+
+
+# ---- a second task: other labels, no details, a data.json without age or sex -------------
+
+def test_several_tasks_get_a_selector_and_pages_each(site):
+    for path in PAGES:
+        html = site.get(f"{path}/{SECOND_TASK}").get_data(as_text=True)
+        selector = re.search(r'<nav class="task-selector[^>]*>(.*?)</nav>', html, re.S).group(1)
+        assert f'href="{path}/{TASK}"' in selector
+        assert re.search(rf'href="{path}/{SECOND_TASK}"\s+aria-current="page"', selector)
+    assert "task-selector" not in create_app(TEST_CONFIG).test_client().get(
+        "/performance").get_data(as_text=True)
+
+
+def test_a_task_without_details_has_no_details_figures(site, two_task_folders):
+    _, reports = two_task_folders
+    report = json.loads((reports / SECOND_TASK / "report.json").read_text())
+    html = site.get(f"/performance/{SECOND_TASK}").get_data(as_text=True)
+    text = text_of(html)
+    charts = figures(html)
+    assert "chart-metadata-effect" not in charts and len(charts) == 9
+    assert "This model takes the image only" in text
+    assert "Image and details" not in text and "details=given" not in html
+    assert "validation, no details" not in json.dumps(charts["chart-balanced-accuracy"])
+    assert cell(html, 'data-metric="sensitivity"', "yes") == percent1(
+        report["without_metadata"]["per_class"]["yes"]["sensitivity"])
+    assert "none of them from a slide it trained on" in text
+    # Asking for details it cannot take shows the only evaluation there is.
+    assert site.get(f"/performance/{SECOND_TASK}?details=given").status_code == 200
+
+
+def test_a_data_json_without_age_or_sex(site):
+    html = site.get(f"/data/{SECOND_TASK}").get_data(as_text=True)
+    assert set(figures(html)) == {"chart-classes", "chart-groups", "chart-split"}
+    assert "Slides" in text_of(html)
+    card = text_of(site.get(f"/model-card/{SECOND_TASK}").get_data(as_text=True))
+    assert "Nothing but the image" in card and "written part of this model card" in card

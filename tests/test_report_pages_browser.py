@@ -1,0 +1,180 @@
+"""The performance, data and model-card pages in Chromium: every chart drawn by the
+local plotly.js under the site's Content-Security-Policy, no console error, no other
+host, the report's numbers on screen, and a phone's width."""
+from __future__ import annotations
+
+import json
+import re
+import threading
+
+import pytest
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
+
+from conftest import (LOOPBACK, REPORTS_DIR, SECOND_TASK, TEST_CONFIG, _QuietHandler,
+                      open_recorded_page)
+from webapp import create_app
+
+pytestmark = pytest.mark.browser
+
+TASK_REPORTS = REPORTS_DIR / json.loads(
+    (REPORTS_DIR.parent / "static" / "tfjs_model" / "index.json").read_text())["tasks"][0]["id"]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
+         "is_mobile": True, "has_touch": True}
+
+
+def open_page(recorded, url):
+    response = recorded.page.goto(url)
+    assert response.status == 200
+    return recorded.page
+
+
+def expect_all_charts_drawn(page) -> int:
+    """Wait until every chart of the page is drawn; return how many there are."""
+    expected = page.locator("[data-figure]").count()
+    expect(page.locator(".js-plotly-plot")).to_have_count(expected)
+    expect(page.locator('[data-drawn="true"]')).to_have_count(expected)
+    expect(page.locator('[data-drawn="failed"]')).to_have_count(0)
+    return expected
+
+
+def overflow(page) -> int:
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+@pytest.fixture(scope="module")
+def performance(browser, live_server):
+    """The performance page at a desktop width, opened once for the module's tests."""
+    recorded = open_recorded_page(browser, viewport={"width": 1280, "height": 900})
+    open_page(recorded, live_server + "/performance")
+    expect_all_charts_drawn(recorded.page)
+    yield recorded.page
+    try:
+        recorded.assert_clean()
+    finally:
+        recorded.page.context.close()
+
+
+def test_performance_draws_every_chart(performance):
+    count = expect_all_charts_drawn(performance)
+    assert count >= 4
+    for heading in ("Kind by kind", "Ranking and confidence", "How it was trained"):
+        expect(performance.get_by_role("heading", name=heading)).to_be_visible()
+    roc = performance.get_by_role("img", name=re.compile(r"^ROC curve per kind\."))
+    expect(roc).to_be_visible()
+
+
+def test_performance_numbers_are_the_report_numbers(performance):
+    report = json.loads((TASK_REPORTS / "report.json").read_text())
+    result = report["without_metadata"]
+    shown = performance.locator(
+        '[data-metric="balanced_accuracy"][data-variant="without_metadata"]')
+    expect(shown).to_have_text(f"{result['balanced_accuracy'] * 100:.1f}%")
+    table = performance.get_by_role("table").filter(
+        has=performance.get_by_role("columnheader", name="Sensitivity"))
+    for label_id, measured in result["per_class"].items():
+        row = table.locator(f'tr[data-label-id="{label_id}"]')
+        expect(row.locator('[data-metric="sensitivity"]')).to_have_text(
+            f"{measured['sensitivity'] * 100:.1f}%")
+
+
+def test_performance_plots_the_report_numbers(performance):
+    """What plotly.js drew, read back from the chart: the report's confusion matrix and AUCs."""
+    report = json.loads((TASK_REPORTS / "report.json").read_text())
+    curves = json.loads((TASK_REPORTS / "curves.json").read_text())
+    drawn = performance.evaluate(
+        "() => document.getElementById('chart-confusion-counts').data[0].z")
+    assert drawn == report["without_metadata"]["confusion_matrix"]
+    legend = performance.locator("#chart-roc .legendtext").all_text_contents()
+    for curve in curves["without_metadata"]["per_class"].values():
+        if curve:
+            assert any(f"(AUC {curve['roc']['auc']:.2f})" in text for text in legend)
+
+
+def test_details_switch_redraws_with_details(performance, live_server):
+    report = json.loads((TASK_REPORTS / "report.json").read_text())
+    if "with_metadata" not in report:
+        pytest.skip("the shipped model takes no details")
+    performance.get_by_role("link", name=re.compile(r"^Image and details")).click()
+    expect(performance).to_have_url(re.compile(r"details=given"))
+    expect_all_charts_drawn(performance)
+    drawn = performance.evaluate(
+        "() => document.getElementById('chart-confusion-counts').data[0].z")
+    assert drawn == report["with_metadata"]["confusion_matrix"]
+    performance.goto(live_server + "/performance")
+    expect_all_charts_drawn(performance)
+
+
+def test_data_page_draws_every_chart(page_record, live_server):
+    page = open_page(page_record, live_server + "/data")
+    assert expect_all_charts_drawn(page) >= 4
+    data = json.loads((TASK_REPORTS / "data.json").read_text())
+    expect(page.locator('[data-fact="n_images"]')).to_have_text(f"{data['n_images']:,}")
+    expect(page.get_by_role("heading", name="Images per kind", exact=True)).to_be_visible()
+
+
+def test_model_card_renders(page_record, live_server):
+    page = open_page(page_record, live_server + "/model-card")
+    for heading in ("The model", "Headline results", "Intended use", "Must not be used",
+                    "Known gaps", "Licences and citations"):
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    expect(page.get_by_text("CC BY-NC-SA 4.0")).to_be_visible()
+
+
+def test_header_leads_to_every_page(page_record, live_server):
+    page = open_page(page_record, live_server + "/model-card")
+    site = page.get_by_role("navigation", name="Site")
+    site.get_by_role("link", name="Performance").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("How well the model does")
+    expect(site.get_by_role("link", name="Performance")).to_have_attribute("aria-current", "page")
+    expect_all_charts_drawn(page)
+    site.get_by_role("link", name="Data").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("The data it learned from")
+    expect_all_charts_drawn(page)
+    site.get_by_role("link", name="Model card").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Model card"))
+
+
+@pytest.mark.parametrize("path", ["/performance", "/data", "/model-card"])
+def test_phone_width(browser, live_server, path):
+    recorded = open_recorded_page(browser, **PHONE)
+    try:
+        page = open_page(recorded, live_server + path)
+        expect_all_charts_drawn(page)
+        assert overflow(page) <= 0
+        # No chart is wider than the screen, and a drag scrolls instead of zooming.
+        widths = page.evaluate(
+            "() => [...document.querySelectorAll('.js-plotly-plot')].map(e => e.scrollWidth)")
+        assert all(width <= 390 for width in widths), widths
+        expect(page.locator(".modebar")).to_have_count(0)
+        recorded.assert_clean()
+    finally:
+        recorded.page.context.close()
+
+
+@pytest.fixture(scope="module")
+def two_task_server(two_task_folders):
+    models, reports = two_task_folders
+    app = create_app({**TEST_CONFIG, "MODELS_FOLDER": str(models), "REPORTS_FOLDER": str(reports)})
+    server = make_server(LOOPBACK, 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{LOOPBACK}:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_a_second_task_without_details(page_record, two_task_server):
+    page = open_page(page_record, two_task_server + "/performance")
+    page.get_by_role("navigation", name="Choose a model").get_by_role(
+        "link", name="Two-kind screener").click()
+    expect(page).to_have_url(re.compile(rf"/performance/{SECOND_TASK}$"))
+    assert expect_all_charts_drawn(page) >= 4
+    expect(page.get_by_text("This model takes the image only")).to_be_visible()
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="Data").click()
+    expect(page).to_have_url(re.compile(rf"/data/{SECOND_TASK}$"))
+    assert expect_all_charts_drawn(page) >= 3

@@ -1,0 +1,73 @@
+"""What training and evaluation measured, read from ``<REPORTS_FOLDER>/<task>/``.
+
+The files are written by the training package (``report.json``,
+``history.json``, ``curves.json``, ``data.json``; see the README). The site only
+reads them: a missing or damaged file is not an error of the page, it is
+something the page says, so every reader here returns ``None`` for it and
+records why in :attr:`Reports.problems`. Files are small and read on each
+request, like the models' metadata, so new reports show up without a restart.
+``test_predictions.json`` (large) is never read by the site.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# name → (file, what it holds, in words a visitor can read)
+REPORT_FILES = {
+    "report": ("report.json", "test-set evaluation"),
+    "history": ("history.json", "training history"),
+    "curves": ("curves.json", "ROC, precision–recall and calibration curves"),
+    "data": ("data.json", "dataset summary"),
+}
+
+
+def reports_dir() -> Path:
+    """The folder holding one sub-folder of report files per task (``REPORTS_FOLDER``)."""
+    folder = current_app.config.get("REPORTS_FOLDER")
+    return Path(folder) if folder else PROJECT_ROOT / "reports"
+
+
+@dataclass
+class Reports:
+    """The report files of one task that could be read, and why the others could not."""
+    task_id: str
+    files: dict[str, dict] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+
+    def get(self, name: str) -> dict | None:
+        return self.files.get(name)
+
+    def problem(self, name: str) -> str:
+        """Why ``name`` is not shown: a sentence for the page."""
+        file_name, what = REPORT_FILES[name]
+        reason = self.problems.get(name, "missing")
+        return f"The {what} of this model ({file_name}) is {reason}, so it cannot be shown here."
+
+
+def load_reports(task_id: str, names=tuple(REPORT_FILES)) -> Reports:
+    """Read the named report files of ``task_id``; missing or damaged ones are left out."""
+    reports = Reports(task_id)
+    folder = reports_dir() / task_id
+    for name in names:
+        path = folder / REPORT_FILES[name][0]
+        try:
+            content = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            reports.problems[name] = "missing"
+            continue
+        except (OSError, ValueError) as error:
+            current_app.logger.error("cannot read %s: %s", path, error)
+            reports.problems[name] = "damaged"
+            continue
+        if not isinstance(content, dict):
+            current_app.logger.error("%s does not hold a JSON object", path)
+            reports.problems[name] = "damaged"
+            continue
+        reports.files[name] = content
+    return reports
