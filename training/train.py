@@ -205,20 +205,12 @@ def blank_randomly(meta, blank, slices, config: TrainConfig):
     return tf.where(mask, tf.broadcast_to(tf.constant(blank), tf.shape(meta)), meta)
 
 
-def train(config: TrainConfig) -> dict:
-    import keras
-    import pandas as pd
+def load_data(config: TrainConfig, task, out: Path | None = None):
+    """(table, split, {name: (images, metadata, labels)}) for train/val/test.
 
-    from training.encoding import blank_metadata, field_slices
-    from training.evaluate import classification_metrics, evaluate, predict
-
-    keras.utils.set_random_seed(config.seed)
-    task = get_task(config.task)
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
-    started = time.time()
-
+    The split comes from the split file (made and saved if absent); with ``out``
+    a copy of it is written beside the run.
+    """
     table = task.load(data_root(config.data_dir or None))
     if config.limit:
         table = subset(table, config.limit, config.seed)
@@ -228,18 +220,43 @@ def train(config: TrainConfig) -> dict:
     else:
         split = split_dataset(table, seed=config.seed)
         write_split(table, split, split_path)
-    if not config.limit and split_path != out / "split.csv":
+    if out is not None and not config.limit and split_path != out / "split.csv":
         write_split(table, split, out / "split.csv")
-    k = len(task.labels)
     size = config.model.image_size or task.image_size
     print(f"[data] {len(table)} images; " + ", ".join(
         f"{s}={int((split == s).sum())}" for s in ("train", "val", "test")), flush=True)
-
     parts = {}
     for name in ("train", "val", "test"):
         rows = table[split == name]
         images = np.asarray(load_images(rows["path"], size, cache_dir=config.cache_dir or None))
         parts[name] = (images, metadata_matrix(rows, task), rows["label_index"].to_numpy())
+    return table, split, parts
+
+
+def config_from_json(path: Path) -> TrainConfig:
+    """The TrainConfig a run saved as config.json."""
+    saved = json.loads(Path(path).read_text())
+    model = saved.pop("model")
+    if model.get("image_size"):
+        model["image_size"] = tuple(model["image_size"])
+    return TrainConfig(**saved, model=ModelConfig(**model))
+
+
+def train(config: TrainConfig) -> dict:
+    import keras
+
+    from training.encoding import blank_metadata, field_slices
+    from training.evaluate import classification_metrics, predict
+
+    keras.utils.set_random_seed(config.seed)
+    task = get_task(config.task)
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))
+    started = time.time()
+
+    table, split, parts = load_data(config, task, out)
+    k = len(task.labels)
     print(f"[data] images loaded in {time.time() - started:.0f}s", flush=True)
 
     blank = blank_metadata(task)
@@ -314,17 +331,28 @@ def train(config: TrainConfig) -> dict:
         "epochs": epochs_log, "schedule": schedule_log, "selected_epoch": selected,
         "steps_per_epoch": steps_per_epoch, "train_seconds": round(train_seconds, 1)}, indent=1))
 
-    test_images, test_meta, test_y = parts["test"]
-    report, predictions = evaluate(best, task, test_images, test_meta, test_y)
-    report.update({
-        "task": task.id,
-        "split": {s: {label: int(((split == s) & (table["label"] == label)).sum())
-                      for label in task.label_ids} for s in ("train", "val", "test")},
+    report = write_test_report(best, task, table, split, parts, out, {
         "selected_epoch": selected, "epochs": config.epochs,
         "train_seconds": round(train_seconds, 1),
         "validation": {"balanced_accuracy_without_metadata":
                        epochs_log["val_balanced_accuracy_no_metadata"][selected - 1]},
         "imbalance": config.imbalance,
+    })
+    print(f"[done] {train_seconds / 60:.1f} min; results in {out}", flush=True)
+    return report
+
+
+def write_test_report(model, task, table, split, parts, out: Path, extra: dict) -> dict:
+    """Evaluate on the test split; write report.json and test_predictions.json into ``out``."""
+    from training.evaluate import evaluate
+
+    test_images, test_meta, test_y = parts["test"]
+    report, predictions = evaluate(model, task, test_images, test_meta, test_y)
+    report.update({
+        "task": task.id,
+        "split": {s: {label: int(((split == s) & (table["label"] == label)).sum())
+                      for label in task.label_ids} for s in ("train", "val", "test")},
+        **extra,
     })
     predictions["image_id"] = table[split == "test"]["image_id"].tolist()
     (out / "report.json").write_text(json.dumps(report, indent=1))
@@ -334,7 +362,6 @@ def train(config: TrainConfig) -> dict:
             r = report[variant]
             print(f"[test {variant}] accuracy {r['accuracy']:.4f}, balanced accuracy "
                   f"{r['balanced_accuracy']:.4f}, macro AUC {r['macro_auc']:.4f}", flush=True)
-    print(f"[done] {train_seconds / 60:.1f} min; results in {out}", flush=True)
     return report
 
 
