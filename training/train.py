@@ -40,7 +40,8 @@ class TrainConfig:
     pct_start: float = 0.25
     weight_decay: float = 1e-4
     label_smoothing: float = 0.0
-    imbalance: str = "weights"         # "weights" (class-weighted loss), "sampling", "none"
+    imbalance: str = "weights"         # "weights" (class-weighted loss), "sampling" (balanced
+                                       # batches), "sqrt" (√-balanced sampling × √ weights), "none"
     metadata_dropout: float = 0.5      # chance to blank all metadata of a training image
     field_dropout: float = 0.2         # otherwise, chance to blank each field
     augment: str = "standard"          # "none", "light", "standard"
@@ -55,7 +56,7 @@ class TrainConfig:
         return PROJECT_ROOT / "reports" / self.task / "split.csv"
 
 
-IMBALANCE_MODES = ("weights", "sampling", "none")
+IMBALANCE_MODES = ("weights", "sampling", "sqrt", "none")
 AUGMENT_MODES = ("none", "light", "standard")
 
 
@@ -135,9 +136,9 @@ def make_dataset(images, metadata, labels, k, config: TrainConfig, training: boo
 
     n = len(labels)
     rng = np.random.default_rng(config.seed)
-    if training and config.imbalance == "sampling":
+    if training and config.imbalance in ("sampling", "sqrt"):
         counts = np.bincount(labels, minlength=k)
-        p = 1.0 / counts[labels]
+        p = 1.0 / counts[labels] ** (1.0 if config.imbalance == "sampling" else 0.5)
         p /= p.sum()
 
         def index_batches():
@@ -261,7 +262,8 @@ def train(config: TrainConfig) -> dict:
 
     blank = blank_metadata(task)
     train_images, train_meta, train_y = parts["train"]
-    weights = (class_weights(train_y, k) if config.imbalance == "weights" else None)
+    weights = {"weights": class_weights(train_y, k),
+               "sqrt": np.sqrt(class_weights(train_y, k))}.get(config.imbalance)
     train_ds = make_dataset(train_images, train_meta, train_y, k, config, True, blank, weights,
                             field_slices(task))
     val_ds = make_dataset(*parts["val"], k, config, False)
