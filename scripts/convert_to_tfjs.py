@@ -105,6 +105,8 @@ def main(argv=None) -> int:
     (out / "metadata.json").write_text(json.dumps(metadata, indent=1) + "\n")
     export.write_index(out.parent)
     copied = export.copy_reports(args.run, reports)
+    model.save(reports / "model.keras")   # the exported model, without optimizer state
+    copied.append(reports / "model.keras")
     from training.curves import from_predictions
     predictions = json.loads((reports / "test_predictions.json").read_text())
     (reports / "curves.json").write_text(json.dumps(from_predictions(

@@ -25,7 +25,7 @@ def flatten(config: dict, prefix: str = "") -> dict:
     return out
 
 
-IGNORED = {"out", "data_dir", "cache_dir", "split_file", "task"}
+IGNORED = {"out", "data_dir", "cache_dir", "split_file", "task", "epochs"}
 
 
 def rows(run_dirs: list[Path]) -> tuple[list[str], list[list[str]]]:
