@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -95,11 +96,10 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def live_server():
-    """Base URL of the real app served by werkzeug on a free loopback port."""
-    server = make_server(LOOPBACK, 0, create_app(TEST_CONFIG), threaded=True,
-                         request_handler=_QuietHandler)
+@contextmanager
+def serve(app):
+    """Base URL of ``app`` served by werkzeug on a free loopback port, while in the block."""
+    server = make_server(LOOPBACK, 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -108,6 +108,13 @@ def live_server():
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """Base URL of the real app served by werkzeug on a free loopback port."""
+    with serve(create_app(TEST_CONFIG)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

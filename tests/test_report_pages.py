@@ -254,6 +254,8 @@ def test_chart_style_hashes_fit_the_installed_plotly():
 def test_plotly_js_is_the_copy_inside_the_plotly_package(client):
     html = client.get("/performance").get_data(as_text=True)
     scripts = [attrs["src"] for tag, attrs in parse(html).tags if tag == "script"]
+    assert scripts[0] == "/static/js/offline.js"   # every page: the service worker
+    scripts = scripts[1:]
     assert scripts[0].startswith("/vendor/plotly.min.js?v=")
     assert scripts[1:] == ["/static/js/charts.js"]
     response = client.get(scripts[0])

@@ -68,7 +68,7 @@ def test_home_is_the_default_task_screener(home, task_metadata):
     assert "never leaves your device" in text
     assert "Loading model…" in text
     assert [attrs["src"] for tag, attrs in page.tags if tag == "script"] == [
-        "/static/js/screen-page.js"]
+        "/static/js/offline.js", "/static/js/screen-page.js"]
 
 
 def test_home_has_file_camera_and_status_controls(home):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, abort, request
 from flask_bootstrap import Bootstrap5
 
 from webapp.config import ENV_PREFIX, Config
@@ -34,10 +34,12 @@ def create_app(config=None) -> Flask:
 
     Bootstrap5(app)
 
-    from webapp import errors, report_pages, views
+    from webapp import errors, offline, report_pages, views
     app.register_blueprint(views.bp)
     app.register_blueprint(report_pages.bp)
+    app.register_blueprint(offline.bp)
     errors.register(app)
+    app.before_request(_only_get_and_head)
     app.after_request(_security_headers)
     return app
 
@@ -49,12 +51,22 @@ def _register_mimetypes() -> None:
     mimetypes.add_type("application/wasm", ".wasm")
 
 
+READ_ONLY_METHODS = ("GET", "HEAD")
+
+
+def _only_get_and_head():
+    """The site only shows things: any other method (POST, PUT, DELETE, and the
+    OPTIONS Flask would answer by itself) gets the friendly 405 page."""
+    if request.method not in READ_ONLY_METHODS:
+        abort(405, valid_methods=READ_ONLY_METHODS)
+
+
 def _security_headers(response):
     from flask import current_app
 
     policy = current_app.config.get("CONTENT_SECURITY_POLICY")
     if policy and response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", policy)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    for name, value in (current_app.config.get("RESPONSE_HEADERS") or {}).items():
+        response.headers.setdefault(name, value)
     return response

@@ -12,6 +12,11 @@ ENV_PREFIX = "SCREENER"
 
 
 class Config:
+    # The site's name (header, web app manifest) and the colour of the browser's
+    # title bar when it is installed (the accent of static/css/site.css).
+    SITE_NAME = "In-browser screener"
+    THEME_COLOR = "#2f6f73"
+
     # The task whose screener is the home page (None: the first task listed in
     # static/tfjs_model/index.json). Every listed task also has its own page at
     # /screen/<task>.
@@ -38,13 +43,45 @@ class Config:
     # 'wasm-unsafe-eval' lets the TF.js WebAssembly backend compile its module
     # (static/js/tf-loader.js declares the global that tf.min.js's bundled
     # regenerator-runtime would otherwise create with Function()). blob: URLs
-    # show the chosen image. Set to "" to send no policy.
+    # show the chosen image, and in script-src and worker-src they let the
+    # threaded WebAssembly backend start its worker threads: tf-backend-wasm
+    # builds each worker and the script it imports from Blobs of its own code
+    # (only a script already running on the page can make a blob: URL, so no
+    # markup can bring one in). Set to "" to send no policy.
     CONTENT_SECURITY_POLICY = (
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:; "
         "style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; "
         "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
         "form-action 'self'; frame-ancestors 'none'"
     )
+
+    # Sent with every response (pages, static files, models, errors, /sw.js);
+    # a header a view sets itself is kept. Cross-origin isolation (COOP, COEP,
+    # CORP) gives the page SharedArrayBuffer, so the TF.js WebAssembly backend
+    # runs its SIMD build with several threads; the site loads nothing from other
+    # hosts, so requiring CORP costs nothing. Permissions-Policy: the camera for
+    # this site only (the "Take a photo" button), every other sensor denied.
+    # From the environment: SCREENER_RESPONSE_HEADERS='{"…": "…"}' replaces the
+    # whole mapping.
+    RESPONSE_HEADERS = {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Embedder-Policy": "require-corp",
+        "Cross-Origin-Resource-Policy": "same-origin",
+        "Permissions-Policy": (
+            "camera=(self), microphone=(), geolocation=(), display-capture=(), "
+            "accelerometer=(), gyroscope=(), magnetometer=(), payment=(), usb=(), "
+            "serial=(), hid=(), midi=(), screen-wake-lock=(), "
+            "idle-detection=(), xr-spatial-tracking=(), browsing-topics=()"),
+    }
+
+    # The service worker (/sw.js, webapp/offline.py) precaches these pages for
+    # each task besides the home page, plus everything they load. The
+    # performance and data pages are left out on purpose: their charts need
+    # plotly.js (about 5 MB), more than the rest of the site together; offline
+    # they give way to a page saying so. Endpoints of routes taking task_id.
+    OFFLINE_PAGES = ("screen.screen", "reports.model_card")
 
     # Added to the policy's style-src on the chart pages (performance, data)
     # only; scripts stay as strict as above. plotly.js styles its charts by

@@ -9,6 +9,7 @@
 
 import { encodeMetadata } from './encoding.js';
 import { toCanvas } from './image-input.js';
+import { downloadModel } from './model-files.js';
 import { loadTf, selectBackend } from './tf-loader.js';
 
 export const MODELS_URL = new URL('../tfjs_model/', import.meta.url);
@@ -40,8 +41,11 @@ async function knownTasks() {
 /**
  * Load the screening model of `task`.
  * options: { modelUrl: folder URL of model.json + metadata.json (default: the site's copy),
- *            backend: 'auto' | 'wasm' | 'webgl' | 'cpu', onProgress: fraction => void,
+ *            backend: 'auto' | 'wasm' | 'webgl' | 'cpu',
+ *            onProgress: fraction of the model's weight bytes downloaded => void,
  *            warmup: true }
+ * A missing or damaged model file rejects with an Error naming the file; the
+ * files must also match metadata.json's content version.
  */
 export async function loadClassifier(task, options = {}) {
   if (typeof task !== 'string' || !/^[a-z0-9_]+$/.test(task)) {
@@ -66,13 +70,20 @@ export async function loadClassifier(task, options = {}) {
     throw new Error(`The model at ${folder} is for "${metadata.task}", not "${task}".`);
   }
 
-  const tf = await loadTf();
-  const backendName = await selectBackend(tf, backend);
+  // TF.js and the model's files download side by side.
+  const [[tf, backendName], files] = await Promise.all([
+    loadTf().then(async (tf) => [tf, await selectBackend(tf, backend)]),
+    downloadModel(folder, { onProgress, version: metadata.version }),
+  ]);
   let model;
   try {
-    model = await tf.loadGraphModel(new URL('model.json', folder).href, { onProgress });
+    model = await tf.loadGraphModel({
+      load: () => tf.io.getModelArtifactsForJSON(
+        files.modelJson, async () => [files.weightSpecs, files.weightData]),
+    });
   } catch (error) {
-    throw new Error(`Could not load the ${task} model from ${folder}: ${error.message}`);
+    throw new Error(`The ${task} model on this site is damaged: TF.js cannot build it from `
+      + `model.json (${error.message}).`);
   }
 
   const labels = metadata.labels.map(({ id, name }) => ({ id, name }));

@@ -3,12 +3,14 @@
 // details form come from the task's metadata.json. Only classifier.js touches
 // the model; this module only reads the form and shows what it returns.
 
-import { loadClassifier } from './classifier.js';
+import { MODELS_URL, loadClassifier } from './classifier.js';
+import { keptOnDevice } from './offline.js';
 
 const root = document.querySelector('[data-screener]');
 const $ = (id) => document.getElementById(id);
 const ui = {
   status: $('model-status'),
+  progress: $('model-progress'),
   dropZone: $('drop-zone'),
   fileInputs: [...document.querySelectorAll('.file-input')],
   previewFigure: $('preview-figure'),
@@ -73,21 +75,56 @@ function showPlaceholder(text) {
 
 // ---- the model ---------------------------------------------------------------
 
+function showProgress(fraction) {
+  if (fraction === null) {
+    ui.progress.hidden = true;
+    return;
+  }
+  const percent = String(Math.round(fraction * 100));
+  ui.progress.hidden = false;
+  if (ui.progress.getAttribute('aria-valuenow') === percent) return;
+  ui.progress.setAttribute('aria-valuenow', percent);
+  ui.progress.firstElementChild.style.width = `${percent}%`;
+}
+
+/** Whether the service worker will read the model from this device's copy. */
+async function modelOnDevice() {
+  const folder = new URL(`${state.task}/`, MODELS_URL);
+  try {
+    return await keptOnDevice([new URL('metadata.json', folder), new URL('model.json', folder)]);
+  } catch (error) {
+    return false;
+  }
+}
+
+async function load() {
+  const local = await modelOnDevice();
+  const fetching = local ? 'Loading the model from this device' : 'Downloading the model';
+  setStatus(`${fetching}…`);
+  showProgress(0);
+  // The bar carries the percentage; the status line (read out by screen readers)
+  // changes only with the step.
+  const onProgress = (fraction) => {
+    showProgress(fraction);
+    if (fraction >= 1) setStatus('Preparing the model…');
+  };
+  try {
+    const loaded = await loadClassifier(state.task, { onProgress });
+    const where = local ? ' Loaded from this device’s cache.' : '';
+    setStatus(`Model ready (${loaded.backend}).${where}`, 'ready');
+    return loaded;
+  } finally {
+    showProgress(null);
+  }
+}
+
 function classifier() {
   if (!state.classifier) {
-    setStatus('Loading model…');
-    const onProgress = (fraction) => setStatus(`Loading model… ${Math.round(fraction * 100)}%`);
-    state.classifier = loadClassifier(state.task, { onProgress }).then(
-      (loaded) => {
-        setStatus(`Model ready (${loaded.backend}).`, 'ready');
-        return loaded;
-      },
-      (error) => {
-        state.classifier = null; // the next image tries again
-        setStatus('The model could not be loaded.', 'failed');
-        throw new Error(`${error.message} Reload the page to try again.`);
-      },
-    );
+    state.classifier = load().catch((error) => {
+      state.classifier = null; // the next image tries again
+      setStatus('The model could not be loaded.', 'failed');
+      throw new Error(`${error.message} Reload the page to try again.`);
+    });
   }
   return state.classifier;
 }

@@ -1,0 +1,94 @@
+// The site's service worker: keeps a copy of the screener on this device, so that
+// once visited it opens and classifies without a network.
+//
+// Rendered by webapp/offline.py, which fills in the list below from the files
+// it serves: every entry's integrity hash, and the cache names and VERSION
+// derived from them. Any change of a page, script or model therefore changes
+// this script, which is how the browser finds out that there is a new version.
+// The new worker downloads its files into new caches while the old one keeps
+// serving, then waits; the page offers "Update available — reload"
+// (static/js/offline.js), and only then does it take over and delete the old
+// caches. Pages, scripts and models all come from one version's caches, so the
+// page never describes another model than the one it runs.
+
+const VERSION = {{ version|tojson }};
+const PREFIX = {{ prefix|tojson }};
+const CACHES = {{ caches|tojson }}; // cache name → [[url, integrity], …]
+const OFFLINE_PAGE = {{ offline_page|tojson }};
+
+const CACHE_OF = new Map(); // absolute URL → the cache that holds it
+for (const [name, entries] of Object.entries(CACHES)) {
+  for (const [url] of entries) CACHE_OF.set(new URL(url, self.location).href, name);
+}
+
+// Install: all of it or nothing. cache.addAll rejects if any download fails or
+// does not match its hash, and then the browser throws this worker away: an
+// incomplete copy never goes live. A cache of the same name left by an earlier
+// version (the vendor cache, when only the model changed) already holds what
+// it needs, so only the missing entries are downloaded.
+self.addEventListener('install', (event) => {
+  event.waitUntil(Promise.all(Object.entries(CACHES).map(async ([name, entries]) => {
+    const cache = await caches.open(name);
+    const missing = [];
+    for (const [url, integrity] of entries) {
+      if (!(await cache.match(url))) missing.push(new Request(url, { cache: 'no-cache', integrity }));
+    }
+    await cache.addAll(missing);
+  })));
+});
+
+// Activate: delete this site's caches of other versions, nothing else the
+// origin may hold; then control the open pages, so the first visit already
+// works offline.
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith(PREFIX) && !(name in CACHES)) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+async function fromCache(name, request) {
+  const cached = await (await caches.open(name)).match(request, { ignoreVary: true });
+  return cached || fetch(request); // evicted meanwhile: the network, if there is one
+}
+
+// Fetch: whatever is on the list comes from this version's cache (pages too:
+// see above); another page of the site comes from the network, or, without
+// one, the page saying it needs a connection. Anything else is left alone.
+self.addEventListener('fetch', (event) => {
+  const { request } = event;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  url.hash = '';
+  const name = CACHE_OF.get(url.href);
+  if (name) {
+    event.respondWith(fromCache(name, request));
+  } else if (request.mode === 'navigate' && url.origin === self.location.origin) {
+    event.respondWith(fetch(request).catch(() => fromCache(CACHE_OF.get(
+      new URL(OFFLINE_PAGE, self.location).href), OFFLINE_PAGE)));
+  }
+});
+
+// What is missing from this version's caches (the browser may evict them).
+async function missingEntries() {
+  const missing = [];
+  for (const [name, entries] of Object.entries(CACHES)) {
+    const cache = await caches.open(name);
+    for (const [url] of entries) if (!(await cache.match(url))) missing.push(url);
+  }
+  return missing;
+}
+
+// Messages from the page: 'status' (answered on the given port) and
+// 'skipWaiting' (the person chose to update now).
+self.addEventListener('message', (event) => {
+  if (event.data === 'skipWaiting') {
+    self.skipWaiting();
+  } else if (event.data === 'status' && event.ports[0]) {
+    event.waitUntil(missingEntries().then((missing) => {
+      event.ports[0].postMessage({ version: VERSION, missing });
+    }));
+  }
+});
