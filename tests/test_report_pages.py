@@ -147,7 +147,7 @@ def test_details_given_shows_the_evaluation_with_details(client):
         "confusion_matrix"]
 
 
-def test_figures_plot_the_report_numbers(client):
+def test_figures_plot_the_report_numbers(client, task_metadata):
     report, curves, history = report_file("report"), report_file("curves"), report_file("history")
     charts = figures(client.get("/performance").get_data(as_text=True))
     assert charts["chart-confusion-counts"]["data"][0]["z"] == report["without_metadata"][
@@ -157,10 +157,12 @@ def test_figures_plot_the_report_numbers(client):
     for row, shared in zip(rows, shares):
         assert shared == pytest.approx([n / sum(row) for n in row])
     roc = {trace["name"]: trace for trace in charts["chart-roc"]["data"]}
+    names = {label["id"]: label["name"] for label in task_metadata["labels"]}
     for label, curve in curves["without_metadata"]["per_class"].items():
         if curve is None:
             continue
-        [trace] = [t for name, t in roc.items() if f"(AUC {curve['roc']['auc']:.2f})" in name]
+        [trace] = [t for name, t in roc.items()
+                   if name.startswith(names[label]) and f"(AUC {curve['roc']['auc']:.2f})" in name]
         assert trace["x"] == curve["roc"]["fpr"] and trace["y"] == curve["roc"]["tpr"]
     loss = charts["chart-loss"]["data"]
     assert [trace["y"] for trace in loss] == [history["epochs"]["loss"],
