@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from conftest import (LOOPBACK, REPORTS_DIR, SECOND_TASK, TEST_CONFIG, _QuietHandler,
-                      open_recorded_page)
+from conftest import REPORTS_DIR, SECOND_TASK, TEST_CONFIG, open_recorded_page, serve
 from webapp import create_app
 
 pytestmark = pytest.mark.browser
@@ -157,15 +154,8 @@ def test_phone_width(browser, live_server, path):
 def two_task_server(two_task_folders):
     models, reports = two_task_folders
     app = create_app({**TEST_CONFIG, "MODELS_FOLDER": str(models), "REPORTS_FOLDER": str(reports)})
-    server = make_server(LOOPBACK, 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://{LOOPBACK}:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
 
 
 def test_a_second_task_without_details(page_record, two_task_server):
