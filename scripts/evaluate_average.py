@@ -1,0 +1,57 @@
+#!/usr/bin/env python
+"""Balanced accuracy and macro AUC of runs and of every average of their predictions.
+
+    python scripts/evaluate_average.py runs/TASK/a runs/TASK/b [...]
+
+For each non-empty subset of the runs, averages the models' probabilities on the
+validation and test splits (images without metadata) and prints both metrics: an
+experiment, not part of the product.
+"""
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main(argv=None) -> int:
+    import keras
+
+    from training.encoding import blank_metadata
+    from training.evaluate import classification_metrics, predict
+    from training.tasks import get_task
+    from training.train import config_from_json, load_data
+
+    runs = [Path(r) for r in (sys.argv[1:] if argv is None else argv)]
+    if not runs:
+        print(__doc__, file=sys.stderr)
+        return 2
+    config = config_from_json(runs[0] / "config.json")
+    task = get_task(config.task)
+    _, _, parts = load_data(config, task)
+    probabilities = {}
+    for run in runs:
+        model = keras.models.load_model(run / "model.keras", compile=False)
+        for split in ("val", "test"):
+            images, meta, _ = parts[split]
+            blank = np.ascontiguousarray(np.broadcast_to(blank_metadata(task), meta.shape))
+            probabilities[run, split] = predict(model, images, blank)
+    print("| runs averaged | val balanced acc. | val macro AUC | test balanced acc. | test macro AUC |")
+    print("|---|---|---|---|---|")
+    for n in range(1, len(runs) + 1):
+        for combo in itertools.combinations(runs, n):
+            cells = []
+            for split in ("val", "test"):
+                mean = np.mean([probabilities[run, split] for run in combo], axis=0)
+                m = classification_metrics(parts[split][2], mean, task.label_ids)
+                cells += [f"{m['balanced_accuracy']:.3f}", f"{m['macro_auc']:.3f}"]
+            print(f"| {' + '.join(run.name for run in combo)} | " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
