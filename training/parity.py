@@ -9,7 +9,6 @@ the images, and no probability may differ by more than ``MAX_PROBABILITY_DIFF``.
 """
 from __future__ import annotations
 
-import json
 import mimetypes
 import threading
 from contextlib import contextmanager
@@ -184,7 +183,3 @@ def check(model, task, model_dir: Path, images: list[Path], metadata: list[dict]
     summary = compare(expected, actual, **tolerance)
     summary["backend"] = used_backend
     return summary
-
-
-def save_summary(summary: dict, path: Path) -> None:
-    path.write_text(json.dumps(summary, indent=1))

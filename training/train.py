@@ -409,12 +409,6 @@ def _balanced_accuracy_class():
     return BalancedAccuracy
 
 
-def __getattr__(name):
-    if name == "BalancedAccuracy":
-        return _balanced_accuracy_class()
-    raise AttributeError(name)
-
-
 def main(argv: list[str] | None = None) -> None:
     config = parse_config(argv)
     train(config)
