@@ -69,6 +69,7 @@ class Task:
     loader: Callable | None = field(default=None, compare=False, repr=False)
     min_image_side: int = 32
     group_name: str = "case"               # what a split keeps together: lesion, patient, slide
+    upright: bool = False                  # images have a fixed orientation (no flips/turns)
 
     @property
     def label_ids(self) -> list[str]:
@@ -163,6 +164,7 @@ CHEST_XRAY = Task(
     dataset_dir="chest_xray",
     loader=_chest_xray_loader,
     group_name="patient",
+    upright=True,
 )
 
 MALARIA = Task(
@@ -175,7 +177,7 @@ MALARIA = Task(
         Label("uninfected", "Uninfected",
               "No parasite is visible in the cell.", False),
     ),
-    image_size=(64, 64),
+    image_size=(96, 96),
     dataset_dir="malaria",
     loader=_malaria_loader,
     group_name="slide",

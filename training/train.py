@@ -112,20 +112,31 @@ def class_weights(labels: np.ndarray, k: int) -> np.ndarray:
     return weights.astype(np.float32)
 
 
-def augmentation(mode: str):
+def augmentation(mode: str, upright: bool = False):
+    """Keras preprocessing layers for training images.
+
+    Lesions and cells have no up or down: any flip or turn. ``upright`` images
+    (X-rays) only get small turns, and stay grey (no colour jitter).
+    """
     import keras
     from keras import layers
     if mode == "none":
         return None
-    steps = [layers.RandomFlip("horizontal_and_vertical"),
-             layers.RandomRotation(0.5, fill_mode="reflect"),
-             layers.RandomZoom((-0.2, 0.1), fill_mode="reflect")]
+    if upright:
+        steps = [layers.RandomRotation(0.03, fill_mode="constant"),
+                 layers.RandomZoom((-0.15, 0.1), fill_mode="constant")]
+    else:
+        steps = [layers.RandomFlip("horizontal_and_vertical"),
+                 layers.RandomRotation(0.5, fill_mode="reflect"),
+                 layers.RandomZoom((-0.2, 0.1), fill_mode="reflect")]
     if mode == "standard":
-        steps += [layers.RandomTranslation(0.1, 0.1, fill_mode="reflect"),
+        steps += [layers.RandomTranslation(0.08 if upright else 0.1, 0.08 if upright else 0.1,
+                                           fill_mode="constant" if upright else "reflect"),
                   layers.RandomBrightness(0.15, value_range=(0, 255)),
-                  layers.RandomContrast(0.2, value_range=(0, 255)),
-                  layers.RandomSaturation((0.35, 0.65)),
-                  layers.RandomHue(0.04, value_range=(0, 255))]
+                  layers.RandomContrast(0.2, value_range=(0, 255))]
+        if not upright:
+            steps += [layers.RandomSaturation((0.35, 0.65)),
+                      layers.RandomHue(0.04, value_range=(0, 255))]
     return keras.Sequential(steps, name="augment")
 
 
@@ -178,7 +189,7 @@ def make_dataset(images, metadata, labels, k, config: TrainConfig, training: boo
     ds = ds.map(shape)
 
     if training:
-        augment = augmentation(config.augment)
+        augment = augmentation(config.augment, get_task(config.task).upright)
         if augment is not None:
             ds = ds.map(lambda x, meta, y, sw: (augment(x, training=True), meta, y, sw),
                         num_parallel_calls=2)
@@ -216,7 +227,8 @@ def load_data(config: TrainConfig, task, out: Path | None = None):
     if config.limit:
         table = subset(table, config.limit, config.seed)
     split_path = config.resolved_split_file()
-    if split_path.is_file():
+    fresh = config.limit and not config.split_file   # a subset run splits its own subset
+    if split_path.is_file() and not fresh:
         split = read_split(table, split_path)
     else:
         split = split_dataset(table, seed=config.seed)
