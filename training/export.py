@@ -131,9 +131,19 @@ def build_metadata(task: Task, signature: dict, out_dir: Path, image_size, *,
 
 
 def write_index(models_root: Path) -> dict:
-    """List the exported tasks in ``<models_root>/index.json`` (read by the site and the JS)."""
+    """List the exported tasks in ``<models_root>/index.json`` (read by the site and the JS).
+
+    In the registry's order (the site's first screener is the registry's first
+    task), then any other exported folder by name.
+    """
+    from training.tasks import TASKS
+
+    order = list(TASKS)
     tasks = []
-    for meta_path in sorted(models_root.glob("*/metadata.json")):
+    paths = sorted(models_root.glob("*/metadata.json"),
+                   key=lambda p: (order.index(p.parent.name) if p.parent.name in order
+                                  else len(order), p.parent.name))
+    for meta_path in paths:
         meta = json.loads(meta_path.read_text())
         tasks.append({"id": meta["task"], "title": meta["title"], "version": meta["version"]})
     index = {"tasks": tasks}
