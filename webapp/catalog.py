@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 from flask import abort, current_app
@@ -42,6 +43,19 @@ def list_tasks() -> list[dict]:
     return list(index.get("tasks", []))
 
 
+def default_task_id() -> str:
+    """The featured task: ``DEFAULT_TASK``, else the first task of index.json; 503 when
+    no model is installed. The home page lists it first, and the report pages'
+    addresses without a task (``/performance``, …) show it."""
+    task_id = current_app.config.get("DEFAULT_TASK")
+    if not task_id:
+        tasks = list_tasks()
+        if not tasks:
+            abort(503, "No screening model has been installed on this site yet.")
+        task_id = tasks[0]["id"]
+    return task_id
+
+
 def load_task(task_id: str) -> dict:
     """The metadata.json of ``task_id``; 404 (listing the valid tasks) if it is unknown."""
     tasks = list_tasks()
@@ -52,18 +66,30 @@ def load_task(task_id: str) -> dict:
     return _read_json(models_dir() / task_id / "metadata.json", f"description of the {task_id} model")
 
 
-def headline_metrics(metadata: dict) -> dict | None:
+def field_names(metadata: dict) -> list[str]:
+    """The details the model takes besides the image, as named on the form without
+    their units ("Age (years)" → "Age"); empty for a model of the image alone."""
+    fields = (metadata.get("metadata_encoding") or {}).get("fields") or []
+    return [re.sub(r"\s*\(.*?\)", "", field.get("label") or field["name"]) for field in fields]
+
+
+def headline_metrics(metadata: dict,
+                     variants=("with_metadata", "without_metadata")) -> dict | None:
     """The test-set numbers worth showing, or None when the model has not been evaluated.
 
-    Prefers the evaluation with the person's metadata (what the page uses).
+    ``{"n", "variant", "accuracy", "balanced_accuracy", "macro_auc"}`` (a figure
+    not measured is left out) from the first of ``variants`` that metadata.json
+    holds; by default the evaluation with the person's details (what the
+    screener uses when they are given).
     """
     test = (metadata.get("metrics") or {}).get("test") or {}
-    result = test.get("with_metadata") or test.get("without_metadata") or test
+    found = [(variant, test[variant]) for variant in variants if test.get(variant)]
+    variant, result = found[0] if found else (None, test)
     if not isinstance(result, dict) or not result.get("n"):
         return None
     shown = {key: result[key] for key in ("accuracy", "balanced_accuracy", "macro_auc")
-             if isinstance(result.get(key), (int, float))}
-    return {"n": result["n"], **shown} if shown else None
+             if _is_number(result.get(key))}
+    return {"n": result["n"], "variant": variant, **shown} if shown else None
 
 
 def class_results(metadata: dict) -> dict | None:
@@ -103,6 +129,13 @@ def format_percent(fraction: float | None) -> str:
     if 99.5 <= percent < 100:
         return ">99%"
     return f"{math.floor(percent + 0.5)}%"  # halves up: 0.5% is "1%", never "0%"
+
+
+def sentence(text: str) -> str:
+    """The first letter in capitals, the rest as written: "a chest X-ray" → "A chest X-ray"
+    (Jinja's ``capitalize`` would lower-case the rest: "A chest x-ray")."""
+    text = str(text or "")
+    return text[:1].upper() + text[1:]
 
 
 def _is_number(value) -> bool:

@@ -17,9 +17,10 @@ class Config:
     SITE_NAME = "In-browser screener"
     THEME_COLOR = "#2f6f73"
 
-    # The task whose screener is the home page (None: the first task listed in
-    # static/tfjs_model/index.json). Every listed task also has its own page at
-    # /screen/<task>.
+    # The featured task (None: the first task listed in index.json): the home
+    # page (/) lists every screener of index.json with this one first, and the
+    # addresses without a task (/performance, /data, /model-card) show it. Each
+    # task has its own pages at /screen/<task>, /performance/<task>, and so on.
     DEFAULT_TASK = None
 
     # Folder of the exported models (index.json, <task>/metadata.json, weights).
@@ -77,7 +78,8 @@ class Config:
     }
 
     # The service worker (/sw.js, webapp/offline.py) precaches these pages for
-    # each task besides the home page, plus everything they load. The
+    # each task of index.json besides the home page (the list of screeners) and
+    # the "needs a connection" page, plus everything they load. The
     # performance and data pages are left out on purpose: their charts need
     # plotly.js (about 5 MB), more than the rest of the site together; offline
     # they give way to a page saying so. Endpoints of routes taking task_id.

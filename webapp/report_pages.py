@@ -1,7 +1,7 @@
 """The performance, data and model-card pages, and the plotly.js they draw with.
 
 Each page describes one exported task (``/performance/<task>``; without a task,
-the default one) from its metadata.json and the report files training wrote
+the featured one, ``DEFAULT_TASK`` or the first of index.json) from its metadata.json and the report files training wrote
 (``webapp.reports``). A missing or damaged report file makes the page say so
 where the figures would be; it is never an error of the page.
 """
@@ -17,9 +17,8 @@ from flask import (Blueprint, current_app, make_response, render_template, reque
 from markupsafe import Markup
 
 from webapp import charts
-from webapp.catalog import list_tasks, load_task
+from webapp.catalog import default_task_id, field_names, list_tasks, load_task
 from webapp.reports import PROJECT_ROOT, load_reports
-from webapp.views import default_task_id
 
 bp = Blueprint("reports", __name__)
 
@@ -77,12 +76,6 @@ def _plotly_version():
 
 def _task(task_id: str | None) -> dict:
     return load_task(task_id or default_task_id())
-
-
-def _field_names(metadata: dict) -> list[str]:
-    """The details the model takes, as named on the form, without units: "Age", "Sex", …"""
-    return [charts.plain_name(field.get("label") or field["name"])
-            for field in (metadata.get("metadata_encoding") or {}).get("fields") or []]
 
 
 def _safely(chart_id: str, title: str, source: str, build, *args) -> list[charts.Chart]:
@@ -152,7 +145,7 @@ def performance(task_id: str | None):
     labels = charts.Labels(metadata["labels"])
     reports = load_reports(task, ("report", "history", "curves"))
     report, history, curves = reports.get("report"), reports.get("history"), reports.get("curves")
-    fields = _field_names(metadata)
+    fields = field_names(metadata)
 
     evaluated = [v for v in VARIANTS if isinstance((report or {}).get(v), dict)]
     wanted = "with_metadata" if request.args.get("details") == DETAILS_GIVEN else "without_metadata"
@@ -286,6 +279,6 @@ def model_card(task_id: str | None):
     return render_template(
         "model_card.html", task=metadata, tasks=list_tasks(), reports=reports,
         headline=headline(report), report=report, summary=reports.get("data"),
-        card=model_card_text(task), fields=_field_names(metadata),
+        card=model_card_text(task), fields=field_names(metadata),
         group=metadata.get("split_group") or "case",
         matches=reports_match_model(metadata, report))

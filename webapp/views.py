@@ -1,13 +1,18 @@
-"""Pages. Each screener page is the same component, driven by the task's metadata.json."""
+"""Pages: the home page listing every screener, and each screener page (the same
+component, driven by its task's metadata.json)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, send_from_directory
+from flask import (Blueprint, abort, current_app, redirect, render_template, request,
+                   send_from_directory, url_for)
+from werkzeug.exceptions import HTTPException
 
-from webapp.catalog import (class_results, format_percent, headline_metrics, list_tasks,
-                            load_task, models_dir)
+from webapp.catalog import (class_results, field_names, format_percent, headline_metrics,
+                            list_tasks, load_task, models_dir, sentence)
+from webapp.catalog import default_task_id  # noqa: F401 (scripts/benchmark.py imports it here)
 
 bp = Blueprint("screen", __name__)
 bp.add_app_template_filter(format_percent, "percent")
+bp.add_app_template_filter(sentence, "sentence")
 
 
 def render_screener(task_id: str):
@@ -21,20 +26,51 @@ def render_screener(task_id: str):
     )
 
 
-def default_task_id() -> str:
-    """DEFAULT_TASK, else the first task of index.json; 503 when no model is installed."""
-    task_id = current_app.config.get("DEFAULT_TASK")
-    if not task_id:
-        tasks = list_tasks()
-        if not tasks:
-            abort(503, "No screening model has been installed on this site yet.")
-        task_id = tasks[0]["id"]
-    return task_id
+def screener_summary(task: dict) -> dict:
+    """What the home page says about one task of index.json.
+
+    ``{"id", "title", "image_kind", "labels", "fields", "metrics", "problem"}``;
+    ``metrics`` are the test figures for the image alone (comparable between
+    screeners, and what a person gets who gives no details), None if not measured.
+    A task whose metadata.json cannot be read keeps its card, with ``problem``
+    saying why, so one broken model does not take the home page down.
+    """
+    summary = {"id": task["id"], "title": task.get("title") or task["id"], "image_kind": None,
+               "labels": [], "fields": [], "metrics": None, "problem": None}
+    try:
+        metadata = load_task(task["id"])
+    except HTTPException as error:
+        return {**summary, "problem": error.description}
+    return {**summary, "title": metadata.get("title") or summary["title"],
+            "image_kind": metadata.get("image_kind"), "labels": metadata.get("labels") or [],
+            "fields": field_names(metadata),
+            "metrics": headline_metrics(metadata, variants=("without_metadata",))}
 
 
 @bp.get("/")
 def index():
-    return render_screener(default_task_id())
+    """The home page: every screener of index.json, the featured one (DEFAULT_TASK) first.
+
+    The skin screener used to live here; an old link that named its task
+    (``/?task=<id>``) goes to that task's own page.
+    """
+    if request.args.get("task"):
+        return redirect(url_for("screen.screen", task_id=request.args["task"]))
+    tasks = list_tasks()
+    if not tasks:
+        abort(503, "No screening model has been installed on this site yet.")
+    featured = current_app.config.get("DEFAULT_TASK")
+    if featured and featured not in {task["id"] for task in tasks}:
+        current_app.logger.warning("DEFAULT_TASK %r is not in index.json", featured)
+    ordered = sorted(tasks, key=lambda task: task["id"] != featured)
+    return render_template("home.html", screeners=[screener_summary(t) for t in ordered],
+                           tasks=tasks)
+
+
+@bp.get("/screen", strict_slashes=False)
+def screen_without_task():
+    """``/screen`` names no screener: the home page lists them."""
+    return redirect(url_for("screen.index"))
 
 
 @bp.get("/screen/<task_id>")

@@ -207,7 +207,9 @@ function renderBars(results) {
 
 function render(results, loaded, fileName, values) {
   const labels = new Map(loaded.metadata.labels.map((label) => [label.id, label]));
-  ui.resultCaption.textContent = `Result for “${fileName}” (${describeDetails(values)})`;
+  // A model of the image alone has no details form, so nothing to describe.
+  const details = ui.detailsForm ? ` (${describeDetails(values)})` : '';
+  ui.resultCaption.textContent = `Result for “${fileName}”${details}`;
   renderTop(results[0], labels.get(results[0].id));
   renderBars(results);
   ui.placeholder.hidden = true;
