@@ -77,34 +77,43 @@ def rejection(page, name, code):
     return page.evaluate(REJECTION.replace("CODE", code), name)
 
 
-@pytest.fixture(scope="module")
-def api(browser, live_server, sample_paths, odd_files):
-    """A recorded page with ``window.classifier`` loaded; checked clean at the end."""
+def open_host_page(browser, live_server, files, init_script=None):
+    """A recorded blank page on the live server's origin with the site's policy; the
+    ``files`` ({name: path}) are served to it under /test-data/."""
     recorded = open_recorded_page(browser)
     page = recorded.page
-    served = {path.name: path for path in [*sample_paths, *odd_files.values()]}
 
     def serve_test_file(route):
         name = route.request.url.rsplit("/", 1)[1]
-        if name not in served:
+        if name not in files:
             return route.fulfill(status=404, body="no such test file")
         kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        return route.fulfill(status=200, body=served[name].read_bytes(), content_type=kind)
+        return route.fulfill(status=200, body=files[name].read_bytes(), content_type=kind)
 
     def serve_host_page(route):
         route.fulfill(status=200, content_type="text/html",
                       headers={"Content-Security-Policy": Config.CONTENT_SECURITY_POLICY},
                       body="<!doctype html><html lang=en><title>API test</title></html>")
 
+    if init_script:
+        page.add_init_script(init_script)
     page.route(f"{live_server}/test-data/*", serve_test_file)
     page.route(f"{live_server}{HOST_PAGE}", serve_host_page)
     page.goto(live_server + HOST_PAGE)
     assert page.evaluate(LOAD) is True
+    return recorded
+
+
+@pytest.fixture(scope="module")
+def api(browser, live_server, sample_paths, odd_files):
+    """A recorded page with ``window.classifier`` loaded; checked clean at the end."""
+    files = {path.name: path for path in [*sample_paths, *odd_files.values()]}
+    recorded = open_host_page(browser, live_server, files)
     yield recorded
     try:
         recorded.assert_clean()
     finally:
-        page.context.close()
+        recorded.page.context.close()
 
 
 def check_results(results, metadata):
@@ -174,14 +183,59 @@ def test_tensors_do_not_leak(api, sample_paths):
       async (name) => {
         const blob = await fetchBlob(name);
         await classifier.classify(blob);
-        const before = tf.memory().numTensors;
+        const before = (await classifier.memory()).numTensors;
         for (let i = 0; i < 5; i++) {
           await classifier.classify(blob, { age: 30 + i, sex: 'male', site: 'back' });
           await classifier.classify(blob, { age: 500 }).catch(() => null);
         }
-        return [before, tf.memory().numTensors];
+        return [before, (await classifier.memory()).numTensors];
       }""", sample_paths[3].name)
+    assert counts[0] > 0   # the model's weights: the count is read where the model runs
     assert counts[1] == counts[0]
+
+
+def test_the_model_runs_in_a_worker(api, task_metadata, sample_paths):
+    """TF.js, the model and inference live in a dedicated worker: the page never
+    loads TF.js, so it never blocks on it."""
+    results = api.page.evaluate(CLASSIFY_AS, ["blob", sample_paths[0].name, None])
+    check_results(results, task_metadata)
+    assert api.page.evaluate("() => classifier.runtime.worker") is True
+    assert api.page.evaluate("() => typeof globalThis.tf") == "undefined"
+    assert [w.url.rsplit("/", 1)[1] for w in api.page.workers] == ["model-worker.js"]
+    assert api.page.workers[0].evaluate("() => tf.getBackend()") == api.page.evaluate(
+        "() => classifier.backend")
+
+
+# Makes the model's worker fail as it starts (as where workers are blocked or
+# module workers unsupported), before any script of the page runs.
+BREAK_WORKER = """
+const Real = Worker;
+globalThis.Worker = class extends Real {
+  constructor(url, options) {
+    const broken = URL.createObjectURL(new Blob(['throw new Error("no worker here")'],
+                                                { type: 'text/javascript' }));
+    super(String(url).endsWith('/model-worker.js') ? broken : url, options);
+  }
+};
+"""
+
+
+def test_without_a_worker_the_page_runs_the_model(browser, live_server, api, task_metadata,
+                                                   sample_paths):
+    name = sample_paths[0].name
+    recorded = open_host_page(browser, live_server, {name: sample_paths[0]}, BREAK_WORKER)
+    page = recorded.page
+    try:
+        results = page.evaluate(CLASSIFY_AS, ["blob", name, None])
+        check_results(results, task_metadata)
+        assert page.evaluate("() => classifier.runtime.worker") is False
+        assert page.evaluate("() => typeof globalThis.tf") == "object"
+        # The same answer as in the worker.
+        expected = api.page.evaluate(CLASSIFY_AS, ["blob", name, None])
+        np.testing.assert_allclose(by_id(results), by_id(expected), atol=1e-5)
+        recorded.assert_clean()
+    finally:
+        page.context.close()
 
 
 @pytest.mark.parametrize(("code", "expected"), [

@@ -8,11 +8,69 @@
 // Everything runs on this device; the image is never sent anywhere.
 
 import { encodeMetadata } from './encoding.js';
-import { toCanvas } from './image-input.js';
+import { toPixels } from './image-input.js';
 import { downloadModel } from './model-files.js';
-import { loadTf, selectBackend } from './tf-loader.js';
 
 export const MODELS_URL = new URL('../tfjs_model/', import.meta.url);
+const WORKER_URL = new URL('./model-worker.js', import.meta.url);
+
+// ---- where the model runs ---------------------------------------------------------
+// TF.js, the models and their forward passes live in one dedicated worker per page
+// (model-worker.js), so they never block the page; this side downloads and checks
+// the files, encodes the details and decodes the image. `call(type, args, transfer)`
+// sends one operation and resolves to its answer.
+
+/** Start model-worker.js as a worker; resolves to `call` once it answers. */
+function startWorker() {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_URL, { type: 'module', name: 'model' });
+    const pending = new Map();
+    let lastId = 0;
+    let started = false;
+    const call = (type, args, transfer = []) => new Promise((resolveCall, rejectCall) => {
+      lastId += 1;
+      pending.set(lastId, { resolveCall, rejectCall });
+      worker.postMessage({ id: lastId, type, args }, transfer);
+    });
+    worker.addEventListener('message', ({ data }) => {
+      const waiting = pending.get(data.id);
+      pending.delete(data.id);
+      if (!waiting) return;
+      if ('error' in data) waiting.rejectCall(new Error(data.error));
+      else waiting.resolveCall(data.result);
+    });
+    // Before its first answer: the worker could not start here (handled: the model
+    // then runs on the page). After: it broke.
+    worker.addEventListener('error', (event) => {
+      if (!started) event.preventDefault();
+      const why = event.message || 'no details';
+      const error = new Error(started ? `The model stopped working (${why}). Reload the page.`
+        : `the model's worker could not start (${why})`);
+      for (const { rejectCall } of pending.values()) rejectCall(error);
+      pending.clear();
+      reject(error);
+    });
+    call('hello').then(() => {
+      started = true;
+      resolve(call);
+    }, reject);
+  });
+}
+
+let engine = null; // promise of `call`, shared by every classifier of the page
+
+function connect() {
+  if (!engine) {
+    engine = startWorker().catch(async (error) => {
+      // Same module, same operations, on the page (it then blocks while it works).
+      console.warn(`Running the model on the page: ${error.message}`);
+      const { handle } = await import('./model-worker.js');
+      return (type, args) => handle(type, args);
+    });
+    engine.catch(() => { engine = null; });
+  }
+  return engine;
+}
 
 async function fetchJson(url, what) {
   let response;
@@ -53,6 +111,10 @@ export async function loadClassifier(task, options = {}) {
     throw new Error(`loadClassifier() needs a task id (valid tasks: ${tasks.join(', ') || 'see static/tfjs_model/index.json'}); got ${JSON.stringify(task)}.`);
   }
   const { modelUrl, backend = 'auto', onProgress, warmup = true } = options;
+  // TF.js starts in the worker while the model's description and files download.
+  const connecting = connect();
+  const preparing = connecting.then((call) => call('prepare', { backend }));
+  preparing.catch(() => {}); // awaited below, unless the description fails first
   const folder = new URL(modelUrl || `${task}/`, modelUrl ? window.location.href : MODELS_URL);
   if (!folder.pathname.endsWith('/')) folder.pathname += '/';
 
@@ -70,50 +132,17 @@ export async function loadClassifier(task, options = {}) {
     throw new Error(`The model at ${folder} is for "${metadata.task}", not "${task}".`);
   }
 
-  // TF.js and the model's files download side by side.
-  const [[tf, backendName], files] = await Promise.all([
-    loadTf().then(async (tf) => [tf, await selectBackend(tf, backend)]),
-    downloadModel(folder, { onProgress, version: metadata.version }),
-  ]);
-  let model;
-  try {
-    model = await tf.loadGraphModel({
-      load: () => tf.io.getModelArtifactsForJSON(
-        files.modelJson, async () => [files.weightSpecs, files.weightData]),
-    });
-  } catch (error) {
-    throw new Error(`The ${task} model on this site is damaged: TF.js cannot build it from `
-      + `model.json (${error.message}).`);
-  }
-
   const labels = metadata.labels.map(({ id, name }) => ({ id, name }));
   const imageInput = metadata.inputs.image;
   const metadataInput = metadata.inputs.metadata || null;
+  const encode = (values) => (metadataInput ? encodeMetadata(metadata.metadata_encoding, values) : null);
 
-  function predict(canvasOrTensor, vector) {
-    return tf.tidy(() => {
-      const pixels = canvasOrTensor instanceof tf.Tensor ? canvasOrTensor
-        : tf.browser.fromPixels(canvasOrTensor, 3);
-      const feeds = { [imageInput.name]: pixels.toFloat().expandDims(0) };
-      if (metadataInput) feeds[metadataInput.name] = tf.tensor2d([vector], [1, vector.length]);
-      const output = model.predict(feeds);
-      return Array.isArray(output) ? output[0] : output;
-    });
-  }
-
-  function encode(values) {
-    if (!metadataInput) return null;
-    return encodeMetadata(metadata.metadata_encoding, values);
-  }
-
-  if (warmup) {
-    const [height, width] = imageInput.size;
-    const blank = tf.zeros([height, width, 3]);
-    const out = predict(blank, encode({}));
-    await out.data();
-    out.dispose();
-    blank.dispose();
-  }
+  const [call, , files] = await Promise.all([
+    connecting, preparing, downloadModel(folder, { onProgress, version: metadata.version })]);
+  const inputs = { image: imageInput.name, size: imageInput.size, metadata: metadataInput?.name || null };
+  const { id, backend: backendName, runtime } = await call('load', {
+    task, backend, files, inputs, warmup: warmup ? { vector: encode({}) } : null,
+  }, [files.weightData]);
 
   let disposed = false;
   return {
@@ -121,24 +150,24 @@ export async function loadClassifier(task, options = {}) {
     labels,
     metadata,
     backend: backendName,
+    /** {worker: whether the model runs in a Web Worker, threads, simd, multithread: WASM only, else null} */
+    runtime,
     /** Probabilities of every label, highest first. Rejects with a readable Error on bad input. */
     async classify(image, values) {
       if (disposed) throw new Error('This classifier has been disposed; load it again.');
       const vector = encode(values);
-      const canvas = await toCanvas(image, { minSide: imageInput.min_side, maxSide: imageInput.max_side });
-      const output = predict(canvas, vector);
-      let probabilities;
-      try {
-        probabilities = await output.data();
-      } finally {
-        output.dispose();
-      }
+      const pixels = await toPixels(image, { minSide: imageInput.min_side, maxSide: imageInput.max_side });
+      const probabilities = await call('predict', { id, pixels, vector }, [pixels.data.buffer]);
       return labels
         .map((label, i) => ({ id: label.id, name: label.name, probability: probabilities[i] }))
         .sort((a, b) => b.probability - a.probability);
     },
+    /** tf.memory() where the models run (all classifiers of the page share it). */
+    memory() {
+      return call('memory');
+    },
     dispose() {
-      if (!disposed) model.dispose();
+      if (!disposed) call('dispose', { id }).catch(() => {});
       disposed = true;
     },
   };

@@ -2,6 +2,8 @@
 // decoded, EXIF-oriented, transparent areas on white, and no larger than
 // `maxSide` (huge photos are shrunk while decoding, so they never sit in memory
 // at full size). Cropping, resizing and rescaling happen inside the model.
+// This needs the page's DOM (Image, canvas), so it runs on the page; toPixels
+// hands the result to the model's worker as plain bytes.
 
 export const ACCEPTED = 'a File/Blob, HTMLImageElement, HTMLCanvasElement or ImageBitmap';
 
@@ -85,4 +87,11 @@ export async function toCanvas(source, { minSide = 32, maxSide = 512 } = {}) {
   ctx.drawImage(drawable, 0, 0, w, h);
   if (drawable !== source && drawable.close) drawable.close();
   return canvas;
+}
+
+/** toCanvas's pixels as {width, height, data: Uint8Array of RGBA}, whose buffer can be transferred. */
+export async function toPixels(source, options) {
+  const canvas = await toCanvas(source, options);
+  const { width, height, data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+  return { width, height, data: new Uint8Array(data.buffer) };
 }

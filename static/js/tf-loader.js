@@ -1,20 +1,22 @@
 // Loads the pinned TensorFlow.js copy (static/vendor/tfjs) once and picks a backend.
-// Nothing else in the site touches tfjs directly except classifier.js.
+// It runs wherever the model runs: in the model's worker (model-worker.js), or on
+// the page when no worker can start. Only model-worker.js uses it.
 
 const VENDOR_URL = new URL('../vendor/tfjs/', import.meta.url);
 export const BACKENDS = ['wasm', 'webgl', 'cpu'];
 
 let tfPromise = null;
 
-function addScript(src) {
-  return new Promise((resolve, reject) => {
-    const script = document.createElement('script');
-    script.src = src;
-    script.async = false;
-    script.onload = resolve;
-    script.onerror = () => reject(new Error(`Could not load ${src} (is the site's vendor folder complete?)`));
-    document.head.appendChild(script);
-  });
+// The vendored files are UMD bundles: run as modules, they attach `tf` (and
+// `tf.wasm`) to globalThis. import() works the same in a module worker (which has
+// no importScripts) and on a page.
+async function run(file) {
+  const url = new URL(file, VENDOR_URL).href;
+  try {
+    await import(url);
+  } catch (error) {
+    throw new Error(`Could not load ${url} (is the site's vendor folder complete?)`);
+  }
 }
 
 /** Resolve to the global `tf`, loading tf.min.js and the WASM backend if needed. */
@@ -26,8 +28,8 @@ export function loadTf() {
       // falls back to Function(...), i.e. eval. Declaring the global first keeps
       // the site working under a Content-Security-Policy without 'unsafe-eval'.
       if (!('regeneratorRuntime' in globalThis)) globalThis.regeneratorRuntime = undefined;
-      if (!globalThis.tf) await addScript(new URL('tf.min.js', VENDOR_URL).href);
-      if (!globalThis.tf.wasm) await addScript(new URL('tf-backend-wasm.min.js', VENDOR_URL).href);
+      if (!globalThis.tf) await run('tf.min.js');
+      if (!globalThis.tf.wasm) await run('tf-backend-wasm.min.js');
       globalThis.tf.wasm.setWasmPaths(VENDOR_URL.href);
       return globalThis.tf;
     })();

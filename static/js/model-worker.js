@@ -1,0 +1,128 @@
+// The model's side of the classifier: TensorFlow.js, the graph models and their
+// forward passes. classifier.js starts this module as a dedicated Web Worker, so
+// that evaluating tf.min.js, setting up WebAssembly and inference never block the
+// page; the page only decodes the image and sends its pixels. Where no worker can
+// start, classifier.js imports this module on the page and calls `handle` itself:
+// one protocol, one copy of the code.
+//
+// Protocol: the page posts {id, type, args}; the worker answers {id, result} or
+// {id, error: message}. `handle(type, args)` lists the types.
+
+import { loadTf, selectBackend } from './tf-loader.js';
+
+const IN_WORKER = typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope;
+const starting = new Map(); // backend preference → promise of [tf, backend name]
+const models = new Map(); // id → {tf, model, inputs}
+let lastId = 0;
+
+function start(preference) {
+  if (!starting.has(preference)) {
+    const promise = loadTf().then(async (tf) => [tf, await selectBackend(tf, preference)]);
+    promise.catch(() => starting.delete(preference));
+    starting.set(preference, promise);
+  }
+  return starting.get(preference);
+}
+
+/** What the classifier can report about where and how it runs. */
+async function runtime(tf, backend) {
+  const wasm = backend === 'wasm';
+  return {
+    worker: IN_WORKER,
+    threads: wasm ? tf.wasm.getThreadsCount() : null,
+    simd: wasm ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') : null,
+    multithread: wasm ? await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT') : null,
+  };
+}
+
+/**
+ * The model's output for one image: a [height, width, 3] tensor or RGBA pixels
+ * {width, height, data: Uint8Array}, and the metadata vector.
+ */
+function forward({ tf, model, inputs }, pixels, vector) {
+  return tf.tidy(() => {
+    const image = pixels instanceof tf.Tensor ? pixels : tf.browser.fromPixels(pixels, 3);
+    const feeds = { [inputs.image]: image.toFloat().expandDims(0) };
+    if (inputs.metadata) feeds[inputs.metadata] = tf.tensor2d([vector], [1, vector.length]);
+    const started = performance.now();
+    const output = model.predict(feeds);
+    // A User Timing entry (DevTools, scripts/benchmark.py): the forward pass alone.
+    performance.measure('model forward pass', { start: started, end: performance.now() });
+    return Array.isArray(output) ? output[0] : output;
+  });
+}
+
+async function probabilities(entry, pixels, vector) {
+  const output = forward(entry, pixels, vector);
+  try {
+    return await output.data();
+  } finally {
+    output.dispose();
+  }
+}
+
+const operations = {
+  /** Load TF.js and start a backend ('auto', 'wasm', 'webgl', 'cpu'); answers its name. */
+  async prepare({ backend }) {
+    return (await start(backend))[1];
+  },
+  /** Build a model from checked files (model-files.js) and warm it up; answers its id. */
+  async load({ task, backend, files, inputs, warmup }) {
+    const [tf, backendName] = await start(backend);
+    let model;
+    try {
+      model = await tf.loadGraphModel({
+        load: () => tf.io.getModelArtifactsForJSON(
+          files.modelJson, async () => [files.weightSpecs, files.weightData]),
+      });
+    } catch (error) {
+      throw new Error(`The ${task} model on this site is damaged: TF.js cannot build it from `
+        + `model.json (${error.message}).`);
+    }
+    const entry = { tf, model, inputs };
+    if (warmup) {
+      const blank = tf.zeros([...inputs.size, 3]);
+      try {
+        await probabilities(entry, blank, warmup.vector);
+      } finally {
+        blank.dispose();
+      }
+    }
+    lastId += 1;
+    models.set(lastId, entry);
+    return { id: lastId, backend: backendName, runtime: await runtime(tf, backendName) };
+  },
+  /** Probabilities in the model's output order (a Float32Array). */
+  async predict({ id, pixels, vector }) {
+    if (!models.has(id)) throw new Error('This classifier has been disposed; load it again.');
+    return probabilities(models.get(id), pixels, vector);
+  },
+  dispose({ id }) {
+    models.get(id)?.model.dispose();
+    models.delete(id);
+  },
+  /** tf.memory() of this TF.js instance (tests check that tensors do not leak). */
+  memory() {
+    return globalThis.tf ? globalThis.tf.memory() : { numTensors: 0, numBytes: 0 };
+  },
+  /** Answered as soon as this module runs: the worker has started. */
+  hello() {
+    return true;
+  },
+};
+
+/** Run one operation: prepare, load, predict, dispose, memory or hello. */
+export async function handle(type, args = {}) {
+  if (!Object.prototype.hasOwnProperty.call(operations, type)) throw new Error(`Unknown operation ${type}`);
+  return operations[type](args);
+}
+
+if (IN_WORKER) {
+  globalThis.addEventListener('message', async ({ data: { id, type, args } }) => {
+    try {
+      globalThis.postMessage({ id, result: await handle(type, args) });
+    } catch (error) {
+      globalThis.postMessage({ id, error: error.message || String(error) });
+    }
+  });
+}
