@@ -220,22 +220,34 @@ def test_install_with_a_missing_file_fails(browser, models_copy):
             page.context.close()
 
 
+# Put before the model's worker script: that worker reports 4 logical cores. (CDP's
+# Emulation.setHardwareConcurrencyOverride changes the page's navigator, not a worker's.)
+FOUR_CORES = "Object.defineProperty(WorkerNavigator.prototype, 'hardwareConcurrency', { get: () => 4 });\n"
+
+
 def test_cross_origin_isolated_and_wasm_threads(browser, live_server):
-    """COOP/COEP make the page cross-origin isolated, so tfjs picks its threaded SIMD
-    build; with 4 cores (emulated: tfjs uses half the cores, and this machine may
-    have 2) it runs 2 threads, whose workers the Content-Security-Policy lets start."""
+    """COOP/COEP make the page, and the worker the model runs in, cross-origin
+    isolated, so tfjs picks its threaded SIMD build; with 4 cores (emulated: tfjs uses
+    half the cores, and this machine may have 2) it runs 2 threads, whose workers the
+    Content-Security-Policy lets start."""
     recorded = open_recorded_page(browser, service_workers="block")
     page = recorded.page
     try:
-        cdp = page.context.new_cdp_session(page)
-        cdp.send("Emulation.setHardwareConcurrencyOverride", {"hardwareConcurrency": 4})
+        def four_cores(route):
+            response = route.fetch()
+            route.fulfill(response=response, body=FOUR_CORES + response.text())
+
+        page.route(f"{live_server}/static/js/model-worker.js", four_cores)
         warnings = []
         page.on("console", lambda message: message.type == "warning"
                 and "worker" in message.text and warnings.append(message.text))
         page.goto(live_server + "/")
         expect(page.get_by_role("status")).to_have_text("Model ready (wasm).",
                                                         timeout=BROWSER_TIMEOUT_MS)
-        facts = page.evaluate("""async () => ({
+        assert page.evaluate("() => crossOriginIsolated") is True
+        # TF.js runs in the model's worker (static/js/model-worker.js), not on the page.
+        worker = next(w for w in page.workers if w.url.endswith("/model-worker.js"))
+        facts = worker.evaluate("""async () => ({
           isolated: crossOriginIsolated,
           multithread: await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'),
           simd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
