@@ -115,6 +115,18 @@ def test_classify_a_real_image(page, sample_paths, task_metadata, n_labels):
     expect(page.get_by_text("This is not a diagnosis.")).to_be_visible()
 
 
+def test_the_model_runs_in_a_worker(page, sample_paths, n_labels):
+    """TF.js and the model live in a dedicated worker: the page never evaluates TF.js,
+    whose loading and WebAssembly set-up would otherwise block it."""
+    choose(page, sample_paths[1])
+    expect_result(page, sample_paths[1].name, n_labels)
+    assert page.evaluate("() => typeof globalThis.tf") == "undefined"
+    workers = [w for w in page.workers if w.url.endswith("/static/js/model-worker.js")]
+    assert len(workers) == 1
+    shown = READY.search(page.get_by_role("status").inner_text()).group(1)
+    assert workers[0].evaluate("() => tf.getBackend()") == shown
+
+
 def test_details_are_used_and_changes_reclassify(page, samples, n_labels):
     sample = next(s for s in samples if s.sex == "male")
     page.get_by_label("Sex").select_option(sample.sex)
