@@ -2,16 +2,17 @@
 """Latency of one task's model: native TensorFlow vs in-browser ``classify()``, and
 the wait for a first result on a cold load of the screener page, online and offline.
 
-    python scripts/benchmark.py --task TASK [--runs 30] [--cold-runs 3]
+    python scripts/benchmark.py --task TASK [--runs 30] [--cold-runs 3] [--out FILE]
 
 Native: the Keras model the export came from (``reports/<task>/model.keras``),
 batch 1, compiled with ``tf.function``, on a real test image. Browser: the real
 Flask app on a loopback port and Debian's Chromium; for each tfjs backend the
 time to ``loadClassifier`` (cold, includes download and warm-up), the first
-``classify`` and the median of ``--runs`` more.
+``classify`` and the median of ``--runs`` more (each: decoding on the page, the
+pixels sent to the model's worker, the forward pass there and the answer back).
 
-Cold first prediction, through the real screener page (``/``, or the task's own
-page when it is not the default) as a person meets it, ``--cold-runs`` times:
+Cold first prediction, through the task's real screener page (``/screen/<task>``)
+as a person meets it, ``--cold-runs`` times:
 
 - *online*: a fresh browser context (empty caches, service workers allowed)
   opens the page; once the page's scripts are wired (DOMContentLoaded) the
@@ -33,14 +34,18 @@ page when it is not the default) as a person meets it, ``--cold-runs`` times:
   Target (median): first result ≤ 1 s.
 
 During both, an init script (nothing in static/js is changed) records the
-main thread's ``longtask`` entries (> 50 ms) and times every call of
-``tf.GraphModel.prototype.predict``, the model's forward pass: once for the
-warm-up inside ``loadClassifier``, once for the image. A long task that
-overlaps a forward pass is inference (warm-up or image); for each of the others
-the ``long-animation-frame`` entry it falls in names the script that ran longest.
-Decoding the image, ``output.data()`` and drawing the result are not inference.
+main thread's ``longtask`` entries (> 50 ms). The Long Tasks API sees only the
+page's own thread: TF.js and the model run in a dedicated worker
+(static/js/model-worker.js), whose work blocks nothing a person touches and is
+not counted. The forward passes (once for the warm-up inside ``loadClassifier``,
+once for the image) are read from the "model forward pass" User Timing entries
+model-worker.js makes, in the worker (or on the page, where no worker could
+start), and put on the page's clock. A long task that overlaps a forward pass
+*on the page* is inference (warm-up or image); for each of the others the
+``long-animation-frame`` entry it falls in names the script that ran longest.
+Decoding the image and drawing the result are not inference.
 
-Prints Markdown tables and writes ``reports/<task>/benchmark.json``. Numbers
+Prints Markdown tables and writes ``reports/<task>/benchmark.json`` (or ``--out``). Numbers
 depend on the machine (and on whatever else runs on it); this script is not a test.
 """
 from __future__ import annotations
@@ -84,20 +89,19 @@ async ([task, backend, runs]) => {
     await classifier.classify(bitmap);
     times.push(performance.now() - start);
   }
-  const tf = globalThis.tf;
   return { load_ms: loaded - t0, first_ms: first, times, backend: classifier.backend,
-           threads: classifier.backend === 'wasm' ? (tf.wasm?.getThreadsCount?.() ?? null) : null,
+           threads: classifier.runtime.threads, worker: classifier.runtime.worker,
            isolated: crossOriginIsolated };
 }
 """
 
 
 # Runs before any script of each page: records long tasks and long animation frames,
-# times each forward pass of the model, and notes when the page's DOM shows that the
-# model is ready, that an image was chosen and that its result is shown.
+# and notes when the page's DOM shows that the model is ready, that an image was
+# chosen and that its result is shown.
 PAGE_PROBE = """
 (() => {
-  const probe = { longtasks: [], frames: [], forward: [], steps: {}, observers: [] };
+  const probe = { longtasks: [], frames: [], steps: {}, observers: [] };
   globalThis.benchmarkProbe = probe;
   const observe = (type, record) => {
     const observer = new PerformanceObserver((list) => list.getEntries().forEach(record));
@@ -111,22 +115,6 @@ PAGE_PROBE = """
       url: script.sourceURL, fn: script.sourceFunctionName, invoker: script.invoker,
       invokerType: script.invokerType, duration: script.duration } });
   });
-  // Once tf.min.js has run, time GraphModel.predict (capture: before the page's onload;
-  // a load event never reaches window).
-  document.addEventListener('load', (event) => {
-    const GraphModel = event.target.tagName === 'SCRIPT' && globalThis.tf?.GraphModel;
-    if (!GraphModel || GraphModel.prototype.predict.timed) return;
-    const predict = GraphModel.prototype.predict;
-    GraphModel.prototype.predict = function timedPredict(...args) {
-      const start = performance.now();
-      try {
-        return predict.apply(this, args);
-      } finally {
-        probe.forward.push({ start, duration: performance.now() - start });
-      }
-    };
-    GraphModel.prototype.predict.timed = true;
-  }, true);
   const step = (name) => { if (!(name in probe.steps)) probe.steps[name] = performance.now(); };
   addEventListener('DOMContentLoaded', () => {
     const status = document.getElementById('model-status');
@@ -142,6 +130,12 @@ PAGE_PROBE = """
 })();
 """
 
+# The forward passes static/js/model-worker.js timed where it runs (a worker or the page).
+FORWARD_PASSES = """
+() => ({ origin: performance.timeOrigin, forward: performance.getEntriesByName('model forward pass')
+  .map((e) => ({ start: e.startTime, duration: e.duration })) })
+"""
+
 # Lets the last long task be reported, then collects what PAGE_PROBE saw.
 READ_PROBE = """
 async () => {
@@ -149,11 +143,13 @@ async () => {
   const probe = globalThis.benchmarkProbe;
   for (const [observer, record] of probe.observers) observer.takeRecords().forEach(record);
   const navigation = performance.getEntriesByType('navigation')[0];
-  return { longtasks: probe.longtasks, frames: probe.frames, forward: probe.forward,
-           steps: probe.steps, dom_ready: navigation.domContentLoadedEventEnd,
+  return { longtasks: probe.longtasks, frames: probe.frames, steps: probe.steps,
+           dom_ready: navigation.domContentLoadedEventEnd, tf_on_page: 'tf' in globalThis,
            status: document.getElementById('model-status').textContent };
 }
 """
+
+MODEL_WORKER = "/static/js/model-worker.js"
 
 
 def native_latency(model_path: Path, image: Path, runs: int) -> dict:
@@ -212,15 +208,14 @@ def serve_site(image: Path):
 
 
 def screener_path(task_id: str) -> str:
-    """``/`` when ``task_id`` is the site's default task, else the task's own page."""
+    """The task's screener page."""
     from flask import url_for
 
     from webapp import create_app
-    from webapp.views import default_task_id
 
     app = create_app()
     with app.test_request_context():
-        return "/" if default_task_id() == task_id else url_for("screen.screen", task_id=task_id)
+        return url_for("screen.screen", task_id=task_id)
 
 
 def browser_latency(browser, url: str, task_id: str, runs: int, backends: list[str]) -> dict:
@@ -237,7 +232,8 @@ def browser_latency(browser, url: str, task_id: str, runs: int, backends: list[s
             page.context.close()
         results[backend] = {"load_ms": r["load_ms"], "first_ms": r["first_ms"],
                             "median_ms": statistics.median(r["times"]),
-                            "threads": r["threads"], "isolated": r["isolated"]}
+                            "threads": r["threads"], "worker": r["worker"],
+                            "isolated": r["isolated"]}
     return results
 
 
@@ -256,13 +252,28 @@ def script_label(script: dict) -> str:
     return f"{where or '(source not given)'} ({script['invokerType']}: {invoker})"
 
 
+def forward_passes(page, page_origin: float) -> tuple[list[dict], str]:
+    """The model's forward passes on the page's clock, and where they ran ("worker",
+    "page"; "none" if no forward pass was timed)."""
+    for worker in page.workers:
+        if worker.url.endswith(MODEL_WORKER):
+            timed = worker.evaluate(FORWARD_PASSES)
+            shift = timed["origin"] - page_origin
+            return [{"start": f["start"] + shift, "duration": f["duration"]}
+                    for f in timed["forward"]], "worker"
+    timed = page.evaluate(FORWARD_PASSES)
+    return timed["forward"], "page" if timed["forward"] else "none"
+
+
 def long_tasks(probe: dict) -> dict:
-    """The page's long tasks, split into those that ran a forward pass of the model and
-    the rest (named by the longest script of the long animation frame they fall in)."""
+    """The page's long tasks, split into those that ran a forward pass of the model on
+    the page and the rest (named by the longest script of the long animation frame
+    they fall in). A forward pass in the worker blocks no page task."""
     ready = probe["steps"].get("model_ready", float("inf"))
+    on_page = probe["forward"] if probe["model_in"] == "page" else []
     tasks = []
     for task in probe["longtasks"]:
-        forward = [f for f in probe["forward"] if overlaps(task, f)]
+        forward = [f for f in on_page if overlaps(task, f)]
         entry = {"start_ms": round(task["start"]), "duration_ms": round(task["duration"])}
         if forward:   # the warm-up in loadClassifier, or the chosen image
             entry["inference"] = "warm-up" if forward[0]["start"] < ready else "image"
@@ -271,7 +282,8 @@ def long_tasks(probe: dict) -> dict:
             longest = max(scripts, key=lambda s: s["duration"], default=None)
             entry["script"] = script_label(longest) if longest else "unknown"
         tasks.append(entry)
-    return {"forward_ms": [round(f["duration"], 1) for f in probe["forward"]], "tasks": tasks}
+    return {"forward_ms": [round(f["duration"], 1) for f in probe["forward"]],
+            "model_in": probe["model_in"], "tasks": tasks}
 
 
 def kind(task: dict) -> str:
@@ -284,6 +296,10 @@ def first_result(page, url: str, image: dict) -> dict:
     page.locator("#photo-file").set_input_files(image)   # "Choose an image"
     page.wait_for_function("() => 'result' in benchmarkProbe.steps", polling=50)
     probe = page.evaluate(READ_PROBE)
+    probe["forward"], probe["model_in"] = forward_passes(page, page.evaluate(
+        "() => performance.timeOrigin"))
+    if probe["model_in"] == "worker" and probe["tf_on_page"]:
+        raise RuntimeError("TF.js was loaded on the page although the model runs in a worker")
     steps = probe["steps"]
     return {"result_ms": steps["result"], "dom_ready_ms": probe["dom_ready"],
             "model_ready_ms": steps.get("model_ready"), "chosen_ms": steps.get("chosen"),
@@ -353,6 +369,7 @@ def summarize_loads(loads: list[dict]) -> dict:
         "dom_ready_ms": median("dom_ready_ms"), "model_ready_ms": median("model_ready_ms"),
         "chosen_ms": median("chosen_ms"),
         "loads_measured": len(done),
+        "model_in": sorted({load["long_tasks"]["model_in"] for load in done}),
         "long_tasks": {name: {"count": len(ms), "longest_ms": max(ms, default=0)}
                        for name, ms in counts.items()},
         "other_by_script_ms": dict(sorted(other.items(), key=lambda item: -item[1])),
@@ -385,9 +402,9 @@ def print_cold(cold: dict, path: str, runs: int) -> None:
               f"{r['chosen_ms']:.0f} | **{r['result_ms']:.0f}** ({low:.0f}–{high:.0f}){target} | "
               f"{forward} |")
 
-    print(f"\n| main-thread long tasks (> 50 ms) in those {runs} loads | all: count, longest ms |"
-          " warm-up inference | image inference | not inference |")
-    print("|---|---|---|---|---|")
+    print(f"\n| main-thread long tasks (> 50 ms) in those {runs} loads | model ran in |"
+          " all: count, longest ms | warm-up inference | image inference | not inference |")
+    print("|---|---|---|---|---|---|")
     for way, r in cold.items():
         if "error" in r:
             continue
@@ -396,7 +413,7 @@ def print_cold(cold: dict, path: str, runs: int) -> None:
         longest = max(part["longest_ms"] for part in parts.values())
         cells = " | ".join(f"{part['count']}, {part['longest_ms']}" if part["count"] else "0"
                            for part in parts.values())
-        print(f"| {names[way]} | {every}, {longest} | {cells} |")
+        print(f"| {names[way]} | {', '.join(r['model_in'])} | {every}, {longest} | {cells} |")
     for way, r in cold.items():
         if "error" in r:
             continue
@@ -418,6 +435,8 @@ def main(argv=None) -> int:
                         help="cold loads of the page to first result, online and offline")
     parser.add_argument("--image", type=Path, default=None,
                         help="default: the first sample image under tests/data")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="the JSON written (default: reports/<task>/benchmark.json)")
     args = parser.parse_args(argv)
     image = (args.image or sorted(SAMPLE_DIR.rglob("*.jpg"))[0]).resolve()
     reports = PROJECT_ROOT / "reports" / args.task
@@ -444,12 +463,13 @@ def main(argv=None) -> int:
         if "error" in r:
             print(f"| browser {backend} | failed: {r['error']} | | | |")
             continue
-        where = f"browser {backend}" + (f", {r['threads']} thread(s)" if r["threads"] else "")
+        where = (f"browser {backend}" + (f", {r['threads']} thread(s)" if r["threads"] else "")
+                 + (", in a worker" if r["worker"] else ", on the page"))
         print(f"| {where} | {r['load_ms']:.0f} | "
               f"{r['first_ms']:.1f} | {r['median_ms']:.1f} | "
               f"{r['median_ms'] / native['median_ms']:.2f} |")
     print_cold(cold, path, args.cold_runs)
-    (reports / "benchmark.json").write_text(json.dumps(
+    (args.out or reports / "benchmark.json").write_text(json.dumps(
         {"image": image.name, "runs": args.runs, "native": native, "browser": browser,
          "cold_first_prediction": {"page": path, "runs": args.cold_runs,
                                    "target_offline_ms": FIRST_RESULT_TARGET_MS, **cold}},
