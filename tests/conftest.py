@@ -96,10 +96,29 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def _closing_responses(app):
+    """``app``, whose response bodies are closed even when the browser drops the connection.
+
+    werkzeug's server cleans up a dropped connection by reading the socket first; when
+    that raises (reset by the peer) it never closes the response, and a file being sent
+    is left open: under ``-W error`` its ResourceWarning fails whichever test runs then.
+    A service worker still downloading when a test closes its browser context does that.
+    """
+    def wrapped(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:   # on werkzeug's close(), or when the dropped response is collected
+            if hasattr(body, "close"):
+                body.close()
+    return wrapped
+
+
 @contextmanager
 def serve(app):
     """Base URL of ``app`` served by werkzeug on a free loopback port, while in the block."""
-    server = make_server(LOOPBACK, 0, app, threaded=True, request_handler=_QuietHandler)
+    server = make_server(LOOPBACK, 0, _closing_responses(app), threaded=True,
+                         request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

@@ -36,7 +36,11 @@ def first_task(models) -> str:
     return json.loads((models / "index.json").read_text())["tasks"][0]["id"]
 
 
-def open_site(browser, url, path="/", **context_options):
+# The first task's screener (these tests enter the skin-lesion model's details).
+SCREENER = f"/screen/{first_task(MODELS_DIR)}"
+
+
+def open_site(browser, url, path=SCREENER, **context_options):
     """A recorded page of ``url + path`` once its model is ready."""
     recorded = open_recorded_page(browser, service_workers="allow", **context_options)
     recorded.page.goto(url + path)
@@ -71,7 +75,11 @@ def test_works_offline_after_one_visit(browser, live_server, sample_paths, task_
                ).to_be_visible()
 
         context.set_offline(True)
+        # The home page is kept too, and leads to the screener.
         page.goto(live_server + "/")
+        page.get_by_role("article", name=task_metadata["title"]).get_by_role(
+            "link", name="Open the screener").click()
+        expect(page).to_have_url(live_server + SCREENER)
         status = page.get_by_role("status")
         expect(status).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
         expect(status).to_contain_text("Loaded from this device’s cache")
@@ -84,8 +92,10 @@ def test_works_offline_after_one_visit(browser, live_server, sample_paths, task_
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         page.goto(f"{live_server}/performance/{task}")
         expect(page.get_by_role("heading", name="This page needs a connection")).to_be_visible()
-        page.get_by_role("link", name="Back to the screener").click()
-        expect(page.get_by_role("status")).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
+        page.get_by_role("link", name="Back to the screeners").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Screeners that run in your browser")
+        expect(page.get_by_role("article", name=task_metadata["title"])).to_be_visible()
         recorded.assert_clean()
     finally:
         context.close()
@@ -117,7 +127,7 @@ def test_download_progress_then_ready(browser, live_server):
             "offline": False, "latency": 20, "downloadThroughput": 4_000_000,
             "uploadThroughput": 1_000_000})
         page.add_init_script(RECORD_PROGRESS)
-        page.goto(live_server + "/")
+        page.goto(live_server + SCREENER)
         expect(page.get_by_role("status")).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
         expect(page.get_by_role("progressbar", name="Model download")).to_be_hidden()
         seen = page.evaluate("() => window.progressSeen")
@@ -241,7 +251,7 @@ def test_cross_origin_isolated_and_wasm_threads(browser, live_server):
         warnings = []
         page.on("console", lambda message: message.type == "warning"
                 and "worker" in message.text and warnings.append(message.text))
-        page.goto(live_server + "/")
+        page.goto(live_server + SCREENER)
         expect(page.get_by_role("status")).to_have_text("Model ready (wasm).",
                                                         timeout=BROWSER_TIMEOUT_MS)
         assert page.evaluate("() => crossOriginIsolated") is True
@@ -280,7 +290,7 @@ def test_nothing_a_person_enters_is_sent(browser, live_server, samples, task_met
     context.on("request", lambda request: sent.append(
         (request.method, request.url, request.post_data_buffer)))
     try:
-        page.goto(live_server + "/")
+        page.goto(live_server + SCREENER)
         expect(page.get_by_role("status")).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
         expect_offline_ready(page)
         loaded = len(sent)

@@ -20,9 +20,13 @@ READY = re.compile(r"Model ready \((wasm|webgl|cpu)\)")
 PERCENT = re.compile(r"^(<)?(\d+(?:\.\d+)?)%$")
 
 
+# These tests enter the skin-lesion model's details (age, sex, body site).
+SCREENER = "/screen/skin_lesion"
+
+
 def open_screener(browser, live_server, **context_options):
     recorded = open_recorded_page(browser, **context_options)
-    recorded.page.goto(live_server + "/")
+    recorded.page.goto(live_server + SCREENER)
     expect(recorded.page.get_by_role("status")).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
     return recorded
 

@@ -202,12 +202,13 @@ def test_model_card_has_its_prose_metrics_and_licence(client, task_metadata):
 
 
 def test_header_links_every_page_of_the_task(client):
-    html = client.get("/").get_data(as_text=True)
+    html = client.get(f"/screen/{TASK}").get_data(as_text=True)
     nav = re.search(r'<nav aria-label="Site">(.*?)</nav>', html, re.S).group(1)
     links = dict((text_of(name).strip(), href) for href, name in
                  re.findall(r'<a class="nav-link" href="([^"]+)"[^>]*>(.*?)</a>', nav, re.S))
-    assert links == {"Screener": f"/screen/{TASK}", "Performance": f"/performance/{TASK}",
-                     "Data": f"/data/{TASK}", "Model card": f"/model-card/{TASK}"}
+    assert links == {"All screeners": "/", "Screener": f"/screen/{TASK}",
+                     "Performance": f"/performance/{TASK}", "Data": f"/data/{TASK}",
+                     "Model card": f"/model-card/{TASK}"}
     for path in links.values():
         assert client.get(path).status_code == 200
     current = re.search(r'<nav aria-label="Site">.*?</nav>', client.get("/data").get_data(
@@ -238,8 +239,8 @@ def test_no_inline_script_and_scripts_stay_strict(client, path):
 
 
 def test_the_screener_keeps_the_site_policy(client):
-    assert client.get("/").headers["Content-Security-Policy"] == create_app().config[
-        "CONTENT_SECURITY_POLICY"]
+    policy = client.get(f"/screen/{TASK}").headers["Content-Security-Policy"]
+    assert policy == create_app().config["CONTENT_SECURITY_POLICY"]
 
 
 def test_chart_style_hashes_fit_the_installed_plotly():

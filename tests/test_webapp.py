@@ -51,17 +51,18 @@ def text_of(html: str) -> str:
 
 
 @pytest.fixture
-def home(client):
-    response = client.get("/")
+def screener(client):
+    """The skin-lesion screener's page (the home page, /, lists the screeners: test_home.py)."""
+    response = client.get("/screen/skin_lesion")
     assert response.status_code == 200
     return response.get_data(as_text=True)
 
 
-def test_home_is_the_default_task_screener(home, task_metadata):
-    page = parse(home)
+def test_screener_page_says_what_it_is(screener, task_metadata):
+    page = parse(screener)
     main = [attrs for tag, attrs in page.tags if tag == "main"][0]
     assert main["data-task"] == "skin_lesion"
-    text = text_of(home)
+    text = text_of(screener)
     assert task_metadata["title"] in text
     assert "This is not a diagnosis" in text
     assert "see a doctor" in text
@@ -71,8 +72,8 @@ def test_home_is_the_default_task_screener(home, task_metadata):
         "/static/js/offline.js", "/static/js/screen-page.js"]
 
 
-def test_home_has_file_camera_and_status_controls(home):
-    page = parse(home)
+def test_screener_has_file_camera_and_status_controls(screener):
+    page = parse(screener)
     files = [attrs for tag, attrs in page.tags if tag == "input" and attrs.get("type") == "file"]
     assert len(files) == 2
     assert all(attrs["accept"] == "image/*" for attrs in files)
@@ -81,11 +82,11 @@ def test_home_has_file_camera_and_status_controls(home):
     assert {attrs["id"] for attrs in files} <= labels
     roles = [attrs.get("role") for tag, attrs in page.tags]
     assert "status" in roles and "alert" in roles
-    assert 'id="drop-zone"' in home
+    assert 'id="drop-zone"' in screener
 
 
-def test_details_form_is_built_from_metadata(home, task_metadata):
-    page = parse(home)
+def test_details_form_is_built_from_metadata(screener, task_metadata):
+    page = parse(screener)
     fields = {field["name"]: field for field in task_metadata["metadata_encoding"]["fields"]}
     age = [attrs for tag, attrs in page.tags if tag == "input" and attrs.get("data-field") == "age"]
     assert len(age) == 1
@@ -93,7 +94,7 @@ def test_details_form_is_built_from_metadata(home, task_metadata):
     assert (float(age[0]["min"]), float(age[0]["max"])) == (
         fields["age"]["minimum"], fields["age"]["maximum"])
     for name in ("sex", "site"):
-        match = re.search(rf'<select[^>]*data-field="{name}"[^>]*>(.*?)</select>', home, re.S)
+        match = re.search(rf'<select[^>]*data-field="{name}"[^>]*>(.*?)</select>', screener, re.S)
         assert match, name
         values = re.findall(r'<option value="([^"]*)"', match.group(1))
         assert values == ["", *fields[name]["values"]]
@@ -102,8 +103,8 @@ def test_details_form_is_built_from_metadata(home, task_metadata):
             assert f">{value_name}</option>" in match.group(1)
 
 
-def test_every_label_is_explained_from_metadata(home, task_metadata):
-    text = text_of(home)
+def test_every_label_is_explained_from_metadata(screener, task_metadata):
+    text = text_of(screener)
     for label in task_metadata["labels"]:
         assert label["name"] in text
         assert label["description"] in text
@@ -167,15 +168,15 @@ def assert_rows_match(html: str, metadata: dict) -> dict:
     return rows
 
 
-def test_every_kind_shows_the_test_figures_of_metadata(home):
-    metadata = shown_task_metadata(home)
-    text = text_of(home)
+def test_every_kind_shows_the_test_figures_of_metadata(screener):
+    metadata = shown_task_metadata(screener)
+    text = text_of(screener)
     results = ((metadata.get("metrics") or {}).get("test") or {}).get("without_metadata")
     if not results:
         assert "has no measured results" in text
-        assert results_rows(home) == {}
+        assert results_rows(screener) == {}
         return
-    assert_rows_match(home, metadata)
+    assert_rows_match(screener, metadata)
     assert f"How the model did on {results['n']} test images" in text
     group = metadata.get("split_group") or "case"
     assert f"None of them comes from a {group} it saw in training" in text
@@ -195,7 +196,7 @@ def test_a_poorly_found_kind_is_marked_often_missed(client_with_metadata):
                                    auc=None)
 
     client, metadata = client_with_metadata(edit)
-    html = client.get("/").get_data(as_text=True)
+    html = client.get(f"/screen/{metadata['task']}").get_data(as_text=True)
     rows = assert_rows_match(html, metadata)
     poor, good, untested, *_ = [label["name"] for label in metadata["labels"]]
     poor_id, good_id, untested_id, *_ = rows
@@ -210,14 +211,14 @@ def test_a_poorly_found_kind_is_marked_often_missed(client_with_metadata):
 
 
 def test_caption_names_what_the_split_kept_apart(client_with_metadata):
-    client, _ = client_with_metadata(lambda metadata: metadata.update(split_group="slide"))
-    text = text_of(client.get("/").get_data(as_text=True))
+    client, metadata = client_with_metadata(lambda metadata: metadata.update(split_group="slide"))
+    text = text_of(client.get(f"/screen/{metadata['task']}").get_data(as_text=True))
     assert "None of them comes from a slide it saw in training" in text
 
 
 def test_without_metrics_the_kinds_are_still_listed(client_with_metadata):
     client, metadata = client_with_metadata(lambda metadata: metadata.update(metrics={}))
-    html = client.get("/").get_data(as_text=True)
+    html = client.get(f"/screen/{metadata['task']}").get_data(as_text=True)
     text = text_of(html)
     assert "has no measured results" in text
     assert "has not been evaluated" in text
@@ -240,6 +241,8 @@ def test_percent_never_rounds_a_miss_away(fraction, shown):
 def test_models_folder_setting_is_what_pages_and_browser_get(client_with_metadata):
     client, metadata = client_with_metadata(lambda metadata: metadata.update(title="Edited copy"))
     assert "Edited copy" in text_of(client.get("/").get_data(as_text=True))
+    assert "Edited copy" in text_of(client.get(f"/screen/{metadata['task']}").get_data(
+        as_text=True))
     response = client.get(f"/static/tfjs_model/{metadata['task']}/metadata.json")
     try:
         assert response.status_code == 200 and response.mimetype == "application/json"
@@ -249,13 +252,13 @@ def test_models_folder_setting_is_what_pages_and_browser_get(client_with_metadat
     assert client.get("/static/tfjs_model/no_such_file.json").status_code == 404
 
 
-def test_model_facts_come_from_metadata(home, task_metadata):
-    assert task_metadata["version"] in home
+def test_model_facts_come_from_metadata(screener, task_metadata):
+    assert task_metadata["version"] in screener
     test = (task_metadata.get("metrics") or {}).get("test") or {}
     if test.get("with_metadata"):
-        assert f"Tested on {test['with_metadata']['n']} images" in text_of(home)
+        assert f"Tested on {test['with_metadata']['n']} images" in text_of(screener)
     else:
-        assert "has not been evaluated" in home
+        assert "has not been evaluated" in screener
 
 
 def test_screener_page_per_task(client):
@@ -266,8 +269,8 @@ def test_screener_page_per_task(client):
     assert "not_a_task" in body and "skin_lesion" in body
 
 
-def test_no_inline_script_and_a_strict_policy(client, home):
-    assert parse(home).inline_scripts == []
+def test_no_inline_script_and_a_strict_policy(client, screener):
+    assert parse(screener).inline_scripts == []
     policy = client.get("/").headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy
     assert "unsafe-inline" not in policy
@@ -321,7 +324,7 @@ def test_unknown_page_is_friendly(client):
     assert response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     assert "Page not found" in html
-    assert '<a class="btn btn-primary" href="/">Back to the screener</a>' in html
+    assert '<a class="btn btn-primary" href="/">Back to the screeners</a>' in html
     assert "Traceback" not in html
 
 
@@ -358,21 +361,10 @@ def test_config_overrides_and_environment(monkeypatch):
     assert create_app({"DEFAULT_TASK": "from_dict"}).config["DEFAULT_TASK"] == "from_dict"
 
 
-def test_home_defaults_to_the_first_indexed_task(client, monkeypatch):
-    import webapp.views
-
-    index = [{"id": "skin_lesion", "title": "first"}, {"id": "other", "title": "second"}]
-    monkeypatch.setattr(webapp.views, "list_tasks", lambda: index)
-    assert 'data-task="skin_lesion"' in client.get("/").get_data(as_text=True)
-    monkeypatch.setattr(webapp.views, "list_tasks", lambda: [])
-    response = client.get("/")
-    assert response.status_code == 503
-    assert "No screening model has been installed" in response.get_data(as_text=True)
-
-
-def test_unknown_default_task_is_a_readable_404(monkeypatch):
+def test_unknown_default_task_is_a_readable_404():
     client = create_app({"TESTING": True, "DEFAULT_TASK": "nope"}).test_client()
-    response = client.get("/")
+    assert client.get("/").status_code == 200   # the home page lists what there is
+    response = client.get("/performance")       # an address without a task shows DEFAULT_TASK
     assert response.status_code == 404
     assert "skin_lesion" in response.get_data(as_text=True)
 
