@@ -72,6 +72,16 @@ def main(argv=None) -> int:
     reports = args.reports or PROJECT_ROOT / "reports" / task.id
 
     model = keras.models.load_model(args.run / "model.keras", compile=False)
+    doubt = None
+    if (args.run / "doubt.json").is_file():   # python -m training.doubt --run RUN
+        from training.doubt import attach_head
+        from training.train import config_from_json
+        doubt = json.loads((args.run / "doubt.json").read_text())
+        model = attach_head(model, task, config_from_json(args.run / "config.json").model,
+                            doubt["head"])
+    else:
+        print(f"[warning] no {args.run / 'doubt.json'}: the model will not warn about images "
+              "of the wrong kind (run python -m training.doubt --run RUN first)", flush=True)
     signature = export.convert(model, out, args.quantization)
     report = json.loads((args.run / "report.json").read_text())
     history = json.loads((args.run / "history.json").read_text())
@@ -90,7 +100,7 @@ def main(argv=None) -> int:
                         if variant in report}}
     metadata = export.build_metadata(task, signature, out, parity.model_image_size(model),
                                      quantization=args.quantization, training=training,
-                                     metrics=metrics)
+                                     metrics=metrics, doubt=doubt)
 
     (out / "metadata.json").write_text(json.dumps(metadata, indent=1) + "\n")
     images, given = parity_images(task, args.run, args.data_dir, args.parity_images)

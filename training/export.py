@@ -97,7 +97,9 @@ def _signature_name(signature: dict, side: str, wanted: str | None = None) -> st
 
 def build_metadata(task: Task, signature: dict, out_dir: Path, image_size, *,
                    quantization: str, training: dict | None = None,
-                   metrics: dict | None = None) -> dict:
+                   metrics: dict | None = None, doubt: dict | None = None) -> dict:
+    """The ``metadata.json`` contract; ``doubt`` is a ``training.doubt`` report whose
+    head is in the graph (output ``in_kind``)."""
     height, width = image_size
     inputs = {"image": {
         "name": _signature_name(signature, "inputs", IMAGE_INPUT),
@@ -119,14 +121,35 @@ def build_metadata(task: Task, signature: dict, out_dir: Path, image_size, *,
         "labels": [{"id": l.id, "name": l.name, "description": l.description,
                     "malignant": l.malignant} for l in task.labels],
         "inputs": inputs,
-        "output": {"name": _signature_name(signature, "outputs"), "kind": "probabilities",
-                   "order": task.label_ids},
+        "output": {"name": _signature_name(signature, "outputs",
+                                           "probabilities" if doubt else None),
+                   "kind": "probabilities", "order": task.label_ids},
         "metadata_encoding": encoding_json(task),
         "weights": {"quantization": quantization,
                     "bytes": sum(p.stat().st_size for p in files[1:]),
                     "files": [p.name for p in files]},
         "training": training or {},
         "metrics": metrics or {},
+        **({"doubt": doubt_contract(signature, doubt)} if doubt else {}),
+    }
+
+
+def doubt_contract(signature: dict, doubt: dict) -> dict:
+    """What the browser needs to warn about an image of the wrong kind, and the evidence."""
+    from training.model import IN_KIND_OUTPUT
+    test = doubt["in_kind_head"]["test"]
+    return {
+        "output": _signature_name(signature, "outputs", IN_KIND_OUTPUT),
+        "kind": "probability that the image is of the task's kind",
+        "threshold": test["threshold"],
+        "warn_below": "in_kind < threshold",
+        "false_alarm_rate": test["false_alarm_rate"],
+        "n_in_kind": test["n_in_kind"],
+        "detection_rate": test["detection_rate"],
+        "n_per_kind": test["n_per_kind"],
+        "kind_names": doubt["kind_names"],
+        "max_probability_rule": {key: doubt["max_probability"]["test"][key]
+                                 for key in ("threshold", "false_alarm_rate", "detection_rate")},
     }
 
 
@@ -155,7 +178,7 @@ def copy_reports(run_dir: Path, reports_dir: Path) -> list[Path]:
     reports_dir.mkdir(parents=True, exist_ok=True)
     copied = []
     for name in ("report.json", "history.json", "test_predictions.json", "config.json",
-                 "split.csv"):
+                 "split.csv", "doubt.json"):
         source = run_dir / name
         if source.is_file() and source.resolve() != (reports_dir / name).resolve():
             shutil.copy2(source, reports_dir / name)

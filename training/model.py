@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from training.tasks import Task
 
 IMAGE_INPUT = "image"
@@ -36,7 +38,13 @@ def backbone_weights(weights: str):
     return str(weights)
 
 
-def build_model(task: Task, config: ModelConfig | None = None):
+IN_KIND_OUTPUT = "in_kind"
+
+
+def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: bool = False):
+    """The screening network; with ``in_kind_head`` it has two named outputs,
+    ``probabilities`` and ``in_kind`` (a logistic score on the pooled image
+    features: is this image of the task's kind? see ``training.doubt``)."""
     import keras
     from keras import layers
 
@@ -48,7 +56,7 @@ def build_model(task: Task, config: ModelConfig | None = None):
     backbone = keras.applications.MobileNet(
         input_shape=(height, width, 3), alpha=config.alpha, include_top=False,
         weights=backbone_weights(config.weights), pooling="avg")
-    features = backbone(x)
+    features = pooled = backbone(x)
     inputs = {IMAGE_INPUT: image}
     if task.metadata_size:
         metadata = keras.Input(shape=(task.metadata_size,), name=METADATA_INPUT, dtype="float32")
@@ -58,4 +66,29 @@ def build_model(task: Task, config: ModelConfig | None = None):
     features = layers.Dropout(config.dropout, name="dropout")(features)
     probabilities = layers.Dense(len(task.labels), activation="softmax",
                                  name="probabilities")(features)
-    return keras.Model(inputs=inputs, outputs=probabilities, name=f"{task.id}_mobilenet")
+    outputs = probabilities
+    if in_kind_head:
+        in_kind = layers.Dense(1, activation="sigmoid", name=IN_KIND_OUTPUT)(pooled)
+        outputs = {"probabilities": probabilities, IN_KIND_OUTPUT: in_kind}
+    return keras.Model(inputs=inputs, outputs=outputs, name=f"{task.id}_mobilenet")
+
+
+def backbone_of(model):
+    """The MobileNet inside ``model`` (a nested Keras model)."""
+    import keras
+    return next(layer for layer in model.layers if isinstance(layer, keras.Model))
+
+
+def image_features(model, images, batch_size: int = 64):
+    """The backbone's pooled features of raw 0-255 images (N, H, W, 3), as numpy.
+
+    (Always ``training=False``: a nested backbone called without it runs its
+    BatchNorm layers on batch statistics, also inside ``model(x)``.)
+    """
+    from keras import ops
+    resize, rescale, backbone = model.get_layer("resize"), model.get_layer("rescale"), backbone_of(model)
+    out = []
+    for start in range(0, len(images), batch_size):
+        x = np.asarray(images[start:start + batch_size], dtype=np.float32)
+        out.append(ops.convert_to_numpy(backbone(rescale(resize(x)), training=False)))
+    return np.concatenate(out)

@@ -1,0 +1,160 @@
+"""Say when an image is not of the kind a screener was made for.
+
+    python -m training.doubt --run runs/TASK/NAME
+
+A logistic-regression head on the backbone's pooled image features, fitted on
+the task's training images (in kind) against other kinds of image
+(``training.negatives``: the other tasks' images, everyday photos, documents
+and screenshots, blank images, noise). The warning threshold on its score is
+set on the validation split so that about ``FALSE_ALARM_TARGET`` of in-kind
+images are flagged; the rule is then measured on the test split (false alarms)
+and on held-out negatives of every kind (detection rate). The simplest rule,
+"top probability below a threshold" (set the same way), is measured beside it
+so the choice is evidence-based.
+
+Writes ``doubt.json`` into the run folder; ``scripts/convert_to_tfjs.py`` puts
+the head into the exported graph (output ``in_kind``) and the threshold and
+measurements into ``metadata.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+FALSE_ALARM_TARGET = 0.01
+FIT_IN_KIND_MAX = 3000       # in-kind training images used to fit the head
+NEGATIVES_PER_KIND = 300
+
+
+def fit_head(in_kind: np.ndarray, other: np.ndarray, seed: int = 0) -> dict:
+    """Logistic regression on standardised features, folded back into one Dense layer."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.concatenate([in_kind, other]).astype(np.float64)
+    y = np.concatenate([np.ones(len(in_kind)), np.zeros(len(other))])
+    mean, std = x.mean(0), x.std(0) + 1e-6
+    classifier = LogisticRegression(C=0.1, class_weight="balanced", max_iter=5000,
+                                    random_state=seed).fit((x - mean) / std, y)
+    weights = classifier.coef_[0] / std
+    bias = float(classifier.intercept_[0] - (classifier.coef_[0] * mean / std).sum())
+    return {"weights": weights.tolist(), "bias": bias}
+
+
+def head_scores(head: dict, features: np.ndarray) -> np.ndarray:
+    """P(in kind) as the exported sigmoid layer computes it."""
+    z = features.astype(np.float64) @ np.asarray(head["weights"]) + head["bias"]
+    return 1 / (1 + np.exp(-z))
+
+
+def threshold_for(in_kind_scores: np.ndarray, false_alarm: float = FALSE_ALARM_TARGET) -> float:
+    """The score below which about ``false_alarm`` of in-kind images fall."""
+    return float(np.quantile(in_kind_scores, false_alarm))
+
+
+def measure(threshold: float, in_kind: np.ndarray, by_kind: dict[str, np.ndarray]) -> dict:
+    """False-alarm rate on in-kind scores; detection rate (score < threshold) per other kind."""
+    return {"threshold": threshold,
+            "false_alarm_rate": float((in_kind < threshold).mean()),
+            "n_in_kind": int(len(in_kind)),
+            "detection_rate": {kind: float((scores < threshold).mean())
+                               for kind, scores in by_kind.items()},
+            "n_per_kind": {kind: int(len(scores)) for kind, scores in by_kind.items()}}
+
+
+def attach_head(model, task, model_config, head: dict):
+    """A copy of ``model`` with the fitted ``in_kind`` output (same weights otherwise)."""
+    from training.model import IN_KIND_OUTPUT, build_model
+
+    combined = build_model(task, model_config, in_kind_head=True)
+    for layer in combined.layers:
+        if layer.name != IN_KIND_OUTPUT and layer.weights:
+            layer.set_weights(model.get_layer(layer.name).get_weights())
+    combined.get_layer(IN_KIND_OUTPUT).set_weights(
+        [np.asarray(head["weights"], np.float32)[:, None], np.asarray([head["bias"]], np.float32)])
+    return combined
+
+
+def run(run_dir: Path, data_dir: str | None = None, seed: int = 0) -> dict:
+    import keras
+
+    from training.encoding import blank_metadata
+    from training.evaluate import predict
+    from training.model import image_features
+    from training.negatives import KIND_NAMES, negatives
+    from training.tasks import get_task
+    from training.train import config_from_json, load_data
+
+    started = time.time()
+    config = config_from_json(run_dir / "config.json")
+    if data_dir:
+        config.data_dir = data_dir
+    task = get_task(config.task)
+    size = config.model.image_size or task.image_size
+    model = keras.models.load_model(run_dir / "model.keras", compile=False)
+    _, _, parts = load_data(config, task)
+    rng = np.random.default_rng(seed)
+    train_images = parts["train"][0]
+    pick = np.sort(rng.choice(len(train_images), min(FIT_IN_KIND_MAX, len(train_images)),
+                              replace=False))
+    fit_negatives = negatives(task, "fit", size, config.data_dir or None, NEGATIVES_PER_KIND, seed)
+    test_negatives = negatives(task, "test", size, config.data_dir or None, NEGATIVES_PER_KIND, seed)
+    print(f"[doubt] images ready in {time.time() - started:.0f}s; extracting features …", flush=True)
+
+    features = {name: image_features(model, parts[name][0]) for name in ("val", "test")}
+    train_features = image_features(model, np.asarray(train_images[pick]))
+    fit_other = np.concatenate([image_features(model, images) for images in fit_negatives.values()])
+    test_other = {kind: image_features(model, images) for kind, images in test_negatives.items()}
+    head = fit_head(train_features, fit_other, seed)
+
+    def top_probability(images):
+        meta = np.broadcast_to(blank_metadata(task), (len(images), task.metadata_size))
+        return predict(model, images, np.ascontiguousarray(meta)).max(1)
+
+    val_scores = head_scores(head, features["val"])
+    head_threshold = threshold_for(val_scores)
+    val_top = top_probability(parts["val"][0])
+    top_threshold = threshold_for(val_top)
+    report = {
+        "task": task.id,
+        "method": "in_kind_head",
+        "false_alarm_target": FALSE_ALARM_TARGET,
+        "kind_names": {kind: KIND_NAMES[kind] for kind in test_negatives},
+        "in_kind_head": {
+            "validation": measure(head_threshold, val_scores, {}),
+            "test": measure(head_threshold, head_scores(head, features["test"]),
+                            {kind: head_scores(head, f) for kind, f in test_other.items()}),
+        },
+        "max_probability": {
+            "validation": measure(top_threshold, val_top, {}),
+            "test": measure(top_threshold, top_probability(parts["test"][0]),
+                            {kind: top_probability(images)
+                             for kind, images in test_negatives.items()}),
+        },
+        "fit": {"in_kind": int(len(train_features)), "other": int(len(fit_other)),
+                "negatives_per_kind": NEGATIVES_PER_KIND},
+        "seconds": round(time.time() - started, 1),
+    }
+    (run_dir / "doubt.json").write_text(json.dumps({**report, "head": head}, indent=1))
+    for method in ("in_kind_head", "max_probability"):
+        test = report[method]["test"]
+        rates = ", ".join(f"{KIND_NAMES[k]} {v:.1%}" for k, v in test["detection_rate"].items())
+        print(f"[doubt {method}] threshold {test['threshold']:.4f}; false alarms on the test "
+              f"split {test['false_alarm_rate']:.1%}; detected: {rates}", flush=True)
+    return report
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", type=Path, required=True)
+    parser.add_argument("--data_dir", default=None)
+    args = parser.parse_args(argv)
+    run(args.run, args.data_dir)
+
+
+if __name__ == "__main__":
+    main()
