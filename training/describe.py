@@ -19,7 +19,7 @@ from training.data import PROJECT_ROOT, data_root, read_split
 from training.tasks import get_task
 
 CATEGORY_COLUMNS = {"sex": "Sex", "site": "Body site", "dx_type": "How the label was confirmed",
-                    "source": "Source collection"}
+                    "source": "Source collection", "cause": "Cause given in the file name"}
 AGE_BINS = list(range(0, 100, 10)) + [120]
 
 

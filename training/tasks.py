@@ -135,8 +135,11 @@ def _chest_xray_patient(file_name: str) -> str | None:
 
 def _chest_xray_loader(folder, task):
     from training.data import load_class_folders
-    return load_class_folders(folder / "train", task,
-                              {"normal": "NORMAL", "pneumonia": "PNEUMONIA"}, _chest_xray_patient)
+    table = load_class_folders(folder / "train", task,
+                               {"normal": "NORMAL", "pneumonia": "PNEUMONIA"}, _chest_xray_patient)
+    # 'person12_bacteria_34' / 'person5_virus_11': the cause, as recorded in the file name.
+    table["cause"] = table["image_id"].str.extract(r"_(bacteria|virus)_", expand=False).fillna("none")
+    return table
 
 
 def _malaria_slide(file_name: str) -> str | None:
