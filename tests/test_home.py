@@ -46,7 +46,7 @@ def cards(html: str) -> dict[str, str]:
 
 def card_links(card: str) -> dict[str, str]:
     return {text_of(name).strip(): href for href, name in
-            re.findall(r'<a class="btn[^"]*" href="([^"]+)">(.*?)</a>', card, re.S)}
+            re.findall(r'<a (?:class="[^"]*" )?href="([^"]+)">(.*?)</a>', card, re.S)}
 
 
 def metric(card: str, key: str) -> str:

@@ -352,7 +352,7 @@ def images_and_groups(data: dict, labels: Labels, group: str) -> Chart:
                             hovertemplate=f"%{{y}}: %{{x:,}} {group}s "
                                           "(%{customdata:.2f} images each)<extra></extra>"))
     return _chart("chart-groups", f"Images and {group}s per kind", (
-        f"Where the dark bar is longer, some {group}s were photographed more than once; the "
+        f"Where the dark bar is longer, some {group}s have more than one image; the "
         f"split keeps every image of a {group} in one part, so no test image shows a {group} "
         "the model trained on."), figure)
 

@@ -8,7 +8,6 @@ from werkzeug.exceptions import HTTPException
 
 from webapp.catalog import (class_results, field_names, format_percent, headline_metrics,
                             list_tasks, load_task, models_dir, sentence)
-from webapp.catalog import default_task_id  # noqa: F401 (scripts/benchmark.py imports it here)
 
 bp = Blueprint("screen", __name__)
 bp.add_app_template_filter(format_percent, "percent")
