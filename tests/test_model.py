@@ -60,3 +60,16 @@ def test_pretrained_weights_load_from_a_file():
 def test_a_missing_weights_file_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="weights file not found"):
         build_model(TASK, ModelConfig(weights=str(tmp_path / "nope.h5")))
+
+
+def test_grayscale_tasks_see_colour_and_its_grey_version_alike():
+    task = get_task("malaria")
+    assert task.grayscale
+    model = build_model(task, ModelConfig(image_size=(48, 48)))
+    rng = np.random.default_rng(3)
+    colour = rng.uniform(0, 255, (2, 50, 50, 3)).astype("float32")
+    grey = np.repeat((colour @ np.array([0.299, 0.587, 0.114], "float32"))[..., None], 3, axis=-1)
+    a = np.asarray(model({IMAGE_INPUT: colour}, training=False))
+    b = np.asarray(model({IMAGE_INPUT: grey}, training=False))
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    assert not model.get_layer("grayscale").trainable

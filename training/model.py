@@ -39,6 +39,7 @@ def backbone_weights(weights: str):
 
 
 IN_KIND_OUTPUT = "in_kind"
+LUMA = (0.299, 0.587, 0.114)
 
 
 def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: bool = False):
@@ -52,6 +53,10 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
     height, width = config.image_size or task.image_size
     image = keras.Input(shape=(None, None, 3), name=IMAGE_INPUT, dtype="float32")
     x = layers.Resizing(height, width, crop_to_aspect_ratio=True, name="resize")(image)
+    gray = None
+    if task.grayscale:   # a fixed 1×1 convolution: each output channel = luma (BT.601)
+        gray = layers.Conv2D(3, 1, use_bias=False, trainable=False, name="grayscale")
+        x = gray(x)
     x = layers.Rescaling(1 / 127.5, offset=-1.0, name="rescale")(x)
     backbone = keras.applications.MobileNet(
         input_shape=(height, width, 3), alpha=config.alpha, include_top=False,
@@ -70,7 +75,10 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
     if in_kind_head:
         in_kind = layers.Dense(1, activation="sigmoid", name=IN_KIND_OUTPUT)(pooled)
         outputs = {"probabilities": probabilities, IN_KIND_OUTPUT: in_kind}
-    return keras.Model(inputs=inputs, outputs=outputs, name=f"{task.id}_mobilenet")
+    model = keras.Model(inputs=inputs, outputs=outputs, name=f"{task.id}_mobilenet")
+    if gray is not None:
+        gray.set_weights([np.tile(np.array(LUMA, np.float32)[None, None, :, None], (1, 1, 1, 3))])
+    return model
 
 
 def backbone_of(model):
@@ -86,9 +94,13 @@ def image_features(model, images, batch_size: int = 64):
     BatchNorm layers on batch statistics, also inside ``model(x)``.)
     """
     from keras import ops
-    resize, rescale, backbone = model.get_layer("resize"), model.get_layer("rescale"), backbone_of(model)
+    names = {layer.name for layer in model.layers}
+    steps = [model.get_layer(name) for name in ("resize", "grayscale", "rescale") if name in names]
+    backbone = backbone_of(model)
     out = []
     for start in range(0, len(images), batch_size):
         x = np.asarray(images[start:start + batch_size], dtype=np.float32)
-        out.append(ops.convert_to_numpy(backbone(rescale(resize(x)), training=False)))
+        for step in steps:
+            x = step(x)
+        out.append(ops.convert_to_numpy(backbone(x, training=False)))
     return np.concatenate(out)

@@ -70,6 +70,7 @@ class Task:
     min_image_side: int = 32
     group_name: str = "case"               # what a split keeps together: lesion, patient, slide
     upright: bool = False                  # images have a fixed orientation (no flips/turns)
+    grayscale: bool = False                # the model turns colour input grey (trained on grey)
 
     @property
     def label_ids(self) -> list[str]:
@@ -184,6 +185,7 @@ MALARIA = Task(
     dataset_dir="malaria",
     loader=_malaria_loader,
     group_name="slide",
+    grayscale=True,
 )
 
 TASKS: dict[str, Task] = {task.id: task for task in (SKIN_LESION, CHEST_XRAY, MALARIA)}
