@@ -78,7 +78,8 @@ def attach_head(model, task, model_config, head: dict):
     return combined
 
 
-def run(run_dir: Path, data_dir: str | None = None, seed: int = 0) -> dict:
+def run(run_dir: Path, data_dir: str | None = None, seed: int = 0,
+        n_negatives: int = NEGATIVES_PER_KIND) -> dict:
     import keras
 
     from training.encoding import blank_metadata
@@ -100,8 +101,8 @@ def run(run_dir: Path, data_dir: str | None = None, seed: int = 0) -> dict:
     train_images = parts["train"][0]
     pick = np.sort(rng.choice(len(train_images), min(FIT_IN_KIND_MAX, len(train_images)),
                               replace=False))
-    fit_negatives = negatives(task, "fit", size, config.data_dir or None, NEGATIVES_PER_KIND, seed)
-    test_negatives = negatives(task, "test", size, config.data_dir or None, NEGATIVES_PER_KIND, seed)
+    fit_negatives = negatives(task, "fit", size, config.data_dir or None, n_negatives, seed)
+    test_negatives = negatives(task, "test", size, config.data_dir or None, n_negatives, seed)
     print(f"[doubt] images ready in {time.time() - started:.0f}s; extracting features …", flush=True)
 
     features = {name: image_features(model, parts[name][0]) for name in ("val", "test")}
@@ -135,7 +136,7 @@ def run(run_dir: Path, data_dir: str | None = None, seed: int = 0) -> dict:
                              for kind, images in test_negatives.items()}),
         },
         "fit": {"in_kind": int(len(train_features)), "other": int(len(fit_other)),
-                "negatives_per_kind": NEGATIVES_PER_KIND},
+                "negatives_per_kind": n_negatives},
         "seconds": round(time.time() - started, 1),
     }
     (run_dir / "doubt.json").write_text(json.dumps({**report, "head": head}, indent=1))
@@ -152,8 +153,10 @@ def main(argv=None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", type=Path, required=True)
     parser.add_argument("--data_dir", default=None)
+    parser.add_argument("--negatives", type=int, default=NEGATIVES_PER_KIND,
+                        help=f"images of each other kind, to fit and to test (default {NEGATIVES_PER_KIND})")
     args = parser.parse_args(argv)
-    run(args.run, args.data_dir)
+    run(args.run, args.data_dir, n_negatives=args.negatives)
 
 
 if __name__ == "__main__":
