@@ -307,12 +307,11 @@ def test_exif_orientation_is_applied(api, sample_paths):
     """A phone photo stored sideways with an EXIF tag reaches the model as it is shown."""
     canvases = api.page.evaluate("""
       async (names) => {
-        const { toCanvas } = await import('/static/js/image-input.js');
+        const { prepareImage, imagePixels } = await import('/static/js/image-input.js');
         const out = {};
         for (const name of names) {
-          const canvas = await toCanvas(await fetchBlob(name));
-          const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-          out[name] = { width: canvas.width, height: canvas.height, pixels: Array.from(data) };
+          const { width, height, data } = await imagePixels(await prepareImage(await fetchBlob(name)));
+          out[name] = { width, height, pixels: Array.from(data) };
         }
         return out;
       }""", ["exif_rotated.jpg", "upright.jpg", "sideways.jpg"])

@@ -8,7 +8,7 @@
 // Everything runs on this device; the image is never sent anywhere.
 
 import { encodeMetadata } from './encoding.js';
-import { toPixels } from './image-input.js';
+import { prepareImage } from './image-input.js';
 import { downloadModel } from './model-files.js';
 
 export const MODELS_URL = new URL('../tfjs_model/', import.meta.url);
@@ -17,8 +17,8 @@ const WORKER_URL = new URL('./model-worker.js', import.meta.url);
 // ---- where the model runs ---------------------------------------------------------
 // TF.js, the models and their forward passes live in one dedicated worker per page
 // (model-worker.js), so they never block the page; this side downloads and checks
-// the files, encodes the details and decodes the image. `call(type, args, transfer)`
-// sends one operation and resolves to its answer.
+// the files, encodes the details and checks the image (the worker decodes it).
+// `call(type, args, transfer)` sends one operation and resolves to its answer.
 
 /** Start model-worker.js as a worker; resolves to `call` once it answers. */
 function startWorker() {
@@ -50,9 +50,11 @@ function startWorker() {
       pending.clear();
       reject(error);
     });
-    call('hello').then(() => {
+    call('hello').then((canDraw) => {
       started = true;
-      resolve(call);
+      if (canDraw) return resolve(call);
+      worker.terminate();
+      return reject(new Error('the model\'s worker cannot decode images here (no OffscreenCanvas)'));
     }, reject);
   });
 }
@@ -156,8 +158,9 @@ export async function loadClassifier(task, options = {}) {
     async classify(image, values) {
       if (disposed) throw new Error('This classifier has been disposed; load it again.');
       const vector = encode(values);
-      const pixels = await toPixels(image, { minSide: imageInput.min_side, maxSide: imageInput.max_side });
-      const probabilities = await call('predict', { id, pixels, vector }, [pixels.data.buffer]);
+      const prepared = await prepareImage(image, { minSide: imageInput.min_side, maxSide: imageInput.max_side });
+      const probabilities = await call('predict', { id, image: prepared, vector },
+        prepared.source instanceof ImageBitmap ? [prepared.source] : []);
       return labels
         .map((label, i) => ({ id: label.id, name: label.name, probability: probabilities[i] }))
         .sort((a, b) => b.probability - a.probability);

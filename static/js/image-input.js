@@ -1,9 +1,12 @@
-// Turns whatever a person or a caller hands us into a canvas of raw RGB pixels:
-// decoded, EXIF-oriented, transparent areas on white, and no larger than
-// `maxSide` (huge photos are shrunk while decoding, so they never sit in memory
-// at full size). Cropping, resizing and rescaling happen inside the model.
-// This needs the page's DOM (Image, canvas), so it runs on the page; toPixels
-// hands the result to the model's worker as plain bytes.
+// Turns whatever a person or a caller hands us into raw RGB pixels: decoded,
+// EXIF-oriented, transparent areas on white, and no larger than `maxSide` (huge
+// photos are shrunk while decoding, so they never sit in memory at full size).
+// Cropping, resizing and rescaling happen inside the model.
+//
+// Two steps, so that decoding a big photo never blocks the page: prepareImage runs
+// on the page (it checks the input and reads the image's size, which needs the
+// DOM); imagePixels decodes, shrinks and draws, in the model's worker (or on the
+// page when there is none; the pixels are the same either way).
 
 export const ACCEPTED = 'a File/Blob, HTMLImageElement, HTMLCanvasElement or ImageBitmap';
 
@@ -38,60 +41,67 @@ function checkSize(width, height, minSide) {
   }
 }
 
-async function blobToBitmap(blob, minSide, maxSide) {
-  if (blob.size === 0) throw new Error('The file is empty (0 bytes). Choose a photo.');
-  if (blob.type && !blob.type.startsWith('image/')) {
-    throw new Error(`"${blob.name || 'This file'}" is not an image (${blob.type}). Choose a JPEG, PNG or WebP photo.`);
-  }
-  const [width, height] = await naturalSize(blob);
-  checkSize(width, height, minSide);
-  const [w, h] = fit(width, height, maxSide);
-  const options = { imageOrientation: 'from-image', premultiplyAlpha: 'none' };
-  if (w !== width || h !== height) Object.assign(options, { resizeWidth: w, resizeHeight: h, resizeQuality: 'high' });
-  try {
-    return await createImageBitmap(blob, options);
-  } catch (error) {
-    throw new Error('This file could not be decoded as an image: it may be damaged. Try another photo.');
-  }
+function canvas(width, height) {
+  if (typeof OffscreenCanvas !== 'undefined') return new OffscreenCanvas(width, height);
+  return Object.assign(document.createElement('canvas'), { width, height });
 }
 
-/** Resolve to a canvas (RGB on white, longer side <= maxSide) or reject with a readable Error. */
-export async function toCanvas(source, { minSide = 32, maxSide = 512 } = {}) {
-  let drawable = source;
+/** A 2D context of `drawable` drawn at width × height on white. */
+function draw(drawable, width, height) {
+  const ctx = canvas(width, height).getContext('2d', { willReadFrequently: true });
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, width, height);
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(drawable, 0, 0, width, height);
+  return ctx;
+}
+
+/**
+ * On the page: check `source` and size it. Resolves to {source, width, height, shrink}
+ * for imagePixels, or rejects with a readable Error. A File/Blob stays encoded (the
+ * model's worker decodes it); an element or bitmap, decoded already, is drawn here
+ * and handed over as an ImageBitmap of the final size (which may be transferred).
+ */
+export async function prepareImage(source, { minSide = 32, maxSide = 512 } = {}) {
   let width;
   let height;
   if (typeof Blob !== 'undefined' && source instanceof Blob) {
-    drawable = await blobToBitmap(source, minSide, maxSide);
-    [width, height] = [drawable.width, drawable.height];
+    if (source.size === 0) throw new Error('The file is empty (0 bytes). Choose a photo.');
+    if (source.type && !source.type.startsWith('image/')) {
+      throw new Error(`"${source.name || 'This file'}" is not an image (${source.type}). Choose a JPEG, PNG or WebP photo.`);
+    }
+    [width, height] = await naturalSize(source);
   } else if (typeof HTMLImageElement !== 'undefined' && source instanceof HTMLImageElement) {
     if (!source.complete || !source.naturalWidth) {
       throw new Error('The image element has not finished loading (or failed to load); wait for its load event.');
     }
     [width, height] = [source.naturalWidth, source.naturalHeight];
-    checkSize(width, height, minSide);
   } else if ((typeof HTMLCanvasElement !== 'undefined' && source instanceof HTMLCanvasElement) ||
              (typeof ImageBitmap !== 'undefined' && source instanceof ImageBitmap)) {
     [width, height] = [source.width, source.height];
-    checkSize(width, height, minSide);
   } else {
     throw new Error(`classify() needs ${ACCEPTED}; got ${describe(source)}.`);
   }
+  checkSize(width, height, minSide);
   const [w, h] = fit(width, height, maxSide);
-  const canvas = document.createElement('canvas');
-  canvas.width = w;
-  canvas.height = h;
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, w, h);
-  ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(drawable, 0, 0, w, h);
-  if (drawable !== source && drawable.close) drawable.close();
-  return canvas;
+  if (source instanceof Blob) return { source, width: w, height: h, shrink: w !== width || h !== height };
+  return { source: await createImageBitmap(draw(source, w, h).canvas), width: w, height: h, shrink: false };
 }
 
-/** toCanvas's pixels as {width, height, data: Uint8Array of RGBA}, whose buffer can be transferred. */
-export async function toPixels(source, options) {
-  const canvas = await toCanvas(source, options);
-  const { width, height, data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+/** Decode and draw what prepareImage gave: {width, height, data: Uint8Array of RGBA}. */
+export async function imagePixels({ source, width, height, shrink }) {
+  let drawable = source;
+  if (source instanceof Blob) {
+    const options = { imageOrientation: 'from-image', premultiplyAlpha: 'none' };
+    if (shrink) Object.assign(options, { resizeWidth: width, resizeHeight: height, resizeQuality: 'high' });
+    try {
+      drawable = await createImageBitmap(source, options);
+    } catch (error) {
+      throw new Error('This file could not be decoded as an image: it may be damaged. Try another photo.');
+    }
+  }
+  const ctx = draw(drawable, width, height);
+  drawable.close();
+  const { data } = ctx.getImageData(0, 0, width, height);
   return { width, height, data: new Uint8Array(data.buffer) };
 }

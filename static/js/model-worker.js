@@ -1,13 +1,14 @@
 // The model's side of the classifier: TensorFlow.js, the graph models and their
 // forward passes. classifier.js starts this module as a dedicated Web Worker, so
-// that evaluating tf.min.js, setting up WebAssembly and inference never block the
-// page; the page only decodes the image and sends its pixels. Where no worker can
-// start, classifier.js imports this module on the page and calls `handle` itself:
-// one protocol, one copy of the code.
+// that evaluating tf.min.js, setting up WebAssembly, decoding a big photo and
+// inference never block the page; the page only checks the image and sends it.
+// Where no worker can start (or draw), classifier.js imports this module on the
+// page and calls `handle` itself: one protocol, one copy of the code.
 //
 // Protocol: the page posts {id, type, args}; the worker answers {id, result} or
 // {id, error: message}. `handle(type, args)` lists the types.
 
+import { imagePixels } from './image-input.js';
 import { loadTf, selectBackend } from './tf-loader.js';
 
 const IN_WORKER = typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope;
@@ -92,10 +93,10 @@ const operations = {
     models.set(lastId, entry);
     return { id: lastId, backend: backendName, runtime: await runtime(tf, backendName) };
   },
-  /** Probabilities in the model's output order (a Float32Array). */
-  async predict({ id, pixels, vector }) {
+  /** Probabilities in the model's output order (a Float32Array) for an image of image-input.js's prepareImage. */
+  async predict({ id, image, vector }) {
     if (!models.has(id)) throw new Error('This classifier has been disposed; load it again.');
-    return probabilities(models.get(id), pixels, vector);
+    return probabilities(models.get(id), await imagePixels(image), vector);
   },
   dispose({ id }) {
     models.get(id)?.model.dispose();
@@ -105,9 +106,9 @@ const operations = {
   memory() {
     return globalThis.tf ? globalThis.tf.memory() : { numTensors: 0, numBytes: 0 };
   },
-  /** Answered as soon as this module runs: the worker has started. */
+  /** Answered as soon as this module runs: whether it can draw images here (OffscreenCanvas). */
   hello() {
-    return true;
+    return typeof OffscreenCanvas !== 'undefined';
   },
 };
 
