@@ -281,6 +281,8 @@ def long_tasks(probe: dict) -> dict:
             scripts = [f["script"] for f in probe["frames"] if overlaps(task, f) and f["script"]]
             longest = max(scripts, key=lambda s: s["duration"], default=None)
             entry["script"] = script_label(longest) if longest else "unknown"
+            if longest:   # how much of the task that script itself ran (the rest: other
+                entry["script_ms"] = round(longest["duration"])   # work, or a busy CPU)
         tasks.append(entry)
     return {"forward_ms": [round(f["duration"], 1) for f in probe["forward"]],
             "model_in": probe["model_in"], "tasks": tasks}
@@ -356,10 +358,11 @@ def summarize_loads(loads: list[dict]) -> dict:
         return statistics.median(values) if values else None
 
     tasks = [task for load in done for task in load["long_tasks"]["tasks"]]
-    other = {}
+    other, script_ms = {}, {}
     for task in tasks:
-        if "script" in task:
-            other[task["script"]] = max(other.get(task["script"], 0), task["duration_ms"])
+        if "script" in task and task["duration_ms"] > other.get(task["script"], 0):
+            other[task["script"]] = task["duration_ms"]
+            script_ms[task["script"]] = task.get("script_ms")
     counts = {name: [t["duration_ms"] for t in tasks if kind(t) == name]
               for name in ("warm-up", "image", "other")}
     return {
@@ -373,6 +376,7 @@ def summarize_loads(loads: list[dict]) -> dict:
         "long_tasks": {name: {"count": len(ms), "longest_ms": max(ms, default=0)}
                        for name, ms in counts.items()},
         "other_by_script_ms": dict(sorted(other.items(), key=lambda item: -item[1])),
+        "other_script_ran_ms": script_ms,
         "forward_ms": [statistics.median(f) for f in
                        zip(*(load["long_tasks"]["forward_ms"] for load in done))],
         "loads": loads,
@@ -417,8 +421,11 @@ def print_cold(cold: dict, path: str, runs: int) -> None:
     for way, r in cold.items():
         if "error" in r:
             continue
-        print(f"\nLong tasks not inference, {way} (longest of each kind): " + ("; ".join(
-            f"{ms} ms {script}" for script, ms in r["other_by_script_ms"].items()) or "none"))
+        ran = r["other_script_ran_ms"]
+        print(f"\nLong tasks not inference, {way} (longest of each kind; how long its script ran): "
+              + ("; ".join(f"{ms} ms {script}" + (f" (ran {ran[script]} ms)" if ran[script] is not None
+                                                   else "") for script, ms in
+                           r["other_by_script_ms"].items()) or "none"))
         if way == "offline":
             sent = [p for load in r["loads"] for p in load.get("server_requests", [])]
             print(f"Requests reaching the server during the offline loads: {len(sent)}"
