@@ -101,6 +101,15 @@ def main(argv=None) -> int:
     metadata = export.build_metadata(task, signature, out, parity.model_image_size(model),
                                      quantization=args.quantization, training=training,
                                      metrics=metrics, doubt=doubt)
+    for name in ("risk", "calibration"):    # python -m training.risk / training.calibration
+        path = args.run / f"{name}.json"
+        if path.is_file():
+            found = json.loads(path.read_text())
+            metadata[name] = found if name == "risk" else {
+                "temperature": found["temperature"],
+                "test_ece": {k: found["test"][k]["ece"] for k in ("before", "after")}}
+        else:
+            print(f"[warning] no {path}: metadata.json will have no {name}", flush=True)
 
     (out / "metadata.json").write_text(json.dumps(metadata, indent=1) + "\n")
     images, given = parity_images(task, args.run, args.data_dir, args.parity_images)

@@ -71,6 +71,13 @@ class Task:
     group_name: str = "case"               # what a split keeps together: lesion, patient, slide
     upright: bool = False                  # images have a fixed orientation (no flips/turns)
     grayscale: bool = False                # the model turns colour input grey (trained on grey)
+    # Risk summary (training.risk): "worth showing to a doctor" when the summed
+    # probability of the labels marked ``malignant`` reaches a threshold chosen on
+    # validation so that ``risk_focus`` is caught with ``risk_sensitivity``.
+    risk_focus: str = ""
+    risk_sensitivity: float = 0.9
+    risk_messages: tuple[str, str] = ("Worth showing to a doctor soon.",
+                                      "Nothing worrying found — see a doctor if in doubt.")
 
     @property
     def label_ids(self) -> list[str]:
@@ -125,6 +132,10 @@ SKIN_LESION = Task(
     dataset_dir="ham10000",
     loader=_ham10000_loader,
     group_name="lesion",
+    risk_focus="mel",
+    risk_sensitivity=0.9,
+    risk_messages=("Worth showing to a dermatologist soon.",
+                   "Looks benign — keep an eye on it, and see a doctor if it changes."),
 )
 
 def _chest_xray_patient(file_name: str) -> str | None:
@@ -169,6 +180,10 @@ CHEST_XRAY = Task(
     loader=_chest_xray_loader,
     group_name="patient",
     upright=True,
+    risk_focus="pneumonia",
+    risk_sensitivity=0.95,
+    risk_messages=("Worth showing to a doctor soon: the X-ray may show pneumonia.",
+                   "No sign of pneumonia found — a child who seems ill still needs a doctor."),
 )
 
 MALARIA = Task(
@@ -186,6 +201,10 @@ MALARIA = Task(
     loader=_malaria_loader,
     group_name="slide",
     grayscale=True,
+    risk_focus="parasitized",
+    risk_sensitivity=0.95,
+    risk_messages=("This cell looks parasitized — have the smear read by a trained microscopist.",
+                   "No parasite seen in this cell — one cell says little about the blood."),
 )
 
 TASKS: dict[str, Task] = {task.id: task for task in (SKIN_LESION, CHEST_XRAY, MALARIA)}

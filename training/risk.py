@@ -1,0 +1,103 @@
+"""The risk summary: ``python -m training.risk --run RUN``.
+
+One plain sentence per result: "worth showing to a doctor soon" when the summed
+probability of the task's labels marked ``malignant`` (skin: mel, bcc, akiec)
+reaches a threshold, otherwise the reassuring one (``Task.risk_messages``). The
+threshold is the highest one that still catches ``Task.risk_sensitivity`` of
+the ``Task.risk_focus`` images (skin: melanoma, 0.90) on the **validation**
+split without metadata; the test split then measures it: sensitivity for the
+focus label and for all malignant labels, and specificity on the rest, with
+and without metadata. Writes ``risk.json`` into the run folder; the exporter
+puts it into ``metadata.json`` for the page.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def risk_scores(probabilities: np.ndarray, malignant: np.ndarray) -> np.ndarray:
+    return np.asarray(probabilities)[:, malignant].sum(axis=1)
+
+
+def threshold_for_sensitivity(scores: np.ndarray, positive: np.ndarray, target: float) -> float:
+    """The highest threshold t with mean(scores[positive] >= t) >= target."""
+    positives = np.sort(scores[positive])[::-1]
+    if not len(positives):
+        raise ValueError("no images of the focus label to set the threshold on")
+    needed = int(np.ceil(target * len(positives)))
+    return float(positives[max(needed, 1) - 1])
+
+
+def measure(scores: np.ndarray, y: np.ndarray, threshold: float, malignant: np.ndarray,
+            focus: int) -> dict:
+    flagged = scores >= threshold
+    is_malignant = np.isin(y, np.flatnonzero(malignant))
+
+    def rate(mask):
+        return float(flagged[mask].mean()) if mask.any() else None
+    return {"n": int(len(y)), "flagged": float(flagged.mean()),
+            "focus_sensitivity": rate(y == focus),
+            "sensitivity": rate(is_malignant),
+            "specificity": (1 - rate(~is_malignant)) if (~is_malignant).any() else None,
+            "n_focus": int((y == focus).sum()), "n_malignant": int(is_malignant.sum())}
+
+
+def summarise(task, val_probabilities, val_y, test_predictions: dict) -> dict:
+    malignant = np.array([label.malignant for label in task.labels])
+    focus = task.label_ids.index(task.risk_focus)
+    threshold = threshold_for_sensitivity(risk_scores(val_probabilities, malignant),
+                                          val_y == focus, task.risk_sensitivity)
+    test_y = np.asarray(test_predictions["y_true"])
+    result = {
+        "labels": [label.id for label in task.labels if label.malignant],
+        "focus": task.risk_focus, "target_focus_sensitivity": task.risk_sensitivity,
+        "threshold": threshold,
+        "rule": "sum of the probabilities of 'labels' >= threshold",
+        "messages": {"high": task.risk_messages[0], "low": task.risk_messages[1]},
+        "validation": measure(risk_scores(val_probabilities, malignant), val_y, threshold,
+                              malignant, focus),
+        "test": {},
+    }
+    for variant in ("without_metadata", "with_metadata"):
+        if variant in test_predictions:
+            result["test"][variant] = measure(
+                risk_scores(np.asarray(test_predictions[variant]), malignant), test_y,
+                threshold, malignant, focus)
+    return result
+
+
+def main(argv=None) -> int:
+    import keras
+
+    from training.encoding import blank_metadata
+    from training.evaluate import predict
+    from training.tasks import get_task
+    from training.train import config_from_json, load_data
+
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", required=True, type=Path)
+    args = parser.parse_args(argv)
+    config = config_from_json(args.run / "config.json")
+    task = get_task(config.task)
+    _, _, parts = load_data(config, task)
+    model = keras.models.load_model(args.run / "model.keras", compile=False)
+    images, meta, y = parts["val"]
+    blank = np.ascontiguousarray(np.broadcast_to(blank_metadata(task), meta.shape))
+    result = summarise(task, predict(model, images, blank), y,
+                       json.loads((args.run / "test_predictions.json").read_text()))
+    (args.run / "risk.json").write_text(json.dumps(result, indent=1) + "\n")
+    test = result["test"]["without_metadata"]
+    print(f"[risk] threshold {result['threshold']:.4f} (validation {task.risk_focus} sensitivity "
+          f"{result['validation']['focus_sensitivity']:.3f}); test without metadata: "
+          f"{task.risk_focus} sensitivity {test['focus_sensitivity']:.3f}, malignant sensitivity "
+          f"{test['sensitivity']:.3f}, specificity {test['specificity']:.3f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
