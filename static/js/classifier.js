@@ -9,16 +9,16 @@
 
 import { encodeMetadata } from './encoding.js';
 import { prepareImage } from './image-input.js';
-import { downloadModel } from './model-files.js';
 
 export const MODELS_URL = new URL('../tfjs_model/', import.meta.url);
 const WORKER_URL = new URL('./model-worker.js', import.meta.url);
 
 // ---- where the model runs ---------------------------------------------------------
-// TF.js, the models and their forward passes live in one dedicated worker per page
-// (model-worker.js), so they never block the page; this side downloads and checks
-// the files, encodes the details and checks the image (the worker decodes it).
-// `call(type, args, transfer)` sends one operation and resolves to its answer.
+// TF.js, the model files, the models and their forward passes live in one dedicated
+// worker per page (model-worker.js), so they never block the page; this side reads
+// metadata.json, encodes the details and checks the image (the worker decodes it).
+// `call(type, args, {transfer, onProgress})` sends one operation and resolves to its
+// answer; onProgress gets the fractions the operation reports on its way.
 
 /** Start model-worker.js as a worker; resolves to `call` once it answers. */
 function startWorker() {
@@ -27,15 +27,20 @@ function startWorker() {
     const pending = new Map();
     let lastId = 0;
     let started = false;
-    const call = (type, args, transfer = []) => new Promise((resolveCall, rejectCall) => {
-      lastId += 1;
-      pending.set(lastId, { resolveCall, rejectCall });
-      worker.postMessage({ id: lastId, type, args }, transfer);
-    });
+    const call = (type, args, { transfer = [], onProgress } = {}) => new Promise(
+      (resolveCall, rejectCall) => {
+        lastId += 1;
+        pending.set(lastId, { resolveCall, rejectCall, onProgress });
+        worker.postMessage({ id: lastId, type, args }, transfer);
+      });
     worker.addEventListener('message', ({ data }) => {
       const waiting = pending.get(data.id);
-      pending.delete(data.id);
       if (!waiting) return;
+      if ('progress' in data) {
+        waiting.onProgress?.(data.progress);
+        return;
+      }
+      pending.delete(data.id);
       if ('error' in data) waiting.rejectCall(new Error(data.error));
       else waiting.resolveCall(data.result);
     });
@@ -67,7 +72,7 @@ function connect() {
       // Same module, same operations, on the page (it then blocks while it works).
       console.warn(`Running the model on the page: ${error.message}`);
       const { handle } = await import('./model-worker.js');
-      return (type, args) => handle(type, args);
+      return (type, args, { onProgress } = {}) => handle(type, args, onProgress);
     });
     engine.catch(() => { engine = null; });
   }
@@ -116,7 +121,7 @@ export async function loadClassifier(task, options = {}) {
   // TF.js starts in the worker while the model's description and files download.
   const connecting = connect();
   const preparing = connecting.then((call) => call('prepare', { backend }));
-  preparing.catch(() => {}); // awaited below, unless the description fails first
+  preparing.catch(() => {}); // a failure shows again in 'load'
   const folder = new URL(modelUrl || `${task}/`, modelUrl ? window.location.href : MODELS_URL);
   if (!folder.pathname.endsWith('/')) folder.pathname += '/';
 
@@ -139,12 +144,12 @@ export async function loadClassifier(task, options = {}) {
   const metadataInput = metadata.inputs.metadata || null;
   const encode = (values) => (metadataInput ? encodeMetadata(metadata.metadata_encoding, values) : null);
 
-  const [call, , files] = await Promise.all([
-    connecting, preparing, downloadModel(folder, { onProgress, version: metadata.version })]);
+  const call = await connecting; // 'load' downloads the files while TF.js gets ready
   const inputs = { image: imageInput.name, size: imageInput.size, metadata: metadataInput?.name || null };
   const { id, backend: backendName, runtime } = await call('load', {
-    task, backend, files, inputs, warmup: warmup ? { vector: encode({}) } : null,
-  }, [files.weightData]);
+    task, backend, folder: folder.href, version: metadata.version, inputs,
+    warmup: warmup ? { vector: encode({}) } : null,
+  }, { onProgress });
 
   let disposed = false;
   return {
@@ -160,7 +165,7 @@ export async function loadClassifier(task, options = {}) {
       const vector = encode(values);
       const prepared = await prepareImage(image, { minSide: imageInput.min_side, maxSide: imageInput.max_side });
       const probabilities = await call('predict', { id, image: prepared, vector },
-        prepared.source instanceof ImageBitmap ? [prepared.source] : []);
+        { transfer: prepared.source instanceof ImageBitmap ? [prepared.source] : [] });
       return labels
         .map((label, i) => ({ id: label.id, name: label.name, probability: probabilities[i] }))
         .sort((a, b) => b.probability - a.probability);

@@ -4,6 +4,7 @@
 // than a TF.js stack trace (a short weight file would otherwise fail deep in
 // tfjs with "Invalid typed array length", or not at all). Reports progress in
 // bytes, which tfjs's own onProgress (per file) cannot do for a one-file model.
+// It runs where the model runs: in the model's worker (model-worker.js).
 
 // Bytes per stored element of each dtype (a quantized weight is stored in its
 // quantization dtype). Strings have no fixed size.

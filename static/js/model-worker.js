@@ -1,14 +1,17 @@
 // The model's side of the classifier: TensorFlow.js, the graph models and their
 // forward passes. classifier.js starts this module as a dedicated Web Worker, so
-// that evaluating tf.min.js, setting up WebAssembly, decoding a big photo and
-// inference never block the page; the page only checks the image and sends it.
+// that evaluating tf.min.js, setting up WebAssembly, downloading and checking the
+// model files, decoding a big photo and inference never block the page; the page
+// only reads metadata.json, checks the image and sends it.
 // Where no worker can start (or draw), classifier.js imports this module on the
 // page and calls `handle` itself: one protocol, one copy of the code.
 //
 // Protocol: the page posts {id, type, args}; the worker answers {id, result} or
-// {id, error: message}. `handle(type, args)` lists the types.
+// {id, error: message}, after any number of {id, progress: fraction}.
+// `handle(type, args, onProgress)` lists the types.
 
 import { imagePixels } from './image-input.js';
+import { downloadModel } from './model-files.js';
 import { loadTf, selectBackend } from './tf-loader.js';
 
 const IN_WORKER = typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope;
@@ -67,9 +70,13 @@ const operations = {
   async prepare({ backend }) {
     return (await start(backend))[1];
   },
-  /** Build a model from checked files (model-files.js) and warm it up; answers its id. */
-  async load({ task, backend, files, inputs, warmup }) {
-    const [tf, backendName] = await start(backend);
+  /**
+   * Download and check the model in `folder` (model-files.js; progress: the fraction of
+   * its weight bytes received), build it and warm it up; answers its id.
+   */
+  async load({ task, backend, folder, version, inputs, warmup }, onProgress) {
+    const [[tf, backendName], files] = await Promise.all([
+      start(backend), downloadModel(new URL(folder), { onProgress, version })]);
     let model;
     try {
       model = await tf.loadGraphModel({
@@ -113,15 +120,16 @@ const operations = {
 };
 
 /** Run one operation: prepare, load, predict, dispose, memory or hello. */
-export async function handle(type, args = {}) {
+export async function handle(type, args = {}, onProgress = undefined) {
   if (!Object.prototype.hasOwnProperty.call(operations, type)) throw new Error(`Unknown operation ${type}`);
-  return operations[type](args);
+  return operations[type](args, onProgress);
 }
 
 if (IN_WORKER) {
   globalThis.addEventListener('message', async ({ data: { id, type, args } }) => {
+    const onProgress = (progress) => globalThis.postMessage({ id, progress });
     try {
-      globalThis.postMessage({ id, result: await handle(type, args) });
+      globalThis.postMessage({ id, result: await handle(type, args, onProgress) });
     } catch (error) {
       globalThis.postMessage({ id, error: error.message || String(error) });
     }
