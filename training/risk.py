@@ -5,7 +5,7 @@ probability of the task's labels marked ``malignant`` (skin: mel, bcc, akiec)
 reaches a threshold, otherwise the reassuring one (``Task.risk_messages``). The
 threshold is the highest one that still catches ``Task.risk_sensitivity`` of
 the ``Task.risk_focus`` images (skin: melanoma, 0.90) on the **validation**
-split without metadata; the test split then measures it: sensitivity for the
+split without metadata, and never above ``NEVER_ABOVE``; the test split then measures it: sensitivity for the
 focus label and for all malignant labels, and specificity on the rest, with
 and without metadata. Writes ``risk.json`` into the run folder; the exporter
 puts it into ``metadata.json`` for the page.
@@ -17,6 +17,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+
+# Never less cautious than the majority: malignant labels summing past one half
+# always get the "worth showing" sentence, whatever the target allows.
+NEVER_ABOVE = 0.5
 
 
 def risk_scores(probabilities: np.ndarray, malignant: np.ndarray) -> np.ndarray:
@@ -49,8 +53,8 @@ def measure(scores: np.ndarray, y: np.ndarray, threshold: float, malignant: np.n
 def summarise(task, val_probabilities, val_y, test_predictions: dict) -> dict:
     malignant = np.array([label.malignant for label in task.labels])
     focus = task.label_ids.index(task.risk_focus)
-    threshold = threshold_for_sensitivity(risk_scores(val_probabilities, malignant),
-                                          val_y == focus, task.risk_sensitivity)
+    threshold = min(NEVER_ABOVE, threshold_for_sensitivity(
+        risk_scores(val_probabilities, malignant), val_y == focus, task.risk_sensitivity))
     test_y = np.asarray(test_predictions["y_true"])
     result = {
         "labels": [label.id for label in task.labels if label.malignant],
