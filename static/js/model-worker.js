@@ -120,7 +120,7 @@ const operations = {
 };
 
 /** Run one operation: prepare, load, predict, dispose, memory or hello. */
-export async function handle(type, args = {}, onProgress = undefined) {
+export async function handle(type, args = {}, onProgress) {
   if (!Object.prototype.hasOwnProperty.call(operations, type)) throw new Error(`Unknown operation ${type}`);
   return operations[type](args, onProgress);
 }
