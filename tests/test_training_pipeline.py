@@ -5,28 +5,36 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from training import parity
 from training.data import PROJECT_ROOT, data_root
 from training.export import content_version
-from training.tasks import get_task
+from training.doubt import run as run_doubt
+from training.tasks import TASKS
 from training.train import parse_config, train
 
-TASK = get_task("skin_lesion")
 WEIGHTS = data_root() / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    if not (data_root() / TASK.dataset_dir).is_dir():
+@pytest.fixture(scope="module", params=list(TASKS))
+def task(request):
+    task = TASKS[request.param]
+    if not (data_root() / task.dataset_dir).is_dir():
         pytest.skip("dataset not available (set SCREENER_DATA_DIR)")
-    out = tmp_path_factory.mktemp("run")
+    return task
+
+
+@pytest.fixture(scope="module")
+def run_dir(task, tmp_path_factory):
+    out = tmp_path_factory.mktemp(f"run_{task.id}")
     config = parse_config([
-        "--task", TASK.id, "--out", str(out), "--limit", "42", "--epochs", "6",
+        "--task", task.id, "--out", str(out), "--limit", "42", "--epochs", "6",
         "--batch_size", "8", "--max_lr", "0.005", "--augment", "none", "--cache_dir", "",
         "--model.image_size", "64", "64", "--model.weights", str(WEIGHTS)])
     train(config)
+    run_doubt(out, n_negatives=16)
     return out
 
 
@@ -40,14 +48,16 @@ def test_training_lowers_the_loss(run_dir):
     assert schedule[-1] < schedule[0]
 
 
-def test_run_writes_its_config_model_and_report(run_dir):
+def test_run_writes_its_config_model_and_report(task, run_dir):
     config = json.loads((run_dir / "config.json").read_text())
     assert config["epochs"] == 6 and config["model"]["image_size"] == [64, 64]
     assert (run_dir / "model.keras").is_file() and (run_dir / "split.csv").is_file()
     report = json.loads((run_dir / "report.json").read_text())
-    for variant in ("with_metadata", "without_metadata"):
+    variants = ("with_metadata", "without_metadata") if task.metadata_size else ("without_metadata",)
+    assert [v for v in ("with_metadata", "without_metadata") if v in report] == list(variants)
+    for variant in variants:
         metrics = report[variant]
-        assert set(metrics["per_class"]) == set(TASK.label_ids)
+        assert set(metrics["per_class"]) == set(task.label_ids)
         assert 0 <= metrics["balanced_accuracy"] <= 1
         assert np.asarray(metrics["confusion_matrix"]).sum() == metrics["n"]
     predictions = json.loads((run_dir / "test_predictions.json").read_text())
@@ -56,11 +66,11 @@ def test_run_writes_its_config_model_and_report(run_dir):
 
 def test_unknown_config_keys_are_an_error(capsys):
     with pytest.raises(SystemExit):
-        parse_config(["--task", TASK.id, "--epochz", "3"])
+        parse_config(["--task", "skin_lesion", "--epochz", "3"])
     assert "unrecognized arguments: --epochz" in capsys.readouterr().err
 
 
-def test_conversion_matches_keras_in_the_browser(run_dir, tmp_path):
+def test_conversion_matches_keras_in_the_browser(task, run_dir, tmp_path):
     """The real script: SavedModel → graph model → metadata.json → parity in Chromium."""
     out, reports = tmp_path / "model", tmp_path / "reports"
     result = subprocess.run(
@@ -70,16 +80,25 @@ def test_conversion_matches_keras_in_the_browser(run_dir, tmp_path):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     assert "[parity]" in result.stdout and ": OK" in result.stdout
     metadata = json.loads((out / "metadata.json").read_text())
-    assert [l["id"] for l in metadata["labels"]] == TASK.label_ids
+    assert [l["id"] for l in metadata["labels"]] == task.label_ids
     assert metadata["inputs"]["image"]["name"] == "image"
-    assert metadata["inputs"]["metadata"]["shape"] == [1, TASK.metadata_size]
+    if task.metadata_size:
+        assert metadata["inputs"]["metadata"]["shape"] == [1, task.metadata_size]
+    else:
+        assert "metadata" not in metadata["inputs"]
     assert metadata["version"] == content_version(out)
-    assert metadata["parity"]["n_images"] == 7
+    n_test = int((pd.read_csv(run_dir / "split.csv")["split"] == "test").sum())
+    assert metadata["parity"]["n_images"] == min(7, n_test) > 0
+    assert metadata["parity"].get("in_kind_max_abs_diff", 1.0) <= parity.MAX_PROBABILITY_DIFF
     assert metadata["parity"]["max_abs_diff"] <= parity.MAX_PROBABILITY_DIFF
-    assert metadata["split_group"] == "lesion"
-    assert (reports / "report.json").is_file() and (reports / "curves.json").is_file()
+    assert metadata["split_group"] == task.group_name
+    doubt = metadata["doubt"]
+    assert doubt["output"] == "in_kind" and 0 < doubt["threshold"] < 1
+    assert set(doubt["detection_rate"]) == set(doubt["kind_names"]) and task.id not in doubt["kind_names"]
+    for name in ("report.json", "curves.json", "doubt.json"):
+        assert (reports / name).is_file(), name
     index = json.loads((out.parent / "index.json").read_text())
-    assert [t["id"] for t in index["tasks"]] == [TASK.id]
+    assert [t["id"] for t in index["tasks"]] == [task.id]
 
     # The version is a content hash: other weights, other version.
     changed = tmp_path / "changed"

@@ -53,11 +53,14 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
     height, width = config.image_size or task.image_size
     image = keras.Input(shape=(None, None, 3), name=IMAGE_INPUT, dtype="float32")
     x = layers.Resizing(height, width, crop_to_aspect_ratio=True, name="resize")(image)
+    x = layers.Rescaling(1 / 127.5, offset=-1.0, name="rescale")(x)
     gray = None
-    if task.grayscale:   # a fixed 1×1 convolution: each output channel = luma (BT.601)
+    if task.grayscale:
+        # A fixed 1×1 convolution: each output channel = luma (BT.601). After the
+        # rescaling (the same, as the weights sum to 1): before it, the TF.js
+        # converter fuses the rescaling's offset into a bias tfjs cannot run.
         gray = layers.Conv2D(3, 1, use_bias=False, trainable=False, name="grayscale")
         x = gray(x)
-    x = layers.Rescaling(1 / 127.5, offset=-1.0, name="rescale")(x)
     backbone = keras.applications.MobileNet(
         input_shape=(height, width, 3), alpha=config.alpha, include_top=False,
         weights=backbone_weights(config.weights), pooling="avg")
@@ -95,7 +98,7 @@ def image_features(model, images, batch_size: int = 64):
     """
     from keras import ops
     names = {layer.name for layer in model.layers}
-    steps = [model.get_layer(name) for name in ("resize", "grayscale", "rescale") if name in names]
+    steps = [model.get_layer(name) for name in ("resize", "rescale", "grayscale") if name in names]
     backbone = backbone_of(model)
     out = []
     for start in range(0, len(images), batch_size):

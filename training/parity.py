@@ -61,7 +61,7 @@ def python_probabilities(model, task, images: list[Path], metadata: list[dict]) 
     from keras import ops
 
     from training.encoding import encode_metadata
-    from training.model import IMAGE_INPUT, METADATA_INPUT
+    from training.model import IMAGE_INPUT, IN_KIND_OUTPUT, METADATA_INPUT
     from training.preprocess import decode_image, max_side_for
 
     limit = max_side_for(model_image_size(model))
@@ -71,7 +71,13 @@ def python_probabilities(model, task, images: list[Path], metadata: list[dict]) 
         feeds = {IMAGE_INPUT: pixels}
         if task.metadata_size:
             feeds[METADATA_INPUT] = encode_metadata(task, values)[None]
-        out.append(ops.convert_to_numpy(model(feeds, training=False))[0])
+        output = model(feeds, training=False)
+        if isinstance(output, dict):   # probabilities, then the in-kind score as a last column
+            row = np.concatenate([ops.convert_to_numpy(output["probabilities"])[0],
+                                  ops.convert_to_numpy(output[IN_KIND_OUTPUT])[0]])
+        else:
+            row = ops.convert_to_numpy(output)[0]
+        out.append(row)
     return np.stack(out)
 
 
@@ -145,9 +151,9 @@ async ([task, metadata, backend]) => {
   const rows = [];
   for (let i = 0; i < metadata.length; i++) {
     const blob = await (await fetch(`/images/${i}`)).blob();
-    const result = await classifier.classify(blob, metadata[i]);
-    const byId = Object.fromEntries(result.map((r) => [r.id, r.probability]));
-    rows.push(ids.map((id) => byId[id]));
+    const { results, inKind } = await classifier.assess(blob, metadata[i]);
+    const byId = Object.fromEntries(results.map((r) => [r.id, r.probability]));
+    rows.push([...ids.map((id) => byId[id]), ...(inKind === null ? [] : [inKind])]);
   }
   return { rows, backend: classifier.backend };
 }
@@ -180,6 +186,13 @@ def check(model, task, model_dir: Path, images: list[Path], metadata: list[dict]
     """Run both sides and compare; returns the summary (raises ParityError on failure)."""
     expected = python_probabilities(model, task, images, metadata)
     actual, used_backend = browser_probabilities(task, model_dir, images, metadata, backend)
-    summary = compare(expected, actual, **tolerance)
+    if expected.shape != actual.shape:
+        raise ParityError(f"outputs differ in shape: Keras {expected.shape}, browser {actual.shape}")
+    k = len(task.labels)
+    summary = compare(expected[:, :k], actual[:, :k], **tolerance)
+    if expected.shape[1] > k:   # the in-kind score: same tolerance as a probability
+        in_kind = compare(expected[:, k:], actual[:, k:], max_top1_disagreement=1.0, **{
+            key: value for key, value in tolerance.items() if key == "max_probability_diff"})
+        summary["in_kind_max_abs_diff"] = in_kind["max_abs_diff"]
     summary["backend"] = used_backend
     return summary

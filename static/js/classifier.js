@@ -103,6 +103,14 @@ async function knownTasks() {
   }
 }
 
+/** The risk summary of metadata.json's `risk` rule for sorted results, or null. */
+export function riskOf(rule, results) {
+  if (!rule) return null;
+  const score = results.filter((r) => rule.labels.includes(r.id)).reduce((sum, r) => sum + r.probability, 0);
+  const high = score >= rule.threshold;
+  return { score, high, message: high ? rule.messages.high : rule.messages.low };
+}
+
 /**
  * Load the screening model of `task`.
  * options: { modelUrl: folder URL of model.json + metadata.json (default: the site's copy),
@@ -145,7 +153,11 @@ export async function loadClassifier(task, options = {}) {
   const encode = (values) => (metadataInput ? encodeMetadata(metadata.metadata_encoding, values) : null);
 
   const call = await connecting; // 'load' downloads the files while TF.js gets ready
-  const inputs = { image: imageInput.name, size: imageInput.size, metadata: metadataInput?.name || null };
+  const doubt = metadata.doubt || null; // the in-kind score and its measured threshold
+  const inputs = {
+    image: imageInput.name, size: imageInput.size, metadata: metadataInput?.name || null,
+    outputs: [metadata.output.name, ...(doubt ? [doubt.output] : [])],
+  };
   const { id, backend: backendName, runtime } = await call('load', {
     task, backend, folder: folder.href, version: metadata.version, inputs,
     warmup: warmup ? { vector: encode({}) } : null,
@@ -161,14 +173,31 @@ export async function loadClassifier(task, options = {}) {
     runtime,
     /** Probabilities of every label, highest first. Rejects with a readable Error on bad input. */
     async classify(image, values) {
+      return (await this.assess(image, values)).results;
+    },
+    /**
+     * Everything the model says about one image, from one forward pass:
+     * { results: as classify(),
+     *   inKind: probability that the image is of the kind this screener was made for (or null),
+     *   unlikeKind: true when inKind is below the threshold measured at export (metadata.doubt),
+     *   risk: { score: summed probability of the labels in metadata.risk.labels,
+     *           high: score >= metadata.risk.threshold, message } or null }
+     */
+    async assess(image, values) {
       if (disposed) throw new Error('This classifier has been disposed; load it again.');
       const vector = encode(values);
       const prepared = await prepareImage(image, { minSide: imageInput.min_side, maxSide: imageInput.max_side });
-      const probabilities = await call('predict', { id, image: prepared, vector },
+      const { probabilities, inKind } = await call('predict', { id, image: prepared, vector },
         { transfer: prepared.source instanceof ImageBitmap ? [prepared.source] : [] });
-      return labels
+      const results = labels
         .map((label, i) => ({ id: label.id, name: label.name, probability: probabilities[i] }))
         .sort((a, b) => b.probability - a.probability);
+      return {
+        results,
+        inKind,
+        unlikeKind: doubt !== null && inKind !== null && inKind < doubt.threshold,
+        risk: riskOf(metadata.risk, results),
+      };
     },
     /** tf.memory() where the models run (all classifiers of the page share it). */
     memory() {

@@ -40,8 +40,9 @@ async function runtime(tf, backend) {
 }
 
 /**
- * The model's output for one image: a [height, width, 3] tensor or RGBA pixels
- * {width, height, data: Uint8Array}, and the metadata vector.
+ * The model's outputs for one image: a [height, width, 3] tensor or RGBA pixels
+ * {width, height, data: Uint8Array}, and the metadata vector. Answers the tensors
+ * named in `inputs.outputs` (probabilities first, then the in-kind score if any).
  */
 function forward({ tf, model, inputs }, pixels, vector) {
   return tf.tidy(() => {
@@ -49,19 +50,21 @@ function forward({ tf, model, inputs }, pixels, vector) {
     const feeds = { [inputs.image]: image.toFloat().expandDims(0) };
     if (inputs.metadata) feeds[inputs.metadata] = tf.tensor2d([vector], [1, vector.length]);
     const started = performance.now();
-    const output = model.predict(feeds);
+    const output = model.execute(feeds, inputs.outputs);
     // A User Timing entry (DevTools, scripts/benchmark.py): the forward pass alone.
     performance.measure('model forward pass', { start: started, end: performance.now() });
-    return Array.isArray(output) ? output[0] : output;
+    return Array.isArray(output) ? output : [output];
   });
 }
 
-async function probabilities(entry, pixels, vector) {
-  const output = forward(entry, pixels, vector);
+/** {probabilities: Float32Array in the model's label order, inKind: number or null}. */
+async function outputs(entry, pixels, vector) {
+  const tensors = forward(entry, pixels, vector);
   try {
-    return await output.data();
+    const [probabilities, inKind] = await Promise.all(tensors.map((t) => t.data()));
+    return { probabilities, inKind: inKind ? inKind[0] : null };
   } finally {
-    output.dispose();
+    tensors.forEach((t) => t.dispose());
   }
 }
 
@@ -91,7 +94,7 @@ const operations = {
     if (warmup) {
       const blank = tf.zeros([...inputs.size, 3]);
       try {
-        await probabilities(entry, blank, warmup.vector);
+        await outputs(entry, blank, warmup.vector);
       } finally {
         blank.dispose();
       }
@@ -100,10 +103,10 @@ const operations = {
     models.set(lastId, entry);
     return { id: lastId, backend: backendName, runtime: await runtime(tf, backendName) };
   },
-  /** Probabilities in the model's output order (a Float32Array) for an image of image-input.js's prepareImage. */
+  /** The outputs (see `outputs`) for an image of image-input.js's prepareImage. */
   async predict({ id, image, vector }) {
     if (!models.has(id)) throw new Error('This classifier has been disposed; load it again.');
-    return probabilities(models.get(id), await imagePixels(image), vector);
+    return outputs(models.get(id), await imagePixels(image), vector);
   },
   dispose({ id }) {
     models.get(id)?.model.dispose();
