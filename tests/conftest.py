@@ -49,12 +49,13 @@ def task_metadata() -> dict:
 def client_with_metadata(tmp_path):
     """``make(edit)`` → (test client, metadata) of an app whose models folder is a copy.
 
-    The copy holds the site's index.json and the first task's metadata.json (no
+    The copy holds the site's index.json cut to its first task, and that task's metadata.json (no
     weights), after ``edit(metadata)`` has changed it in place; the app reads it
     through the ``MODELS_FOLDER`` setting.
     """
     def make(edit):
         index = json.loads((MODELS_DIR / "index.json").read_text())
+        index["tasks"] = index["tasks"][:1]
         task_id = index["tasks"][0]["id"]
         metadata = json.loads((MODELS_DIR / task_id / "metadata.json").read_text())
         edit(metadata)

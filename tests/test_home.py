@@ -224,8 +224,9 @@ def test_home_header_has_no_task_pages(site):
     assert "task-selector" not in html
 
 
-def test_one_task_has_no_task_selector(client):
-    assert "task-selector" not in client.get(f"/screen/{FIRST}").get_data(as_text=True)
+def test_one_task_has_no_task_selector(client_with_metadata):
+    client, metadata = client_with_metadata(lambda metadata: None)
+    assert "task-selector" not in client.get(f"/screen/{metadata['task']}").get_data(as_text=True)
 
 
 # ---- a screener of the image alone ------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -114,7 +115,17 @@ def test_classify_a_real_image(page, sample_paths, task_metadata, n_labels):
     expect(page.get_by_text("The closest match is")).to_contain_text(best["name"])
     expect(page.get_by_text(best["description"], exact=True).first).to_be_visible()
     serious = page.get_by_text("This kind can be serious")
-    expect(serious).to_have_count(1 if best.get("malignant") else 0)
+    risk = task_metadata.get("risk")
+    # With a risk summary, its sentence says what to do instead.
+    expect(serious).to_have_count(1 if best.get("malignant") and not risk else 0)
+    if risk:
+        summary = page.locator("#risk-summary")
+        expect(summary).to_be_visible()
+        sentence = summary.locator("p").first.inner_text()
+        assert sentence in (risk["messages"]["high"], risk["messages"]["low"])
+        expect(summary).to_contain_text("sensitivity")
+        expect(summary).to_contain_text("specificity")
+    expect(page.locator("#doubt-alert")).to_be_hidden()   # a real lesion image: no warning
     expect(page.get_by_role("img", name="The image you chose")).to_be_visible()
     expect(page.get_by_text("This is not a diagnosis.")).to_be_visible()
 
@@ -265,3 +276,26 @@ def test_phone_layout(browser, live_server, sample_paths, n_labels):
         recorded.assert_clean()
     finally:
         page.context.close()
+
+
+def test_an_image_of_another_kind_is_flagged(page, tmp_path, task_metadata, n_labels):
+    """A blank picture and (where the data is here) a chest X-ray get the warning."""
+    from PIL import Image
+
+    from training.data import data_root
+    if "doubt" not in task_metadata:
+        pytest.skip("this model has no in-kind check")
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (300, 200), (200, 190, 185)).save(blank)
+    others = [blank, *sorted((data_root() / "chest_xray" / "train" / "NORMAL").glob("*.jpeg"))[:1]]
+    for other in others:
+        choose(page, other)
+        expect_result(page, other.name, n_labels)
+        warning = page.locator("#doubt-alert")
+        expect(warning).to_be_visible()
+        expect(warning).to_contain_text("does not look like the kind of image")
+        expect(warning).to_contain_text("wrongly warns on")
+    real = sorted((Path(__file__).parent / "data" / "ham10000").glob("*.jpg"))[0]
+    choose(page, real)
+    expect_result(page, real.name, n_labels)
+    expect(page.locator("#doubt-alert")).to_be_hidden()

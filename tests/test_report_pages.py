@@ -374,14 +374,14 @@ def test_reports_of_another_run_are_flagged(client_with_metadata, other_run):
 
 # ---- a second task: other labels, no details, a data.json without age or sex -------------
 
-def test_several_tasks_get_a_selector_and_pages_each(site):
+def test_several_tasks_get_a_selector_and_pages_each(site, client_with_metadata):
     for path in PAGES:
         html = site.get(f"{path}/{SECOND_TASK}").get_data(as_text=True)
         selector = re.search(r'<nav class="task-selector[^>]*>(.*?)</nav>', html, re.S).group(1)
         assert f'href="{path}/{TASK}"' in selector
         assert re.search(rf'href="{path}/{SECOND_TASK}"\s+aria-current="page"', selector)
-    assert "task-selector" not in create_app(TEST_CONFIG).test_client().get(
-        "/performance").get_data(as_text=True)
+    single_task_site, _ = client_with_metadata(lambda metadata: None)
+    assert "task-selector" not in single_task_site.get("/performance").get_data(as_text=True)
 
 
 def test_a_task_without_details_has_no_details_figures(site, two_task_folders):

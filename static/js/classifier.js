@@ -156,7 +156,8 @@ export async function loadClassifier(task, options = {}) {
   const doubt = metadata.doubt || null; // the in-kind score and its measured threshold
   const inputs = {
     image: imageInput.name, size: imageInput.size, metadata: metadataInput?.name || null,
-    outputs: [metadata.output.name, ...(doubt ? [doubt.output] : [])],
+    // null: the graph's own output (a model exported before metadata.json named it)
+    outputs: metadata.output?.name ? [metadata.output.name, ...(doubt ? [doubt.output] : [])] : null,
   };
   const { id, backend: backendName, runtime } = await call('load', {
     task, backend, folder: folder.href, version: metadata.version, inputs,

@@ -50,7 +50,7 @@ function forward({ tf, model, inputs }, pixels, vector) {
     const feeds = { [inputs.image]: image.toFloat().expandDims(0) };
     if (inputs.metadata) feeds[inputs.metadata] = tf.tensor2d([vector], [1, vector.length]);
     const started = performance.now();
-    const output = model.execute(feeds, inputs.outputs);
+    const output = model.execute(feeds, inputs.outputs || undefined);
     // A User Timing entry (DevTools, scripts/benchmark.py): the forward pass alone.
     performance.measure('model forward pass', { start: started, end: performance.now() });
     return Array.isArray(output) ? output : [output];

@@ -24,6 +24,8 @@ const ui = {
   resultSection: $('result-section'),
   resultCaption: $('result-caption'),
   topResult: $('top-result'),
+  doubt: $('doubt-alert'),
+  risk: $('risk-summary'),
   probabilities: $('probabilities'),
 };
 
@@ -169,14 +171,14 @@ function describeDetails(values) {
 
 // ---- results ---------------------------------------------------------------------
 
-function renderTop(best, label) {
+function renderTop(best, label, hasRiskSummary) {
   ui.topResult.replaceChildren();
   const sentence = element('p', 'fs-5 mb-1');
   sentence.append('The closest match is ', element('strong', '', label.name),
     ` (${formatPercent(best.probability)}).`);
   ui.topResult.append(sentence);
   if (label.description) ui.topResult.append(element('p', 'mb-1', label.description));
-  if (label.malignant) {
+  if (label.malignant && !hasRiskSummary) { // else the risk sentence says what to do
     ui.topResult.append(element('p', 'mb-1 fw-semibold',
       'This kind can be serious: please have it checked by a doctor soon.'));
   }
@@ -205,12 +207,50 @@ function renderBars(results) {
   }));
 }
 
-function render(results, loaded, fileName, values) {
+const rate = (fraction) => `${Math.round(fraction * 100)}%`;
+
+/** The warning for an image unlike the screener's kind, with the measured rates behind it. */
+function renderDoubt(assessment, metadata) {
+  const { doubt } = metadata;
+  ui.doubt.hidden = !assessment.unlikeKind;
+  if (!assessment.unlikeKind) return;
+  const rates = Object.values(doubt.detection_rate);
+  ui.doubt.replaceChildren(
+    element('strong', '', 'This does not look like the kind of image this screener was made for'),
+    ` (${metadata.image_kind}). The answer below is probably meaningless. `,
+    element('span', 'small', `This check caught ${rate(Math.min(...rates))}–${rate(Math.max(...rates))} `
+      + 'of other kinds of image on test and wrongly warns on '
+      + `${rate(doubt.false_alarm_rate)} of real ones.`));
+}
+
+/** The plain-words risk sentence and the measured sensitivity/specificity behind it. */
+function renderRisk(assessment, metadata) {
+  const { risk } = assessment;
+  ui.risk.hidden = !risk;
+  if (!risk) return;
+  const rule = metadata.risk;
+  const test = rule.test.without_metadata;
+  const names = new Map(metadata.labels.map((label) => [label.id, label.name]));
+  ui.risk.dataset.level = risk.high ? 'high' : 'low';
+  ui.risk.replaceChildren(
+    element('p', `fs-5 fw-semibold mb-1 ${risk.high ? 'text-danger-emphasis' : 'text-success-emphasis'}`,
+      risk.message),
+    element('p', 'small text-body-secondary mb-0',
+      `How far to trust this sentence: on ${test.n} test images it flagged `
+      + `${rate(test.focus_sensitivity)} of ${names.get(rule.focus)} cases and ${rate(test.sensitivity)} `
+      + `of all ${rule.labels.map((id) => names.get(id)).join(', ')} cases (sensitivity), and `
+      + `called ${rate(test.specificity)} of the others harmless (specificity).`));
+}
+
+function render(assessment, loaded, fileName, values) {
+  const { results } = assessment;
   const labels = new Map(loaded.metadata.labels.map((label) => [label.id, label]));
   // A model of the image alone has no details form, so nothing to describe.
   const details = ui.detailsForm ? ` (${describeDetails(values)})` : '';
   ui.resultCaption.textContent = `Result for “${fileName}”${details}`;
-  renderTop(results[0], labels.get(results[0].id));
+  renderDoubt(assessment, loaded.metadata);
+  renderRisk(assessment, loaded.metadata);
+  renderTop(results[0], labels.get(results[0].id), Boolean(assessment.risk));
   renderBars(results);
   ui.placeholder.hidden = true;
   ui.result.hidden = false;
@@ -223,10 +263,10 @@ async function classifyNow(run, file, values) {
   ui.resultSection.setAttribute('aria-busy', 'true');
   try {
     const loaded = await classifier();
-    const results = await loaded.classify(file, values);
+    const assessment = await loaded.assess(file, values);
     if (run !== state.run) return;
     clearError();
-    render(results, loaded, file.name || 'the image', values);
+    render(assessment, loaded, file.name || 'the image', values);
   } catch (error) {
     if (run !== state.run) return;
     showPlaceholder('No result for this image.');
