@@ -196,7 +196,7 @@ MALARIA = Task(
         Label("uninfected", "Uninfected",
               "No parasite is visible in the cell.", False),
     ),
-    image_size=(96, 96),
+    image_size=(112, 112),
     dataset_dir="malaria",
     loader=_malaria_loader,
     group_name="slide",
