@@ -99,9 +99,12 @@ def test_chart_pages_have_at_least_four_charts_each_with_a_caption(client, path)
 
 def test_performance_shows_every_figure_the_issue_asks_for(client):
     charts = figures(client.get("/performance").get_data(as_text=True))
+    # One reliability diagram: before and after calibration where the model was calibrated.
+    calibrated = (REPORTS_DIR / TASK / "calibration.json").is_file()
     expected = {"chart-loss", "chart-accuracy", "chart-balanced-accuracy", "chart-schedule",
                 "chart-confusion-counts", "chart-confusion-normalised", "chart-roc",
-                "chart-precision-recall", "chart-reliability"}
+                "chart-precision-recall",
+                "chart-calibration" if calibrated else "chart-reliability"}
     if "with_metadata" in report_file("report"):
         expected.add("chart-metadata-effect")
     assert set(charts) == expected
@@ -168,8 +171,17 @@ def test_figures_plot_the_report_numbers(client, task_metadata):
     assert [trace["y"] for trace in loss] == [history["epochs"]["loss"],
                                               history["epochs"]["val_loss"]]
     assert charts["chart-schedule"]["data"][0]["y"] == history["schedule"]["learning_rate"]
-    ece = curves["without_metadata"]["reliability"]["ece"]
-    assert f"{ece:.3f}" in client.get("/performance").get_data(as_text=True)
+
+
+def test_without_calibration_json_the_reliability_diagram_comes_from_curves(bare_reports):
+    html = bare_reports(["report", "history", "curves"]).get("/performance").get_data(
+        as_text=True)
+    reliability = report_file("curves")["without_metadata"]["reliability"]
+    bars = figures(html)["chart-reliability"]["data"][0]
+    assert bars["y"] == reliability["accuracy"]
+    assert f"{reliability['ece']:.3f}" in text_of(html)
+    assert "calibration was not measured" in text_of(html)
+    assert "chart-calibration" not in html
 
 
 def test_data_figures_and_counts_are_the_data_numbers(client, task_metadata):
@@ -407,3 +419,168 @@ def test_a_data_json_without_age_or_sex(site):
     assert "Slides" in text_of(html)
     card = text_of(site.get(f"/model-card/{SECOND_TASK}").get_data(as_text=True))
     assert "Nothing but the image" in card and "written part of this model card" in card
+
+
+# ---- calibration, risk summary and the wrong-kind check (calibration/risk/doubt.json) ------
+
+MEASURED = ("calibration", "risk", "doubt")
+HEADINGS = {"calibration": "Calibration: how far to trust a percentage",
+            "risk": "The risk summary", "doubt": "The wrong kind of image"}
+
+
+def section(html: str, name: str) -> str:
+    """The HTML of the page's section headed ``<name>-heading``."""
+    return re.search(rf'<section[^>]*aria-labelledby="{name}-heading".*?</section>', html,
+                     re.S).group(0)
+
+
+@pytest.fixture(scope="module")
+def performance_html() -> str:
+    return create_app(TEST_CONFIG).test_client().get(f"/performance/{TASK}").get_data(
+        as_text=True)
+
+
+def test_calibration_shows_t_ece_and_nll_of_calibration_json(performance_html):
+    calibration = report_file("calibration")
+    html = section(performance_html, "calibration")
+    text = text_of(html)
+    assert re.search(r'data-fact="temperature">T&nbsp;=&nbsp;([\d.]+)<', html).group(1) == (
+        f"{calibration['temperature']:.2f}")
+    for split in ("validation", "test"):
+        row = re.search(rf'<tr[^>]*data-split="{split}"[^>]*>(.*?)</tr>', html, re.S).group(1)
+        for key in ("ece", "nll"):
+            for when in ("before", "after"):
+                assert cell(row, f'data-metric="{key}" data-when="{when}"') == (
+                    f"{calibration[split][when][key]:.3f}"), (split, key, when)
+        answers = sum(b["count"] for b in calibration[split]["after"]["bins"])
+        assert cell(row, 'data-metric="n"') == f"{answers:,}"
+    assert "calibrated" in text and "never changes which kind comes out on top" in text
+
+
+def test_the_reliability_diagram_is_calibration_json_before_and_after(performance_html):
+    calibration = report_file("calibration")["test"]
+    html = section(performance_html, "calibration")
+    drawn = figures(html)
+    assert set(drawn) == {"chart-calibration"}
+    traces = {trace["name"].split(":")[0]: trace for trace in drawn["chart-calibration"]["data"]}
+    before = traces["before calibration"]
+    [after] = [trace for name, trace in traces.items() if name.startswith("after")]
+    for trace, when in ((before, "before"), (after, "after")):
+        bins = calibration[when]["bins"]
+        assert trace["x"] == [b["confidence"] for b in bins]
+        assert trace["y"] == [b["accuracy"] for b in bins]
+        assert [row[2] for row in trace["customdata"]] == [b["count"] for b in bins]
+        assert f"ECE {calibration[when]['ece']:.3f}" in trace["name"]
+    assert "perfectly calibrated" in traces
+    # curves.json's diagram of the calibrated model alone would contradict it (other bins).
+    assert "chart-reliability" not in figures(performance_html)
+
+
+def test_risk_summary_states_the_rule_and_the_test_figures(performance_html, task_metadata):
+    risk = report_file("risk")
+    html = section(performance_html, "risk")
+    text = text_of(html)
+    names = {label["id"]: label["name"] for label in task_metadata["labels"]}
+    rule = text_of(re.search(r'<p class="risk-rule">(.*?)</p>', html, re.S).group(1))
+    for message in risk["messages"].values():
+        assert f"“{message}”" in rule
+    assert f"at least {percent1(risk['threshold'])}" in rule
+    for label in risk["labels"]:
+        assert names[label] in rule
+    target = risk["target_focus_sensitivity"]
+    assert f"at least {target * 100:.0f}% of the {names[risk['focus']]} images" in text
+    assert f"it flagged {percent1(risk['validation']['focus_sensitivity'])}" in text
+    assert "validation images" in text
+    for variant, measured in risk["test"].items():
+        for key in ("focus_sensitivity", "sensitivity", "specificity", "flagged"):
+            assert cell(html, f'data-metric="{key}" data-variant="{variant}"') == percent1(
+                measured[key]), (variant, key)
+        assert cell(html, f'data-metric="n" data-variant="{variant}"') == str(measured["n"])
+    assert ("Image and details" in text) is ("with_metadata" in risk["test"])
+
+
+def test_wrong_kind_check_shows_both_methods_per_kind(performance_html):
+    doubt = report_file("doubt")
+    html = section(performance_html, "doubt")
+    text = text_of(html)
+    for kind, name in doubt["kind_names"].items():
+        row = re.search(rf'<tr[^>]*data-kind="{kind}"[^>]*>(.*?)</tr>', html, re.S).group(1)
+        assert name.lower() in text_of(row).lower()
+        for method in ("in_kind_head", "max_probability"):
+            assert cell(row, f'data-method="{method}"') == percent1(
+                doubt[method]["test"]["detection_rate"][kind]), (kind, method)
+        assert cell(row, 'data-metric="n"') == str(
+            doubt["in_kind_head"]["test"]["n_per_kind"][kind])
+    own = re.search(r'<tr[^>]*data-kind="in_kind"[^>]*>(.*?)</tr>', html, re.S).group(1)
+    for method in ("in_kind_head", "max_probability"):
+        assert cell(own, f'data-method="{method}"') == percent1(
+            doubt[method]["test"]["false_alarm_rate"])
+    assert doubt["method"] == "in_kind_head"
+    choice = text_of(re.search(r'<p class="doubt-choice">(.*?)</p>', html, re.S).group(1))
+    assert choice.startswith("The screener uses the in-kind check")
+    assert percent1(doubt["in_kind_head"]["test"]["false_alarm_rate"]) in choice
+    assert "That is why the site uses the in-kind check" in choice
+    assert percent1(doubt["max_probability"]["test"]["false_alarm_rate"]) in choice
+    assert "partly synthetic" in text
+    assert "another training run" not in performance_html
+
+
+def test_a_task_without_these_files_has_no_such_sections(site):
+    response = site.get(f"/performance/{SECOND_TASK}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'id="risk-heading"' not in html and 'id="doubt-heading"' not in html
+    assert "calibration was not measured" in text_of(section(html, "calibration"))
+    assert "chart-reliability" in figures(section(html, "calibration"))
+    assert "report-missing" not in html
+
+
+@pytest.mark.parametrize("name", MEASURED)
+def test_a_damaged_file_costs_its_section_not_the_page(bare_reports, name):
+    client = bare_reports(["report", "history", "curves", *(m for m in MEASURED if m != name)],
+                          damaged=[name])
+    response = client.get("/performance")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f"({name}.json) is damaged" in text_of(section(html, name))
+    for other in MEASURED:
+        if other != name:
+            assert "report-missing" not in section(html, other), other
+    # Without calibration.json, the diagram of curves.json.
+    assert ("chart-reliability" in figures(html)) is (name == "calibration")
+
+
+BROKEN = {
+    "calibration": [{"temperature": "warm"}, {"temperature": 1.2, "test": []},
+                    {**report_file("calibration"), "validation": {"before": {}}}],
+    "risk": [{"labels": ["mel"]}, {**report_file("risk"), "threshold": None},
+             {**report_file("risk"), "test": {}}, {**report_file("risk"), "focus": "nv"}],
+    "doubt": [{"method": "in_kind_head"}, {**report_file("doubt"), "kind_names": []},
+              {**report_file("doubt"), "in_kind_head": {"test": {"detection_rate": 1}}}],
+}
+
+
+@pytest.mark.parametrize("name,content", [(n, c) for n, cases in BROKEN.items() for c in cases])
+def test_a_file_lacking_what_it_needs_costs_its_section_not_the_page(bare_reports, tmp_path,
+                                                                     name, content):
+    client = bare_reports(["report", "history", "curves", *MEASURED])
+    (tmp_path / "reports" / TASK / f"{name}.json").write_text(json.dumps(content))
+    response = client.get("/performance")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f"{name}.json does not hold what it needs" in text_of(section(html, name))
+    assert "Traceback" not in html
+
+
+@pytest.mark.parametrize("section_name,key,value", [("risk", "threshold", 0.3),
+                                                    ("doubt", "threshold", 0.5),
+                                                    ("calibration", "temperature", 2.0)])
+def test_measurements_of_another_run_are_flagged(client_with_metadata, section_name, key, value):
+    def edit(metadata):
+        metadata.setdefault(section_name, {})[key] = value
+
+    client, _ = client_with_metadata(edit)
+    html = client.get("/performance").get_data(as_text=True)
+    assert "another training run" in text_of(section(html, section_name))
+    others = [name for name in MEASURED if name != section_name]
+    assert all("another training run" not in section(html, name) for name in others)

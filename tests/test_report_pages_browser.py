@@ -62,6 +62,31 @@ def test_performance_draws_every_chart(performance):
     expect(roc).to_be_visible()
 
 
+def test_calibration_risk_and_wrong_kind_sections(performance):
+    """Drawn and shown as their files say (where the shipped model has them)."""
+    for name, heading in (("calibration", "Calibration: how far to trust a percentage"),
+                          ("risk", "The risk summary"), ("doubt", "The wrong kind of image")):
+        if (TASK_REPORTS / f"{name}.json").is_file():
+            expect(performance.get_by_role("heading", name=heading)).to_be_visible()
+    if (TASK_REPORTS / "calibration.json").is_file():
+        bins = json.loads((TASK_REPORTS / "calibration.json").read_text())["test"]["after"]["bins"]
+        drawn = performance.evaluate(
+            "() => document.getElementById('chart-calibration').data.map(trace => trace.y)")
+        assert [b["accuracy"] for b in bins] in drawn
+        expect(performance.locator("#chart-reliability")).to_have_count(0)
+    if (TASK_REPORTS / "risk.json").is_file():
+        risk = json.loads((TASK_REPORTS / "risk.json").read_text())
+        expect(performance.locator('[data-fact="risk-threshold"]')).to_have_text(
+            f"{risk['threshold'] * 100:.1f}%")
+    if (TASK_REPORTS / "doubt.json").is_file():
+        doubt = json.loads((TASK_REPORTS / "doubt.json").read_text())
+        table = performance.get_by_role("table").filter(
+            has=performance.get_by_role("columnheader", name="Kind of image"))
+        for kind, rate in doubt["in_kind_head"]["test"]["detection_rate"].items():
+            expect(table.locator(f'tr[data-kind="{kind}"] [data-method="in_kind_head"]')
+                   ).to_have_text(f"{rate * 100:.1f}%")
+
+
 def test_performance_numbers_are_the_report_numbers(performance):
     report = json.loads((TASK_REPORTS / "report.json").read_text())
     result = report["without_metadata"]

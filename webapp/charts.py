@@ -217,6 +217,13 @@ def confusion_matrices(result: dict, labels: Labels, label_order: list[str]) -> 
     ]
 
 
+def _diagonal(figure: go.Figure, name: str) -> None:
+    """The dashed line from (0, 0) to (1, 1): guessing (ROC) or perfect calibration."""
+    figure.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=name,
+                                line={"color": MUTED, "dash": "dash", "width": 1},
+                                hoverinfo="skip"))
+
+
 def _per_class_curves(per_class: dict, labels: Labels, order: list[str]):
     for label_id in order:
         curve = per_class.get(label_id)
@@ -228,9 +235,7 @@ def roc(curves: dict, labels: Labels, order: list[str]) -> Chart:
     figure = _figure(440, xaxis={"title": {"text": "False-positive rate (1 − specificity)"},
                                  **UNIT_AXIS},
                      yaxis={"title": {"text": "Sensitivity"}, **UNIT_AXIS})
-    figure.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
-                                line={"color": MUTED, "dash": "dash", "width": 1},
-                                hoverinfo="skip"))
+    _diagonal(figure, "chance")
     for label_id, curve in _per_class_curves(curves["per_class"], labels, order):
         figure.add_trace(go.Scatter(
             x=curve["roc"]["fpr"], y=curve["roc"]["tpr"], mode="lines",
@@ -274,13 +279,42 @@ def reliability(curves: dict) -> Chart:
         hovertemplate="confidence %{customdata[0]:.0%}–%{customdata[1]:.0%}: "
                       "%{customdata[2]} images<br>mean confidence %{customdata[3]:.1%}<br>"
                       "right %{y:.1%}<extra></extra>"))
-    figure.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
-                                line={"color": MUTED, "dash": "dash", "width": 1},
-                                hoverinfo="skip"))
+    _diagonal(figure, "perfectly calibrated")
     return _chart("chart-reliability", "Reliability (calibration)", (
         "A bar below the diagonal means the model was more confident than it was right "
         f"(over-confident) at that confidence; the expected calibration error, {bins['ece']:.3f}, "
         "is the average gap, weighted by the number of images."), figure)
+
+
+def calibration(calibration: dict) -> Chart:
+    """The reliability diagram of calibration.json's test split, before and after dividing
+    the network's scores by the temperature: share right against mean confidence per bin,
+    each point as large as the number of test answers in it."""
+    temperature = calibration["temperature"]
+    test = calibration["test"]
+    largest = max(row["count"] for when in ("before", "after") for row in test[when]["bins"])
+    figure = _figure(400, xaxis={"title": {"text": "Confidence in the top answer"}, **UNIT_AXIS},
+                     yaxis={"title": {"text": "Share right"}, **UNIT_AXIS})
+    _diagonal(figure, "perfectly calibrated")
+    for when, name, colour, dash in (
+            ("before", "before calibration", PALETTE[1], "dot"),
+            ("after", f"after (scores ÷ {temperature:.2f}), as shown", ACCENT, "solid")):
+        bins = test[when]["bins"]
+        figure.add_trace(go.Scatter(
+            x=[row["confidence"] for row in bins], y=[row["accuracy"] for row in bins],
+            mode="lines+markers", name=f"{name}: ECE {test[when]['ece']:.3f}",
+            line={"color": colour, "dash": dash, "width": 2},
+            marker={"color": colour, "size": [5 + 19 * math.sqrt(row["count"] / largest)
+                                              for row in bins]},
+            customdata=[[row["low"], row["high"], row["count"]] for row in bins],
+            hovertemplate=f"{name}<br>confidence %{{customdata[0]:.0%}}–%{{customdata[1]:.0%}}: "
+                          "%{customdata[2]:,} answers<br>mean confidence %{x:.1%}<br>"
+                          "right %{y:.1%}<extra></extra>"))
+    return _chart("chart-calibration", "Reliability before and after calibration", (
+        "Each point is one range of confidence, larger where it holds more test answers; a point "
+        "below the dashed diagonal means the model was right less often than it was confident. "
+        f"Dividing the scores by T = {temperature:.2f} moved the test ECE from "
+        f"{test['before']['ece']:.3f} to {test['after']['ece']:.3f}."), figure)
 
 
 def metadata_effect(report: dict, labels: Labels, field_names: list[str]) -> Chart:

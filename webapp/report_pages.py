@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from webapp import charts
 from webapp.catalog import default_task_id, field_names, list_tasks, load_task
-from webapp.reports import PROJECT_ROOT, load_reports
+from webapp.reports import PROJECT_ROOT, REPORT_FILES, load_reports
 
 bp = Blueprint("reports", __name__)
 
@@ -78,15 +78,40 @@ def _task(task_id: str | None) -> dict:
     return load_task(task_id or default_task_id())
 
 
+# What reading a report file that lacks a field, or holds the wrong type, raises.
+MALFORMED = (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError, AttributeError)
+
+
+def _attempt(what: str, source: str, build, *args):
+    """What ``build`` makes of a report file, or None (logged) when the file lacks what it needs."""
+    try:
+        return build(*args)
+    except MALFORMED as error:
+        current_app.logger.warning("cannot show %s from %s: %r", what, source, error)
+        return None
+
+
 def _safely(chart_id: str, title: str, source: str, build, *args) -> list[charts.Chart]:
     """The chart(s) ``build`` makes, or one placeholder saying the file lacks what it needs."""
-    try:
-        made = build(*args)
-    except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError) as error:
-        current_app.logger.warning("cannot draw %s from %s: %r", chart_id, source, error)
+    made = _attempt(chart_id, source, build, *args)
+    if made is None:
         return [charts.Chart(chart_id, title, problem=(
             f"This chart could not be drawn: {source} does not hold what it needs."))]
     return made if isinstance(made, list) else [made]
+
+
+def _measured(reports, name: str, build, *args) -> dict | None:
+    """A section of the page from report file ``name``: ``{"data": what build made}``, or
+    ``{"problem": a sentence}`` when the file is damaged or lacks what ``build`` needs;
+    None when the file is missing (the model was not measured that way)."""
+    if reports.get(name) is None:
+        return {"problem": reports.problem(name)} if reports.problems.get(name) == "damaged" \
+            else None
+    source = REPORT_FILES[name][0]
+    made = _attempt(name, source, build, reports.get(name), *args)
+    if made is None:
+        return {"problem": f"This part could not be shown: {source} does not hold what it needs."}
+    return {"data": made}
 
 
 def _missing(chart_id: str, title: str, problem: str) -> list[charts.Chart]:
@@ -137,13 +162,141 @@ def _is_number(value) -> bool:
             and math.isfinite(value))
 
 
+def _number(value):
+    """``value`` if it is a finite number; a report that holds anything else is malformed."""
+    if not _is_number(value):
+        raise ValueError(f"not a number: {value!r}")
+    return value
+
+
+def _measure(value):
+    """A measured figure, or None where the file says it was not measured."""
+    return value if _is_number(value) else None
+
+
+def _in_words(names: list[str]) -> str:
+    """["A"] → "A", ["A", "B", "C"] → "A, B and C"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _installed(metadata: dict, section: str, key: str, measured: float, what: str) -> str | None:
+    """``what`` with the installed model's value when metadata.json's ``section`` holds
+    another ``key`` than the measured one (the reports of another run), else None."""
+    value = (metadata.get(section) or {}).get(key)
+    if not _is_number(value) or math.isclose(value, measured, rel_tol=1e-6, abs_tol=1e-9):
+        return None
+    return f"{what} ({value:.4g}, not {measured:.4g})"
+
+
+def _label_names(metadata: dict) -> dict[str, str]:
+    return {label["id"]: label["name"] for label in metadata.get("labels", [])}
+
+
+# The splits calibration.json reports, in the words of the page.
+CALIBRATION_SPLITS = (("validation", "Validation (T fitted here)"), ("test", "Test"))
+
+
+def calibration_summary(calibration: dict, metadata: dict) -> dict:
+    """``{"temperature", "rows": [{"split", "name", "n", "ece"/"nll": {"before", "after"}}],
+    "worse", "installed"}`` from calibration.json; ``worse`` lists the measures that
+    calibration did not improve on some split (T minimises the validation NLL, not the ECE)."""
+    rows, worse = [], []
+    for split, name in CALIBRATION_SPLITS:
+        measured = {when: calibration[split][when] for when in ("before", "after")}
+        row = {"split": split, "name": name,
+               "n": sum(int(_number(b["count"])) for b in measured["after"]["bins"])}
+        for key in ("ece", "nll"):
+            row[key] = {when: _number(measured[when][key]) for when in ("before", "after")}
+            if row[key]["after"] > row[key]["before"]:
+                worse.append(f"the {key.upper()} on {split}")
+        rows.append(row)
+    temperature = _number(calibration["temperature"])
+    return {"temperature": temperature, "rows": rows, "worse": worse,
+            "installed": _installed(metadata, "calibration", "temperature", temperature,
+                                    "temperature")}
+
+
+# training.risk never sets the threshold above one half (NEVER_ABOVE).
+RISK_THRESHOLD_CAP = 0.5
+
+
+def risk_summary(risk: dict, metadata: dict) -> dict:
+    """The risk-summary rule of risk.json in words and its measured figures.
+
+    ``{"high", "low", "labels", "several", "focus", "threshold", "target", "capped",
+    "validation", "test": [{"variant", figures…}], "installed"}``; names come from
+    metadata.json.
+    """
+    names = _label_names(metadata)
+    focus = risk["focus"]
+    serious = [label for label in risk["labels"] if label != focus]
+    if focus not in risk["labels"]:
+        raise ValueError(f"the focus label {focus!r} is not among {risk['labels']!r}")
+    threshold = _number(risk["threshold"])
+    figures = ("focus_sensitivity", "sensitivity", "specificity", "flagged")
+    test = [{"variant": variant, **{key: _measure(measured[key]) for key in figures},
+             **{key: measured.get(key) for key in ("n", "n_focus", "n_malignant")}}
+            for variant, measured in ((v, risk["test"].get(v)) for v in VARIANTS) if measured]
+    if not test:
+        raise ValueError("risk.json holds no test figures")
+    validation = risk["validation"]
+    return {
+        "high": str(risk["messages"]["high"]), "low": str(risk["messages"]["low"]),
+        "labels": _in_words([names.get(i, i) for i in [focus, *serious]]),
+        "several": bool(serious), "focus": names.get(focus, focus),
+        "threshold": threshold, "target": _number(risk["target_focus_sensitivity"]),
+        "capped": math.isclose(threshold, RISK_THRESHOLD_CAP),
+        "validation": {"focus_sensitivity": _measure(validation.get("focus_sensitivity")),
+                       "n_focus": validation.get("n_focus")},
+        "test": test,
+        "installed": _installed(metadata, "risk", "threshold", threshold, "risk threshold")}
+
+
+# The wrong-kind checks doubt.json measures, in the words of the page.
+DOUBT_METHODS = {
+    "in_kind_head": ("In-kind check", "a small extra output of the network, trained to tell "
+                                      "images of this kind from other images"),
+    "max_probability": ("Top-probability rule", "doubt when no kind gets a high probability"),
+}
+
+
+def doubt_summary(doubt: dict, metadata: dict) -> dict:
+    """Detection rate per other kind of image and false alarms, for each check of doubt.json.
+
+    ``{"chosen", "methods": [{"id", "name", "help", "false_alarm_rate", "n_in_kind",
+    "lowest", "mean"}], "kinds": [{"id", "name", "n", "rates": {method: rate}}],
+    "target", "better", "installed"}``, the check the site uses first; ``better`` is whether
+    it caught more of the other images, on average, than every other check.
+    """
+    chosen = doubt["method"]
+    ids = [chosen] + [m for m in DOUBT_METHODS if m != chosen and isinstance(doubt.get(m), dict)]
+    tests = {m: doubt[m]["test"] for m in ids}
+    kinds = [{"id": kind, "name": str(name),
+              "n": tests[chosen]["n_per_kind"].get(kind),
+              "rates": {m: _measure(tests[m]["detection_rate"].get(kind)) for m in ids}}
+             for kind, name in doubt["kind_names"].items()]
+    methods = []
+    for m in ids:
+        rates = [kind["rates"][m] for kind in kinds if kind["rates"][m] is not None]
+        name, help_text = DOUBT_METHODS.get(m, (m.replace("_", " ").capitalize(), ""))
+        methods.append({"id": m, "name": name, "help": help_text,
+                        "false_alarm_rate": _number(tests[m]["false_alarm_rate"]),
+                        "n_in_kind": tests[m]["n_in_kind"],
+                        "lowest": min(rates), "mean": sum(rates) / len(rates)})
+    return {"chosen": methods[0], "methods": methods, "kinds": kinds,
+            "target": _measure(doubt.get("false_alarm_target")),
+            "better": all(methods[0]["mean"] > other["mean"] for other in methods[1:]),
+            "installed": _installed(metadata, "doubt", "threshold",
+                                    _number(tests[chosen]["threshold"]), "doubt threshold")}
+
+
 @bp.get("/performance", defaults={"task_id": None})
 @bp.get("/performance/<task_id>")
 def performance(task_id: str | None):
     metadata = _task(task_id)
     task = metadata["task"]
     labels = charts.Labels(metadata["labels"])
-    reports = load_reports(task, ("report", "history", "curves"))
+    reports = load_reports(task, ("report", "history", "curves", "calibration", "risk", "doubt"))
     report, history, curves = reports.get("report"), reports.get("history"), reports.get("curves")
     fields = field_names(metadata)
 
@@ -176,8 +329,8 @@ def performance(task_id: str | None):
         figures["pr"] = _safely("chart-precision-recall", "Precision–recall curve per kind",
                                 "curves.json", charts.precision_recall, variant_curves, labels,
                                 labels.ids)
-        figures["reliability"] = _safely("chart-reliability", "Reliability (calibration)",
-                                         "curves.json", charts.reliability, variant_curves)
+        reliability = _safely("chart-reliability", "Reliability (calibration)",
+                              "curves.json", charts.reliability, variant_curves)
     else:
         problem = (reports.problem("curves") if not curves else
                    "The curves of this evaluation are not in curves.json, so they cannot be "
@@ -185,8 +338,16 @@ def performance(task_id: str | None):
         figures["roc"] = _missing("chart-roc", "ROC curve per kind", problem)
         figures["pr"] = _missing("chart-precision-recall", "Precision–recall curve per kind",
                                  problem)
-        figures["reliability"] = _missing("chart-reliability", "Reliability (calibration)",
-                                          problem)
+        reliability = _missing("chart-reliability", "Reliability (calibration)", problem)
+    # One reliability diagram: calibration.json's before/after one where the model was
+    # calibrated (curves.json's, of the calibrated model only, would repeat its "after"
+    # with other bins and another ECE), else curves.json's.
+    calibration = _measured(reports, "calibration", calibration_summary, metadata)
+    figures["reliability"] = reliability
+    if calibration and "data" in calibration:
+        figures["reliability"] = _safely("chart-calibration", "Reliability before and after "
+                                         "calibration", "calibration.json", charts.calibration,
+                                         reports.get("calibration"))
     if len(evaluated) == 2:
         figures["effect"] = _safely("chart-metadata-effect", "Effect of the details",
                                     "report.json", charts.metadata_effect, report, labels, fields)
@@ -198,7 +359,10 @@ def performance(task_id: str | None):
         figures=figures, headline=headline(report), variant=variant, evaluated=evaluated,
         details_given=DETAILS_GIVEN, fields=fields,
         rows=per_class_rows(result, metadata) if result else [],
-        matches=reports_match_model(metadata, report), report=report, history=history))
+        matches=reports_match_model(metadata, report), report=report, history=history,
+        calibration=calibration,
+        risk=_measured(reports, "risk", risk_summary, metadata),
+        doubt=_measured(reports, "doubt", doubt_summary, metadata)))
 
 
 @bp.get("/data", defaults={"task_id": None})

@@ -1,7 +1,9 @@
 """What training and evaluation measured, read from ``<REPORTS_FOLDER>/<task>/``.
 
 The files are written by the training package (``report.json``,
-``history.json``, ``curves.json``, ``data.json``; see the README). The site only
+``history.json``, ``curves.json``, ``data.json``, and for a calibrated model with a
+risk summary and a wrong-kind check ``calibration.json``, ``risk.json`` and
+``doubt.json``; see the README). The site only
 reads them: a missing or damaged file is not an error of the page, it is
 something the page says, so every reader here returns ``None`` for it and
 records why in :attr:`Reports.problems`. Files are small and read on each
@@ -24,6 +26,9 @@ REPORT_FILES = {
     "history": ("history.json", "training history"),
     "curves": ("curves.json", "ROC, precision–recall and calibration curves"),
     "data": ("data.json", "dataset summary"),
+    "calibration": ("calibration.json", "calibration measurement"),
+    "risk": ("risk.json", "measurement of the risk summary"),
+    "doubt": ("doubt.json", "measurement of the wrong-kind-of-image check"),
 }
 
 
