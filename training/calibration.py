@@ -15,10 +15,8 @@ test. The run's ``model.keras`` is replaced (the original is kept as
 """
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 
@@ -93,24 +91,14 @@ def scale_output_layer(model, temperature: float, layer_name: str = "probabiliti
 
 
 def main(argv=None) -> int:
-    import keras
-
     from training.encoding import blank_metadata
     from training.evaluate import predict
-    from training.tasks import get_task
-    from training.train import config_from_json, load_data, write_test_report
+    from training.train import load_run, rewrite_test_report, run_arguments
 
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", required=True, type=Path)
-    args = parser.parse_args(argv)
-    if (args.run / "calibration.json").is_file():
-        raise SystemExit(f"{args.run} is already calibrated (calibration.json)")
-
-    config = config_from_json(args.run / "config.json")
-    task = get_task(config.task)
-    table, split, parts = load_data(config, task)
-    model = keras.models.load_model(args.run / "model.keras", compile=False)
+    run = run_arguments(__doc__, argv)
+    if (run / "calibration.json").is_file():
+        raise SystemExit(f"{run} is already calibrated (calibration.json)")
+    task, table, split, parts, model = load_run(run)
 
     def probabilities_of(name: str) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities with the recorded metadata and with it blanked (stacked), and labels."""
@@ -133,17 +121,13 @@ def main(argv=None) -> int:
           f"test {result['test']['before']['ece']:.4f} → {result['test']['after']['ece']:.4f}",
           flush=True)
 
-    shutil.copy2(args.run / "model.keras", args.run / "model_uncalibrated.keras")
+    shutil.copy2(run / "model.keras", run / "model_uncalibrated.keras")
     scale_output_layer(model, temperature)
-    model.save(args.run / "model.keras")
-    report = json.loads((args.run / "report.json").read_text())
-    extra = {k: v for k, v in report.items()
-             if k not in ("labels", "with_metadata", "without_metadata", "task", "split")}
-    write_test_report(model, task, table, split, parts, args.run,
-                      {**extra, "calibration": {"temperature": temperature,
-                                                "test_ece_before": result["test"]["before"]["ece"],
-                                                "test_ece_after": result["test"]["after"]["ece"]}})
-    (args.run / "calibration.json").write_text(json.dumps(result, indent=1) + "\n")
+    model.save(run / "model.keras")
+    rewrite_test_report(model, task, table, split, parts, run, calibration={
+        "temperature": temperature, "test_ece_before": result["test"]["before"]["ece"],
+        "test_ece_after": result["test"]["after"]["ece"]})
+    (run / "calibration.json").write_text(json.dumps(result, indent=1) + "\n")
     return 0
 
 

@@ -15,10 +15,8 @@ validation figures before and after.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 
@@ -60,27 +58,14 @@ def add_output_bias(model, offsets: np.ndarray, layer_name: str = "probabilities
 
 
 def main(argv=None) -> int:
-    import keras
+    from training.train import (load_run, rewrite_test_report, run_arguments,
+                                val_probabilities_without_metadata)
 
-    from training.encoding import blank_metadata
-    from training.evaluate import predict
-    from training.tasks import get_task
-    from training.train import config_from_json, load_data, write_test_report
-
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", required=True, type=Path)
-    args = parser.parse_args(argv)
-
-    config = config_from_json(args.run / "config.json")
-    task = get_task(config.task)
-    if (args.run / "decision.json").is_file():
-        raise SystemExit(f"{args.run} already has a tuned decision rule (decision.json)")
-    table, split, parts = load_data(config, task)
-    model = keras.models.load_model(args.run / "model.keras", compile=False)
-    val_images, val_meta, val_y = parts["val"]
-    blank = np.ascontiguousarray(np.broadcast_to(blank_metadata(task), val_meta.shape))
-    probabilities = predict(model, val_images, blank)
+    run = run_arguments(__doc__, argv)
+    if (run / "decision.json").is_file():
+        raise SystemExit(f"{run} already has a tuned decision rule (decision.json)")
+    task, table, split, parts, model = load_run(run)
+    probabilities, val_y = val_probabilities_without_metadata(model, task, parts)
     before = balanced_accuracy(val_y, probabilities)
     offsets, after = fit_offsets(probabilities, val_y)
     decision = {"rule": "argmax(log p + b), b fitted on validation without metadata",
@@ -90,15 +75,11 @@ def main(argv=None) -> int:
     print(f"[decision] validation balanced accuracy {before:.4f} → {after:.4f} with offsets "
           f"{decision['offsets']}: {'applied' if decision['applied'] else 'not applied'}")
     if decision["applied"]:
-        shutil.copy2(args.run / "model.keras", args.run / "model_argmax.keras")
+        shutil.copy2(run / "model.keras", run / "model_argmax.keras")
         add_output_bias(model, offsets)
-        model.save(args.run / "model.keras")
-        report = json.loads((args.run / "report.json").read_text())
-        extra = {k: v for k, v in report.items() if k not in
-                 ("labels", "with_metadata", "without_metadata", "task", "split")}
-        write_test_report(model, task, table, split, parts, args.run,
-                          {**extra, "decision_rule": decision})
-    (args.run / "decision.json").write_text(json.dumps(decision, indent=1) + "\n")
+        model.save(run / "model.keras")
+        rewrite_test_report(model, task, table, split, parts, run, decision_rule=decision)
+    (run / "decision.json").write_text(json.dumps(decision, indent=1) + "\n")
     return 0
 
 

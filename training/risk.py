@@ -12,9 +12,7 @@ puts it into ``metadata.json`` for the page.
 """
 from __future__ import annotations
 
-import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 
@@ -75,26 +73,13 @@ def summarise(task, val_probabilities, val_y, test_predictions: dict) -> dict:
 
 
 def main(argv=None) -> int:
-    import keras
+    from training.train import load_run, run_arguments, val_probabilities_without_metadata
 
-    from training.encoding import blank_metadata
-    from training.evaluate import predict
-    from training.tasks import get_task
-    from training.train import config_from_json, load_data
-
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", required=True, type=Path)
-    args = parser.parse_args(argv)
-    config = config_from_json(args.run / "config.json")
-    task = get_task(config.task)
-    _, _, parts = load_data(config, task)
-    model = keras.models.load_model(args.run / "model.keras", compile=False)
-    images, meta, y = parts["val"]
-    blank = np.ascontiguousarray(np.broadcast_to(blank_metadata(task), meta.shape))
-    result = summarise(task, predict(model, images, blank), y,
-                       json.loads((args.run / "test_predictions.json").read_text()))
-    (args.run / "risk.json").write_text(json.dumps(result, indent=1) + "\n")
+    run = run_arguments(__doc__, argv)
+    task, _, _, parts, model = load_run(run)
+    result = summarise(task, *val_probabilities_without_metadata(model, task, parts),
+                       json.loads((run / "test_predictions.json").read_text()))
+    (run / "risk.json").write_text(json.dumps(result, indent=1) + "\n")
     test = result["test"]["without_metadata"]
     print(f"[risk] threshold {result['threshold']:.4f} (validation {task.risk_focus} sensitivity "
           f"{result['validation']['focus_sensitivity']:.3f}); test without metadata: "

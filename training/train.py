@@ -255,6 +255,33 @@ def config_from_json(path: Path) -> TrainConfig:
     return TrainConfig(**saved, model=ModelConfig(**model))
 
 
+def run_arguments(doc: str, argv=None) -> Path:
+    """``--run RUN`` of the post-training commands (calibration, risk, decision)."""
+    parser = argparse.ArgumentParser(description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", required=True, type=Path)
+    return parser.parse_args(argv).run
+
+
+def load_run(run_dir: Path):
+    """(task, table, split, parts, model) of a finished run, its data as it trained on."""
+    import keras
+    config = config_from_json(run_dir / "config.json")
+    task = get_task(config.task)
+    table, split, parts = load_data(config, task)
+    model = keras.models.load_model(run_dir / "model.keras", compile=False)
+    return task, table, split, parts, model
+
+
+def val_probabilities_without_metadata(model, task, parts) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities, labels) of the validation split with the metadata blanked."""
+    from training.encoding import blank_metadata
+    from training.evaluate import predict
+    images, meta, y = parts["val"]
+    blank = np.ascontiguousarray(np.broadcast_to(blank_metadata(task), meta.shape))
+    return predict(model, images, blank), y
+
+
 def train(config: TrainConfig) -> dict:
     import keras
 
@@ -377,6 +404,14 @@ def write_test_report(model, task, table, split, parts, out: Path, extra: dict) 
             print(f"[test {variant}] accuracy {r['accuracy']:.4f}, balanced accuracy "
                   f"{r['balanced_accuracy']:.4f}, macro AUC {r['macro_auc']:.4f}", flush=True)
     return report
+
+
+def rewrite_test_report(model, task, table, split, parts, run_dir: Path, **added) -> dict:
+    """Evaluate a changed model of a run afresh, keeping its report's training facts."""
+    report = json.loads((run_dir / "report.json").read_text())
+    extra = {k: v for k, v in report.items()
+             if k not in ("labels", "with_metadata", "without_metadata", "task", "split")}
+    return write_test_report(model, task, table, split, parts, run_dir, {**extra, **added})
 
 
 def key_best_epoch(epochs_log: dict) -> int:
