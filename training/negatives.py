@@ -29,10 +29,9 @@ PHOTOS_TEST = ("motorcycle_left.png", "hubble_deep_field.jpg", "moon.png", "grav
 DOCUMENTS_TEST = ("page.png", "text.png")
 
 KIND_NAMES = {
-    "chest_xray": "chest X-ray", "malaria": "blood-cell crop",
-    "skin_lesion": "dermatoscopic lesion photo", "photo": "everyday photo",
-    "document": "document or screenshot", "blank": "blank or uniform image",
-    "noise": "random noise",
+    **{task.id: task.kind_name for task in TASKS.values()},
+    "photo": "everyday photo", "document": "document or screenshot",
+    "blank": "blank or uniform image", "noise": "random noise",
 }
 
 

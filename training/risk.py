@@ -1,11 +1,11 @@
 """The risk summary: ``python -m training.risk --run RUN``.
 
 One plain sentence per result: "worth showing to a doctor soon" when the summed
-probability of the task's labels marked ``malignant`` (skin: mel, bcc, akiec)
+probability of the task's labels marked ``malignant`` in the registry
 reaches a threshold, otherwise the reassuring one (``Task.risk_messages``). The
 threshold is the highest one that still catches ``Task.risk_sensitivity`` of
-the ``Task.risk_focus`` images (skin: melanoma, 0.90) on the **validation**
-split without metadata, and never above ``NEVER_ABOVE``; the test split then measures it: sensitivity for the
+the ``Task.risk_focus`` images on the **validation** split without metadata,
+and never above ``NEVER_ABOVE``; the test split then measures it: sensitivity for the
 focus label and for all malignant labels, and specificity on the rest, with
 and without metadata. Writes ``risk.json`` into the run folder; the exporter
 puts it into ``metadata.json`` for the page.

@@ -62,6 +62,7 @@ class Task:
     id: str
     title: str
     image_kind: str
+    kind_name: str                         # a short name of the image kind ("chest X-ray")
     labels: tuple[Label, ...]
     image_size: tuple[int, int]            # (height, width) the network sees
     metadata_fields: tuple = ()
@@ -106,6 +107,7 @@ SKIN_LESION = Task(
     id="skin_lesion",
     title="Skin lesion screener",
     image_kind="a dermatoscopic (magnified, contact-lit) photo of one skin lesion",
+    kind_name="dermatoscopic lesion photo",
     labels=(
         Label("akiec", "Actinic keratosis / Bowen's disease",
               "Sun-damage patches that can turn into squamous cell skin cancer.", True),
@@ -169,6 +171,7 @@ CHEST_XRAY = Task(
     id="chest_xray",
     title="Pneumonia screener (chest X-ray)",
     image_kind="a frontal chest X-ray of a child",
+    kind_name="chest X-ray",
     labels=(
         Label("normal", "No pneumonia seen",
               "The lungs look clear on this X-ray.", False),
@@ -190,6 +193,7 @@ MALARIA = Task(
     id="malaria",
     title="Malaria screener (blood-cell image)",
     image_kind="a microscope crop of one red blood cell from a stained thin smear",
+    kind_name="blood-cell crop",
     labels=(
         Label("parasitized", "Parasitized",
               "The cell holds malaria parasites (Plasmodium), stained dark.", True),

@@ -50,7 +50,7 @@ def screener_summary(task: dict) -> dict:
 def index():
     """The home page: every screener of index.json, the featured one (DEFAULT_TASK) first.
 
-    The skin screener used to live here; an old link that named its task
+    The first screener used to live here; an old link that named its task
     (``/?task=<id>``) goes to that task's own page.
     """
     if request.args.get("task"):
