@@ -21,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def main(argv=None) -> int:
     import keras
 
-    from training.encoding import blank_metadata
-    from training.evaluate import classification_metrics, predict
+    from training.evaluate import classification_metrics, predict_without_metadata
     from training.tasks import get_task
     from training.train import config_from_json, load_data
 
@@ -37,9 +36,7 @@ def main(argv=None) -> int:
     for run in runs:
         model = keras.models.load_model(run / "model.keras", compile=False)
         for split in ("val", "test"):
-            images, meta, _ = parts[split]
-            blank = np.ascontiguousarray(np.broadcast_to(blank_metadata(task), meta.shape))
-            probabilities[run, split] = predict(model, images, blank)
+            probabilities[run, split] = predict_without_metadata(model, task, parts[split][0])
     print("| runs averaged | val balanced acc. | val macro AUC | test balanced acc. | test macro AUC |")
     print("|---|---|---|---|---|")
     for n in range(1, len(runs) + 1):

@@ -91,8 +91,7 @@ def scale_output_layer(model, temperature: float, layer_name: str = "probabiliti
 
 
 def main(argv=None) -> int:
-    from training.encoding import blank_metadata
-    from training.evaluate import predict
+    from training.evaluate import predict, predict_without_metadata
     from training.train import load_run, rewrite_test_report, run_arguments
 
     run = run_arguments(__doc__, argv)
@@ -103,10 +102,10 @@ def main(argv=None) -> int:
     def probabilities_of(name: str) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities with the recorded metadata and with it blanked (stacked), and labels."""
         images, meta, y = parts[name]
-        blank = np.ascontiguousarray(np.broadcast_to(blank_metadata(task), meta.shape))
-        variants = [blank] + ([meta] if task.metadata_size else [])
-        return (np.concatenate([predict(model, images, m) for m in variants]),
-                np.concatenate([y] * len(variants)))
+        found = [predict_without_metadata(model, task, images)]
+        if task.metadata_size:
+            found.append(predict(model, images, meta))
+        return np.concatenate(found), np.concatenate([y] * len(found))
 
     val_p, val_y = probabilities_of("val")
     test_p, test_y = probabilities_of("test")

@@ -58,14 +58,15 @@ def add_output_bias(model, offsets: np.ndarray, layer_name: str = "probabilities
 
 
 def main(argv=None) -> int:
-    from training.train import (load_run, rewrite_test_report, run_arguments,
-                                val_probabilities_without_metadata)
+    from training.evaluate import predict_without_metadata
+    from training.train import load_run, rewrite_test_report, run_arguments
 
     run = run_arguments(__doc__, argv)
     if (run / "decision.json").is_file():
         raise SystemExit(f"{run} already has a tuned decision rule (decision.json)")
     task, table, split, parts, model = load_run(run)
-    probabilities, val_y = val_probabilities_without_metadata(model, task, parts)
+    val_images, _, val_y = parts["val"]
+    probabilities = predict_without_metadata(model, task, val_images)
     before = balanced_accuracy(val_y, probabilities)
     offsets, after = fit_offsets(probabilities, val_y)
     decision = {"rule": "argmax(log p + b), b fitted on validation without metadata",

@@ -80,29 +80,22 @@ def attach_head(model, task, model_config, head: dict):
 
 def run(run_dir: Path, data_dir: str | None = None, seed: int = 0,
         n_negatives: int = NEGATIVES_PER_KIND) -> dict:
-    import keras
-
-    from training.encoding import blank_metadata
-    from training.evaluate import predict
+    from training.evaluate import predict_without_metadata
     from training.model import image_features
     from training.negatives import KIND_NAMES, negatives
-    from training.tasks import get_task
-    from training.train import config_from_json, load_data
+    from training.parity import model_image_size
+    from training.train import config_from_json, load_run
 
     started = time.time()
-    config = config_from_json(run_dir / "config.json")
-    if data_dir:
-        config.data_dir = data_dir
-    task = get_task(config.task)
-    size = config.model.image_size or task.image_size
-    model = keras.models.load_model(run_dir / "model.keras", compile=False)
-    _, _, parts = load_data(config, task)
+    data_dir = data_dir or config_from_json(run_dir / "config.json").data_dir or None
+    task, _, _, parts, model = load_run(run_dir, data_dir)
+    size = model_image_size(model)
     rng = np.random.default_rng(seed)
     train_images = parts["train"][0]
     pick = np.sort(rng.choice(len(train_images), min(FIT_IN_KIND_MAX, len(train_images)),
                               replace=False))
-    fit_negatives = negatives(task, "fit", size, config.data_dir or None, n_negatives, seed)
-    test_negatives = negatives(task, "test", size, config.data_dir or None, n_negatives, seed)
+    fit_negatives = negatives(task, "fit", size, data_dir, n_negatives, seed)
+    test_negatives = negatives(task, "test", size, data_dir, n_negatives, seed)
     print(f"[doubt] images ready in {time.time() - started:.0f}s; extracting features …", flush=True)
 
     features = {name: image_features(model, parts[name][0]) for name in ("val", "test")}
@@ -112,8 +105,7 @@ def run(run_dir: Path, data_dir: str | None = None, seed: int = 0,
     head = fit_head(train_features, fit_other, seed)
 
     def top_probability(images):
-        meta = np.broadcast_to(blank_metadata(task), (len(images), task.metadata_size))
-        return predict(model, images, np.ascontiguousarray(meta)).max(1)
+        return predict_without_metadata(model, task, images).max(1)
 
     val_scores = head_scores(head, features["val"])
     head_threshold = threshold_for(val_scores)

@@ -63,18 +63,23 @@ def predict(model, images: np.ndarray, metadata: np.ndarray | None, batch_size: 
     return np.concatenate(out)
 
 
+def predict_without_metadata(model, task: Task, images: np.ndarray) -> np.ndarray:
+    """Probabilities with every detail unknown (as when a person gives none)."""
+    from training.encoding import blank_metadata
+    blank = np.broadcast_to(blank_metadata(task), (len(images), task.metadata_size))
+    return predict(model, images, np.ascontiguousarray(blank))
+
+
 def evaluate(model, task: Task, images: np.ndarray, metadata: np.ndarray,
              y_true: np.ndarray) -> tuple[dict, dict]:
     """Return (report, predictions) for metadata as given and blanked."""
-    from training.encoding import blank_metadata
-
     report = {"labels": task.label_ids}
     predictions = {"y_true": y_true.astype(int).tolist()}
-    variants = {"without_metadata": np.broadcast_to(blank_metadata(task), metadata.shape)}
+    variants = {"without_metadata": lambda: predict_without_metadata(model, task, images)}
     if task.metadata_size:
-        variants = {"with_metadata": metadata, **variants}
-    for name, meta in variants.items():
-        probabilities = predict(model, images, np.ascontiguousarray(meta))
+        variants = {"with_metadata": lambda: predict(model, images, metadata), **variants}
+    for name, run in variants.items():
+        probabilities = run()
         report[name] = classification_metrics(y_true, probabilities, task.label_ids)
         predictions[name] = np.round(probabilities, 5).tolist()
     return report, predictions

@@ -96,10 +96,12 @@ def image_features(model, images, batch_size: int = 64):
     (Always ``training=False``: a nested backbone called without it runs its
     BatchNorm layers on batch statistics, also inside ``model(x)``.)
     """
+    import keras
     from keras import ops
-    names = {layer.name for layer in model.layers}
-    steps = [model.get_layer(name) for name in ("resize", "rescale", "grayscale") if name in names]
     backbone = backbone_of(model)
+    # The steps before the backbone, in the graph's (topological) order.
+    steps = [layer for layer in model.layers[:model.layers.index(backbone)]
+             if not isinstance(layer, keras.layers.InputLayer)]
     out = []
     for start in range(0, len(images), batch_size):
         x = np.asarray(images[start:start + batch_size], dtype=np.float32)

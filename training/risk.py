@@ -73,11 +73,13 @@ def summarise(task, val_probabilities, val_y, test_predictions: dict) -> dict:
 
 
 def main(argv=None) -> int:
-    from training.train import load_run, run_arguments, val_probabilities_without_metadata
+    from training.evaluate import predict_without_metadata
+    from training.train import load_run, run_arguments
 
     run = run_arguments(__doc__, argv)
     task, _, _, parts, model = load_run(run)
-    result = summarise(task, *val_probabilities_without_metadata(model, task, parts),
+    images, _, y = parts["val"]
+    result = summarise(task, predict_without_metadata(model, task, images), y,
                        json.loads((run / "test_predictions.json").read_text()))
     (run / "risk.json").write_text(json.dumps(result, indent=1) + "\n")
     test = result["test"]["without_metadata"]

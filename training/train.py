@@ -263,23 +263,17 @@ def run_arguments(doc: str, argv=None) -> Path:
     return parser.parse_args(argv).run
 
 
-def load_run(run_dir: Path):
-    """(task, table, split, parts, model) of a finished run, its data as it trained on."""
+def load_run(run_dir: Path, data_dir: str | None = None):
+    """(task, table, split, parts, model) of a finished run, its data as it trained on
+    (read from ``data_dir`` if given, else where the run read it)."""
     import keras
     config = config_from_json(run_dir / "config.json")
+    if data_dir:
+        config.data_dir = data_dir
     task = get_task(config.task)
     table, split, parts = load_data(config, task)
     model = keras.models.load_model(run_dir / "model.keras", compile=False)
     return task, table, split, parts, model
-
-
-def val_probabilities_without_metadata(model, task, parts) -> tuple[np.ndarray, np.ndarray]:
-    """(probabilities, labels) of the validation split with the metadata blanked."""
-    from training.encoding import blank_metadata
-    from training.evaluate import predict
-    images, meta, y = parts["val"]
-    blank = np.ascontiguousarray(np.broadcast_to(blank_metadata(task), meta.shape))
-    return predict(model, images, blank), y
 
 
 def train(config: TrainConfig) -> dict:

@@ -43,17 +43,19 @@ def list_tasks() -> list[dict]:
     return list(index.get("tasks", []))
 
 
+def installed_tasks() -> list[dict]:
+    """:func:`list_tasks`, or 503 when no model is installed."""
+    tasks = list_tasks()
+    if not tasks:
+        abort(503, "No screening model has been installed on this site yet.")
+    return tasks
+
+
 def default_task_id() -> str:
     """The featured task: ``DEFAULT_TASK``, else the first task of index.json; 503 when
     no model is installed. The home page lists it first, and the report pages'
     addresses without a task (``/performance``, …) show it."""
-    task_id = current_app.config.get("DEFAULT_TASK")
-    if not task_id:
-        tasks = list_tasks()
-        if not tasks:
-            abort(503, "No screening model has been installed on this site yet.")
-        task_id = tasks[0]["id"]
-    return task_id
+    return current_app.config.get("DEFAULT_TASK") or installed_tasks()[0]["id"]
 
 
 def load_task(task_id: str) -> dict:

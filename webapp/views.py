@@ -2,12 +2,12 @@
 component, driven by its task's metadata.json)."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, redirect, render_template, request,
+from flask import (Blueprint, current_app, redirect, render_template, request,
                    send_from_directory, url_for)
 from werkzeug.exceptions import HTTPException
 
 from webapp.catalog import (class_results, field_names, format_percent, headline_metrics,
-                            list_tasks, load_task, models_dir, sentence)
+                            installed_tasks, list_tasks, load_task, models_dir, sentence)
 
 bp = Blueprint("screen", __name__)
 bp.add_app_template_filter(format_percent, "percent")
@@ -55,9 +55,7 @@ def index():
     """
     if request.args.get("task"):
         return redirect(url_for("screen.screen", task_id=request.args["task"]))
-    tasks = list_tasks()
-    if not tasks:
-        abort(503, "No screening model has been installed on this site yet.")
+    tasks = installed_tasks()
     featured = current_app.config.get("DEFAULT_TASK")
     if featured and featured not in {task["id"] for task in tasks}:
         current_app.logger.warning("DEFAULT_TASK %r is not in index.json", featured)
