@@ -295,6 +295,7 @@ def test_an_image_of_another_kind_is_flagged(page, tmp_path, task_metadata, n_la
         expect(warning).to_be_visible()
         expect(warning).to_contain_text("does not look like the kind of image")
         expect(warning).to_contain_text("wrongly warns on")
+        expect(page.locator("#risk-summary")).to_be_hidden()
     real = sorted((Path(__file__).parent / "data" / "ham10000").glob("*.jpg"))[0]
     choose(page, real)
     expect_result(page, real.name, n_labels)

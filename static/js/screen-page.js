@@ -214,31 +214,36 @@ function renderDoubt(assessment, metadata) {
   const { doubt } = metadata;
   ui.doubt.hidden = !assessment.unlikeKind;
   if (!assessment.unlikeKind) return;
-  const rates = Object.values(doubt.detection_rate);
+  const detected = Object.values(doubt.detection_rate);
+  const [low, high] = [rate(Math.min(...detected)), rate(Math.max(...detected))];
+  const caught = low === high ? low : `${low}–${high}`;
   ui.doubt.replaceChildren(
     element('strong', '', 'This does not look like the kind of image this screener was made for'),
     ` (${metadata.image_kind}). The answer below is probably meaningless. `,
-    element('span', 'small', `This check caught ${rate(Math.min(...rates))}–${rate(Math.max(...rates))} `
-      + 'of other kinds of image on test and wrongly warns on '
-      + `${rate(doubt.false_alarm_rate)} of real ones.`));
+    element('span', 'small', `This check caught ${caught} of other kinds of image on test and `
+      + `wrongly warns on ${rate(doubt.false_alarm_rate)} of real ones.`));
 }
 
 /** The plain-words risk sentence and the measured sensitivity/specificity behind it. */
 function renderRisk(assessment, metadata) {
   const { risk } = assessment;
-  ui.risk.hidden = !risk;
-  if (!risk) return;
+  // For an image of the wrong kind a confident sentence would mislead: the warning stands alone.
+  ui.risk.hidden = !risk || assessment.unlikeKind;
+  if (ui.risk.hidden) return;
   const rule = metadata.risk;
   const test = rule.test.without_metadata;
   const names = new Map(metadata.labels.map((label) => [label.id, label.name]));
   ui.risk.dataset.level = risk.high ? 'high' : 'low';
+  // With one serious kind, "all serious kinds" is the focus kind: say it once.
+  const others = rule.labels.length > 1
+    ? ` and ${rate(test.sensitivity)} of all ${rule.labels.map((id) => names.get(id)).join(', ')} cases`
+    : '';
   ui.risk.replaceChildren(
     element('p', `fs-5 fw-semibold mb-1 ${risk.high ? 'text-danger-emphasis' : 'text-success-emphasis'}`,
       risk.message),
     element('p', 'small text-body-secondary mb-0',
       `How far to trust this sentence: on ${test.n} test images it flagged `
-      + `${rate(test.focus_sensitivity)} of ${names.get(rule.focus)} cases and ${rate(test.sensitivity)} `
-      + `of all ${rule.labels.map((id) => names.get(id)).join(', ')} cases (sensitivity), and `
+      + `${rate(test.focus_sensitivity)} of ${names.get(rule.focus)} cases${others} (sensitivity), and `
       + `called ${rate(test.specificity)} of the others harmless (specificity).`));
 }
 
