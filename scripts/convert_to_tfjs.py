@@ -49,7 +49,9 @@ def main(argv=None) -> int:
     import keras
 
     from training import export, parity
+    from training.model import browser_model
     from training.tasks import get_task
+    from training.train import config_from_json
 
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -74,14 +76,12 @@ def main(argv=None) -> int:
     model = keras.models.load_model(args.run / "model.keras", compile=False)
     doubt = None
     if (args.run / "doubt.json").is_file():   # python -m training.doubt --run RUN
-        from training.doubt import attach_head
-        from training.train import config_from_json
         doubt = json.loads((args.run / "doubt.json").read_text())
-        model = attach_head(model, task, config_from_json(args.run / "config.json").model,
-                            doubt["head"])
     else:
         print(f"[warning] no {args.run / 'doubt.json'}: the model will not warn about images "
               "of the wrong kind (run python -m training.doubt --run RUN first)", flush=True)
+    model = browser_model(model, task, config_from_json(args.run / "config.json").model,
+                          doubt["head"] if doubt else None)
     signature = export.convert(model, out, args.quantization)
     report = json.loads((args.run / "report.json").read_text())
     history = json.loads((args.run / "history.json").read_text())

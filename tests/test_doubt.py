@@ -4,9 +4,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.doubt import attach_head, fit_head, head_scores, measure, threshold_for
+from training.doubt import fit_head, head_scores, measure, threshold_for
 from training.encoding import blank_metadata
-from training.model import IMAGE_INPUT, IN_KIND_OUTPUT, METADATA_INPUT, ModelConfig, build_model
+from training.model import (CLASS_MAP_OUTPUT, IMAGE_INPUT, IN_KIND_OUTPUT, METADATA_INPUT,
+                            ModelConfig, browser_model, build_model)
 from training.negatives import KIND_NAMES, blanks, documents, negatives, noise
 from training.preprocess import decode_image
 from training.tasks import get_task
@@ -57,12 +58,12 @@ def test_negatives_fit_and_test_parts_are_disjoint_and_named():
         assert not shared, kind
 
 
-def test_attached_head_keeps_the_probabilities_and_adds_the_score():
+def test_browser_model_keeps_the_probabilities_and_adds_the_score_and_class_map():
     config = ModelConfig(image_size=(64, 64))
     model = build_model(TASK, config)
     rng = np.random.default_rng(2)
     head = {"weights": rng.normal(0, 0.1, 256).tolist(), "bias": 0.3}
-    combined = attach_head(model, TASK, config, head)
+    combined = browser_model(model, TASK, config, head)
     image = decode_image(next(SAMPLES.glob("*.jpg"))).astype("float32")[None]
     feeds = {IMAGE_INPUT: image, METADATA_INPUT: blank_metadata(TASK)[None]}
     out = combined(feeds, training=False)
@@ -71,3 +72,13 @@ def test_attached_head_keeps_the_probabilities_and_adds_the_score():
     from training.model import image_features
     expected = head_scores(head, image_features(model, image))
     np.testing.assert_allclose(np.asarray(out[IN_KIND_OUTPUT])[:, 0], expected, atol=1e-5)
+    # The class map's mean over its places is each class's image logit: the
+    # head's logits (log-probabilities up to a constant) minus the metadata part.
+    maps = np.asarray(out[CLASS_MAP_OUTPUT])[0]
+    assert maps.shape == (2, 2, len(TASK.labels))
+    dense = model.get_layer("probabilities")
+    kernel, bias = dense.get_weights()
+    meta_part = np.asarray(model.get_layer("metadata_dense")(blank_metadata(TASK)[None]))[0]
+    logits = maps.mean(axis=(0, 1)) + meta_part @ kernel[256:] + bias
+    expected_p = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    np.testing.assert_allclose(expected_p, np.asarray(out["probabilities"])[0], atol=1e-5)

@@ -89,7 +89,10 @@ def test_conversion_matches_keras_in_the_browser(task, run_dir, tmp_path):
     assert metadata["version"] == content_version(out)
     n_test = int((pd.read_csv(run_dir / "split.csv")["split"] == "test").sum())
     assert metadata["parity"]["n_images"] == min(7, n_test) > 0
-    assert metadata["parity"].get("in_kind_max_abs_diff", 1.0) <= parity.MAX_PROBABILITY_DIFF
+    assert metadata["parity"]["in_kind_max_abs_diff"] <= parity.MAX_PROBABILITY_DIFF
+    assert metadata["parity"]["class_map_max_abs_diff"] <= parity.MAX_PROBABILITY_DIFF
+    grid = metadata["explanation"]["shape"]
+    assert metadata["explanation"]["output"] == "class_map" and grid[2] == len(task.labels)
     assert metadata["parity"]["max_abs_diff"] <= parity.MAX_PROBABILITY_DIFF
     assert metadata["split_group"] == task.group_name
     doubt = metadata["doubt"]

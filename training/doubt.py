@@ -65,19 +65,6 @@ def measure(threshold: float, in_kind: np.ndarray, by_kind: dict[str, np.ndarray
             "n_per_kind": {kind: int(len(scores)) for kind, scores in by_kind.items()}}
 
 
-def attach_head(model, task, model_config, head: dict):
-    """A copy of ``model`` with the fitted ``in_kind`` output (same weights otherwise)."""
-    from training.model import IN_KIND_OUTPUT, build_model
-
-    combined = build_model(task, model_config, in_kind_head=True)
-    for layer in combined.layers:
-        if layer.name != IN_KIND_OUTPUT and layer.weights:
-            layer.set_weights(model.get_layer(layer.name).get_weights())
-    combined.get_layer(IN_KIND_OUTPUT).set_weights(
-        [np.asarray(head["weights"], np.float32)[:, None], np.asarray([head["bias"]], np.float32)])
-    return combined
-
-
 def run(run_dir: Path, data_dir: str | None = None, seed: int = 0,
         n_negatives: int = NEGATIVES_PER_KIND) -> dict:
     from training.evaluate import predict_without_metadata

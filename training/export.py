@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from training.encoding import encoding_json
-from training.model import IMAGE_INPUT, METADATA_INPUT
+from training.model import CLASS_MAP_OUTPUT, IMAGE_INPUT, METADATA_INPUT
 from training.preprocess import max_side_for
 from training.tasks import Task
 
@@ -101,6 +101,7 @@ def build_metadata(task: Task, signature: dict, out_dir: Path, image_size, *,
     """The ``metadata.json`` contract; ``doubt`` is a ``training.doubt`` report whose
     head is in the graph (output ``in_kind``)."""
     height, width = image_size
+    outputs = [key.split(":")[0] for key in signature.get("outputs", {})]
     inputs = {"image": {
         "name": _signature_name(signature, "inputs", IMAGE_INPUT),
         "dtype": "float32", "shape": [1, None, None, 3], "size": [height, width],
@@ -122,7 +123,7 @@ def build_metadata(task: Task, signature: dict, out_dir: Path, image_size, *,
                     "malignant": l.malignant} for l in task.labels],
         "inputs": inputs,
         "output": {"name": _signature_name(signature, "outputs",
-                                           "probabilities" if doubt else None),
+                                           "probabilities" if len(outputs) > 1 else None),
                    "kind": "probabilities", "order": task.label_ids},
         "metadata_encoding": encoding_json(task),
         "weights": {"quantization": quantization,
@@ -131,6 +132,23 @@ def build_metadata(task: Task, signature: dict, out_dir: Path, image_size, *,
         "training": training or {},
         "metrics": metrics or {},
         **({"doubt": doubt_contract(signature, doubt)} if doubt else {}),
+        **({"explanation": explanation_contract(signature, image_size)}
+           if CLASS_MAP_OUTPUT in outputs else {}),
+    }
+
+
+def explanation_contract(signature: dict, image_size) -> dict:
+    """The class activation map output (``training.model.build_model``)."""
+    shape = [int(d["size"]) for d in
+             next(v for k, v in signature["outputs"].items()
+                  if k.split(":")[0] == CLASS_MAP_OUTPUT)["tensorShape"]["dim"]]
+    return {
+        "output": CLASS_MAP_OUTPUT,
+        "kind": "class activation map: the linear head at each place of the last feature "
+                "map (its mean over the places is the class's image logit)",
+        "shape": shape[1:],
+        "region": f"the centred crop of the image at the input's aspect ratio "
+                  f"({image_size[1]}:{image_size[0]}), which is what the model sees",
     }
 
 

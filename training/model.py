@@ -39,13 +39,22 @@ def backbone_weights(weights: str):
 
 
 IN_KIND_OUTPUT = "in_kind"
+CLASS_MAP_OUTPUT = "class_map"
 LUMA = (0.299, 0.587, 0.114)
 
 
-def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: bool = False):
-    """The screening network; with ``in_kind_head`` it has two named outputs,
-    ``probabilities`` and ``in_kind`` (a logistic score on the pooled image
-    features: is this image of the task's kind? see ``training.doubt``)."""
+def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: bool = False,
+                class_map: bool = False):
+    """The screening network.
+
+    With ``in_kind_head`` or ``class_map`` it has named outputs: ``probabilities``,
+    ``in_kind`` (a logistic score on the pooled image features: is this image of
+    the task's kind? see ``training.doubt``) and ``class_map`` (the class
+    activation map: the image part of the linear head applied at every place of
+    the last feature map, before the average pooling; its mean over the places
+    is each class's image logit, so it shows where the evidence lies). The
+    weights are the same in every form (see ``browser_model``).
+    """
     import keras
     from keras import layers
 
@@ -63,8 +72,12 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
         x = gray(x)
     backbone = keras.applications.MobileNet(
         input_shape=(height, width, 3), alpha=config.alpha, include_top=False,
-        weights=backbone_weights(config.weights), pooling="avg")
-    features = pooled = backbone(x)
+        weights=backbone_weights(config.weights), pooling=None if class_map else "avg")
+    if class_map:
+        maps = backbone(x)
+        features = pooled = layers.GlobalAveragePooling2D(name="pool")(maps)
+    else:
+        features = pooled = backbone(x)
     inputs = {IMAGE_INPUT: image}
     if task.metadata_size:
         metadata = keras.Input(shape=(task.metadata_size,), name=METADATA_INPUT, dtype="float32")
@@ -75,13 +88,42 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
     probabilities = layers.Dense(len(task.labels), activation="softmax",
                                  name="probabilities")(features)
     outputs = probabilities
+    if in_kind_head or class_map:
+        outputs = {"probabilities": probabilities}
     if in_kind_head:
-        in_kind = layers.Dense(1, activation="sigmoid", name=IN_KIND_OUTPUT)(pooled)
-        outputs = {"probabilities": probabilities, IN_KIND_OUTPUT: in_kind}
+        outputs[IN_KIND_OUTPUT] = layers.Dense(1, activation="sigmoid", name=IN_KIND_OUTPUT)(pooled)
+    if class_map:
+        outputs[CLASS_MAP_OUTPUT] = layers.Conv2D(len(task.labels), 1, use_bias=False,
+                                                  name=CLASS_MAP_OUTPUT)(maps)
     model = keras.Model(inputs=inputs, outputs=outputs, name=f"{task.id}_mobilenet")
     if gray is not None:
         gray.set_weights([np.tile(np.array(LUMA, np.float32)[None, None, :, None], (1, 1, 1, 3))])
     return model
+
+
+def browser_model(model, task: Task, config: ModelConfig, in_kind: dict | None = None):
+    """The trained ``model`` with the outputs the browser uses: ``probabilities``,
+    ``class_map`` and, given a fitted ``in_kind`` head (``{"weights", "bias"}``
+    from ``training.doubt``), ``in_kind``. Same weights, same probabilities."""
+    combined = build_model(task, config, in_kind_head=in_kind is not None, class_map=True)
+    for layer in combined.layers:
+        if layer.name not in (IN_KIND_OUTPUT, CLASS_MAP_OUTPUT) and layer.weights:
+            layer.set_weights(model.get_layer(layer.name).get_weights())
+    kernel = model.get_layer("probabilities").get_weights()[0]
+    n_image = combined.get_layer(CLASS_MAP_OUTPUT).kernel.shape[2]
+    combined.get_layer(CLASS_MAP_OUTPUT).set_weights([kernel[:n_image][None, None]])
+    if in_kind is not None:
+        combined.get_layer(IN_KIND_OUTPUT).set_weights(
+            [np.asarray(in_kind["weights"], np.float32)[:, None],
+             np.asarray([in_kind["bias"]], np.float32)])
+    return combined
+
+
+def normalized_class_map(class_map: np.ndarray, index: int) -> np.ndarray:
+    """One class's map (rows, cols) scaled to 0-1 (min to max), as the page shows it."""
+    values = np.asarray(class_map, np.float64)[..., index]
+    low, high = values.min(), values.max()
+    return (values - low) / (high - low) if high > low else np.zeros_like(values)
 
 
 def backbone_of(model):

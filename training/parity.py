@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from training.data import PROJECT_ROOT
+from training.model import CLASS_MAP_OUTPUT, IN_KIND_OUTPUT
 
 MAX_TOP1_DISAGREEMENT = 0.01
 MAX_PROBABILITY_DIFF = 0.02
@@ -61,7 +62,8 @@ def python_probabilities(model, task, images: list[Path], metadata: list[dict]) 
     from keras import ops
 
     from training.encoding import encode_metadata
-    from training.model import IMAGE_INPUT, IN_KIND_OUTPUT, METADATA_INPUT
+    from training.model import (CLASS_MAP_OUTPUT, IMAGE_INPUT, IN_KIND_OUTPUT, METADATA_INPUT,
+                                normalized_class_map)
     from training.preprocess import decode_image, max_side_for
 
     limit = max_side_for(model_image_size(model))
@@ -72,9 +74,16 @@ def python_probabilities(model, task, images: list[Path], metadata: list[dict]) 
         if task.metadata_size:
             feeds[METADATA_INPUT] = encode_metadata(task, values)[None]
         output = model(feeds, training=False)
-        if isinstance(output, dict):   # probabilities, then the in-kind score as a last column
-            row = np.concatenate([ops.convert_to_numpy(output["probabilities"])[0],
-                                  ops.convert_to_numpy(output[IN_KIND_OUTPUT])[0]])
+        if isinstance(output, dict):
+            # probabilities, the in-kind score, the top class's scaled class map
+            probabilities = ops.convert_to_numpy(output["probabilities"])[0]
+            row = [probabilities]
+            if IN_KIND_OUTPUT in output:
+                row.append(ops.convert_to_numpy(output[IN_KIND_OUTPUT])[0])
+            if CLASS_MAP_OUTPUT in output:
+                row.append(normalized_class_map(ops.convert_to_numpy(output[CLASS_MAP_OUTPUT])[0],
+                                                int(probabilities.argmax())).ravel())
+            row = np.concatenate(row)
         else:
             row = ops.convert_to_numpy(output)[0]
         out.append(row)
@@ -151,9 +160,10 @@ async ([task, metadata, backend]) => {
   const rows = [];
   for (let i = 0; i < metadata.length; i++) {
     const blob = await (await fetch(`/images/${i}`)).blob();
-    const { results, inKind } = await classifier.assess(blob, metadata[i]);
+    const { results, inKind, explanation } = await classifier.assess(blob, metadata[i]);
     const byId = Object.fromEntries(results.map((r) => [r.id, r.probability]));
-    rows.push([...ids.map((id) => byId[id]), ...(inKind === null ? [] : [inKind])]);
+    rows.push([...ids.map((id) => byId[id]), ...(inKind === null ? [] : [inKind]),
+               ...(explanation ? explanation.values : [])]);
   }
   return { rows, backend: classifier.backend };
 }
@@ -190,9 +200,19 @@ def check(model, task, model_dir: Path, images: list[Path], metadata: list[dict]
         raise ParityError(f"outputs differ in shape: Keras {expected.shape}, browser {actual.shape}")
     k = len(task.labels)
     summary = compare(expected[:, :k], actual[:, :k], **tolerance)
-    if expected.shape[1] > k:   # the in-kind score: same tolerance as a probability
-        in_kind = compare(expected[:, k:], actual[:, k:], max_top1_disagreement=1.0, **{
-            key: value for key, value in tolerance.items() if key == "max_probability_diff"})
+    same_tolerance = {key: value for key, value in tolerance.items()
+                      if key == "max_probability_diff"}
+    names = set(model.output) if isinstance(model.output, dict) else set()
+    if IN_KIND_OUTPUT in names:   # the in-kind score: same tolerance as a probability
+        in_kind = compare(expected[:, k:k + 1], actual[:, k:k + 1], max_top1_disagreement=1.0,
+                          **same_tolerance)
         summary["in_kind_max_abs_diff"] = in_kind["max_abs_diff"]
+        k += 1
+    if CLASS_MAP_OUTPUT in names:
+        # The heatmap of the top class (scaled 0-1), where both sides agree on that class.
+        agree = expected[:, :len(task.labels)].argmax(1) == actual[:, :len(task.labels)].argmax(1)
+        maps = compare(expected[agree, k:], actual[agree, k:], max_top1_disagreement=1.0,
+                       **same_tolerance)
+        summary["class_map_max_abs_diff"] = maps["max_abs_diff"]
     summary["backend"] = used_backend
     return summary

@@ -112,6 +112,22 @@ export function riskOf(rule, results) {
 }
 
 /**
+ * One label's class activation map, scaled 0-1 (min to max; all 0 if flat), as
+ * assess() reports it (training/model.py's normalized_class_map does the same).
+ */
+export function explain(classMap, labels, id, [height, width]) {
+  const { rows, cols, classes, values } = classMap;
+  const index = labels.findIndex((label) => label.id === id);
+  const picked = Array.from({ length: rows * cols }, (_, i) => values[i * classes + index]);
+  const low = Math.min(...picked);
+  const range = Math.max(...picked) - low;
+  return {
+    id, name: labels[index].name, rows, cols, aspect: width / height,
+    values: picked.map((v) => (range > 0 ? (v - low) / range : 0)),
+  };
+}
+
+/**
  * Load the screening model of `task`.
  * options: { modelUrl: folder URL of model.json + metadata.json (default: the site's copy),
  *            backend: 'auto' | 'wasm' | 'webgl' | 'cpu',
@@ -154,10 +170,15 @@ export async function loadClassifier(task, options = {}) {
 
   const call = await connecting; // 'load' downloads the files while TF.js gets ready
   const doubt = metadata.doubt || null; // the in-kind score and its measured threshold
+  const explanation = metadata.explanation || null; // the class activation map output
+  const named = metadata.output?.name ? [[metadata.output.name, 'probabilities'],
+    ...(doubt ? [[doubt.output, 'inKind']] : []),
+    ...(explanation ? [[explanation.output, 'classMap']] : [])] : [];
   const inputs = {
     image: imageInput.name, size: imageInput.size, metadata: metadataInput?.name || null,
     // null: the graph's own output (a model exported before metadata.json named it)
-    outputs: metadata.output?.name ? [metadata.output.name, ...(doubt ? [doubt.output] : [])] : null,
+    outputs: named.length ? named.map(([name]) => name) : null,
+    roles: named.length ? named.map(([, role]) => role) : null,
   };
   const { id, backend: backendName, runtime } = await call('load', {
     task, backend, folder: folder.href, version: metadata.version, inputs,
@@ -182,13 +203,17 @@ export async function loadClassifier(task, options = {}) {
      *   inKind: probability that the image is of the kind this screener was made for (or null),
      *   unlikeKind: true when inKind is below the threshold measured at export (metadata.doubt),
      *   risk: { score: summed probability of the labels in metadata.risk.labels,
-     *           high: score >= metadata.risk.threshold, message } or null }
+     *           high: score >= metadata.risk.threshold, message } or null,
+     *   explanation: where the model found the evidence for its top label (class
+     *     activation map), or null: { id, name, rows, cols, values: rows×cols numbers,
+     *     row-major, scaled 0 (least) to 1 (most), aspect: width / height of the region
+     *     they cover, the centred crop of the image at that aspect ratio } }
      */
     async assess(image, values) {
       if (disposed) throw new Error('This classifier has been disposed; load it again.');
       const vector = encode(values);
       const prepared = await prepareImage(image, { minSide: imageInput.min_side, maxSide: imageInput.max_side });
-      const { probabilities, inKind } = await call('predict', { id, image: prepared, vector },
+      const { probabilities, inKind, classMap } = await call('predict', { id, image: prepared, vector },
         { transfer: prepared.source instanceof ImageBitmap ? [prepared.source] : [] });
       const results = labels
         .map((label, i) => ({ id: label.id, name: label.name, probability: probabilities[i] }))
@@ -198,6 +223,7 @@ export async function loadClassifier(task, options = {}) {
         inKind,
         unlikeKind: doubt !== null && inKind !== null && inKind < doubt.threshold,
         risk: riskOf(metadata.risk, results),
+        explanation: classMap ? explain(classMap, labels, results[0].id, imageInput.size) : null,
       };
     },
     /** tf.memory() where the models run (all classifiers of the page share it). */

@@ -41,8 +41,8 @@ async function runtime(tf, backend) {
 
 /**
  * The model's outputs for one image: a [height, width, 3] tensor or RGBA pixels
- * {width, height, data: Uint8Array}, and the metadata vector. Answers the tensors
- * named in `inputs.outputs` (probabilities first, then the in-kind score if any).
+ * {width, height, data: Uint8Array}, and the metadata vector. Runs the outputs
+ * named in `inputs.outputs` (probabilities first; `inputs.roles` says what each is).
  */
 function forward({ tf, model, inputs }, pixels, vector) {
   return tf.tidy(() => {
@@ -57,12 +57,24 @@ function forward({ tf, model, inputs }, pixels, vector) {
   });
 }
 
-/** {probabilities: Float32Array in the model's label order, inKind: number or null}. */
+/**
+ * {probabilities: Float32Array in the model's label order, inKind: number or null,
+ *  classMap: {rows, cols, classes, values: Float32Array (row-major, class last)} or null}.
+ */
 async function outputs(entry, pixels, vector) {
   const tensors = forward(entry, pixels, vector);
   try {
-    const [probabilities, inKind] = await Promise.all(tensors.map((t) => t.data()));
-    return { probabilities, inKind: inKind ? inKind[0] : null };
+    const data = await Promise.all(tensors.map((t) => t.data()));
+    const roles = entry.inputs.roles || ['probabilities'];
+    const found = { probabilities: data[0], inKind: null, classMap: null };
+    roles.forEach((role, i) => {
+      if (role === 'inKind') found.inKind = data[i][0];
+      if (role === 'classMap') {
+        const [, rows, cols, classes] = tensors[i].shape;
+        found.classMap = { rows, cols, classes, values: data[i] };
+      }
+    });
+    return found;
   } finally {
     tensors.forEach((t) => t.dispose());
   }

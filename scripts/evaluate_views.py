@@ -1,0 +1,107 @@
+#!/usr/bin/env python
+"""Test-time views and averages of models, on validation and test (no metadata).
+
+    python scripts/evaluate_views.py runs/TASK/a [runs/TASK/b ...]
+
+For every run, the probabilities of each view of each image: as given, mirrored
+left-right, up-down, both (turned 180°), and a **centre-square crop** (how a
+person who frames a photo square hands it over; the model then crops it again
+to its own aspect ratio). They are cached beside the run (``views.npz``).
+Prints balanced accuracy and macro AUC for each run and for the average of all
+runs: plain, mean of the four mirror views (test-time augmentation) and the
+centre-square crop. An experiment, not part of the product.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+MIRRORS = ("plain", "left_right", "up_down", "turned")
+
+
+def centre_square(images: np.ndarray) -> np.ndarray:
+    h, w = images.shape[1:3]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    return images[:, top:top + side, left:left + side]
+
+
+def view(images: np.ndarray, name: str) -> np.ndarray:
+    return {"plain": images, "left_right": images[:, :, ::-1], "up_down": images[:, ::-1],
+            "turned": images[:, ::-1, ::-1], "square": centre_square(images)}[name]
+
+
+def run_views(run: Path, task, parts) -> dict:
+    """{(split, view): probabilities}, computed once and cached in the run folder."""
+    import keras
+
+    from training.evaluate import predict_without_metadata
+    cache = run / "views.npz"
+    model_file = run / "model.keras"
+    if cache.is_file() and cache.stat().st_mtime > model_file.stat().st_mtime:
+        stored = np.load(cache)
+        return {tuple(key.split("/")): stored[key] for key in stored.files}
+    model = keras.models.load_model(model_file, compile=False)
+    found = {}
+    for split in ("val", "test"):
+        images = parts[split][0]
+        for name in (*MIRRORS, "square"):
+            found[split, name] = predict_without_metadata(
+                model, task, np.ascontiguousarray(view(images, name)))
+            print(f"[views] {run.name} {split} {name}", flush=True)
+    np.savez_compressed(cache, **{f"{s}/{v}": p for (s, v), p in found.items()})
+    return found
+
+
+def logit_mean(probabilities: list[np.ndarray]) -> np.ndarray:
+    """Softmax of the mean log-probability (what averaging a linear head's logits gives)."""
+    from training.calibration import logits_of, softmax
+    return softmax(np.mean([logits_of(p) for p in probabilities], axis=0))
+
+
+def main(argv=None) -> int:
+    from training.evaluate import classification_metrics
+    from training.tasks import get_task
+    from training.train import config_from_json, load_data
+
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    config = config_from_json(args.runs[0] / "config.json")
+    task = get_task(config.task)
+    _, _, parts = load_data(config, task)
+    views = {run: run_views(run, task, parts) for run in args.runs}
+
+    def cells(pick) -> list[str]:
+        out = []
+        for split in ("val", "test"):
+            m = classification_metrics(parts[split][2], pick(split), task.label_ids)
+            out += [f"{m['balanced_accuracy']:.3f}", f"{m['macro_auc']:.3f}"]
+        return out
+
+    rows = []
+    groups = [(run.name, [run]) for run in args.runs]
+    if len(args.runs) > 1:
+        groups.append(("mean of " + " + ".join(run.name for run in args.runs), args.runs))
+    for name, members in groups:
+        rows.append((name, "as given", cells(
+            lambda s: logit_mean([views[r][s, "plain"] for r in members]))))
+        rows.append((name, "mean of 4 mirrors", cells(
+            lambda s: logit_mean([views[r][s, v] for r in members for v in MIRRORS]))))
+        rows.append((name, "centre-square crop", cells(
+            lambda s: logit_mean([views[r][s, "square"] for r in members]))))
+    print("| model | view | val balanced acc. | val macro AUC | test balanced acc. | test macro AUC |")
+    print("|---|---|---|---|---|---|")
+    for name, how, values in rows:
+        print(f"| {name} | {how} | " + " | ".join(values) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
