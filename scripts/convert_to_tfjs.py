@@ -101,11 +101,12 @@ def main(argv=None) -> int:
     metadata = export.build_metadata(task, signature, out, parity.model_image_size(model),
                                      quantization=args.quantization, training=training,
                                      metrics=metrics, doubt=doubt)
-    for name in ("risk", "calibration"):    # python -m training.risk / training.calibration
+    # python -m training.risk / training.unsure / training.calibration
+    for name in ("risk", "unsure", "calibration"):
         path = args.run / f"{name}.json"
         if path.is_file():
             found = json.loads(path.read_text())
-            metadata[name] = found if name == "risk" else {
+            metadata[name] = found if name != "calibration" else {
                 "temperature": found["temperature"],
                 "test_ece": {k: found["test"][k]["ece"] for k in ("before", "after")}}
         else:

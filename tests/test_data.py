@@ -153,3 +153,18 @@ def test_class_folder_errors_name_the_problem(tmp_path):
         shutil.copy(next(SAMPLES.glob("*.jpg")), tmp_path / name / "noslide.jpg")
     with pytest.raises(DataError, match="cannot tell the group.*noslide.jpg"):
         load_class_folders(tmp_path, task, {"parasitized": "P", "uninfected": "U"}, lambda n: None)
+
+
+def test_held_out_source_is_left_out_of_training_and_validation_only(tmp_path):
+    from training.train import TrainConfig, load_data
+    config = TrainConfig(task="skin_lesion", limit=70, out=str(tmp_path), cache_dir="",
+                         hold_out_source="vidir_molemax")
+    table, split, parts = load_data(config, get_task("skin_lesion"))
+    held = (table["source"] == "vidir_molemax").to_numpy()
+    for name in ("train", "val"):
+        assert len(parts[name][2]) == int(((split == name).to_numpy() & ~held).sum())
+    assert len(parts["test"][2]) == int((split == "test").sum())   # the test split is whole
+    assert held.any() and (held & (split != "test").to_numpy()).any()
+    with pytest.raises(SystemExit, match="no such source"):
+        load_data(TrainConfig(task="skin_lesion", limit=70, out=str(tmp_path), cache_dir="",
+                              hold_out_source="nowhere"), get_task("skin_lesion"))

@@ -196,7 +196,8 @@ def copy_reports(run_dir: Path, reports_dir: Path) -> list[Path]:
     reports_dir.mkdir(parents=True, exist_ok=True)
     copied = []
     for name in ("report.json", "history.json", "test_predictions.json", "config.json",
-                 "split.csv", "doubt.json", "calibration.json", "risk.json"):
+                 "split.csv", "doubt.json", "calibration.json", "risk.json",
+                 "unsure.json"):
         source = run_dir / name
         if source.is_file() and source.resolve() != (reports_dir / name).resolve():
             shutil.copy2(source, reports_dir / name)

@@ -46,6 +46,8 @@ class TrainConfig:
     field_dropout: float = 0.2         # otherwise, chance to blank each field
     augment: str = "standard"          # "none", "light", "standard"
     cache_dir: str = ".cache"
+    hold_out_source: str = ""          # train and select without this image source (``source``
+                                       # column; scripts/leave_one_source_out.py)
     model: ModelConfig = field(default_factory=ModelConfig)
 
     def resolved_split_file(self) -> Path:
@@ -238,9 +240,18 @@ def load_data(config: TrainConfig, task, out: Path | None = None):
     size = config.model.image_size or task.image_size
     print(f"[data] {len(table)} images; " + ", ".join(
         f"{s}={int((split == s).sum())}" for s in ("train", "val", "test")), flush=True)
+    if config.hold_out_source:
+        held = (table["source"] == config.hold_out_source).to_numpy()
+        if not held.any():
+            raise SystemExit(f"--hold_out_source {config.hold_out_source!r}: no such source "
+                             f"(sources: {sorted(table['source'].dropna().unique())})")
+        print(f"[data] holding out source {config.hold_out_source}: {int(held.sum())} images "
+              "left out of training and validation", flush=True)
     parts = {}
     for name in ("train", "val", "test"):
         rows = table[split == name]
+        if config.hold_out_source and name != "test":
+            rows = rows[rows["source"] != config.hold_out_source]
         images = np.asarray(load_images(rows["path"], size, cache_dir=config.cache_dir or None))
         parts[name] = (images, metadata_matrix(rows, task), rows["label_index"].to_numpy())
     return table, split, parts

@@ -1,0 +1,125 @@
+#!/usr/bin/env python
+"""Leave-one-source-out: how the model does on a collection it never saw.
+
+    python scripts/leave_one_source_out.py --reference runs/skin_lesion/cmp_sampling
+
+HAM10000 was gathered from several collections (the ``dataset`` column of
+``HAM10000_metadata_sources.csv``: different clinics, cameras and years). For
+each source S this trains the reference run's recipe (its ``config.json``) with
+S left out of training and validation (``--hold_out_source S``, run folder
+``runs/<task>/loso_<S>``, skipped when it already has a model) and measures,
+without metadata:
+
+* on the test-split images of S: the held-out model against the reference
+  model, which saw S's training images (same images, so the difference is the
+  cost of never having seen that collection);
+* on every image of S (the held-out model never saw any of them).
+
+Balanced accuracy and macro AUC count only the labels S has. Writes
+``reports/<task>/leave_one_source_out.json`` and prints a Markdown table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def train_without(reference: Path, source: str, out: Path, epochs: int | None) -> None:
+    config = json.loads((reference / "config.json").read_text())
+    args = [sys.executable, "-m", "training.train", "--task", config["task"],
+            "--epochs", str(epochs or config["epochs"]), "--imbalance", config["imbalance"],
+            "--augment", config["augment"], "--max_lr", str(config["max_lr"]),
+            "--label_smoothing", str(config["label_smoothing"]), "--seed", str(config["seed"]),
+            "--model.weights", config["model"]["weights"], "--model.alpha",
+            str(config["model"]["alpha"]), "--hold_out_source", source, "--out", str(out)]
+    if config.get("data_dir"):
+        args += ["--data_dir", config["data_dir"]]
+    print("[loso] " + " ".join(args[1:]), flush=True)
+    subprocess.run(args, cwd=ROOT, check=True)
+
+
+def metrics_on(model, task, images, y) -> dict:
+    from sklearn.metrics import balanced_accuracy_score
+
+    from training.evaluate import classification_metrics, predict_without_metadata
+    p = predict_without_metadata(model, task, images)
+    m = classification_metrics(y, p, task.label_ids)
+    present = sorted(set(y.tolist()))
+    return {"n": int(len(y)), "accuracy": m["accuracy"],
+            "balanced_accuracy": float(balanced_accuracy_score(y, p.argmax(1))),
+            "macro_auc": m["macro_auc"],
+            "labels": [task.label_ids[i] for i in present],
+            "sensitivity": {task.label_ids[i]: m["per_class"][task.label_ids[i]]["sensitivity"]
+                            for i in present}}
+
+
+def main(argv=None) -> int:
+    import keras
+
+    from training.data import load_images
+    from training.tasks import get_task
+    from training.train import config_from_json, load_data
+
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reference", required=True, type=Path,
+                        help="a run trained on every source (its recipe is repeated)")
+    parser.add_argument("--sources", nargs="*", default=None, help="default: every source")
+    parser.add_argument("--epochs", type=int, default=None, help="default: the reference's")
+    args = parser.parse_args(argv)
+
+    config = config_from_json(args.reference / "config.json")
+    task = get_task(config.task)
+    table, split, parts = load_data(config, task)
+    if table["source"].isna().all():
+        raise SystemExit("this task's data has no 'source' column")
+    sources = args.sources or sorted(table["source"].dropna().unique())
+    test_rows = table[(split == "test").to_numpy()]
+    reference = keras.models.load_model(args.reference / "model.keras", compile=False)
+    size = config.model.image_size or task.image_size
+    results = {"reference": args.reference.name, "sources": {}}
+    for source in sources:
+        run = ROOT / "runs" / task.id / f"loso_{source}"
+        if not (run / "model.keras").is_file():
+            train_without(args.reference, source, run, args.epochs)
+        held_out = keras.models.load_model(run / "model.keras", compile=False)
+        in_test = (test_rows["source"] == source).to_numpy()
+        images, y = parts["test"][0][in_test], parts["test"][2][in_test]
+        every = table[table["source"] == source]
+        every_images = np.asarray(load_images(every["path"], size, cache_dir=config.cache_dir or None))
+        results["sources"][source] = {
+            "n_images": int(len(every)),
+            "test_split": {"reference": metrics_on(reference, task, images, y),
+                           "held_out": metrics_on(held_out, task, images, y)},
+            "all_images_held_out": metrics_on(held_out, task, every_images,
+                                              every["label_index"].to_numpy()),
+            "run": run.name}
+        print(f"[loso] {source}: done", flush=True)
+    out = ROOT / "reports" / task.id / "leave_one_source_out.json"
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    print("| left-out source | images | test images of it | labels | reference BA / AUC "
+          "(saw it) | held-out BA / AUC (never saw it) | held-out BA / AUC, all its images |")
+    print("|---|---|---|---|---|---|---|")
+    for source, r in results["sources"].items():
+        ref, held, every = (r["test_split"]["reference"], r["test_split"]["held_out"],
+                            r["all_images_held_out"])
+
+        def pair(m):
+            auc = f"{m['macro_auc']:.3f}" if m["macro_auc"] is not None else "–"
+            return f"{m['balanced_accuracy']:.3f} / {auc}"
+        print(f"| {source} | {r['n_images']} | {ref['n']} | {', '.join(ref['labels'])} | "
+              f"{pair(ref)} | {pair(held)} | {pair(every)} |")
+    print(f"[done] {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
