@@ -202,6 +202,8 @@ export async function loadClassifier(task, options = {}) {
      * { results: as classify(),
      *   inKind: probability that the image is of the kind this screener was made for (or null),
      *   unlikeKind: true when inKind is below the threshold measured at export (metadata.doubt),
+     *   unsure: true when the top probability is below metadata.unsure.threshold (on
+     *           validation, the model was wrong on most images below it), else false,
      *   risk: { score: summed probability of the labels in metadata.risk.labels,
      *           high: score >= metadata.risk.threshold, message } or null,
      *   explanation: where the model found the evidence for its top label (class
@@ -222,6 +224,8 @@ export async function loadClassifier(task, options = {}) {
         results,
         inKind,
         unlikeKind: doubt !== null && inKind !== null && inKind < doubt.threshold,
+        unsure: typeof metadata.unsure?.threshold === 'number'
+          && results[0].probability < metadata.unsure.threshold,
         risk: riskOf(metadata.risk, results),
         explanation: classMap ? explain(classMap, labels, results[0].id, imageInput.size) : null,
       };
