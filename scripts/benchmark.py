@@ -153,14 +153,13 @@ MODEL_WORKER = "/static/js/model-worker.js"
 
 
 def native_latency(model_path: Path, image: Path, runs: int) -> dict:
-    import keras
     import numpy as np
     import tensorflow as tf
 
-    from training.model import IMAGE_INPUT, METADATA_INPUT
+    from training.model import IMAGE_INPUT, METADATA_INPUT, load_model
     from training.preprocess import decode_image
 
-    model = keras.models.load_model(model_path, compile=False)
+    model = load_model(model_path)
     feeds = {IMAGE_INPUT: tf.constant(decode_image(image).astype("float32")[None])}
     if METADATA_INPUT in model.input:
         feeds[METADATA_INPUT] = tf.zeros([1, model.input[METADATA_INPUT].shape[1]])

@@ -28,12 +28,12 @@ MAX_BALANCED_ACCURACY_LOSS = 0.005
 
 
 def main(argv=None) -> int:
-    import keras
     import numpy as np
 
     from training import export, parity
     from training.data import sample_per_label, split_rows
     from training.evaluate import classification_metrics
+    from training.model import load_model
     from training.tasks import get_task
 
     parser = argparse.ArgumentParser(description=__doc__,
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
 
     config = json.loads((args.run / "config.json").read_text())
     task = get_task(config["task"])
-    model = keras.models.load_model(args.run / "model.keras", compile=False)
+    model = load_model(args.run / "model.keras")
     test = split_rows(task.load(data_root(args.data_dir)), run_split_file(task, args.run), "test")
     if args.limit:   # a quick look: the same number of images of each label
         test = sample_per_label(test, max(1, args.limit // len(task.labels)))

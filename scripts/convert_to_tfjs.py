@@ -46,10 +46,8 @@ def parity_images(task, run_dir: Path, data_dir, n: int):
 
 
 def main(argv=None) -> int:
-    import keras
-
     from training import export, parity
-    from training.model import browser_model
+    from training.model import browser_model, load_model
     from training.tasks import get_task
     from training.train import config_from_json
 
@@ -73,7 +71,7 @@ def main(argv=None) -> int:
     out = args.out or PROJECT_ROOT / "static" / "tfjs_model" / task.id
     reports = args.reports or PROJECT_ROOT / "reports" / task.id
 
-    model = keras.models.load_model(args.run / "model.keras", compile=False)
+    model = load_model(args.run / "model.keras")
     doubt = None
     if (args.run / "doubt.json").is_file():   # python -m training.doubt --run RUN
         doubt = json.loads((args.run / "doubt.json").read_text())

@@ -19,9 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main(argv=None) -> int:
-    import keras
-
     from training.evaluate import classification_metrics, predict_without_metadata
+    from training.model import load_model
     from training.tasks import get_task
     from training.train import config_from_json, load_data
 
@@ -34,7 +33,7 @@ def main(argv=None) -> int:
     _, _, parts = load_data(config, task)
     probabilities = {}
     for run in runs:
-        model = keras.models.load_model(run / "model.keras", compile=False)
+        model = load_model(run / "model.keras")
         for split in ("val", "test"):
             probabilities[run, split] = predict_without_metadata(model, task, parts[split][0])
     print("| runs averaged | val balanced acc. | val macro AUC | test balanced acc. | test macro AUC |")

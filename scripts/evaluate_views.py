@@ -38,15 +38,14 @@ def view(images: np.ndarray, name: str) -> np.ndarray:
 
 def run_views(run: Path, task, parts) -> dict:
     """{(split, view): probabilities}, computed once and cached in the run folder."""
-    import keras
-
     from training.evaluate import predict_without_metadata
+    from training.model import load_model
     cache = run / "views.npz"
     model_file = run / "model.keras"
     if cache.is_file() and cache.stat().st_mtime > model_file.stat().st_mtime:
         stored = np.load(cache)
         return {tuple(key.split("/")): stored[key] for key in stored.files}
-    model = keras.models.load_model(model_file, compile=False)
+    model = load_model(model_file)
     found = {}
     for split in ("val", "test"):
         images = parts[split][0]

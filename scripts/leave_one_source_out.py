@@ -62,9 +62,8 @@ def metrics_on(model, task, images, y) -> dict:
 
 
 def main(argv=None) -> int:
-    import keras
-
     from training.data import load_images
+    from training.model import load_model
     from training.tasks import get_task
     from training.train import config_from_json, load_data
 
@@ -83,14 +82,14 @@ def main(argv=None) -> int:
         raise SystemExit("this task's data has no 'source' column")
     sources = args.sources or sorted(table["source"].dropna().unique())
     test_rows = table[(split == "test").to_numpy()]
-    reference = keras.models.load_model(args.reference / "model.keras", compile=False)
+    reference = load_model(args.reference / "model.keras")
     size = config.model.image_size or task.image_size
     results = {"reference": args.reference.name, "sources": {}}
     for source in sources:
         run = ROOT / "runs" / task.id / f"loso_{source}"
         if not (run / "model.keras").is_file():
             train_without(args.reference, source, run, args.epochs)
-        held_out = keras.models.load_model(run / "model.keras", compile=False)
+        held_out = load_model(run / "model.keras")
         in_test = (test_rows["source"] == source).to_numpy()
         images, y = parts["test"][0][in_test], parts["test"][2][in_test]
         every = table[table["source"] == source]

@@ -23,6 +23,19 @@ class ModelConfig:
     dropout: float = 0.2
     metadata_units: int = 32
     image_size: tuple[int, int] | None = None   # (height, width); default: the task's
+    colour_constancy: str = "none"  # "none" or "shades_of_gray" (training.layers.ShadesOfGray)
+
+
+COLOUR_CONSTANCY = ("none", "shades_of_gray")
+
+
+def load_model(path):
+    """A saved ``.keras`` model of this project (its custom layers registered first)."""
+    import keras
+
+    from training.layers import ShadesOfGray
+    return keras.models.load_model(path, compile=False,
+                                   custom_objects={"ShadesOfGray": ShadesOfGray})
 
 
 def backbone_weights(weights: str):
@@ -59,9 +72,15 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
     from keras import layers
 
     config = config or ModelConfig()
+    if config.colour_constancy not in COLOUR_CONSTANCY:
+        raise ValueError(f"colour_constancy must be one of {COLOUR_CONSTANCY}, "
+                         f"got {config.colour_constancy!r}")
     height, width = config.image_size or task.image_size
     image = keras.Input(shape=(None, None, 3), name=IMAGE_INPUT, dtype="float32")
     x = layers.Resizing(height, width, crop_to_aspect_ratio=True, name="resize")(image)
+    if config.colour_constancy == "shades_of_gray":
+        from training.layers import ShadesOfGray
+        x = ShadesOfGray(name="colour_constancy")(x)
     x = layers.Rescaling(1 / 127.5, offset=-1.0, name="rescale")(x)
     gray = None
     if task.grayscale:

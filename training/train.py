@@ -21,7 +21,7 @@ import numpy as np
 
 from training.data import (PROJECT_ROOT, data_root, load_images, metadata_matrix,
                            read_split, sample_per_label, split_dataset, write_split)
-from training.model import IMAGE_INPUT, METADATA_INPUT, ModelConfig, build_model
+from training.model import IMAGE_INPUT, METADATA_INPUT, ModelConfig, build_model, load_model
 from training.schedule import one_cycle
 from training.tasks import TASKS, get_task
 
@@ -277,13 +277,12 @@ def run_arguments(doc: str, argv=None) -> Path:
 def load_run(run_dir: Path, data_dir: str | None = None):
     """(task, table, split, parts, model) of a finished run, its data as it trained on
     (read from ``data_dir`` if given, else where the run read it)."""
-    import keras
     config = config_from_json(run_dir / "config.json")
     if data_dir:
         config.data_dir = data_dir
     task = get_task(config.task)
     table, split, parts = load_data(config, task)
-    model = keras.models.load_model(run_dir / "model.keras", compile=False)
+    model = load_model(run_dir / "model.keras")
     return task, table, split, parts, model
 
 
@@ -370,7 +369,7 @@ def train(config: TrainConfig) -> dict:
                          verbose=2 if not sys.stdout.isatty() else 1)
     train_seconds = time.time() - started
 
-    best = keras.models.load_model(out / "model.keras", compile=False)
+    best = load_model(out / "model.keras")
     epochs_log = {key: [float(v) for v in values] for key, values in history.history.items()}
     selected = key_best_epoch(epochs_log)
     (out / "history.json").write_text(json.dumps({
