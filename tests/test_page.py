@@ -7,6 +7,7 @@ naming the chosen file, the probability bars, or the alert.
 from __future__ import annotations
 
 import base64
+import math
 import re
 from pathlib import Path
 
@@ -210,6 +211,7 @@ def test_bad_file_is_explained_and_the_next_image_works(page, odd_files, sample_
     expect_result(page, sample_paths[3].name, n_labels)
     choose(page, odd_files[name])
     expect_error(page, message.replace("“", '"').replace("”", '"'))
+    expect(page.locator("#heatmap")).to_be_hidden()   # the last image's map is gone
     choose(page, sample_paths[4])
     expect_result(page, sample_paths[4].name, n_labels)
 
@@ -296,7 +298,174 @@ def test_an_image_of_another_kind_is_flagged(page, tmp_path, task_metadata, n_la
         expect(warning).to_contain_text("does not look like the kind of image")
         expect(warning).to_contain_text("wrongly warns on")
         expect(page.locator("#risk-summary")).to_be_hidden()
+        # Neither the map nor "unsure" for an answer that is probably meaningless.
+        expect(page.locator("#heatmap-panel")).to_be_hidden()
+        expect(page.locator("#heatmap")).to_be_hidden()
+        expect(page.locator("#unsure-alert")).to_be_hidden()
     real = sorted((Path(__file__).parent / "data" / "ham10000").glob("*.jpg"))[0]
     choose(page, real)
     expect_result(page, real.name, n_labels)
     expect(page.locator("#doubt-alert")).to_be_hidden()
+
+
+# ---- where the model looked (class activation map) and "the model is unsure" ---------------
+
+HEATMAP = re.compile(r"^Where the model found evidence for ")
+
+
+def crop_box(shown: dict, natural: tuple[int, int], aspect: float) -> dict:
+    """Where the centred crop at ``aspect`` (width / height) of a natural-size picture
+    lies in ``shown``, the picture's box on the page, when it is fitted whole (contain)."""
+    scale = min(shown["width"] / natural[0], shown["height"] / natural[1])
+    width, height = natural[0] * scale, natural[1] * scale
+    crop_width = min(width, height * aspect)
+    crop_height = crop_width / aspect
+    return {"x": shown["x"] + (shown["width"] - crop_width) / 2,
+            "y": shown["y"] + (shown["height"] - crop_height) / 2,
+            "width": crop_width, "height": crop_height}
+
+
+def expect_box(actual: dict, expected: dict) -> None:
+    for key in ("x", "y", "width", "height"):
+        assert actual[key] == pytest.approx(expected[key], abs=1.5), (key, actual, expected)
+
+
+def canvas_pixels(page) -> list[list[int]]:
+    return page.evaluate("""() => {
+        const canvas = document.getElementById('heatmap');
+        const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+        const pixels = [];
+        for (let i = 0; i < data.length; i += 4) pixels.push(Array.from(data.slice(i, i + 4)));
+        return pixels;
+    }""")
+
+
+def test_heatmap_lies_over_what_the_model_saw(page, sample_paths, task_metadata, n_labels,
+                                              tmp_path):
+    from PIL import Image
+
+    if "explanation" not in task_metadata:
+        pytest.skip("this model has no class activation map")
+    height, width = task_metadata["inputs"]["image"]["size"]
+    aspect = width / height
+    preview = page.get_by_role("img", name="The image you chose")
+    heatmap = page.get_by_role("img", name=HEATMAP)
+    # The sample as it is, and a square cut of it: the model sees only its centre.
+    square = tmp_path / "square.png"
+    with Image.open(sample_paths[1]) as photo:
+        side = min(photo.size)
+        photo.crop((0, 0, side, side)).save(square)
+    for path in (sample_paths[1], square):
+        choose(page, path)
+        rows = expect_result(page, path.name, n_labels)
+        expect(heatmap).to_be_visible()
+        expect(heatmap).to_have_accessible_name(f"Where the model found evidence for {rows[0][0]}")
+        expect(page.get_by_text("the regions that pushed the model towards")).to_contain_text(
+            rows[0][0])
+        expect(page.get_by_text("not a diagnosis, and not a map of where")).to_be_visible()
+        with Image.open(path) as image:
+            natural = image.size
+        expect_box(heatmap.bounding_box(), crop_box(preview.bounding_box(), natural, aspect))
+        cropped = abs(natural[0] / natural[1] - aspect) > 0.01
+        expect(page.get_by_text("The model looks only at the outlined centre")).to_be_visible(
+            visible=cropped)
+
+    # Letterboxed by object-fit and resized: the map follows the picture inside the box.
+    page.evaluate("""() => Object.assign(document.getElementById('preview-image').style,
+                                         { width: '300px', height: '200px' })""")
+    try:
+        expect(preview).to_have_css("width", "300px")
+        page.wait_for_timeout(100)   # the resize observer's callback
+        box = preview.bounding_box()
+        expect_box(heatmap.bounding_box(), crop_box(box, natural, aspect))
+        assert heatmap.bounding_box()["x"] > box["x"] + 40   # not simply the element's box
+    finally:
+        page.evaluate("() => document.getElementById('preview-image').removeAttribute('style')")
+
+    # A real map: its pixels vary from clear to strongly coloured.
+    alphas = [alpha for *_, alpha in canvas_pixels(page)]
+    assert max(alphas) - min(alphas) > 128
+    assert len({tuple(p) for p in canvas_pixels(page)}) > 50
+
+
+def test_heatmap_switch_and_opacity_work_from_the_keyboard(page, sample_paths, n_labels,
+                                                           task_metadata):
+    if "explanation" not in task_metadata:
+        pytest.skip("this model has no class activation map")
+    choose(page, sample_paths[3])
+    expect_result(page, sample_paths[3].name, n_labels)
+    heatmap = page.get_by_role("img", name=HEATMAP)
+    switch = page.get_by_role("switch", name="Show where the model looked")
+    slider = page.get_by_role("slider", name="Heatmap opacity")
+    expect(switch).to_be_checked()
+    switch.focus()
+    page.keyboard.press("Space")
+    expect(heatmap).to_be_hidden()
+    expect(slider).to_be_disabled()
+    page.keyboard.press("Space")
+    expect(heatmap).to_be_visible()
+    slider.focus()
+    page.keyboard.press("Home")
+    expect(heatmap).to_have_css("opacity", "0")
+    expect(slider).to_have_attribute("aria-valuetext", "0%")
+    page.keyboard.press("End")
+    expect(heatmap).to_have_css("opacity", "1")
+    page.keyboard.press("ArrowLeft")
+    expect(heatmap).to_have_css("opacity", "0.95")
+    expect(slider).to_have_attribute("aria-valuetext", "95%")
+    # The choice stays for the next image; the map is its own.
+    choose(page, sample_paths[4])
+    expect_result(page, sample_paths[4].name, n_labels)
+    expect(heatmap).to_have_css("opacity", "0.95")
+
+
+def test_heatmap_colour_map(page):
+    colours, pixels = page.evaluate("""async () => {
+        const { colour, heatmapPixels } = await import('/static/js/heatmap.js');
+        const steps = Array.from({ length: 11 }, (_, i) => colour(i / 10));
+        const map = { rows: 2, cols: 2, values: [0, 1, 0, 0] };
+        return [steps, Array.from(heatmapPixels(map, 4, 4))];
+    }""")
+    low, high = colours[0], colours[-1]
+    assert low[3] <= 10                           # least evidence: (nearly) clear
+    assert high[3] == 255                         # most: opaque
+    assert sum(abs(a - b) for a, b in zip(low[:3], high[:3])) > 200   # blue, not red
+    assert high[0] > high[2] and low[2] > low[0]
+    alphas = [c[3] for c in colours]
+    assert alphas == sorted(alphas) and len(set(alphas)) == len(alphas)
+    assert len(pixels) == 4 * 4 * 4
+    top_right, bottom_left = pixels[(0 * 4 + 3) * 4: (0 * 4 + 3) * 4 + 4], pixels[12 * 4: 12 * 4 + 4]
+    assert top_right == high and bottom_left == low   # each cell's value at its centre
+
+
+def test_unsure_warning_shows_the_measured_figures(page, sample_paths, task_metadata, n_labels):
+    """The samples the page's own model is unsure about (top probability below the
+    threshold) get the warning with the test figures; the others do not."""
+    rule = task_metadata.get("unsure") or {}
+    if rule.get("threshold") is None:
+        pytest.skip("this model is never called unsure")
+    measured = rule["test"]["without_metadata"]
+    warning = page.locator("#unsure-alert")
+    seen = {True: [], False: []}
+    for path in sample_paths:
+        choose(page, path)
+        rows = expect_result(page, path.name, n_labels)
+        top = float(rows[0][2])
+        if abs(top - rule["threshold"] * 100) <= 0.05:
+            continue   # the shown percentage is rounded: too close to tell
+        unsure = top < rule["threshold"] * 100
+        seen[unsure].append(path.name)
+        expect(warning).to_be_visible(visible=unsure)
+        if unsure:
+            expect(warning).to_contain_text("The model is unsure about this image")
+            expect(warning).to_contain_text(f"its top answer has only {rows[0][1]:.1f}% probability")
+            expect(warning).to_contain_text(
+                f"right only {percent(measured['accuracy_flagged'])} of the time "
+                f"(vs {percent(measured['accuracy_not_flagged'])} otherwise)")
+            expect(page.get_by_role("meter")).to_have_count(n_labels)   # nothing hidden
+    assert seen[True] and seen[False], seen
+
+
+def percent(fraction: float) -> str:
+    """As the page rounds a measured rate: 0.4625 → "46%"."""
+    return f"{math.floor(fraction * 100 + 0.5)}%"

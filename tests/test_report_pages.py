@@ -421,11 +421,12 @@ def test_a_data_json_without_age_or_sex(site):
     assert "Nothing but the image" in card and "written part of this model card" in card
 
 
-# ---- calibration, risk summary and the wrong-kind check (calibration/risk/doubt.json) ------
+# ---- calibration, risk summary, wrong-kind check, unsure (calibration/risk/doubt/unsure.json) --
 
-MEASURED = ("calibration", "risk", "doubt")
+MEASURED = ("calibration", "risk", "doubt", "unsure")
 HEADINGS = {"calibration": "Calibration: how far to trust a percentage",
-            "risk": "The risk summary", "doubt": "The wrong kind of image"}
+            "risk": "The risk summary", "doubt": "The wrong kind of image",
+            "unsure": "When the model is unsure"}
 
 
 def section(html: str, name: str) -> str:
@@ -525,11 +526,53 @@ def test_wrong_kind_check_shows_both_methods_per_kind(performance_html):
     assert "another training run" not in performance_html
 
 
+def test_unsure_section_states_the_threshold_and_the_test_figures(performance_html):
+    unsure = report_file("unsure")
+    html = section(performance_html, "unsure")
+    text = text_of(html)
+    assert HEADINGS["unsure"] in text
+    if unsure["threshold"] is None:
+        pytest.skip(f"the {TASK} model is never called unsure (see the next test)")
+    assert re.search(r'data-fact="unsure-threshold">([^<]+)<', html).group(1) == percent1(
+        unsure["threshold"])
+    validation = unsure["validation"]
+    assert (f"right on {percent1(validation['accuracy_flagged'])} of the "
+            f"{validation['n_flagged']} validation images below it") in text
+    for variant, measured in unsure["test"].items():
+        for key in ("flagged", "accuracy_flagged", "accuracy_not_flagged", "accuracy_all"):
+            assert cell(html, f'data-metric="{key}" data-variant="{variant}"') == percent1(
+                measured[key]), (variant, key)
+        for key in ("n_flagged", "n"):
+            assert cell(html, f'data-metric="{key}" data-variant="{variant}"') == str(
+                measured[key])
+    assert ("Image and details" in text) is ("with_metadata" in unsure["test"])
+    assert "another training run" not in html
+
+
+NEVER_UNSURE = [task["id"] for task in json.loads((MODELS_DIR / "index.json").read_text())["tasks"]
+                if (REPORTS_DIR / task["id"] / "unsure.json").is_file()
+                and report_file("unsure", task["id"])["threshold"] is None]
+
+
+@pytest.mark.parametrize("task", NEVER_UNSURE)
+def test_a_model_never_called_unsure_says_so(client, task):
+    html = section(client.get(f"/performance/{task}").get_data(as_text=True), "unsure")
+    text = text_of(html)
+    assert "never warns that the model is unsure" in text
+    measured = report_file("unsure", task)["test"]["without_metadata"]
+    assert f"{measured['n']} test images" in text
+    assert re.search(r'data-metric="accuracy_all">([^<]+)<', html).group(1) == percent1(
+        measured["accuracy_all"])
+    assert "<table" not in html   # no table of zeros
+    assert "another training run" not in html
+
+
 def test_a_task_without_these_files_has_no_such_sections(site):
     response = site.get(f"/performance/{SECOND_TASK}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'id="risk-heading"' not in html and 'id="doubt-heading"' not in html
+    assert 'id="unsure-heading"' not in html
     assert "calibration was not measured" in text_of(section(html, "calibration"))
     assert "chart-reliability" in figures(section(html, "calibration"))
     assert "report-missing" not in html
@@ -557,6 +600,9 @@ BROKEN = {
              {**report_file("risk"), "test": {}}, {**report_file("risk"), "focus": "nv"}],
     "doubt": [{"method": "in_kind_head"}, {**report_file("doubt"), "kind_names": []},
               {**report_file("doubt"), "in_kind_head": {"test": {"detection_rate": 1}}}],
+    "unsure": [{"threshold": 0.5}, {**report_file("unsure"), "threshold": "low"},
+               {**report_file("unsure"), "test": {}},
+               {**report_file("unsure"), "validation": None}],
 }
 
 
@@ -574,7 +620,9 @@ def test_a_file_lacking_what_it_needs_costs_its_section_not_the_page(bare_report
 
 @pytest.mark.parametrize("section_name,key,value", [("risk", "threshold", 0.3),
                                                     ("doubt", "threshold", 0.5),
-                                                    ("calibration", "temperature", 2.0)])
+                                                    ("calibration", "temperature", 2.0),
+                                                    ("unsure", "threshold", 0.3),
+                                                    ("unsure", "threshold", None)])
 def test_measurements_of_another_run_are_flagged(client_with_metadata, section_name, key, value):
     def edit(metadata):
         metadata.setdefault(section_name, {})[key] = value

@@ -87,6 +87,26 @@ def test_calibration_risk_and_wrong_kind_sections(performance):
                    ).to_have_text(f"{rate * 100:.1f}%")
 
 
+def test_unsure_section(performance):
+    """The "model is unsure" rule and its test figures, as unsure.json says."""
+    if not (TASK_REPORTS / "unsure.json").is_file():
+        pytest.skip("the shipped model has no unsure.json")
+    unsure = json.loads((TASK_REPORTS / "unsure.json").read_text())
+    heading = performance.get_by_role("heading", name="When the model is unsure")
+    expect(heading).to_be_visible()
+    section = performance.locator("section").filter(has=heading)
+    if unsure["threshold"] is None:
+        expect(section).to_contain_text("never warns that the model is unsure")
+        return
+    expect(section.locator('[data-fact="unsure-threshold"]')).to_have_text(
+        f"{unsure['threshold'] * 100:.1f}%")
+    table = section.get_by_role("table")
+    for variant, measured in unsure["test"].items():
+        for key in ("flagged", "accuracy_flagged", "accuracy_not_flagged"):
+            expect(table.locator(f'[data-metric="{key}"][data-variant="{variant}"]')
+                   ).to_have_text(f"{measured[key] * 100:.1f}%")
+
+
 def test_performance_numbers_are_the_report_numbers(performance):
     report = json.loads((TASK_REPORTS / "report.json").read_text())
     result = report["without_metadata"]

@@ -66,6 +66,11 @@ def test_own_kind_is_classified_as_labelled(screener):
         choose(page, path, len(names))
         expect(page.get_by_text("The closest match is")).to_contain_text(names[label])
         expect(page.locator("#doubt-alert")).to_be_hidden()
+        # Where it looked, for models that say (over what they saw of the image).
+        heatmap = page.get_by_role("img", name=f"Where the model found evidence for {names[label]}")
+        expect(heatmap).to_be_visible(visible="explanation" in metadata)
+        if (metadata.get("unsure") or {"threshold": None})["threshold"] is None:
+            expect(page.locator("#unsure-alert")).to_be_hidden()
         if "risk" in metadata:
             sentence = page.locator("#risk-summary p").first
             expect(sentence).to_be_visible()
@@ -82,5 +87,7 @@ def test_another_kind_of_image_is_flagged(screener):
     warning = page.locator("#doubt-alert")
     expect(warning).to_be_visible()
     expect(warning).to_contain_text(metadata["image_kind"])
-    # No confident risk sentence about an image the model was not made for.
+    # No confident risk sentence, map or "unsure" about an image the model was not made for.
     expect(page.locator("#risk-summary")).to_be_hidden()
+    expect(page.locator("#heatmap")).to_be_hidden()
+    expect(page.locator("#unsure-alert")).to_be_hidden()

@@ -290,13 +290,48 @@ def doubt_summary(doubt: dict, metadata: dict) -> dict:
                                     _number(tests[chosen]["threshold"]), "doubt threshold")}
 
 
+def unsure_summary(unsure: dict, metadata: dict) -> dict:
+    """The "model is unsure" rule of unsure.json and its measured figures.
+
+    ``{"threshold" (None: the model is never called unsure), "validation": {"n",
+    "n_flagged", "accuracy_flagged"}, "test": [{"variant", "n", "n_flagged", "flagged",
+    "accuracy_flagged", "accuracy_not_flagged", "accuracy_all"}], "installed"}``.
+    """
+    threshold = unsure["threshold"]
+    if threshold is not None:
+        threshold = _number(threshold)
+    figures = ("flagged", "accuracy_flagged", "accuracy_not_flagged", "accuracy_all")
+    test = [{"variant": variant, "n": int(_number(measured["n"])),
+             "n_flagged": int(_number(measured["n_flagged"])),
+             **{key: _measure(measured[key]) for key in figures}}
+            for variant, measured in ((v, unsure["test"].get(v)) for v in VARIANTS) if measured]
+    if not test:
+        raise ValueError("unsure.json holds no test figures")
+    validation = unsure["validation"]
+    # A threshold of None (never unsure) is compared too: metadata.json's copy may have one.
+    installed = (metadata.get("unsure") or {}).get("threshold", threshold)
+    if threshold is not None and installed is not None:
+        other = _installed(metadata, "unsure", "threshold", threshold, "unsure threshold")
+    elif installed != threshold:
+        def words(value):
+            return "none" if value is None else f"{value:.4g}"
+        other = f"unsure threshold ({words(installed)}, not {words(threshold)})"
+    else:
+        other = None
+    return {"threshold": threshold,
+            "validation": {"n": validation.get("n"), "n_flagged": validation.get("n_flagged"),
+                           "accuracy_flagged": _measure(validation.get("accuracy_flagged"))},
+            "test": test, "installed": other}
+
+
 @bp.get("/performance", defaults={"task_id": None})
 @bp.get("/performance/<task_id>")
 def performance(task_id: str | None):
     metadata = _task(task_id)
     task = metadata["task"]
     labels = charts.Labels(metadata["labels"])
-    reports = load_reports(task, ("report", "history", "curves", "calibration", "risk", "doubt"))
+    reports = load_reports(task, ("report", "history", "curves", "calibration", "risk", "doubt",
+                                  "unsure"))
     report, history, curves = reports.get("report"), reports.get("history"), reports.get("curves")
     fields = field_names(metadata)
 
@@ -362,7 +397,8 @@ def performance(task_id: str | None):
         matches=reports_match_model(metadata, report), report=report, history=history,
         calibration=calibration,
         risk=_measured(reports, "risk", risk_summary, metadata),
-        doubt=_measured(reports, "doubt", doubt_summary, metadata)))
+        doubt=_measured(reports, "doubt", doubt_summary, metadata),
+        unsure=_measured(reports, "unsure", unsure_summary, metadata)))
 
 
 @bp.get("/data", defaults={"task_id": None})

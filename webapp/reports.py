@@ -2,8 +2,8 @@
 
 The files are written by the training package (``report.json``,
 ``history.json``, ``curves.json``, ``data.json``, and for a calibrated model with a
-risk summary and a wrong-kind check ``calibration.json``, ``risk.json`` and
-``doubt.json``; see the README). The site only
+risk summary, a wrong-kind check and an "unsure" warning ``calibration.json``,
+``risk.json``, ``doubt.json`` and ``unsure.json``; see the README). The site only
 reads them: a missing or damaged file is not an error of the page, it is
 something the page says, so every reader here returns ``None`` for it and
 records why in :attr:`Reports.problems`. Files are small and read on each
@@ -29,6 +29,7 @@ REPORT_FILES = {
     "calibration": ("calibration.json", "calibration measurement"),
     "risk": ("risk.json", "measurement of the risk summary"),
     "doubt": ("doubt.json", "measurement of the wrong-kind-of-image check"),
+    "unsure": ("unsure.json", "measurement of the “model is unsure” warning"),
 }
 
 

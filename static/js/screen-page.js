@@ -4,6 +4,7 @@
 // the model; this module only reads the form and shows what it returns.
 
 import { MODELS_URL, loadClassifier } from './classifier.js';
+import { heatmapView } from './heatmap.js';
 import { keptOnDevice } from './offline.js';
 
 const root = document.querySelector('[data-screener]');
@@ -25,9 +26,22 @@ const ui = {
   resultCaption: $('result-caption'),
   topResult: $('top-result'),
   doubt: $('doubt-alert'),
+  unsure: $('unsure-alert'),
   risk: $('risk-summary'),
   probabilities: $('probabilities'),
 };
+
+// The class activation map over the preview, shown with a result and removed with it.
+const heatmap = heatmapView({
+  image: ui.previewImage,
+  canvas: $('heatmap'),
+  panel: $('heatmap-panel'),
+  toggle: $('heatmap-toggle'),
+  opacity: $('heatmap-opacity'),
+  opacityValue: $('heatmap-opacity-value'),
+  name: $('heatmap-label'),
+  cropNote: $('heatmap-crop-note'),
+});
 
 const state = {
   task: root.dataset.task,
@@ -71,6 +85,7 @@ function clearError() {
 
 function showPlaceholder(text) {
   ui.result.hidden = true;
+  heatmap.hide();
   ui.placeholder.textContent = text;
   ui.placeholder.hidden = false;
 }
@@ -224,6 +239,31 @@ function renderDoubt(assessment, metadata) {
       + `wrongly warns on ${rate(doubt.false_alarm_rate)} of real ones.`));
 }
 
+/**
+ * The warning for an image the model is unsure about (top probability below the
+ * threshold of metadata.unsure), with how often such answers were right on test.
+ * `detailed`: details were given, so the test figures with details apply where measured.
+ */
+function renderUnsure(assessment, metadata, detailed) {
+  ui.unsure.hidden = !assessment.unsure || assessment.unlikeKind; // the doubt warning says more
+  if (ui.unsure.hidden) return;
+  const { test = {} } = metadata.unsure;
+  const measured = (detailed && test.with_metadata) || test.without_metadata;
+  const top = assessment.results[0];
+  const parts = [
+    element('strong', '', 'The model is unsure about this image:'),
+    ` its top answer has only ${formatPercent(top.probability)} probability.`,
+  ];
+  if (measured && measured.accuracy_flagged !== null && measured.accuracy_not_flagged !== null) {
+    parts.push(` On test images this unsure${measured === test.with_metadata ? ' (with their details)' : ''}, `
+      + `the top answer was right only ${rate(measured.accuracy_flagged)} of the time `
+      + `(vs ${rate(measured.accuracy_not_flagged)} otherwise). `,
+    element('span', 'small', `Look at the other likely kinds below too; `
+      + `${rate(measured.flagged)} of test images were this unsure.`));
+  }
+  ui.unsure.replaceChildren(...parts);
+}
+
 /** The plain-words risk sentence and the measured sensitivity/specificity behind it. */
 function renderRisk(assessment, metadata) {
   const { risk } = assessment;
@@ -254,11 +294,14 @@ function render(assessment, loaded, fileName, values) {
   const details = ui.detailsForm ? ` (${describeDetails(values)})` : '';
   ui.resultCaption.textContent = `Result for “${fileName}”${details}`;
   renderDoubt(assessment, loaded.metadata);
+  renderUnsure(assessment, loaded.metadata, Object.keys(values).length > 0);
   renderRisk(assessment, loaded.metadata);
   renderTop(results[0], labels.get(results[0].id), Boolean(assessment.risk));
   renderBars(results);
   ui.placeholder.hidden = true;
   ui.result.hidden = false;
+  // Evidence for an answer that is probably meaningless would only mislead.
+  heatmap.show(assessment.unlikeKind ? null : assessment.explanation);
 }
 
 // ---- the flow: choose an image or change a detail → classify ------------------------
