@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Leave-one-source-out: how the model does on a collection it never saw.
 
-    python scripts/leave_one_source_out.py --reference runs/skin_lesion/cmp_sampling
+    python scripts/leave_one_source_out.py --reference runs/TASK/cmp_sampling
 
 HAM10000 was gathered from several collections (the ``dataset`` column of
 ``HAM10000_metadata_sources.csv``: different clinics, cameras and years). For
