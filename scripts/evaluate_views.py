@@ -14,6 +14,7 @@ centre-square crop. An experiment, not part of the product.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -71,6 +72,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("--report", type=Path, default=None,
+                        help="also write the first run's figures as JSON (e.g. "
+                             "reports/<task>/views.json, read by the performance page)")
     args = parser.parse_args(argv)
     config = config_from_json(args.runs[0] / "config.json")
     task = get_task(config.task)
@@ -95,6 +99,19 @@ def main(argv=None) -> int:
             lambda s: logit_mean([views[r][s, v] for r in members for v in MIRRORS]))))
         rows.append((name, "centre-square crop", cells(
             lambda s: logit_mean([views[r][s, "square"] for r in members]))))
+    if args.report:
+        first = views[args.runs[0]]
+        picks = {"as_given": lambda s: first[s, "plain"],
+                 "mean_of_4_mirrors": lambda s: logit_mean([first[s, v] for v in MIRRORS]),
+                 "centre_square_crop": lambda s: first[s, "square"]}
+        report = {"run": args.runs[0].name, "metadata": "none",
+                  "views": {name: {split: {key: m[key] for key in
+                                           ("n", "accuracy", "balanced_accuracy", "macro_auc")}
+                                   for split in ("val", "test")
+                                   for m in [classification_metrics(parts[split][2], pick(split),
+                                                                    task.label_ids)]}
+                            for name, pick in picks.items()}}
+        args.report.write_text(json.dumps(report, indent=1) + "\n")
     print("| model | view | val balanced acc. | val macro AUC | test balanced acc. | test macro AUC |")
     print("|---|---|---|---|---|---|")
     for name, how, values in rows:
