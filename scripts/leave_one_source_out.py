@@ -7,7 +7,7 @@ HAM10000 was gathered from several collections (the ``dataset`` column of
 ``HAM10000_metadata_sources.csv``: different clinics, cameras and years). For
 each source S this trains the reference run's recipe (its ``config.json``) with
 S left out of training and validation (``--hold_out_source S``, run folder
-``runs/<task>/loso_<S>``, skipped when it already has a model) and measures,
+``runs/<task>/loso_<S>``, or ``<name>_<S>`` with ``--name``; skipped when it already has a model) and measures,
 without metadata:
 
 * on the test-split images of S: the held-out model against the reference
@@ -39,7 +39,9 @@ def train_without(reference: Path, source: str, out: Path, epochs: int | None) -
             "--augment", config["augment"], "--max_lr", str(config["max_lr"]),
             "--label_smoothing", str(config["label_smoothing"]), "--seed", str(config["seed"]),
             "--model.weights", config["model"]["weights"], "--model.alpha",
-            str(config["model"]["alpha"]), "--hold_out_source", source, "--out", str(out)]
+            str(config["model"]["alpha"]), "--model.colour_constancy",
+            config["model"].get("colour_constancy", "none"),
+            "--hold_out_source", source, "--out", str(out)]
     if config.get("data_dir"):
         args += ["--data_dir", config["data_dir"]]
     print("[loso] " + " ".join(args[1:]), flush=True)
@@ -73,6 +75,10 @@ def main(argv=None) -> int:
                         help="a run trained on every source (its recipe is repeated)")
     parser.add_argument("--sources", nargs="*", default=None, help="default: every source")
     parser.add_argument("--epochs", type=int, default=None, help="default: the reference's")
+    parser.add_argument("--name", default="loso",
+                        help="run folders runs/<task>/<name>_<source> and the report "
+                             "reports/<task>/<name>.json (default loso → "
+                             "leave_one_source_out.json)")
     args = parser.parse_args(argv)
 
     config = config_from_json(args.reference / "config.json")
@@ -86,7 +92,7 @@ def main(argv=None) -> int:
     size = config.model.image_size or task.image_size
     results = {"reference": args.reference.name, "sources": {}}
     for source in sources:
-        run = ROOT / "runs" / task.id / f"loso_{source}"
+        run = ROOT / "runs" / task.id / f"{args.name}_{source}"
         if not (run / "model.keras").is_file():
             train_without(args.reference, source, run, args.epochs)
         held_out = load_model(run / "model.keras")
@@ -102,7 +108,8 @@ def main(argv=None) -> int:
                                               every["label_index"].to_numpy()),
             "run": run.name}
         print(f"[loso] {source}: done", flush=True)
-    out = ROOT / "reports" / task.id / "leave_one_source_out.json"
+    out = ROOT / "reports" / task.id / ("leave_one_source_out.json" if args.name == "loso"
+                                        else f"{args.name}.json")
     out.write_text(json.dumps(results, indent=1) + "\n")
     print("| left-out source | images | test images of it | labels | reference BA / AUC "
           "(saw it) | held-out BA / AUC (never saw it) | held-out BA / AUC, all its images |")
