@@ -21,6 +21,7 @@ import pytest
 from conftest import MODELS_DIR, REPORTS_DIR, ROOT, SECOND_TASK, TEST_CONFIG
 from test_webapp import parse, text_of
 from webapp import create_app
+from webapp.report_pages import SOURCES
 
 TASK = json.loads((MODELS_DIR / "index.json").read_text())["tasks"][0]["id"]
 PAGES = ("/performance", "/data", "/model-card")
@@ -107,6 +108,8 @@ def test_performance_shows_every_figure_the_issue_asks_for(client):
                 "chart-calibration" if calibrated else "chart-reliability"}
     if "with_metadata" in report_file("report"):
         expected.add("chart-metadata-effect")
+    if (REPORTS_DIR / TASK / "leave_one_source_out.json").is_file():
+        expected.add("chart-held-out-sources")
     assert set(charts) == expected
 
 
@@ -632,3 +635,230 @@ def test_measurements_of_another_run_are_flagged(client_with_metadata, section_n
     assert "another training run" in text_of(section(html, section_name))
     others = [name for name in MEASURED if name != section_name]
     assert all("another training run" not in section(html, name) for name in others)
+
+
+# ---- other framings and other clinics (views.json, leave_one_source_out.json) -------------
+
+ELSEWHERE = {"views": "views", "leave_one_source_out": "sources"}   # file → its part's heading
+LABEL_IDS = [label["id"] for label in json.loads(
+    (MODELS_DIR / TASK / "metadata.json").read_text())["labels"]]
+
+
+def _figures(n: int, balanced_accuracy: float, auc: float | None, labels: list[str]) -> dict:
+    return {"n": n, "accuracy": balanced_accuracy + 0.1, "balanced_accuracy": balanced_accuracy,
+            "macro_auc": auc, "labels": labels,
+            "sensitivity": {label: balanced_accuracy for label in labels}}
+
+
+def made_up_loso() -> dict:
+    """A leave_one_source_out.json of the form scripts/leave_one_source_out.py writes: a
+    collection the site knows, one it does not, one whose model did better without it and
+    one AUC not measured."""
+    some, most = LABEL_IDS[2:6], LABEL_IDS[:6]
+    return {"reference": "cmp_sampling", "sources": {
+        "rosendahl": {"n_images": 2259, "run": "loso_rosendahl",
+                      "test_split": {"reference": _figures(330, 0.625, 0.912, most),
+                                     "held_out": _figures(330, 0.481, 0.864, most)},
+                      "all_images_held_out": _figures(2259, 0.502, 0.871, LABEL_IDS)},
+        "a_new_clinic": {"n_images": 439, "run": "loso_a_new_clinic",
+                         "test_split": {"reference": _figures(79, 0.5, None, some),
+                                        "held_out": _figures(79, 0.52, 0.8, some)},
+                         "all_images_held_out": _figures(439, 0.55, 0.81, some)}}}
+
+
+LOSO_FILES = {"made-up": made_up_loso()}
+if (REPORTS_DIR / TASK / "leave_one_source_out.json").is_file():
+    LOSO_FILES["computed"] = report_file("leave_one_source_out")
+
+
+@pytest.fixture
+def elsewhere_reports(bare_reports, tmp_path):
+    """``make(views=…, loso=…)`` → a client with the report, views.json (the real one unless
+    given; None: none) and leave_one_source_out.json (made up unless given; None: none)."""
+    def make(views="real", loso="made-up", damaged=()):
+        client = bare_reports(["report", "history", "curves"], damaged=damaged)
+        folder = tmp_path / "reports" / TASK
+        for name, content, real in (("views", views, report_file("views")),
+                                    ("leave_one_source_out", loso, made_up_loso())):
+            if name in damaged or content is None:
+                continue
+            content = real if isinstance(content, str) else content
+            (folder / f"{name}.json").write_text(json.dumps(content))
+        return client
+    return make
+
+
+def page_of(client) -> str:
+    response = client.get("/performance")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_views_part_shows_views_json(performance_html):
+    views = report_file("views")["views"]
+    html = section(performance_html, "views")
+    text = text_of(html)
+    assert "Other framings and other clinics" in text_of(section(performance_html, "elsewhere"))
+    assert "People frame photos differently" in text
+    for view, measured in views.items():
+        row = re.search(rf'<tr[^>]*data-view="{view}"[^>]*>(.*?)</tr>', html, re.S).group(1)
+        for split in ("test", "val"):
+            assert cell(row, f'data-split="{split}" data-metric="balanced_accuracy"') == (
+                percent1(measured[split]["balanced_accuracy"])), (view, split)
+            assert cell(row, f'data-split="{split}" data-metric="macro_auc"') == (
+                f"{measured[split]['macro_auc']:.3f}"), (view, split)
+        assert cell(row, 'data-split="test" data-metric="accuracy"') == percent1(
+            measured["test"]["accuracy"])
+    given, crop = views["as_given"]["test"], views["centre_square_crop"]["test"]
+    drop = (given["balanced_accuracy"] - crop["balanced_accuracy"]) * 100
+    sentence = text_of(re.search(r'<span class="views-crop">(.*?)</span>\s*</p>', html,
+                                 re.S).group(1))
+    assert (f"balanced accuracy of {percent1(crop['balanced_accuracy'])} instead of "
+            f"{percent1(given['balanced_accuracy'])} ({abs(drop):.1f} points "
+            f"{'lower' if drop > 0 else 'higher'})") in sentence
+    assert f"mean AUC of {crop['macro_auc']:.3f} instead of {given['macro_auc']:.3f}" in sentence
+    assert "not used by the site" in text_of(re.search(
+        r'<p class="views-mirrors">(.*?)</p>', html, re.S).group(1))
+    assert "another training run" not in html
+
+
+@pytest.mark.parametrize("which", LOSO_FILES)
+def test_sources_part_shows_leave_one_source_out_json(elsewhere_reports, task_metadata, which):
+    loso = LOSO_FILES[which]
+    html = section(page_of(elsewhere_reports(loso=loso)), "sources")
+    text = text_of(html)
+    names = {label["id"]: label["name"] for label in task_metadata["labels"]}
+    drops = []
+    for source, measured in loso["sources"].items():
+        row = re.search(rf'<tr[^>]*data-source="{source}"[^>]*>(.*?)</tr>', html, re.S).group(1)
+        assert text_of(row).split()[0] == (SOURCES.get(source) or (source,))[0].split()[0]
+        assert cell(row, 'data-metric="n_images"') == f"{measured['n_images']:,}"
+        test = measured["test_split"]
+        assert cell(row, 'data-metric="n"') == f"{test['reference']['n']:,}"
+        kinds = re.search(r'<td[^>]*data-metric="labels"[^>]*>(.*?)</td>', row, re.S).group(1)
+        assert [(html_module.unescape(name), label) for name, label in re.findall(
+            r'<abbr title="([^"]*)">([^<]*)</abbr>', kinds)] == [
+            (names[label], label) for label in test["reference"]["labels"]]
+        for key, figures_of in (("reference", test["reference"]),
+                                ("held_out", test["held_out"]),
+                                ("all", measured["all_images_held_out"])):
+            assert cell(row, f'data-model="{key}" data-metric="balanced_accuracy"') == percent1(
+                figures_of["balanced_accuracy"]), (source, key)
+            auc = figures_of["macro_auc"]
+            assert cell(row, f'data-model="{key}" data-metric="macro_auc"') == (
+                f"{auc:.3f}" if auc is not None else "– not measured"), (source, key)
+        drops.append(test["reference"]["balanced_accuracy"] - test["held_out"][
+            "balanced_accuracy"])
+        assert f"“{measured['run']}”" in text
+    def words(drop):
+        return f"{abs(drop) * 100:.1f} points {'lower' if drop > 0 else 'higher'}"
+
+    n = [m["test_split"]["reference"]["n"] for m in loso["sources"].values()]
+    assert re.search(r'data-fact="mean-drop">([^<]+)<', html).group(1) == words(
+        sum(drops) / len(drops))
+    assert re.search(r'data-fact="weighted-drop">([^<]+)<', html).group(1) == words(
+        sum(d * k for d, k in zip(drops, n)) / sum(n))
+    assert text_of(re.search(r'data-fact="fell">(.*?)</span>', html).group(1)) == (
+        f"{sum(d > 0 for d in drops)} of the {len(drops)}")
+    few = [source for source, k in zip(loso["sources"], n) if k < 100]
+    assert ("with care" in text) is bool(few)
+    assert f"reference run “{loso['reference']}”" in text
+    assert "not the shipped model" in text and "only the kinds the collection has" in text
+    assert "Expect a drop" in text
+    drawn = figures(html)["chart-held-out-sources"]["data"]
+    assert [trace["x"] for trace in drawn] == [
+        [m["test_split"][key]["balanced_accuracy"] for m in loso["sources"].values()]
+        for key in ("reference", "held_out")]
+
+
+def test_a_collection_the_site_does_not_know_is_shown_by_its_name(elsewhere_reports):
+    html = section(page_of(elsewhere_reports()), "sources")
+    row = re.search(r'<tr[^>]*data-source="a_new_clinic"[^>]*>(.*?)</tr>', html, re.S).group(1)
+    assert re.search(r'<th[^>]*>a_new_clinic</th>', row)
+    # It did better without its collection: not the largest drop; and it has few test images.
+    text = text_of(html)
+    assert "It lost most on Queensland practice (14.4 points lower)" in text
+    assert "Read the figures of a_new_clinic (79 test images of 4 kinds) with care" in text
+    assert "for 1 of the 2 collections, and the mean AUC for 1 of 1" in text
+
+
+@pytest.mark.parametrize("views,loso", [("real", None), (None, "made-up")])
+def test_each_file_shows_only_its_own_part(elsewhere_reports, views, loso):
+    html = page_of(elsewhere_reports(views=views, loso=loso))
+    assert 'id="elsewhere-heading"' in html
+    assert ('id="views-heading"' in html) is (views is not None)
+    assert ('id="sources-heading"' in html) is (loso is not None)
+    assert ("chart-held-out-sources" in figures(html)) is (loso is not None)
+    assert "report-missing" not in section(html, "elsewhere")
+
+
+def test_without_either_file_there_is_no_such_section(elsewhere_reports, site):
+    for html in (page_of(elsewhere_reports(views=None, loso=None)),
+                 site.get(f"/performance/{SECOND_TASK}").get_data(as_text=True)):
+        assert 'id="elsewhere-heading"' not in html and 'id="views-heading"' not in html
+        assert "Other framings" not in html
+
+
+@pytest.mark.parametrize("name", ELSEWHERE)
+def test_a_damaged_views_or_sources_file_costs_its_part_not_the_page(elsewhere_reports, name):
+    html = page_of(elsewhere_reports(damaged=[name]))
+    assert f"({name}.json) is damaged" in text_of(section(html, ELSEWHERE[name]))
+    other = next(part for file, part in ELSEWHERE.items() if file != name)
+    assert "report-missing" not in section(html, other)
+    assert ("chart-held-out-sources" in figures(html)) is (name != "leave_one_source_out")
+
+
+def _edited(content: dict, edit) -> dict:
+    content = json.loads(json.dumps(content))
+    edit(content)
+    return content
+
+
+def _loso_source(content: dict) -> dict:
+    return content["sources"]["rosendahl"]
+
+
+BROKEN_ELSEWHERE = {
+    "views": [{"run": "shipped"}, {"views": []},
+              _edited(report_file("views"), lambda v: v["views"].pop("as_given")),
+              _edited(report_file("views"), lambda v: v["views"]["as_given"]["test"].update(
+                  balanced_accuracy="high")),
+              _edited(report_file("views"), lambda v: v["views"]["centre_square_crop"].update(
+                  val={"n": 3}))],
+    "leave_one_source_out": [
+        {"reference": "cmp_sampling"}, {"reference": "cmp_sampling", "sources": {}},
+        {"reference": "cmp_sampling", "sources": []},
+        _edited(made_up_loso(), lambda m: _loso_source(m)["test_split"]["held_out"].update(n=7)),
+        _edited(made_up_loso(), lambda m: _loso_source(m)["test_split"]["reference"].update(
+            labels=[])),
+        _edited(made_up_loso(), lambda m: _loso_source(m)["all_images_held_out"].update(
+            balanced_accuracy=None)),
+        _edited(made_up_loso(), lambda m: _loso_source(m).pop("n_images"))],
+}
+
+
+@pytest.mark.parametrize("name,content", [(n, c) for n, cases in BROKEN_ELSEWHERE.items()
+                                          for c in cases])
+def test_a_views_or_sources_file_lacking_what_it_needs_costs_its_part(elsewhere_reports, name,
+                                                                     content):
+    html = page_of(elsewhere_reports(**{"views" if name == "views" else "loso": content}))
+    assert f"{name}.json does not hold what it needs" in text_of(section(html, ELSEWHERE[name]))
+    assert "Traceback" not in html
+    other = next(part for file, part in ELSEWHERE.items() if file != name)
+    assert "report-missing" not in section(html, other)
+
+
+@pytest.mark.parametrize("other_run", [False, True])
+def test_views_of_another_run_are_flagged(client_with_metadata, other_run):
+    views = report_file("views")["views"]["as_given"]["test"]
+
+    def edit(metadata):
+        shipped = metadata["metrics"]["test"]["without_metadata"]
+        shipped.update(n=views["n"], balanced_accuracy=views["balanced_accuracy"] - (
+            0.1 if other_run else 0))
+
+    client, _ = client_with_metadata(edit)
+    html = section(client.get("/performance").get_data(as_text=True), "views")
+    assert ("another training run" in html) is other_run
+    if other_run:
+        assert percent1(views["balanced_accuracy"] - 0.1) in text_of(html)

@@ -107,6 +107,30 @@ def test_unsure_section(performance):
                    ).to_have_text(f"{measured[key] * 100:.1f}%")
 
 
+def test_other_framings_and_clinics(performance):
+    """views.json's figures and, where it was computed, leave_one_source_out.json's chart."""
+    if not (TASK_REPORTS / "views.json").is_file():
+        pytest.skip("the shipped model has no views.json")
+    views = json.loads((TASK_REPORTS / "views.json").read_text())["views"]
+    expect(performance.get_by_role("heading", name="Other framings and other clinics")
+           ).to_be_visible()
+    framed = performance.get_by_role("region", name="Framed differently")
+    expect(framed.locator('[data-fact="crop-balanced-accuracy"]')).to_have_text(
+        f"{views['centre_square_crop']['test']['balanced_accuracy'] * 100:.1f}%")
+    for view, measured in views.items():
+        expect(framed.get_by_role("table").locator(
+            f'tr[data-view="{view}"] [data-split="test"][data-metric="balanced_accuracy"]')
+        ).to_have_text(f"{measured['test']['balanced_accuracy'] * 100:.1f}%")
+    if (TASK_REPORTS / "leave_one_source_out.json").is_file():
+        loso = json.loads((TASK_REPORTS / "leave_one_source_out.json").read_text())
+        expect(performance.get_by_role("region", name="A clinic or camera it never saw")
+               ).to_be_visible()
+        drawn = performance.evaluate(
+            "() => document.getElementById('chart-held-out-sources').data.map(t => t.x)")
+        assert drawn == [[m["test_split"][key]["balanced_accuracy"]
+                          for m in loso["sources"].values()] for key in ("reference", "held_out")]
+
+
 def test_performance_numbers_are_the_report_numbers(performance):
     report = json.loads((TASK_REPORTS / "report.json").read_text())
     result = report["without_metadata"]

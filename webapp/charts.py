@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
@@ -339,6 +340,36 @@ def metadata_effect(report: dict, labels: Labels, field_names: list[str]) -> Cha
     return _chart("chart-metadata-effect", "Effect of the details", (
         f"Where the dark bar is longer than the pale one, giving {given} helped the model find "
         "that kind; the top pair is the balanced accuracy."), figure)
+
+
+def held_out_sources(loso: dict, name: Callable[[str], str]) -> Chart:
+    """Balanced accuracy on each collection's test images of leave_one_source_out.json:
+    the model trained on every collection vs the one trained without that collection
+    (``name(source)``: how the page calls it)."""
+    sources = list(loso["sources"])
+    categories = [wrap(name(source)) for source in sources]
+    figure = _figure(max(300, 110 + 52 * len(categories)), barmode="group",
+                     xaxis={"title": {"text": "Balanced accuracy on its test images"},
+                            "range": [0, 1.15], "tickformat": ".0%",
+                            "tickvals": [0, 0.25, 0.5, 0.75, 1]},
+                     yaxis={"autorange": "reversed", "type": "category"}, bargap=0.25)
+    shown = []
+    for key, trace_name, colour in (("reference", "trained with it", SOFT),
+                                    ("held_out", "never saw it", ACCENT)):
+        values = [loso["sources"][s]["test_split"][key]["balanced_accuracy"] for s in sources]
+        counts = [loso["sources"][s]["test_split"][key]["n"] for s in sources]
+        shown.append(values)
+        figure.add_trace(go.Bar(
+            y=categories, x=values, orientation="h", name=trace_name, customdata=counts,
+            marker={"color": colour}, texttemplate="%{x:.0%}", textposition="outside",
+            cliponaxis=False,
+            hovertemplate=f"%{{y}}<br>{trace_name}: %{{x:.1%}} "
+                          "(%{customdata:,} test images)<extra></extra>"))
+    fell = sum(with_it > without for with_it, without in zip(*shown))
+    return _chart("chart-held-out-sources", "Trained with and without each collection", (
+        f"Where the dark bar is shorter than the pale one ({fell} of the {len(sources)} "
+        "collections), the model did worse on that collection's test images when it had never "
+        "seen the collection."), figure)
 
 
 # ---- data page --------------------------------------------------------------------------

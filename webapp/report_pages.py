@@ -324,6 +324,154 @@ def unsure_summary(unsure: dict, metadata: dict) -> dict:
             "test": test, "installed": other}
 
 
+# The views of the images views.json measures (scripts/evaluate_views.py), in the words
+# of the page; a view not listed here is shown under its own name, after these.
+VIEWS = {
+    "as_given": ("As given", "the image as it is: what the site does"),
+    "centre_square_crop": ("Centre-square crop", "the image cut to its centred square first, "
+                                                 "i.e. framed more tightly"),
+    "mean_of_4_mirrors": ("Mean of 4 mirrors", "the mean answer for the image and its three "
+                                               "mirror images; not used by the site"),
+}
+
+
+def _view_figures(measured: dict) -> dict:
+    return {"n": int(_number(measured["n"])), "accuracy": _number(measured["accuracy"]),
+            "balanced_accuracy": _number(measured["balanced_accuracy"]),
+            "macro_auc": _measure(measured["macro_auc"])}
+
+
+def _change(before: dict, after: dict, key: str) -> float | None:
+    """``after[key] - before[key]``, or None where either was not measured."""
+    if before[key] is None or after[key] is None:
+        return None
+    return after[key] - before[key]
+
+
+def views_summary(views: dict, metadata: dict) -> dict:
+    """The model on other views of the same images (views.json), given the image alone.
+
+    ``{"rows": [{"id", "name", "help", "test": figures, "val": figures or None}],
+    "image_only", "crop", "mirrors", "installed"}``, figures being ``{"n", "accuracy",
+    "balanced_accuracy", "macro_auc"}``; ``crop`` and ``mirrors`` (None when not measured)
+    hold that view's test figures and their change from the image as given
+    (``{"test", "balanced_accuracy", "macro_auc"}``); ``installed`` is the installed model's
+    own test balanced accuracy where it differs from the one measured here as given.
+    """
+    measured = views["views"]
+    ids = [v for v in VIEWS if v in measured] + [v for v in measured if v not in VIEWS]
+    if "as_given" not in ids:
+        raise ValueError("views.json does not measure the images as given")
+    rows = []
+    for view in ids:
+        name, help_text = VIEWS.get(view, (view.replace("_", " ").capitalize(), ""))
+        validation = measured[view].get("val")
+        rows.append({"id": view, "name": name, "help": help_text,
+                     "test": _view_figures(measured[view]["test"]),
+                     "val": _view_figures(validation) if validation is not None else None})
+    test = {row["id"]: row["test"] for row in rows}
+
+    def compared(view):
+        if view not in test:
+            return None
+        return {"test": test[view], **{key: _change(test["as_given"], test[view], key)
+                                       for key in ("balanced_accuracy", "macro_auc")}}
+
+    image_only = views.get("metadata", "none") == "none"
+    shipped = ((metadata.get("metrics") or {}).get("test") or {}).get("without_metadata") or {}
+    installed = shipped.get("balanced_accuracy")
+    same = (not image_only or not _is_number(installed) or (
+        shipped.get("n") == test["as_given"]["n"] and
+        math.isclose(installed, test["as_given"]["balanced_accuracy"], abs_tol=1e-9)))
+    return {"rows": rows, "image_only": image_only, "crop": compared("centre_square_crop"),
+            "mirrors": compared("mean_of_4_mirrors"), "installed": None if same else installed}
+
+
+# The collections the images of a dataset come from (the "source" of each image), as
+# scripts/leave_one_source_out.py names them: a short name and where they were taken.
+# A collection not listed here is shown under its own name.
+SOURCES = {
+    "rosendahl": ("Queensland practice",
+                  "a dermatology practice in Queensland, Australia (the Rosendahl collection)"),
+    "vidir_modern": ("Vienna, newer dermatoscopes",
+                     "Medical University of Vienna (ViDIR group), newer dermatoscopes"),
+    "vidir_molemax": ("Vienna, MoleMax",
+                      "Medical University of Vienna (ViDIR group), the MoleMax device"),
+    "vienna_dias": ("Vienna, older DIAS", "Vienna, the older DIAS device"),
+}
+
+
+def source_name(source: str) -> str:
+    return SOURCES.get(source, (source, ""))[0]
+
+
+def _source_figures(measured: dict) -> dict:
+    labels = measured["labels"]
+    if not isinstance(labels, list) or not labels:
+        raise ValueError(f"no labels: {labels!r}")
+    return {**_view_figures(measured), "labels": [str(label) for label in labels]}
+
+
+def _mean(values: list) -> float | None:
+    values = [value for value in values if value is not None]
+    return sum(values) / len(values) if values else None
+
+
+# A collection with fewer test images than this may have a single image of some kind,
+# which moves its balanced accuracy a lot: the page asks to read its figures with care.
+FEW_TEST_IMAGES = 100
+
+
+def sources_summary(loso: dict, metadata: dict) -> dict:
+    """What leaving one collection out of training cost (leave_one_source_out.json).
+
+    ``{"reference", "sources": [{"id", "name", "where", "run", "n_images", "labels":
+    [{"id", "name"}], "reference", "held_out", "all" (figures, as views_summary), "drop",
+    "auc_drop"}], "mean": {"reference", "held_out", "drop", "auc_drop", "weighted_drop"},
+    "fell", "auc_fell", "auc_measured", "largest", "few", "epochs", "shipped_epochs"}``:
+    ``reference`` and ``held_out`` are the model trained on every collection and the one
+    trained without this one, on the same test images of it; ``drop`` is how much lower the
+    held-out model's balanced accuracy was there (``auc_drop`` its mean AUC, None where
+    either was not measured); ``mean`` averages them over the collections (``weighted_drop``
+    weighs each by its test images); ``fell`` and ``auc_fell`` count the collections where
+    they fell; ``largest`` is the one that lost most, ``few`` those with few test images.
+    """
+    names = _label_names(metadata)
+    rows = []
+    for source, measured in loso["sources"].items():
+        test = measured["test_split"]
+        reference, held_out = _source_figures(test["reference"]), _source_figures(
+            test["held_out"])
+        if (reference["n"], reference["labels"]) != (held_out["n"], held_out["labels"]):
+            raise ValueError(f"{source}: the two models were not tested on the same images")
+        name, where = SOURCES.get(source, (source, ""))
+        auc_drop = _change(held_out, reference, "macro_auc")
+        rows.append({"id": source, "name": name, "where": where, "run": str(measured["run"]),
+                     "n_images": int(_number(measured["n_images"])),
+                     "labels": [{"id": label, "name": names.get(label, label)}
+                                for label in reference["labels"]],
+                     "reference": reference, "held_out": held_out,
+                     "all": _source_figures(measured["all_images_held_out"]),
+                     "drop": reference["balanced_accuracy"] - held_out["balanced_accuracy"],
+                     "auc_drop": auc_drop})
+    if not rows:
+        raise ValueError("leave_one_source_out.json holds no source")
+    n_test = sum(row["reference"]["n"] for row in rows)
+    mean = {"reference": _mean([row["reference"]["balanced_accuracy"] for row in rows]),
+            "held_out": _mean([row["held_out"]["balanced_accuracy"] for row in rows]),
+            "drop": _mean([row["drop"] for row in rows]),
+            "auc_drop": _mean([row["auc_drop"] for row in rows]),
+            "weighted_drop": sum(row["drop"] * row["reference"]["n"] for row in rows) / n_test}
+    auc_drops = [row["auc_drop"] for row in rows if row["auc_drop"] is not None]
+    return {"reference": str(loso["reference"]), "sources": rows, "mean": mean,
+            "fell": sum(row["drop"] > 0 for row in rows),
+            "auc_fell": sum(drop > 0 for drop in auc_drops), "auc_measured": len(auc_drops),
+            "largest": max(rows, key=lambda row: row["drop"]),
+            "few": [row for row in rows if row["reference"]["n"] < FEW_TEST_IMAGES],
+            "epochs": _measure(loso.get("epochs")),
+            "shipped_epochs": _measure((metadata.get("training") or {}).get("epochs"))}
+
+
 @bp.get("/performance", defaults={"task_id": None})
 @bp.get("/performance/<task_id>")
 def performance(task_id: str | None):
@@ -331,7 +479,7 @@ def performance(task_id: str | None):
     task = metadata["task"]
     labels = charts.Labels(metadata["labels"])
     reports = load_reports(task, ("report", "history", "curves", "calibration", "risk", "doubt",
-                                  "unsure"))
+                                  "unsure", "views", "leave_one_source_out"))
     report, history, curves = reports.get("report"), reports.get("history"), reports.get("curves")
     fields = field_names(metadata)
 
@@ -388,6 +536,13 @@ def performance(task_id: str | None):
                                     "report.json", charts.metadata_effect, report, labels, fields)
     else:
         figures["effect"] = []
+    sources = _measured(reports, "leave_one_source_out", sources_summary, metadata)
+    figures["sources"] = []
+    if sources and "data" in sources:
+        figures["sources"] = _safely("chart-held-out-sources", "Trained with and without each "
+                                     "collection", "leave_one_source_out.json",
+                                     charts.held_out_sources, reports.get("leave_one_source_out"),
+                                     source_name)
 
     return _with_charts(render_template(
         "performance.html", task=metadata, tasks=list_tasks(), reports=reports,
@@ -398,7 +553,8 @@ def performance(task_id: str | None):
         calibration=calibration,
         risk=_measured(reports, "risk", risk_summary, metadata),
         doubt=_measured(reports, "doubt", doubt_summary, metadata),
-        unsure=_measured(reports, "unsure", unsure_summary, metadata)))
+        unsure=_measured(reports, "unsure", unsure_summary, metadata),
+        views=_measured(reports, "views", views_summary, metadata), sources=sources))
 
 
 @bp.get("/data", defaults={"task_id": None})

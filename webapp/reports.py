@@ -3,7 +3,10 @@
 The files are written by the training package (``report.json``,
 ``history.json``, ``curves.json``, ``data.json``, and for a calibrated model with a
 risk summary, a wrong-kind check and an "unsure" warning ``calibration.json``,
-``risk.json``, ``doubt.json`` and ``unsure.json``; see the README). The site only
+``risk.json``, ``doubt.json`` and ``unsure.json``; see the README), and where they
+were measured, the experiments' ``views.json`` (other framings of the test images,
+``scripts/evaluate_views.py``) and ``leave_one_source_out.json`` (models trained
+without one collection of the data, ``scripts/leave_one_source_out.py``). The site only
 reads them: a missing or damaged file is not an error of the page, it is
 something the page says, so every reader here returns ``None`` for it and
 records why in :attr:`Reports.problems`. Files are small and read on each
@@ -30,6 +33,9 @@ REPORT_FILES = {
     "risk": ("risk.json", "measurement of the risk summary"),
     "doubt": ("doubt.json", "measurement of the wrong-kind-of-image check"),
     "unsure": ("unsure.json", "measurement of the “model is unsure” warning"),
+    "views": ("views.json", "measurement on other framings of the images"),
+    "leave_one_source_out": ("leave_one_source_out.json",
+                             "leave-one-collection-out measurement"),
 }
 
 
