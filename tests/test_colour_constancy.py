@@ -38,7 +38,7 @@ def test_grey_light_leaves_the_image_and_a_colour_cast_is_removed():
     assert np.abs(colours(a) - colours(b)).mean() < 0.1 * np.abs(colours(image) - colours(warm)).mean()
 
 
-def test_a_model_with_it_saves_loads_and_converts_for_the_browser(tmp_path):
+def test_a_model_with_it_saves_loads_and_converts_for_the_browser(tmp_path, browser):
     from training import export, parity
     model = build_model(TASK, ModelConfig(image_size=(64, 80), colour_constancy="shades_of_gray"))
     assert model.get_layer("colour_constancy")
@@ -53,7 +53,7 @@ def test_a_model_with_it_saves_loads_and_converts_for_the_browser(tmp_path):
     signature = export.convert(loaded, out)
     (out / "metadata.json").write_text(__import__("json").dumps(export.build_metadata(
         TASK, signature, out, (64, 80), quantization="float32")))
-    actual, _ = parity.browser_probabilities(TASK, out, images, metadata)
+    actual, _ = parity.browser_probabilities(TASK, out, images, metadata, browser=browser)
     parity.compare(expected, actual)
 
 

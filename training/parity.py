@@ -171,21 +171,34 @@ async ([task, metadata, backend]) => {
 
 
 def browser_probabilities(task, model_dir: Path, images: list[Path], metadata: list[dict],
-                          backend: str = "wasm") -> tuple[np.ndarray, str]:
-    from playwright.sync_api import sync_playwright
+                          backend: str = "wasm", browser=None) -> tuple[np.ndarray, str]:
+    """Rows of the browser's answers (probabilities, then in-kind score and heatmap if any).
 
-    from training.browser import launch_chromium
+    ``browser``: an already launched Playwright browser to use (a test session has one, and
+    Playwright's sync API cannot be started twice in one thread); by default Chromium is
+    launched for this call and closed after it.
+    """
+    if browser is None:
+        from playwright.sync_api import sync_playwright
 
-    with serve(model_dir, images) as url, sync_playwright() as p:
-        browser = launch_chromium(p)
+        from training.browser import launch_chromium
+        with sync_playwright() as p:
+            launched = launch_chromium(p)
+            try:
+                return browser_probabilities(task, model_dir, images, metadata, backend, launched)
+            finally:
+                launched.close()
+
+    errors = []
+    with serve(model_dir, images) as url:
+        context = browser.new_context()
         try:
-            page = browser.new_page()
-            errors = []
+            page = context.new_page()
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(url + "/")
             result = page.evaluate(BROWSER_SCRIPT, [task.id, metadata, backend])
         finally:
-            browser.close()
+            context.close()
     if errors:
         raise RuntimeError(f"errors in the browser: {errors}")
     return np.asarray(result["rows"], dtype=np.float64), result["backend"]
