@@ -33,17 +33,13 @@ sys.path.insert(0, str(ROOT))
 
 
 def train_without(reference: Path, source: str, out: Path, epochs: int | None) -> None:
-    config = json.loads((reference / "config.json").read_text())
-    args = [sys.executable, "-m", "training.train", "--task", config["task"],
-            "--epochs", str(epochs or config["epochs"]), "--imbalance", config["imbalance"],
-            "--augment", config["augment"], "--max_lr", str(config["max_lr"]),
-            "--label_smoothing", str(config["label_smoothing"]), "--seed", str(config["seed"]),
-            "--model.weights", config["model"]["weights"], "--model.alpha",
-            str(config["model"]["alpha"]), "--model.colour_constancy",
-            config["model"].get("colour_constancy", "none"),
-            "--hold_out_source", source, "--out", str(out)]
-    if config.get("data_dir"):
-        args += ["--data_dir", config["data_dir"]]
+    import dataclasses
+
+    from training.train import command_line, config_from_json
+    config = config_from_json(reference / "config.json")
+    config = dataclasses.replace(config, hold_out_source=source, out=str(out),
+                                 epochs=epochs or config.epochs)
+    args = [sys.executable, "-m", "training.train", *command_line(config)]
     print("[loso] " + " ".join(args[1:]), flush=True)
     subprocess.run(args, cwd=ROOT, check=True)
 
@@ -90,7 +86,8 @@ def main(argv=None) -> int:
     test_rows = table[(split == "test").to_numpy()]
     reference = load_model(args.reference / "model.keras")
     size = config.model.image_size or task.image_size
-    results = {"reference": args.reference.name, "sources": {}}
+    results = {"reference": args.reference.name, "epochs": args.epochs or config.epochs,
+               "sources": {}}
     for source in sources:
         run = ROOT / "runs" / task.id / f"{args.name}_{source}"
         if not (run / "model.keras").is_file():

@@ -96,6 +96,23 @@ def test_split_is_lesion_disjoint_stratified_and_reproducible(full_table):
     assert not split.equals(split_dataset(full_table, seed=7))
 
 
+def test_cross_validation_folds_test_every_image_once(full_table):
+    folds = [split_dataset(full_table, seed=42, test_fraction=0.2, fold=f) for f in range(5)]
+    tested = np.stack([(split == "test").to_numpy() for split in folds])
+    assert (tested.sum(axis=0) == 1).all()             # each image in exactly one test fold
+    for split in folds:
+        groups = {name: set(full_table["group"][split == name]) for name in ("train", "val", "test")}
+        assert not groups["train"] & groups["test"] and not groups["val"] & groups["test"]
+        assert not groups["train"] & groups["val"]
+        for label in TASK.label_ids:
+            of_label = split[full_table["label"] == label].value_counts(normalize=True)
+            assert of_label["test"] == pytest.approx(0.2, abs=0.06), label
+    # Fold 0 of the 7-fold default is the shipped split.
+    assert split_dataset(full_table, seed=42, fold=0).equals(split_dataset(full_table, seed=42))
+    with pytest.raises(ValueError):
+        split_dataset(full_table, seed=42, test_fraction=0.2, fold=5)
+
+
 def test_committed_split_is_lesion_disjoint(full_table):
     path = PROJECT_ROOT / "reports" / TASK.id / "split.csv"
     split = read_split(full_table, path)

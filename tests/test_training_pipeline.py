@@ -3,6 +3,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from training.data import PROJECT_ROOT, data_root
 from training.export import content_version
 from training.doubt import run as run_doubt
 from training.tasks import TASKS
-from training.train import parse_config, train
+from training.train import command_line, parse_config, train
 
 WEIGHTS = data_root() / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
 
@@ -62,6 +63,16 @@ def test_run_writes_its_config_model_and_report(task, run_dir):
         assert np.asarray(metrics["confusion_matrix"]).sum() == metrics["n"]
     predictions = json.loads((run_dir / "test_predictions.json").read_text())
     assert len(predictions["image_id"]) == len(predictions["y_true"]) == report["without_metadata"]["n"]
+
+
+def test_a_config_survives_its_command_line():
+    config = parse_config(["--task", "skin_lesion", "--epochs", "3", "--max_lr", "0.004",
+                           "--imbalance", "sampling", "--hold_out_source", "rosendahl",
+                           "--model.image_size", "96", "128",
+                           "--model.colour_constancy", "shades_of_gray"])
+    assert parse_config(command_line(config)) == config
+    plain = parse_config(["--task", "malaria"])
+    assert parse_config(command_line(plain)) == plain
 
 
 def test_unknown_config_keys_are_an_error(capsys):
@@ -132,3 +143,22 @@ def test_parity_tolerance():
     parity.compare(p, flips(1), max_probability_diff=1.0)      # 1 % of images: allowed
     with pytest.raises(parity.ParityError, match="top-1 differs on 2/100"):
         parity.compare(p, flips(2), max_probability_diff=1.0)
+
+
+def test_cross_validation_summary_is_mean_and_sample_sd():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "cross_validate", Path(__file__).parent.parent / "scripts" / "cross_validate.py")
+    cv = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cv)
+
+    def report(ba, auc):
+        metrics = {"n": 100, "balanced_accuracy": ba, "macro_auc": auc, "accuracy": 0.8,
+                   "macro_f1": 0.5}
+        return {"without_metadata": metrics, "with_metadata": {**metrics, "macro_auc": auc + 0.01},
+                "selected_epoch": 4}
+    summary = cv.summarize({0: report(0.6, 0.90), 1: report(0.7, 0.94)})
+    assert summary["mean"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.65)
+    assert summary["sd"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.0707, abs=1e-4)
+    assert summary["mean"]["with_metadata"]["macro_auc"] == pytest.approx(0.93)
+    assert "0.650 ± 0.071" in cv.table(summary)

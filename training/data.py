@@ -126,21 +126,30 @@ def load_class_folders(folder: str | Path, task, folders: dict[str, str], group_
 
 
 def split_dataset(table: pd.DataFrame, seed: int = 42, val_fraction: float = 0.15,
-                  test_fraction: float = 0.15) -> pd.Series:
-    """Assign each row to train/val/test, grouped by ``group``, stratified by label."""
+                  test_fraction: float = 0.15, fold: int = 0) -> pd.Series:
+    """Assign each row to train/val/test, grouped by ``group``, stratified by label.
+
+    The test part is fold ``fold`` of ``round(1 / test_fraction)`` lesion-grouped folds,
+    so ``test_fraction=0.2`` and ``fold`` 0…4 give the five test parts of a 5-fold
+    cross-validation (each row in exactly one); validation is then carved out of the rest.
+    """
     import warnings
 
     from sklearn.model_selection import StratifiedGroupKFold
 
     n_test = max(2, round(1 / test_fraction))
+    if not 0 <= fold < n_test:
+        raise ValueError(f"fold {fold} of {n_test}")
     if table["label"].value_counts().max() < n_test:
+        if fold:
+            raise ValueError("too few rows for cross-validation folds")
         return _small_split(table, seed, val_fraction, test_fraction)
     split = pd.Series("train", index=table.index, dtype=object)
     with warnings.catch_warnings():
         # Rare classes may have fewer groups than folds; StratifiedGroupKFold copes.
         warnings.filterwarnings("ignore", message="The least populated class")
         folds = StratifiedGroupKFold(n_splits=n_test, shuffle=True, random_state=seed)
-        rest, test = next(folds.split(table, table["label"], table["group"]))
+        rest, test = list(folds.split(table, table["label"], table["group"]))[fold]
         split.iloc[test] = "test"
         remaining = table.iloc[rest]
         n_val = max(2, round((1 - test_fraction) / val_fraction))

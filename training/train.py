@@ -100,6 +100,24 @@ def parse_config(argv: list[str] | None = None) -> TrainConfig:
     return config
 
 
+def command_line(config: TrainConfig) -> list[str]:
+    """The flags that make ``parse_config`` give back ``config`` (to rerun a recipe)."""
+    args = []
+
+    def add(prefix: str, obj) -> None:
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if dataclasses.is_dataclass(value):
+                add(f"{prefix}{f.name}.", value)
+            elif f.name == "image_size":
+                if value:
+                    args.extend([f"--{prefix}{f.name}", *map(str, value)])
+            else:
+                args.extend([f"--{prefix}{f.name}", str(value)])
+    add("", config)
+    return args
+
+
 def subset(table, limit: int, seed: int):
     """About ``limit`` rows with every label represented (for tests and smoke runs)."""
     per_label = max(1, limit // table["label"].nunique())

@@ -1,0 +1,128 @@
+#!/usr/bin/env python
+"""Lesion-grouped k-fold cross-validation of a training recipe: mean ± sd.
+
+    python scripts/cross_validate.py --reference reports/skin_lesion --epochs 4
+
+The one test split gives one number per metric; with ~20 images in the rarest
+classes it moves by several points from one split to another. This repeats the
+reference run's recipe (its ``config.json``; ``--epochs`` overrides the length)
+on ``--folds`` splits whose test parts are the folds of a lesion-grouped,
+label-stratified k-fold (every image is tested exactly once; validation, for
+choosing the epoch, is carved out of the other folds the same way as for the
+shipped split). Run folders are ``runs/<task>/<name>_<fold>`` (a fold whose
+folder already has a report is not trained again, so an interrupted run can be
+continued); ``--only`` trains some folds now and the rest later.
+
+Writes ``reports/<task>/<name>.json`` (per fold and mean ± sd, with and without
+metadata) from the folds that are done and prints a Markdown table.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+METRICS = ("balanced_accuracy", "macro_auc", "accuracy", "macro_f1")
+VARIANTS = ("without_metadata", "with_metadata")
+
+
+def fold_split(config, task, fold: int, folds: int, path: Path) -> None:
+    """Write fold ``fold``'s train/val/test assignment to ``path``."""
+    from training.data import data_root, split_dataset, write_split
+    table = task.load(data_root(config.data_dir or None))
+    split = split_dataset(table, seed=config.seed, test_fraction=1 / folds, fold=fold)
+    write_split(table, split, path)
+
+
+def train_fold(config, task, fold: int, folds: int, run: Path, epochs: int | None) -> None:
+    from training.train import command_line
+    run.mkdir(parents=True, exist_ok=True)
+    split_file = run / "fold_split.csv"
+    fold_split(config, task, fold, folds, split_file)
+    fold_config = dataclasses.replace(config, split_file=str(split_file), out=str(run),
+                                      epochs=epochs or config.epochs)
+    args = [sys.executable, "-m", "training.train", *command_line(fold_config)]
+    print(f"[cv] fold {fold + 1}/{folds}: " + " ".join(args[1:]), flush=True)
+    subprocess.run(args, cwd=ROOT, check=True)
+
+
+def summarize(reports: dict[int, dict]) -> dict:
+    """Per-fold metrics and their mean and sample standard deviation."""
+    out = {"folds": {}, "mean": {}, "sd": {}}
+    for fold, report in sorted(reports.items()):
+        out["folds"][fold] = {variant: {m: report[variant][m] for m in METRICS}
+                              for variant in VARIANTS}
+        out["folds"][fold]["n_test"] = report["without_metadata"]["n"]
+        out["folds"][fold]["selected_epoch"] = report.get("selected_epoch")
+    for variant in VARIANTS:
+        values = {m: [f[variant][m] for f in out["folds"].values()] for m in METRICS}
+        out["mean"][variant] = {m: float(np.mean(v)) for m, v in values.items()}
+        out["sd"][variant] = {m: float(np.std(v, ddof=1)) if len(v) > 1 else None
+                              for m, v in values.items()}
+    return out
+
+
+def table(summary: dict) -> str:
+    lines = ["| fold | test images | BA (no meta) | AUC (no meta) | BA (meta) | AUC (meta) |",
+             "|---|---|---|---|---|---|"]
+    for fold, f in summary["folds"].items():
+        a, b = f["without_metadata"], f["with_metadata"]
+        lines.append(f"| {int(fold) + 1} | {f['n_test']} | {a['balanced_accuracy']:.3f} | "
+                     f"{a['macro_auc']:.3f} | {b['balanced_accuracy']:.3f} | {b['macro_auc']:.3f} |")
+
+    def cell(variant, metric):
+        sd = summary["sd"][variant][metric]
+        return f"{summary['mean'][variant][metric]:.3f}" + (f" ± {sd:.3f}" if sd is not None else "")
+    lines.append(f"| mean ± sd | | {cell('without_metadata', 'balanced_accuracy')} | "
+                 f"{cell('without_metadata', 'macro_auc')} | "
+                 f"{cell('with_metadata', 'balanced_accuracy')} | "
+                 f"{cell('with_metadata', 'macro_auc')} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    from training.tasks import get_task
+    from training.train import config_from_json
+
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reference", required=True, type=Path,
+                        help="a folder with the recipe's config.json (a run, or reports/<task>)")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--only", type=int, nargs="*", default=None,
+                        help="train only these folds (1-based) now; default: all")
+    parser.add_argument("--epochs", type=int, default=None, help="default: the reference's")
+    parser.add_argument("--name", default="cross_validation")
+    args = parser.parse_args(argv)
+
+    config = config_from_json(args.reference / "config.json")
+    task = get_task(config.task)
+    wanted = [f - 1 for f in args.only] if args.only else list(range(args.folds))
+    reports = {}
+    for fold in range(args.folds):
+        run = ROOT / "runs" / task.id / f"{args.name}_{fold + 1}"
+        if not (run / "report.json").is_file() and fold in wanted:
+            train_fold(config, task, fold, args.folds, run, args.epochs)
+        if (run / "report.json").is_file():
+            reports[fold] = json.loads((run / "report.json").read_text())
+    if not reports:
+        raise SystemExit("no fold has a report yet")
+    summary = {"reference": str(args.reference.name), "folds_total": args.folds,
+               "epochs": args.epochs or config.epochs, **summarize(reports)}
+    out = ROOT / "reports" / task.id / f"{args.name}.json"
+    out.write_text(json.dumps(summary, indent=1) + "\n")
+    print(table(summary))
+    print(f"[done] {out} ({len(reports)} of {args.folds} folds)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
