@@ -2,6 +2,7 @@
 """Leave-one-source-out: how the model does on a collection it never saw.
 
     python scripts/leave_one_source_out.py --reference runs/TASK/cmp_sampling
+    python scripts/leave_one_source_out.py --reference reports/TASK --print   # table only
 
 HAM10000 was gathered from several collections (the ``dataset`` column of
 ``HAM10000_metadata_sources.csv``: different clinics, cameras and years). For
@@ -59,6 +60,22 @@ def metrics_on(model, task, images, y) -> dict:
                             for i in present}}
 
 
+def print_table(results: dict) -> None:
+    """The report as a Markdown table (BA / macro AUC, without metadata)."""
+    print("| left-out source | images | test images of it | labels | reference BA / AUC "
+          "(saw it) | held-out BA / AUC (never saw it) | held-out BA / AUC, all its images |")
+    print("|---|---|---|---|---|---|---|")
+    for source, r in results["sources"].items():
+        ref, held, every = (r["test_split"]["reference"], r["test_split"]["held_out"],
+                            r["all_images_held_out"])
+
+        def pair(m):
+            auc = f"{m['macro_auc']:.3f}" if m["macro_auc"] is not None else "–"
+            return f"{m['balanced_accuracy']:.3f} / {auc}"
+        print(f"| {source} | {r['n_images']} | {ref['n']} | {', '.join(ref['labels'])} | "
+              f"{pair(ref)} | {pair(held)} | {pair(every)} |")
+
+
 def main(argv=None) -> int:
     from training.data import load_images
     from training.model import load_model
@@ -75,10 +92,17 @@ def main(argv=None) -> int:
                         help="run folders runs/<task>/<name>_<source> and the report "
                              "reports/<task>/<name>.json (default loso → "
                              "leave_one_source_out.json)")
+    parser.add_argument("--print", dest="print_only", action="store_true",
+                        help="only print the table of the existing report")
     args = parser.parse_args(argv)
 
     config = config_from_json(args.reference / "config.json")
     task = get_task(config.task)
+    out = ROOT / "reports" / task.id / ("leave_one_source_out.json" if args.name == "loso"
+                                        else f"{args.name}.json")
+    if args.print_only:
+        print_table(json.loads(out.read_text()))
+        return 0
     table, split, parts = load_data(config, task)
     if table["source"].isna().all():
         raise SystemExit("this task's data has no 'source' column")
@@ -105,21 +129,8 @@ def main(argv=None) -> int:
                                               every["label_index"].to_numpy()),
             "run": run.name}
         print(f"[loso] {source}: done", flush=True)
-    out = ROOT / "reports" / task.id / ("leave_one_source_out.json" if args.name == "loso"
-                                        else f"{args.name}.json")
     out.write_text(json.dumps(results, indent=1) + "\n")
-    print("| left-out source | images | test images of it | labels | reference BA / AUC "
-          "(saw it) | held-out BA / AUC (never saw it) | held-out BA / AUC, all its images |")
-    print("|---|---|---|---|---|---|---|")
-    for source, r in results["sources"].items():
-        ref, held, every = (r["test_split"]["reference"], r["test_split"]["held_out"],
-                            r["all_images_held_out"])
-
-        def pair(m):
-            auc = f"{m['macro_auc']:.3f}" if m["macro_auc"] is not None else "–"
-            return f"{m['balanced_accuracy']:.3f} / {auc}"
-        print(f"| {source} | {r['n_images']} | {ref['n']} | {', '.join(ref['labels'])} | "
-              f"{pair(ref)} | {pair(held)} | {pair(every)} |")
+    print_table(results)
     print(f"[done] {out}")
     return 0
 
