@@ -862,3 +862,99 @@ def test_views_of_another_run_are_flagged(client_with_metadata, other_run):
     assert ("another training run" in html) is other_run
     if other_run:
         assert percent1(views["balanced_accuracy"] - 0.1) in text_of(html)
+
+
+# ---- cross-validation (cross_validation.json, scripts/cross_validate.py) -------------------
+
+def made_up_cross_validation(folds=(0.61, 0.64, 0.66), total=5) -> dict:
+    """A cross_validation.json as scripts/cross_validate.py writes it, from made-up folds."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "cross_validate", REPORTS_DIR.parent / "scripts" / "cross_validate.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+
+    def fold_report(ba):
+        def figures(shift):
+            return {"n": 2003, "balanced_accuracy": ba + shift, "macro_auc": 0.9 + ba / 10,
+                    "accuracy": 0.75, "macro_f1": 0.6}
+        return {"without_metadata": figures(0), "with_metadata": figures(0.02),
+                "selected_epoch": 4}
+    summary = script.summarize({i: fold_report(ba) for i, ba in enumerate(folds)})
+    return json.loads(json.dumps({"reference": "skin_lesion", "folds_total": total, "epochs": 4,
+                                  **summary}))
+
+
+CV_FILES = {"made-up": made_up_cross_validation()}
+if (REPORTS_DIR / TASK / "cross_validation.json").is_file():
+    CV_FILES["computed"] = report_file("cross_validation")
+
+
+def cv_part(client) -> str:
+    match = re.search(r'<div class="cross-validation.*?</details>\s*</div>|'
+                      r'<div class="cross-validation.*?</div>', page_of(client), re.S)
+    return match.group(0) if match else ""
+
+
+@pytest.fixture
+def cv_reports(bare_reports, tmp_path):
+    """``make(content)`` → a client with the report and this cross_validation.json (None:
+    none; a string: that text)."""
+    def make(content):
+        client = bare_reports(["report", "history", "curves"])
+        if content is not None:
+            (tmp_path / "reports" / TASK / "cross_validation.json").write_text(
+                content if isinstance(content, str) else json.dumps(content))
+        return client
+    return make
+
+
+@pytest.mark.parametrize("which", CV_FILES)
+def test_cross_validation_shows_mean_sd_range_and_each_split(cv_reports, task_metadata, which):
+    cv = CV_FILES[which]
+    html = cv_part(cv_reports(cv))
+    text = text_of(html)
+    mean, sd = cv["mean"]["without_metadata"], cv["sd"]["without_metadata"]
+    assert text_of(re.search(r'data-fact="cv-balanced-accuracy">(.*?)</strong>', html,
+                             re.S).group(1)) == (
+        f"{percent1(mean['balanced_accuracy'])} ± {sd['balanced_accuracy'] * 100:.1f} points")
+    assert text_of(re.search(r'data-fact="cv-macro-auc">(.*?)</span>', html, re.S).group(1)) == (
+        f"{mean['macro_auc']:.3f} ± {sd['macro_auc']:.3f}")
+    image_only = [fold["without_metadata"]["balanced_accuracy"] for fold in cv["folds"].values()]
+    assert f"from {percent1(min(image_only))} to {percent1(max(image_only))}" in text
+    assert f"{cv['folds_total']}-fold cross-validation" in text
+    assert f"trained for {cv['epochs']} epochs" in text
+    shipped = task_metadata["training"]["epochs"]
+    assert (f"the installed model trained for {shipped}" in text) is (shipped != cv["epochs"])
+    assert ("have been measured" in text) is (len(cv["folds"]) < cv["folds_total"])
+    for fold, measured in cv["folds"].items():
+        row = re.search(rf'<tr[^>]*data-fold="{int(fold) + 1}"[^>]*>(.*?)</tr>', html,
+                        re.S).group(1)
+        assert cell(row, 'data-metric="n"') == f"{measured['n_test']:,}"
+        for variant in ("without_metadata", "with_metadata"):
+            assert cell(row, f'data-variant="{variant}" data-metric="balanced_accuracy"') == (
+                percent1(measured[variant]["balanced_accuracy"]))
+            assert cell(row, f'data-variant="{variant}" data-metric="macro_auc"') == (
+                f"{measured[variant]['macro_auc']:.3f}")
+
+
+def test_without_a_cross_validation_file_there_is_no_such_part(cv_reports):
+    assert cv_part(cv_reports(None)) == ""
+    assert "cross-validation" not in page_of(cv_reports(None))
+
+
+@pytest.mark.parametrize("content,problem", [
+    ('{"folds": [', "(cross_validation.json) is damaged"),
+    ({"folds": {}}, "cross_validation.json does not hold what it needs"),
+    (_edited(made_up_cross_validation(), lambda c: c["folds"]["0"].pop("without_metadata")),
+     "cross_validation.json does not hold what it needs"),
+    (_edited(made_up_cross_validation(), lambda c: c["folds"]["1"]["without_metadata"].update(
+        balanced_accuracy="0.7")), "cross_validation.json does not hold what it needs"),
+])
+def test_a_broken_cross_validation_file_costs_its_part_not_the_page(cv_reports, content,
+                                                                    problem):
+    client = cv_reports(content)
+    html = cv_part(client)
+    assert problem in text_of(html)
+    page = page_of(client)
+    assert "Traceback" not in page and 'id="headline-heading"' in page

@@ -472,6 +472,35 @@ def sources_summary(loso: dict, metadata: dict) -> dict:
             "shipped_epochs": _measure((metadata.get("training") or {}).get("epochs"))}
 
 
+def cross_validation_summary(cv: dict, metadata: dict) -> dict:
+    """The recipe on other splits of the same images (cross_validation.json).
+
+    ``{"folds": [{"fold", "n", "without_metadata": {"balanced_accuracy", "macro_auc"},
+    "with_metadata": … or None}], "mean" and "sd" (the same per variant; sd None for one
+    fold), "low" and "high" (the range of balanced accuracy, image only), "folds_total",
+    "epochs", "shipped_epochs", "reference"}``.
+    """
+    def figures(measured):
+        if not isinstance(measured, dict):
+            return None
+        return {"balanced_accuracy": _number(measured["balanced_accuracy"]),
+                "macro_auc": _measure(measured.get("macro_auc"))}
+    folds = []
+    for fold, measured in sorted(cv["folds"].items(), key=lambda item: int(item[0])):
+        folds.append({"fold": int(fold) + 1, "n": int(_number(measured["n_test"])),
+                      **{variant: figures(measured.get(variant)) for variant in VARIANTS}})
+    if not folds or any(fold["without_metadata"] is None for fold in folds):
+        raise ValueError("cross_validation.json holds no image-only figures")
+    mean = {variant: figures(cv["mean"].get(variant)) for variant in VARIANTS}
+    sd = {variant: {key: _measure((cv["sd"].get(variant) or {}).get(key))
+                    for key in ("balanced_accuracy", "macro_auc")} for variant in VARIANTS}
+    image_only = [fold["without_metadata"]["balanced_accuracy"] for fold in folds]
+    return {"folds": folds, "mean": mean, "sd": sd, "low": min(image_only), "high": max(image_only),
+            "folds_total": int(_number(cv.get("folds_total", len(folds)))),
+            "epochs": _measure(cv.get("epochs")), "reference": str(cv.get("reference", "")),
+            "shipped_epochs": _measure((metadata.get("training") or {}).get("epochs"))}
+
+
 @bp.get("/performance", defaults={"task_id": None})
 @bp.get("/performance/<task_id>")
 def performance(task_id: str | None):
@@ -479,7 +508,8 @@ def performance(task_id: str | None):
     task = metadata["task"]
     labels = charts.Labels(metadata["labels"])
     reports = load_reports(task, ("report", "history", "curves", "calibration", "risk", "doubt",
-                                  "unsure", "views", "leave_one_source_out"))
+                                  "unsure", "views", "leave_one_source_out",
+                                  "cross_validation"))
     report, history, curves = reports.get("report"), reports.get("history"), reports.get("curves")
     fields = field_names(metadata)
 
@@ -554,7 +584,9 @@ def performance(task_id: str | None):
         risk=_measured(reports, "risk", risk_summary, metadata),
         doubt=_measured(reports, "doubt", doubt_summary, metadata),
         unsure=_measured(reports, "unsure", unsure_summary, metadata),
-        views=_measured(reports, "views", views_summary, metadata), sources=sources))
+        views=_measured(reports, "views", views_summary, metadata), sources=sources,
+        cross_validation=_measured(reports, "cross_validation", cross_validation_summary,
+                                   metadata)))
 
 
 @bp.get("/data", defaults={"task_id": None})
