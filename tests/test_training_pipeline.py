@@ -162,3 +162,27 @@ def test_cross_validation_summary_is_mean_and_sample_sd():
     assert summary["sd"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.0707, abs=1e-4)
     assert summary["mean"]["with_metadata"]["macro_auc"] == pytest.approx(0.93)
     assert "0.650 ± 0.071" in cv.table(summary)
+
+
+def test_cross_fitted_decision_rule_is_tuned_on_the_other_folds_only():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "cross_validate", Path(__file__).parent.parent / "scripts" / "cross_validate.py")
+    cv = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cv)
+    rng = np.random.default_rng(0)
+
+    def fold(shift=-1.5, n=600):
+        # A model whose probability of class 2 is scaled by e^shift (under-called if < 0).
+        y = rng.integers(0, 3, n)
+        logits = rng.normal(0, 1, (n, 3)) + 2.0 * np.eye(3)[y]
+        logits[:, 2] += shift
+        p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+        return {"y": y, "p": p}
+    rule = cv.decision_rule({k: fold() for k in range(3)})
+    assert rule["mean_gain"] > 0.03               # the offsets found the bias ...
+    for measured in rule["folds"].values():
+        assert measured["offsets"][2] > 0.5         # ... by raising class 2
+    # Tuned on the other folds only: a fold biased the other way is made worse by them.
+    rule = cv.decision_rule({0: fold(shift=+1.5), 1: fold(), 2: fold()})
+    assert rule["folds"][0]["tuned"] < rule["folds"][0]["argmax"]
