@@ -8,8 +8,8 @@ classes it moves by several points from one split to another. This repeats the
 reference run's recipe (its ``config.json``; ``--epochs`` overrides the length)
 on ``--folds`` splits whose test parts are the folds of a lesion-grouped,
 label-stratified k-fold (every image is tested exactly once; validation, for
-choosing the epoch, is carved out of the other folds the same way as for the
-shipped split). Run folders are ``runs/<task>/<name>_<fold>`` (a fold whose
+choosing the epoch, is carved out of the other folds much as for the shipped
+split). Run folders are ``runs/<task>/<name>_<fold>`` (a fold whose
 folder already has a report is not trained again, so an interrupted run can be
 continued); ``--only`` trains some folds now and the rest later.
 
@@ -56,17 +56,22 @@ def train_fold(config, task, fold: int, folds: int, run: Path, epochs: int | Non
     subprocess.run(args, cwd=ROOT, check=True)
 
 
-def summarize(reports: dict[int, dict]) -> dict:
-    """Per-fold metrics and their mean and sample standard deviation."""
+def summarize(reports: dict[int, dict], runs: dict[int, str] | None = None) -> dict:
+    """Per-fold metrics and their mean and sample standard deviation (None where a metric
+    was not measured; a variant only when every fold has it, e.g. no metadata → image only)."""
+    variants = [v for v in VARIANTS if all(isinstance(r.get(v), dict) for r in reports.values())]
     out = {"folds": {}, "mean": {}, "sd": {}}
     for fold, report in sorted(reports.items()):
-        out["folds"][fold] = {variant: {m: report[variant][m] for m in METRICS}
-                              for variant in VARIANTS}
+        out["folds"][fold] = {variant: {m: report[variant].get(m) for m in METRICS}
+                              for variant in variants}
         out["folds"][fold]["n_test"] = report["without_metadata"]["n"]
         out["folds"][fold]["selected_epoch"] = report.get("selected_epoch")
-    for variant in VARIANTS:
-        values = {m: [f[variant][m] for f in out["folds"].values()] for m in METRICS}
-        out["mean"][variant] = {m: float(np.mean(v)) for m, v in values.items()}
+        if runs:
+            out["folds"][fold]["run"] = runs[fold]
+    for variant in variants:
+        values = {m: [f[variant][m] for f in out["folds"].values() if f[variant][m] is not None]
+                  for m in METRICS}
+        out["mean"][variant] = {m: float(np.mean(v)) if v else None for m, v in values.items()}
         out["sd"][variant] = {m: float(np.std(v, ddof=1)) if len(v) > 1 else None
                               for m, v in values.items()}
     return out
@@ -91,7 +96,7 @@ def decision_rule(predictions: dict[int, dict]) -> dict:
                        "offsets": offsets.round(3).tolist()}
     gains = [f["tuned"] - f["argmax"] for f in folds.values()]
     return {"rule": "argmax(log p + b), b fitted on the other folds' test predictions "
-                    "without metadata",
+                    "(of the other folds' models) without metadata",
             "folds": folds, "mean_argmax": float(np.mean([f["argmax"] for f in folds.values()])),
             "mean_tuned": float(np.mean([f["tuned"] for f in folds.values()])),
             "mean_gain": float(np.mean(gains)),
@@ -101,18 +106,19 @@ def decision_rule(predictions: dict[int, dict]) -> dict:
 def table(summary: dict) -> str:
     lines = ["| fold | test images | BA (no meta) | AUC (no meta) | BA (meta) | AUC (meta) |",
              "|---|---|---|---|---|---|"]
-    for fold, f in summary["folds"].items():
-        a, b = f["without_metadata"], f["with_metadata"]
-        lines.append(f"| {int(fold) + 1} | {f['n_test']} | {a['balanced_accuracy']:.3f} | "
-                     f"{a['macro_auc']:.3f} | {b['balanced_accuracy']:.3f} | {b['macro_auc']:.3f} |")
+    columns = [(v, m) for v in VARIANTS for m in ("balanced_accuracy", "macro_auc")]
 
-    def cell(variant, metric):
-        sd = summary["sd"][variant][metric]
-        return f"{summary['mean'][variant][metric]:.3f}" + (f" ± {sd:.3f}" if sd is not None else "")
-    lines.append(f"| mean ± sd | | {cell('without_metadata', 'balanced_accuracy')} | "
-                 f"{cell('without_metadata', 'macro_auc')} | "
-                 f"{cell('with_metadata', 'balanced_accuracy')} | "
-                 f"{cell('with_metadata', 'macro_auc')} |")
+    def number(value):
+        return "–" if value is None else f"{value:.3f}"
+    for fold, f in summary["folds"].items():
+        cells = [number((f.get(v) or {}).get(m)) for v, m in columns]
+        lines.append(f"| {int(fold) + 1} | {f['n_test']} | " + " | ".join(cells) + " |")
+
+    def spread(variant, metric):
+        mean = (summary["mean"].get(variant) or {}).get(metric)
+        sd = (summary["sd"].get(variant) or {}).get(metric)
+        return number(mean) + (f" ± {sd:.3f}" if sd is not None else "")
+    lines.append("| mean ± sd | | " + " | ".join(spread(v, m) for v, m in columns) + " |")
     return "\n".join(lines)
 
 
@@ -130,24 +136,30 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=None, help="default: the reference's")
     parser.add_argument("--name", default="cross_validation")
     args = parser.parse_args(argv)
+    if args.folds < 2:
+        parser.error("--folds must be at least 2")
 
     config = config_from_json(args.reference / "config.json")
     task = get_task(config.task)
     wanted = [f - 1 for f in args.only] if args.only else list(range(args.folds))
-    reports, predictions = {}, {}
+    reports, predictions, runs, epochs = {}, {}, {}, set()
     for fold in range(args.folds):
         run = ROOT / "runs" / task.id / f"{args.name}_{fold + 1}"
         if not (run / "report.json").is_file() and fold in wanted:
             train_fold(config, task, fold, args.folds, run, args.epochs)
         if (run / "report.json").is_file():
             reports[fold] = json.loads((run / "report.json").read_text())
+            runs[fold] = run.name
+            epochs.add(json.loads((run / "config.json").read_text())["epochs"])
             saved = json.loads((run / "test_predictions.json").read_text())
             predictions[fold] = {"y": np.asarray(saved["y_true"]),
                                  "p": np.asarray(saved["without_metadata"])}
     if not reports:
         raise SystemExit("no fold has a report yet")
+    if len(epochs) > 1:
+        raise SystemExit(f"the folds were trained for different numbers of epochs: {epochs}")
     summary = {"reference": str(args.reference.name), "folds_total": args.folds,
-               "epochs": args.epochs or config.epochs, **summarize(reports)}
+               "epochs": epochs.pop(), **summarize(reports, runs)}
     if len(predictions) > 1:
         summary["decision_rule"] = rule = decision_rule(predictions)
         print(f"[cv] decision rule tuned on the other folds: balanced accuracy "

@@ -958,3 +958,9 @@ def test_a_broken_cross_validation_file_costs_its_part_not_the_page(cv_reports, 
     assert problem in text_of(html)
     page = page_of(client)
     assert "Traceback" not in page and 'id="headline-heading"' in page
+
+
+def test_one_measured_split_is_worded_as_one(cv_reports):
+    text = text_of(cv_part(cv_reports(made_up_cross_validation(folds=(0.6,)))))
+    assert "on 1 other split," in text and "Only 1 of the 5 splits has been measured" in text
+    assert "standard deviation" not in text and "±" not in text

@@ -162,6 +162,14 @@ def test_cross_validation_summary_is_mean_and_sample_sd():
     assert summary["sd"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.0707, abs=1e-4)
     assert summary["mean"]["with_metadata"]["macro_auc"] == pytest.approx(0.93)
     assert "0.650 ± 0.071" in cv.table(summary)
+    # A task without metadata (malaria) has image-only figures, and a fold may lack an AUC.
+    image_only = {fold: {"without_metadata": r["without_metadata"]} for fold, r in
+                  {0: report(0.6, 0.90), 1: report(0.7, 0.94), 2: report(0.8, 0.9)}.items()}
+    image_only[2]["without_metadata"]["macro_auc"] = None
+    summary = cv.summarize(image_only)
+    assert set(summary["mean"]) == {"without_metadata"}
+    assert summary["mean"]["without_metadata"]["macro_auc"] == pytest.approx(0.92)
+    assert "| 3 | 100 | 0.800 | – | – | – |" in cv.table(summary)
 
 
 def test_cross_fitted_decision_rule_is_tuned_on_the_other_folds_only():

@@ -492,6 +492,8 @@ def cross_validation_summary(cv: dict, metadata: dict) -> dict:
     if not folds or any(fold["without_metadata"] is None for fold in folds):
         raise ValueError("cross_validation.json holds no image-only figures")
     mean = {variant: figures(cv["mean"].get(variant)) for variant in VARIANTS}
+    if mean["without_metadata"] is None:
+        raise ValueError("cross_validation.json holds no mean of the image-only figures")
     sd = {variant: {key: _measure((cv["sd"].get(variant) or {}).get(key))
                     for key in ("balanced_accuracy", "macro_auc")} for variant in VARIANTS}
     image_only = [fold["without_metadata"]["balanced_accuracy"] for fold in folds]
