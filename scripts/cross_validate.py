@@ -103,6 +103,25 @@ def decision_rule(predictions: dict[int, dict]) -> dict:
             "sd_gain": float(np.std(gains, ddof=1)) if len(gains) > 1 else None}
 
 
+def decision_rule_for(shipped: dict, predictions: dict[int, dict]) -> dict:
+    """The tuned rule for another model's test predictions (``shipped``: its
+    test_predictions.json), fitted on every fold's predictions **except** its test images."""
+    from training.decision import balanced_accuracy, fit_offsets
+    excluded = set(shipped["image_id"])
+    p, y = [], []
+    for own in predictions.values():
+        keep = np.array([image_id not in excluded for image_id in own["image_id"]])
+        p.append(own["p"][keep])
+        y.append(own["y"][keep])
+    offsets, _ = fit_offsets(np.concatenate(p), np.concatenate(y))
+    log_p = np.log(np.clip(np.asarray(shipped["without_metadata"]), 1e-7, 1.0))
+    y_test = np.asarray(shipped["y_true"])
+    return {"n_fitted_on": int(sum(len(part) for part in y)), "n_test": int(len(y_test)),
+            "offsets": offsets.round(3).tolist(),
+            "test_argmax": balanced_accuracy(y_test, log_p),
+            "test_tuned": balanced_accuracy(y_test, log_p + offsets)}
+
+
 def table(summary: dict) -> str:
     lines = ["| fold | test images | BA (no meta) | AUC (no meta) | BA (meta) | AUC (meta) |",
              "|---|---|---|---|---|---|"]
@@ -135,6 +154,10 @@ def main(argv=None) -> int:
                         help="train only these folds (1-based) now; default: all")
     parser.add_argument("--epochs", type=int, default=None, help="default: the reference's")
     parser.add_argument("--name", default="cross_validation")
+    parser.add_argument("--decision_for", type=Path, default=None,
+                        help="a folder with another model's test_predictions.json (e.g. "
+                             "reports/<task>): measure the tuned decision rule on its test "
+                             "images, fitted on the folds' predictions of all other images")
     args = parser.parse_args(argv)
     if args.folds < 2:
         parser.error("--folds must be at least 2")
@@ -152,7 +175,7 @@ def main(argv=None) -> int:
             runs[fold] = run.name
             epochs.add(json.loads((run / "config.json").read_text())["epochs"])
             saved = json.loads((run / "test_predictions.json").read_text())
-            predictions[fold] = {"y": np.asarray(saved["y_true"]),
+            predictions[fold] = {"y": np.asarray(saved["y_true"]), "image_id": saved["image_id"],
                                  "p": np.asarray(saved["without_metadata"])}
     if not reports:
         raise SystemExit("no fold has a report yet")
@@ -165,6 +188,13 @@ def main(argv=None) -> int:
         print(f"[cv] decision rule tuned on the other folds: balanced accuracy "
               f"{rule['mean_argmax']:.3f} → {rule['mean_tuned']:.3f} "
               f"(gain {rule['mean_gain']:+.3f} ± {rule['sd_gain']:.3f})")
+        if args.decision_for:
+            shipped = json.loads((args.decision_for / "test_predictions.json").read_text())
+            rule["applied_to"] = {"predictions": str(args.decision_for),
+                                  **decision_rule_for(shipped, predictions)}
+            print(f"[cv] that rule on {args.decision_for}'s test images: balanced accuracy "
+                  f"{rule['applied_to']['test_argmax']:.3f} → "
+                  f"{rule['applied_to']['test_tuned']:.3f}")
     out = ROOT / "reports" / task.id / f"{args.name}.json"
     out.write_text(json.dumps(summary, indent=1) + "\n")
     print(table(summary))

@@ -192,5 +192,13 @@ def test_cross_fitted_decision_rule_is_tuned_on_the_other_folds_only():
     for measured in rule["folds"].values():
         assert measured["offsets"][2] > 0.5         # ... by raising class 2
     # Tuned on the other folds only: a fold biased the other way is made worse by them.
-    rule = cv.decision_rule({0: fold(shift=+1.5), 1: fold(), 2: fold()})
+    rule_folds = {0: fold(shift=+3), 1: fold(), 2: fold()}
+    rule = cv.decision_rule(rule_folds)
     assert rule["folds"][0]["tuned"] < rule["folds"][0]["argmax"]
+    # Applied to another model: fitted on every image but that model's test images.
+    for k, part in rule_folds.items():
+        part["image_id"] = [f"{k}_{i}" for i in range(len(part["y"]))]
+    shipped = {"image_id": rule_folds[1]["image_id"][:100], "y_true": rule_folds[1]["y"][:100],
+               "without_metadata": rule_folds[1]["p"][:100]}
+    applied = cv.decision_rule_for(shipped, rule_folds)
+    assert applied["n_fitted_on"] == 3 * 600 - 100 and applied["n_test"] == 100
