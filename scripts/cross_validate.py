@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Lesion-grouped k-fold cross-validation of a training recipe: mean ± sd.
 
-    python scripts/cross_validate.py --reference reports/skin_lesion --epochs 4
+    python scripts/cross_validate.py --reference reports/TASK --epochs 4
 
 The one test split gives one number per metric; with ~20 images in the rarest
 classes it moves by several points from one split to another. This repeats the
