@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -36,24 +35,17 @@ METRICS = ("balanced_accuracy", "macro_auc", "accuracy", "macro_f1")
 VARIANTS = ("without_metadata", "with_metadata")
 
 
-def fold_split(config, task, fold: int, folds: int, path: Path) -> None:
-    """Write fold ``fold``'s train/val/test assignment to ``path``."""
-    from training.data import data_root, split_dataset, write_split
-    table = task.load(data_root(config.data_dir or None))
-    split = split_dataset(table, seed=config.seed, test_fraction=1 / folds, fold=fold)
-    write_split(table, split, path)
-
-
-def train_fold(config, task, fold: int, folds: int, run: Path, epochs: int | None) -> None:
-    from training.train import command_line
+def train_fold(config, table, fold: int, folds: int, run: Path, epochs: int | None) -> None:
+    """Write fold ``fold``'s train/val/test assignment into ``run`` and train on it."""
+    from training.data import split_dataset, write_split
+    from training.train import rerun
     run.mkdir(parents=True, exist_ok=True)
     split_file = run / "fold_split.csv"
-    fold_split(config, task, fold, folds, split_file)
-    fold_config = dataclasses.replace(config, split_file=str(split_file), out=str(run),
-                                      epochs=epochs or config.epochs)
-    args = [sys.executable, "-m", "training.train", *command_line(fold_config)]
-    print(f"[cv] fold {fold + 1}/{folds}: " + " ".join(args[1:]), flush=True)
-    subprocess.run(args, cwd=ROOT, check=True)
+    write_split(table, split_dataset(table, seed=config.seed, test_fraction=1 / folds,
+                                     fold=fold), split_file)
+    print(f"[cv] fold {fold + 1}/{folds}", flush=True)
+    rerun(dataclasses.replace(config, split_file=str(split_file), out=str(run),
+                              epochs=epochs or config.epochs), "cv")
 
 
 def summarize(reports: dict[int, dict], runs: dict[int, str] | None = None) -> dict:
@@ -84,13 +76,13 @@ def decision_rule(predictions: dict[int, dict]) -> dict:
     log p + b) are fitted on the other folds' test predictions (image only) and applied to
     this fold's: far more images than one validation split, and never the fold's own.
     """
-    from training.decision import balanced_accuracy, fit_offsets
+    from training.decision import balanced_accuracy, fit_offsets, log_probabilities
     folds = {}
     for fold, own in sorted(predictions.items()):
         others = [predictions[f] for f in predictions if f != fold]
         offsets, _ = fit_offsets(np.concatenate([o["p"] for o in others]),
                                  np.concatenate([o["y"] for o in others]))
-        log_p = np.log(np.clip(own["p"], 1e-7, 1.0))
+        log_p = log_probabilities(own["p"])
         folds[fold] = {"argmax": balanced_accuracy(own["y"], log_p),
                        "tuned": balanced_accuracy(own["y"], log_p + offsets),
                        "offsets": offsets.round(3).tolist()}
@@ -106,7 +98,7 @@ def decision_rule(predictions: dict[int, dict]) -> dict:
 def decision_rule_for(shipped: dict, predictions: dict[int, dict]) -> dict:
     """The tuned rule for another model's test predictions (``shipped``: its
     test_predictions.json), fitted on every fold's predictions **except** its test images."""
-    from training.decision import balanced_accuracy, fit_offsets
+    from training.decision import balanced_accuracy, fit_offsets, log_probabilities
     excluded = set(shipped["image_id"])
     p, y = [], []
     for own in predictions.values():
@@ -114,7 +106,7 @@ def decision_rule_for(shipped: dict, predictions: dict[int, dict]) -> dict:
         p.append(own["p"][keep])
         y.append(own["y"][keep])
     offsets, _ = fit_offsets(np.concatenate(p), np.concatenate(y))
-    log_p = np.log(np.clip(np.asarray(shipped["without_metadata"]), 1e-7, 1.0))
+    log_p = log_probabilities(np.asarray(shipped["without_metadata"]))
     y_test = np.asarray(shipped["y_true"])
     return {"n_fitted_on": int(sum(len(part) for part in y)), "n_test": int(len(y_test)),
             "offsets": offsets.round(3).tolist(),
@@ -142,6 +134,7 @@ def table(summary: dict) -> str:
 
 
 def main(argv=None) -> int:
+    from training.data import data_root
     from training.tasks import get_task
     from training.train import config_from_json
 
@@ -166,10 +159,13 @@ def main(argv=None) -> int:
     task = get_task(config.task)
     wanted = [f - 1 for f in args.only] if args.only else list(range(args.folds))
     reports, predictions, runs, epochs = {}, {}, {}, set()
+    table = None   # the dataset table, read once if any fold is to be trained
     for fold in range(args.folds):
         run = ROOT / "runs" / task.id / f"{args.name}_{fold + 1}"
         if not (run / "report.json").is_file() and fold in wanted:
-            train_fold(config, task, fold, args.folds, run, args.epochs)
+            if table is None:
+                table = task.load(data_root(config.data_dir or None))
+            train_fold(config, table, fold, args.folds, run, args.epochs)
         if (run / "report.json").is_file():
             reports[fold] = json.loads((run / "report.json").read_text())
             runs[fold] = run.name

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -36,13 +35,10 @@ sys.path.insert(0, str(ROOT))
 def train_without(reference: Path, source: str, out: Path, epochs: int | None) -> None:
     import dataclasses
 
-    from training.train import command_line, config_from_json
+    from training.train import config_from_json, rerun
     config = config_from_json(reference / "config.json")
-    config = dataclasses.replace(config, hold_out_source=source, out=str(out),
-                                 epochs=epochs or config.epochs)
-    args = [sys.executable, "-m", "training.train", *command_line(config)]
-    print("[loso] " + " ".join(args[1:]), flush=True)
-    subprocess.run(args, cwd=ROOT, check=True)
+    rerun(dataclasses.replace(config, hold_out_source=source, out=str(out),
+                              epochs=epochs or config.epochs), "loso")
 
 
 def metrics_on(model, task, images, y) -> dict:

@@ -29,6 +29,15 @@ BROWSER_TIMEOUT_MS = 90_000
 EXPECT_TIMEOUT_MS = 30_000
 
 
+def load_script(name: str):
+    """The module of ``scripts/<name>.py`` (scripts are not a package), to test its functions."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture
 def app():
     return create_app(TEST_CONFIG)

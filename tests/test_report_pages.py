@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from conftest import MODELS_DIR, REPORTS_DIR, ROOT, SECOND_TASK, TEST_CONFIG
+from conftest import MODELS_DIR, REPORTS_DIR, ROOT, SECOND_TASK, TEST_CONFIG, load_script
 from test_webapp import parse, text_of
 from webapp import create_app
 from webapp.report_pages import SOURCES
@@ -868,11 +868,7 @@ def test_views_of_another_run_are_flagged(client_with_metadata, other_run):
 
 def made_up_cross_validation(folds=(0.61, 0.64, 0.66), total=5) -> dict:
     """A cross_validation.json as scripts/cross_validate.py writes it, from made-up folds."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        "cross_validate", REPORTS_DIR.parent / "scripts" / "cross_validate.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("cross_validate")
 
     def fold_report(ba):
         def figures(shift):

@@ -3,12 +3,12 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import load_script
 from training import parity
 from training.data import PROJECT_ROOT, data_root
 from training.export import content_version
@@ -146,11 +146,7 @@ def test_parity_tolerance():
 
 
 def test_cross_validation_summary_is_mean_and_sample_sd():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        "cross_validate", Path(__file__).parent.parent / "scripts" / "cross_validate.py")
-    cv = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cv)
+    cv = load_script("cross_validate")
 
     def report(ba, auc):
         metrics = {"n": 100, "balanced_accuracy": ba, "macro_auc": auc, "accuracy": 0.8,
@@ -173,11 +169,7 @@ def test_cross_validation_summary_is_mean_and_sample_sd():
 
 
 def test_cross_fitted_decision_rule_is_tuned_on_the_other_folds_only():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        "cross_validate", Path(__file__).parent.parent / "scripts" / "cross_validate.py")
-    cv = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cv)
+    cv = load_script("cross_validate")
     rng = np.random.default_rng(0)
 
     def fold(shift=-1.5, n=600):

@@ -31,10 +31,15 @@ def balanced_accuracy(y_true: np.ndarray, scores: np.ndarray) -> float:
     return float(np.mean([(predicted[y_true == c] == c).mean() for c in classes]))
 
 
+def log_probabilities(probabilities: np.ndarray) -> np.ndarray:
+    """log p, floored so that a probability of 0 stays finite (the scores offsets add to)."""
+    return np.log(np.clip(probabilities, 1e-7, 1.0))
+
+
 def fit_offsets(probabilities: np.ndarray, y_true: np.ndarray,
                 grid: np.ndarray = GRID, rounds: int = ROUNDS) -> tuple[np.ndarray, float]:
     """Offsets ``b`` maximising balanced accuracy of arg-max(log p + b); the first stays 0."""
-    log_p = np.log(np.clip(probabilities, 1e-7, 1.0))
+    log_p = log_probabilities(probabilities)
     offsets = np.zeros(probabilities.shape[1])
     best = balanced_accuracy(y_true, log_p)
     for _ in range(rounds):

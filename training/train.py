@@ -118,6 +118,14 @@ def command_line(config: TrainConfig) -> list[str]:
     return args
 
 
+def rerun(config: TrainConfig, tag: str) -> None:
+    """Train ``config`` in a fresh Python process (as its command line), printing that line."""
+    import subprocess
+    args = [sys.executable, "-m", "training.train", *command_line(config)]
+    print(f"[{tag}] " + " ".join(args[1:]), flush=True)
+    subprocess.run(args, cwd=PROJECT_ROOT, check=True)
+
+
 def subset(table, limit: int, seed: int):
     """About ``limit`` rows with every label represented (for tests and smoke runs)."""
     per_label = max(1, limit // table["label"].nunique())
