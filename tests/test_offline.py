@@ -166,6 +166,16 @@ def cache_names(page) -> list[str]:
     return page.evaluate("async () => (await caches.keys()).sort()")
 
 
+def fetch_for_a_while(page, urls, ms=2500, lanes=4):
+    """Start fetching ``urls`` over and over in the page, ``lanes`` at a time, for ``ms``."""
+    page.evaluate("""([urls, ms, lanes]) => {
+      const until = performance.now() + ms;
+      for (let lane = 0; lane < lanes; lane++) (async () => {
+        for (let i = lane; performance.now() < until; i++) await (await fetch(urls[i % urls.length])).text();
+      })();
+    }""", [urls, ms, lanes])
+
+
 def test_new_version_is_offered_and_then_served(browser, models_copy):
     task = first_task(models_copy)
     old = json.loads((models_copy / task / "metadata.json").read_text())["version"]
@@ -190,6 +200,11 @@ def test_new_version_is_offered_and_then_served(browser, models_copy):
             expect(prompt).to_be_visible(timeout=BROWSER_TIMEOUT_MS)
             expect(page.get_by_text(f"Model version {old}")).to_be_visible()
 
+            # The person chooses while the page is busy fetching (loading its model,
+            # say): Chromium can then leave the new worker parked in waiting.
+            fetch_for_a_while(page, [f"/static/tfjs_model/{task}/model.json",
+                                     f"/static/tfjs_model/{task}/metadata.json"])
+            page.wait_for_timeout(300)
             prompt.click()
             expect(page.get_by_text(f"Model version {new}")).to_be_visible(
                 timeout=BROWSER_TIMEOUT_MS)

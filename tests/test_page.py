@@ -469,3 +469,31 @@ def test_unsure_warning_shows_the_measured_figures(page, sample_paths, task_meta
 def percent(fraction: float) -> str:
     """As the page rounds a measured rate: 0.4625 → "46%"."""
     return f"{math.floor(fraction * 100 + 0.5)}%"
+
+
+def test_page_made_for_another_model_reloads_once(browser, live_server, task_metadata):
+    """A page whose figures describe another model version than the one it loads (a
+    new version of the site took over while it loaded) reloads once, and only once."""
+    recorded = open_recorded_page(browser, service_workers="block")
+    page = recorded.page
+    version = task_metadata["version"]
+    try:
+        def stale_page(route):
+            response = route.fetch()
+            body = response.text()
+            assert f'data-model-version="{version}"' in body
+            route.fulfill(response=response,
+                          body=body.replace(f'data-model-version="{version}"',
+                                            'data-model-version="0123456789ab"'))
+
+        page.route(live_server + SCREENER, stale_page)
+        loads = []
+        page.on("load", lambda: loads.append(page.url))
+        page.goto(live_server + SCREENER)
+        expect(page.get_by_role("status")).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
+        page.wait_for_timeout(500)  # a second reload would have started by now
+        assert loads == [live_server + SCREENER] * 2
+        assert page.evaluate("() => performance.getEntriesByType('navigation')[0].type") == "reload"
+        recorded.assert_clean()
+    finally:
+        page.context.close()

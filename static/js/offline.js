@@ -48,14 +48,74 @@ async function showWhetherReady() {
 }
 
 let updating = false;
+let reloading = false;
+
+// In Chromium a reload started just as a new worker takes over can stall before
+// the new page arrives; while this page is still here, it starts it again.
+const RELOAD_RETRY_MS = 3000;
+
+/** Reload the page (again, if it is still here after a while). */
+function reloadPage() {
+  if (reloading) return;
+  reloading = true;
+  const go = () => {
+    window.location.reload();
+    setTimeout(go, RELOAD_RETRY_MS);
+  };
+  go();
+}
+
+// The person chose "Reload": remembered for this tab, so that the next page
+// carries the update through (see takeOver). The value counts the attempts.
+const UPDATE_REQUESTED = 'screener-update-requested';
+const MAX_ATTEMPTS = 3;
+// Chromium activates a waiting worker only once the old one is idle, and a fetch
+// arriving at that moment (the page loading its model, say) can leave the new
+// worker parked in waiting; asking again does not help, but the next page load
+// does. So if the new worker has not taken over after this long, reload.
+const TAKE_OVER_WAIT_MS = 4000;
+
+function attempts() {
+  try { return Number(sessionStorage.getItem(UPDATE_REQUESTED)) || 0; } catch { return 0; }
+}
+
+function setAttempts(n) {
+  try {
+    if (n) sessionStorage.setItem(UPDATE_REQUESTED, String(n));
+    else sessionStorage.removeItem(UPDATE_REQUESTED);
+  } catch { /* storage blocked: no retry across reloads */ }
+}
+
+/** Ask the waiting `worker` to take over; the page reloads once it has. */
+function takeOver(worker) {
+  updating = true;
+  updateButton.disabled = true;
+  const attempt = attempts() + 1;
+  setAttempts(attempt);
+  // Reload once the new worker is activated (controllerchange fires while it is
+  // still activating).
+  worker.addEventListener('statechange', () => {
+    if (worker.state === 'activated') reloadPage();
+  });
+  worker.postMessage('skipWaiting');
+  setTimeout(() => {
+    if (worker.state !== 'installed') return; // taking over
+    if (attempt < MAX_ATTEMPTS) {
+      reloadPage();
+    } else { // give the choice back
+      updating = false;
+      setAttempts(0);
+      updateButton.disabled = false;
+    }
+  }, TAKE_OVER_WAIT_MS);
+}
 
 function offerUpdate(worker) {
   prompt.hidden = false;
   updateButton.disabled = false;
   updateButton.onclick = () => {
-    updating = true; // the worker taking over (controllerchange) reloads the page
-    updateButton.disabled = true;
-    worker.postMessage('skipWaiting');
+    setAttempts(0);
+    takeOver(worker);
   };
   // Later: the new version waits, and takes over once every tab of the site is closed.
   laterButton.onclick = () => { prompt.hidden = true; };
@@ -79,8 +139,7 @@ function track(worker) {
 async function start() {
   if (!notice || !('serviceWorker' in navigator)) return;
   navigator.serviceWorker.addEventListener('controllerchange', () => {
-    if (updating) window.location.reload();
-    else showWhetherReady(); // the first visit: the new worker has just taken over
+    if (!updating) showWhetherReady(); // the first visit: the new worker has just taken over
   });
   let registration;
   try {
@@ -92,7 +151,12 @@ async function start() {
   if (!registration) return; // registration blocked (automated browsers can do that)
   track(registration.installing);
   registration.addEventListener('updatefound', () => track(registration.installing));
-  if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
+  if (registration.waiting && navigator.serviceWorker.controller) {
+    offerUpdate(registration.waiting);
+    if (attempts()) takeOver(registration.waiting); // the person already chose Reload
+  } else {
+    setAttempts(0);
+  }
   await showWhetherReady();
 }
 

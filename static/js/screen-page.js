@@ -114,6 +114,24 @@ async function modelOnDevice() {
   }
 }
 
+// The page (its figures, its "Model version") was made for one model. A new
+// version of the site taking over while the page loads (static/js/offline.js)
+// hands it the new model: then reload, once per version, so that the page
+// describes the model it runs.
+const RELOADED_FOR = 'screener-reloaded-for-version';
+
+function describesAnotherModel(version) {
+  const made = root.dataset.modelVersion;
+  if (!made || !version || made === version) return false;
+  try {
+    if (sessionStorage.getItem(RELOADED_FOR) === version) return false;
+    sessionStorage.setItem(RELOADED_FOR, version);
+  } catch {
+    return false; // without storage a reload could repeat
+  }
+  return true;
+}
+
 async function load() {
   const local = await modelOnDevice();
   const fetching = local ? 'Loading the model from this device' : 'Downloading the model';
@@ -127,6 +145,10 @@ async function load() {
   };
   try {
     const loaded = await loadClassifier(state.task, { onProgress });
+    if (describesAnotherModel(loaded.metadata.version)) {
+      window.location.reload();
+      return new Promise(() => {}); // the page is going
+    }
     const where = local ? ' Loaded from this device’s cache.' : '';
     setStatus(`Model ready (${loaded.backend}).${where}`, 'ready');
     return loaded;
