@@ -71,7 +71,7 @@ const UPDATE_REQUESTED = 'screener-update-requested';
 const MAX_ATTEMPTS = 3;
 // Chromium activates a waiting worker only once the old one is idle, and a fetch
 // arriving at that moment (the page loading its model, say) can leave the new
-// worker parked in waiting; asking again does not help, but the next page load
+// worker parked in waiting; a second request does not help, but the next page load
 // does. So if the new worker has not taken over after this long, reload.
 const TAKE_OVER_WAIT_MS = 4000;
 
