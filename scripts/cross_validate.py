@@ -13,6 +13,11 @@ split). Run folders are ``runs/<task>/<name>_<fold>`` (a fold whose
 folder already has a report is not trained again, so an interrupted run can be
 continued); ``--only`` trains some folds now and the rest later.
 
+Two recipes cross-validated on the same folds are compared fold by fold (paired
+differences, mean ± sd), from their reports, without training anything:
+
+    python scripts/cross_validate.py --compare reports/TASK/A.json reports/TASK/B.json
+
 Writes ``reports/<task>/<name>.json`` (per fold and mean ± sd, with and without
 metadata) from the folds that are done and prints a Markdown table. With two folds or
 more it also measures a decision rule tuned for balanced accuracy on the other folds'
@@ -114,6 +119,31 @@ def decision_rule_for(shipped: dict, predictions: dict[int, dict]) -> dict:
             "test_tuned": balanced_accuracy(y_test, log_p + offsets)}
 
 
+def paired(base: dict, other: dict) -> dict:
+    """``other`` minus ``base``, fold by fold, for two cross-validation summaries made on the
+    same folds (same seed and number of folds: checked through the folds' test sizes)."""
+    folds = sorted(set(base["folds"]) & set(other["folds"]), key=int)
+    if not folds:
+        raise ValueError("the two cross-validations have no fold in common")
+    for fold in folds:
+        if base["folds"][fold]["n_test"] != other["folds"][fold]["n_test"]:
+            raise ValueError(f"fold {int(fold) + 1} has {base['folds'][fold]['n_test']} test "
+                             f"images in one and {other['folds'][fold]['n_test']} in the "
+                             "other: not the same folds")
+    out = {"folds": [int(f) + 1 for f in folds], "difference": {}}
+    for variant in VARIANTS:
+        for metric in ("balanced_accuracy", "macro_auc"):
+            pairs = [(base["folds"][f].get(variant, {}).get(metric),
+                      other["folds"][f].get(variant, {}).get(metric)) for f in folds]
+            gains = [b - a for a, b in pairs if a is not None and b is not None]
+            if gains:
+                out["difference"][f"{variant}/{metric}"] = {
+                    "per_fold": [round(g, 4) for g in gains], "mean": float(np.mean(gains)),
+                    "sd": float(np.std(gains, ddof=1)) if len(gains) > 1 else None,
+                    "folds_better": int(sum(g > 0 for g in gains))}
+    return out
+
+
 def table(summary: dict) -> str:
     lines = ["| fold | test images | BA (no meta) | AUC (no meta) | BA (meta) | AUC (meta) |",
              "|---|---|---|---|---|---|"]
@@ -140,7 +170,10 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reference", required=True, type=Path,
+    parser.add_argument("--compare", nargs=2, type=Path, metavar=("BASE", "OTHER"),
+                        help="two cross-validation reports made on the same folds: print "
+                             "OTHER minus BASE fold by fold, and train nothing")
+    parser.add_argument("--reference", type=Path,
                         help="a folder with the recipe's config.json (a run, or reports/<task>)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--only", type=int, nargs="*", default=None,
@@ -152,6 +185,18 @@ def main(argv=None) -> int:
                              "reports/<task>): measure the tuned decision rule on its test "
                              "images, fitted on the folds' predictions of all other images")
     args = parser.parse_args(argv)
+    if args.compare:
+        base, other = (json.loads(path.read_text()) for path in args.compare)
+        comparison = paired(base, other)
+        print(f"{args.compare[1].name} minus {args.compare[0].name}, folds {comparison['folds']}:")
+        for key, d in comparison["difference"].items():
+            spread = "" if d["sd"] is None else f" ± {d['sd']:.3f}"
+            print(f"  {key}: {d['mean']:+.3f}{spread} (per fold "
+                  + ", ".join(f"{g:+.3f}" for g in d["per_fold"])
+                  + f"; better on {d['folds_better']} of {len(d['per_fold'])})")
+        return 0
+    if args.reference is None:
+        parser.error("--reference is required (or --compare)")
     if args.folds < 2:
         parser.error("--folds must be at least 2")
 
@@ -159,13 +204,13 @@ def main(argv=None) -> int:
     task = get_task(config.task)
     wanted = [f - 1 for f in args.only] if args.only else list(range(args.folds))
     reports, predictions, runs, epochs = {}, {}, {}, set()
-    table = None   # the dataset table, read once if any fold is to be trained
+    dataset = None   # the dataset table, read once if any fold is to be trained
     for fold in range(args.folds):
         run = ROOT / "runs" / task.id / f"{args.name}_{fold + 1}"
         if not (run / "report.json").is_file() and fold in wanted:
-            if table is None:
-                table = task.load(data_root(config.data_dir or None))
-            train_fold(config, table, fold, args.folds, run, args.epochs)
+            if dataset is None:
+                dataset = task.load(data_root(config.data_dir or None))
+            train_fold(config, dataset, fold, args.folds, run, args.epochs)
         if (run / "report.json").is_file():
             reports[fold] = json.loads((run / "report.json").read_text())
             runs[fold] = run.name

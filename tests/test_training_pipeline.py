@@ -168,6 +168,50 @@ def test_cross_validation_summary_is_mean_and_sample_sd():
     assert "| 3 | 100 | 0.800 | – | – | – |" in cv.table(summary)
 
 
+def test_cross_validation_command_summarizes_finished_folds(tmp_path, monkeypatch, capsys):
+    """The command end to end on two folds that are already trained (none is trained again):
+    it writes reports/<task>/<name>.json and prints the table."""
+    cv = load_script("cross_validate")
+    monkeypatch.setattr(cv, "ROOT", tmp_path)
+    config = json.loads((PROJECT_ROOT / "reports" / "skin_lesion" / "config.json").read_text())
+    rng = np.random.default_rng(1)
+    for fold, ba in ((1, 0.6), (2, 0.7)):
+        run = tmp_path / "runs" / "skin_lesion" / f"cvtest_{fold}"
+        run.mkdir(parents=True)
+        (run / "config.json").write_text(json.dumps({**config, "epochs": 4}))
+        metrics = {"n": 70, "balanced_accuracy": ba, "macro_auc": 0.9, "accuracy": 0.8,
+                   "macro_f1": 0.5}
+        (run / "report.json").write_text(json.dumps(
+            {"without_metadata": metrics, "with_metadata": metrics, "selected_epoch": 4}))
+        p = rng.dirichlet(np.ones(7), 70)
+        (run / "test_predictions.json").write_text(json.dumps(
+            {"y_true": [i % 7 for i in range(70)], "image_id": [f"{fold}_{i}" for i in range(70)],
+             "without_metadata": p.tolist(), "with_metadata": p.tolist()}))
+    (tmp_path / "reports" / "skin_lesion").mkdir(parents=True)
+    assert cv.main(["--reference", str(PROJECT_ROOT / "reports" / "skin_lesion"),
+                    "--name", "cvtest", "--folds", "2"]) == 0
+    written = json.loads((tmp_path / "reports" / "skin_lesion" / "cvtest.json").read_text())
+    assert written["mean"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.65)
+    assert written["epochs"] == 4 and "decision_rule" in written
+    assert "0.650 ± 0.071" in capsys.readouterr().out
+
+
+def test_two_cross_validations_are_compared_fold_by_fold():
+    cv = load_script("cross_validate")
+
+    def summary(bas, n=100):
+        return {"folds": {str(k): {"n_test": n, "without_metadata":
+                                   {"balanced_accuracy": ba, "macro_auc": 0.9}}
+                          for k, ba in enumerate(bas)}}
+    comparison = cv.paired(summary([0.60, 0.70, 0.65]), summary([0.62, 0.69, 0.70]))
+    gain = comparison["difference"]["without_metadata/balanced_accuracy"]
+    assert gain["per_fold"] == pytest.approx([0.02, -0.01, 0.05])
+    assert gain["mean"] == pytest.approx(0.02) and gain["folds_better"] == 2
+    assert comparison["difference"]["without_metadata/macro_auc"]["mean"] == pytest.approx(0)
+    with pytest.raises(ValueError, match="not the same folds"):
+        cv.paired(summary([0.6]), summary([0.6], n=99))
+
+
 def test_cross_fitted_decision_rule_is_tuned_on_the_other_folds_only():
     cv = load_script("cross_validate")
     rng = np.random.default_rng(0)
