@@ -76,6 +76,11 @@ def main(argv=None) -> int:
                         help="also write the first run's figures as JSON (e.g. "
                              "reports/<task>/views.json, read by the performance page)")
     args = parser.parse_args(argv)
+    splits = {run: (run / "split.csv").read_bytes() for run in args.runs}
+    if len(set(splits.values())) > 1:
+        parser.error("the runs were trained on different splits (their split.csv differ): "
+                     "one split's test images would be another run's training images; "
+                     "evaluate such runs one at a time")
     config = config_from_json(args.runs[0] / "config.json")
     task = get_task(config.task)
     _, _, parts = load_data(config, task)

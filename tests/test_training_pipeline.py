@@ -212,6 +212,21 @@ def test_two_cross_validations_are_compared_fold_by_fold():
         cv.paired(summary([0.6]), summary([0.6], n=99))
 
 
+def test_test_time_views_refuse_runs_trained_on_different_splits(tmp_path, capsys):
+    """evaluate_views scores every run on the first run's split: runs of different splits
+    (e.g. cross-validation folds) would be tested on images they were trained on."""
+    views = load_script("evaluate_views")
+    runs = []
+    for name, split in (("a", "train"), ("b", "test")):
+        run = tmp_path / name
+        run.mkdir()
+        (run / "split.csv").write_text(f"image_id,group,label,split\nISIC_1,HAM_1,nv,{split}\n")
+        runs.append(str(run))
+    with pytest.raises(SystemExit):
+        views.main(runs)
+    assert "different splits" in capsys.readouterr().err
+
+
 def test_cross_fitted_decision_rule_is_tuned_on_the_other_folds_only():
     cv = load_script("cross_validate")
     rng = np.random.default_rng(0)
