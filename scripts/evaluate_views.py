@@ -76,8 +76,7 @@ def main(argv=None) -> int:
                         help="also write the first run's figures as JSON (e.g. "
                              "reports/<task>/views.json, read by the performance page)")
     args = parser.parse_args(argv)
-    splits = {run: (run / "split.csv").read_bytes() for run in args.runs}
-    if len(set(splits.values())) > 1:
+    if len({(run / "split.csv").read_bytes() for run in args.runs}) > 1:
         parser.error("the runs were trained on different splits (their split.csv differ): "
                      "one split's test images would be another run's training images; "
                      "evaluate such runs one at a time")

@@ -145,22 +145,24 @@ def test_parity_tolerance():
         parity.compare(p, flips(2), max_probability_diff=1.0)
 
 
+def fold_report(ba, auc, n=100):
+    """A fold's report.json as training writes it, with made-up figures."""
+    metrics = {"n": n, "balanced_accuracy": ba, "macro_auc": auc, "accuracy": 0.8,
+               "macro_f1": 0.5}
+    return {"without_metadata": metrics, "with_metadata": {**metrics, "macro_auc": auc + 0.01},
+            "selected_epoch": 4}
+
+
 def test_cross_validation_summary_is_mean_and_sample_sd():
     cv = load_script("cross_validate")
-
-    def report(ba, auc):
-        metrics = {"n": 100, "balanced_accuracy": ba, "macro_auc": auc, "accuracy": 0.8,
-                   "macro_f1": 0.5}
-        return {"without_metadata": metrics, "with_metadata": {**metrics, "macro_auc": auc + 0.01},
-                "selected_epoch": 4}
-    summary = cv.summarize({0: report(0.6, 0.90), 1: report(0.7, 0.94)})
+    summary = cv.summarize({0: fold_report(0.6, 0.90), 1: fold_report(0.7, 0.94)})
     assert summary["mean"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.65)
     assert summary["sd"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.0707, abs=1e-4)
     assert summary["mean"]["with_metadata"]["macro_auc"] == pytest.approx(0.93)
     assert "0.650 ± 0.071" in cv.table(summary)
     # A task without metadata (malaria) has image-only figures, and a fold may lack an AUC.
     image_only = {fold: {"without_metadata": r["without_metadata"]} for fold, r in
-                  {0: report(0.6, 0.90), 1: report(0.7, 0.94), 2: report(0.8, 0.9)}.items()}
+                  {0: fold_report(0.6, 0.90), 1: fold_report(0.7, 0.94), 2: fold_report(0.8, 0.9)}.items()}
     image_only[2]["without_metadata"]["macro_auc"] = None
     summary = cv.summarize(image_only)
     assert set(summary["mean"]) == {"without_metadata"}
@@ -179,10 +181,7 @@ def test_cross_validation_command_summarizes_finished_folds(tmp_path, monkeypatc
         run = tmp_path / "runs" / "skin_lesion" / f"cvtest_{fold}"
         run.mkdir(parents=True)
         (run / "config.json").write_text(json.dumps({**config, "epochs": 4}))
-        metrics = {"n": 70, "balanced_accuracy": ba, "macro_auc": 0.9, "accuracy": 0.8,
-                   "macro_f1": 0.5}
-        (run / "report.json").write_text(json.dumps(
-            {"without_metadata": metrics, "with_metadata": metrics, "selected_epoch": 4}))
+        (run / "report.json").write_text(json.dumps(fold_report(ba, 0.9, n=70)))
         p = rng.dirichlet(np.ones(7), 70)
         (run / "test_predictions.json").write_text(json.dumps(
             {"y_true": [i % 7 for i in range(70)], "image_id": [f"{fold}_{i}" for i in range(70)],
