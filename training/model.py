@@ -24,18 +24,21 @@ class ModelConfig:
     metadata_units: int = 32
     image_size: tuple[int, int] | None = None   # (height, width); default: the task's
     colour_constancy: str = "none"  # "none" or "shades_of_gray" (training.layers.ShadesOfGray)
+    test_time_views: str = "none"   # "none" or "mirrors": at inference, the mean of the image
+                                    # and its 3 mirrors (training.layers.MirrorViews)
 
 
 COLOUR_CONSTANCY = ("none", "shades_of_gray")
+TEST_TIME_VIEWS = ("none", "mirrors")
 
 
 def load_model(path):
     """A saved ``.keras`` model of this project (its custom layers registered first)."""
     import keras
 
-    from training.layers import ShadesOfGray
-    return keras.models.load_model(path, compile=False,
-                                   custom_objects={"ShadesOfGray": ShadesOfGray})
+    from training.layers import MeanOfViews, MirrorViews, ShadesOfGray
+    return keras.models.load_model(path, compile=False, custom_objects={
+        "ShadesOfGray": ShadesOfGray, "MirrorViews": MirrorViews, "MeanOfViews": MeanOfViews})
 
 
 def backbone_weights(weights: str):
@@ -60,6 +63,11 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
                 class_map: bool = False):
     """The screening network.
 
+    With ``config.test_time_views == "mirrors"`` every inference (not training)
+    runs the backbone on the image and its three mirrors and averages their
+    features: the probabilities are the softmax of the views' mean logits, and
+    the class activation map is the mean of the views' maps mirrored back.
+
     With ``in_kind_head`` or ``class_map`` it has named outputs: ``probabilities``,
     ``in_kind`` (a logistic score on the pooled image features: is this image of
     the task's kind? see ``training.doubt``) and ``class_map`` (the class
@@ -75,6 +83,9 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
     if config.colour_constancy not in COLOUR_CONSTANCY:
         raise ValueError(f"colour_constancy must be one of {COLOUR_CONSTANCY}, "
                          f"got {config.colour_constancy!r}")
+    if config.test_time_views not in TEST_TIME_VIEWS:
+        raise ValueError(f"test_time_views must be one of {TEST_TIME_VIEWS}, "
+                         f"got {config.test_time_views!r}")
     height, width = config.image_size or task.image_size
     image = keras.Input(shape=(None, None, 3), name=IMAGE_INPUT, dtype="float32")
     x = layers.Resizing(height, width, crop_to_aspect_ratio=True, name="resize")(image)
@@ -92,11 +103,19 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
     backbone = keras.applications.MobileNet(
         input_shape=(height, width, 3), alpha=config.alpha, include_top=False,
         weights=backbone_weights(config.weights), pooling=None if class_map else "avg")
+    mirrors = config.test_time_views == "mirrors"
+    if mirrors:
+        from training.layers import MeanOfViews, MirrorViews
+        x = MirrorViews(name="views")(x)
     if class_map:
         maps = backbone(x)
+        if mirrors:
+            maps = MeanOfViews(spatial=True, name="view_mean")(maps)
         features = pooled = layers.GlobalAveragePooling2D(name="pool")(maps)
     else:
         features = pooled = backbone(x)
+        if mirrors:
+            features = pooled = MeanOfViews(name="view_mean")(pooled)
     inputs = {IMAGE_INPUT: image}
     if task.metadata_size:
         metadata = keras.Input(shape=(task.metadata_size,), name=METADATA_INPUT, dtype="float32")
@@ -163,10 +182,17 @@ def image_features(model, images, batch_size: int = 64):
     # The steps before the backbone, in the graph's (topological) order.
     steps = [layer for layer in model.layers[:model.layers.index(backbone)]
              if not isinstance(layer, keras.layers.InputLayer)]
+    names = [layer.name for layer in model.layers]
+    after = [model.get_layer("view_mean")] if "view_mean" in names else []
     out = []
     for start in range(0, len(images), batch_size):
         x = np.asarray(images[start:start + batch_size], dtype=np.float32)
         for step in steps:
-            x = step(x)
-        out.append(ops.convert_to_numpy(backbone(x, training=False)))
+            x = step(x, training=False)
+        x = backbone(x, training=False)
+        for step in after:                   # the mean of the test-time views
+            x = step(x, training=False)
+        if len(x.shape) == 4:                # a feature map (the browser form): pool it
+            x = ops.mean(x, axis=(1, 2))
+        out.append(ops.convert_to_numpy(x))
     return np.concatenate(out)

@@ -1,0 +1,113 @@
+"""Test-time mirrors inside the graph: the mean of four views, in Python and in the browser."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.data import data_root
+from training.encoding import blank_metadata
+from training.layers import MeanOfViews, MirrorViews
+from training.model import (CLASS_MAP_OUTPUT, IMAGE_INPUT, METADATA_INPUT, ModelConfig,
+                            browser_model, build_model, image_features, load_model)
+from training.preprocess import decode_image
+from training.tasks import get_task
+from training.views import with_views
+
+TASK = get_task("skin_lesion")
+SAMPLES = sorted((Path(__file__).parent / "data" / "ham10000").glob("*.jpg"))
+SIZE = (64, 80)
+WEIGHTS = data_root() / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
+
+
+def views_of(image: np.ndarray) -> list[np.ndarray]:
+    """The four mirrors of one (H, W, 3) image, written out with numpy."""
+    return [image, image[:, ::-1], image[::-1], image[::-1, ::-1]]
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def models():
+    if not WEIGHTS.is_file():   # a random backbone answers nearly alike to every image
+        pytest.skip(f"{WEIGHTS} not available")
+    config = ModelConfig(image_size=SIZE, weights=str(WEIGHTS))
+    one = build_model(TASK, config)
+    return config, one, with_views(one, TASK, config)
+
+
+def feeds(images, metadata=None):
+    images = np.asarray(images, np.float32)
+    meta = blank_metadata(TASK)[None] if metadata is None else metadata
+    return {IMAGE_INPUT: images, METADATA_INPUT: np.repeat(meta, len(images), axis=0)}
+
+
+def test_views_give_the_softmax_of_the_mean_log_probability_of_the_four_mirrors(models):
+    _, one, mirrored = models
+    images = [decode_image(path).astype("float32") for path in SAMPLES[:2]]
+    images = [image[:144, :180] for image in images]   # already at the model's aspect
+    got = np.asarray(mirrored(feeds(images), training=False))
+    for image, row in zip(images, got):
+        per_view = np.asarray(one(feeds(views_of(image)), training=False))
+        np.testing.assert_allclose(row, softmax(np.log(per_view).mean(axis=0)), atol=2e-5)
+    # Any mirror of the image gives the same answer; the one-view model does not.
+    for view in views_of(images[0])[1:]:
+        np.testing.assert_allclose(np.asarray(mirrored(feeds([view]), training=False))[0],
+                                   got[0], atol=2e-5)
+    assert not np.allclose(np.asarray(one(feeds([images[0][:, ::-1]]), training=False)),
+                           np.asarray(one(feeds([images[0]]), training=False)), atol=1e-4)
+
+
+def test_in_training_the_batch_passes_unchanged():
+    x = np.random.default_rng(0).uniform(0, 1, (3, 4, 5, 2)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(MirrorViews()(x, training=True)), x)
+    np.testing.assert_array_equal(np.asarray(MeanOfViews()(x, training=True)), x)
+    assert np.asarray(MirrorViews()(x, training=False)).shape == (12, 4, 5, 2)
+    folded = MeanOfViews(spatial=True)(MirrorViews()(x, training=False), training=False)
+    np.testing.assert_allclose(np.asarray(folded), x, atol=1e-6)   # mirrored back, all alike
+
+
+def test_the_browser_form_keeps_the_answers_and_its_heatmap_follows_the_image(models):
+    config, _, mirrored = models
+    from dataclasses import replace
+    head = {"weights": np.random.default_rng(1).normal(0, 0.1, 256).tolist(), "bias": 0.2}
+    combined = browser_model(mirrored, TASK, replace(config, test_time_views="mirrors"), head)
+    image = decode_image(SAMPLES[0]).astype("float32")[:144, :180]
+    out = combined(feeds([image]), training=False)
+    np.testing.assert_allclose(np.asarray(out["probabilities"]),
+                               np.asarray(mirrored(feeds([image]), training=False)), atol=1e-5)
+    from training.doubt import head_scores
+    np.testing.assert_allclose(np.asarray(out["in_kind"])[:, 0],
+                               head_scores(head, image_features(mirrored, image[None])), atol=1e-5)
+    # The map of the mirrored image is the mirrored map.
+    flipped = combined(feeds([image[:, ::-1]]), training=False)
+    np.testing.assert_allclose(np.asarray(flipped[CLASS_MAP_OUTPUT])[0],
+                               np.asarray(out[CLASS_MAP_OUTPUT])[0][:, ::-1], atol=1e-4)
+
+
+def test_a_mirrored_model_saves_loads_and_matches_in_the_browser(models, tmp_path, browser):
+    from dataclasses import replace
+
+    from training import export, parity
+    config, _, mirrored = models
+    mirrored.save(tmp_path / "model.keras")
+    loaded = load_model(tmp_path / "model.keras")
+    combined = browser_model(loaded, TASK, replace(config, test_time_views="mirrors"))
+    images, metadata = SAMPLES[:3], [{}, {"age": 55, "sex": "male"}, {}]
+    expected = parity.python_probabilities(combined, TASK, images, metadata)
+    out = tmp_path / "tfjs"
+    signature = export.convert(combined, out)
+    (out / "metadata.json").write_text(json.dumps(export.build_metadata(
+        TASK, signature, out, SIZE, quantization="float32")))
+    actual, _ = parity.browser_probabilities(TASK, out, images, metadata, browser=browser)
+    assert actual.shape == expected.shape and actual.shape[1] > len(TASK.labels)  # + heatmap
+    parity.compare(expected[:, :7], actual[:, :7])
+    np.testing.assert_allclose(actual[:, 7:], expected[:, 7:], atol=parity.MAX_PROBABILITY_DIFF)
+
+
+def test_unknown_views_are_refused():
+    with pytest.raises(ValueError, match="test_time_views"):
+        build_model(TASK, ModelConfig(test_time_views="rotations"))
