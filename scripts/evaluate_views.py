@@ -9,7 +9,9 @@ person who frames a photo square hands it over; the model then crops it again
 to its own aspect ratio). They are cached beside the run (``views.npz``).
 Prints balanced accuracy and macro AUC for each run and for the average of all
 runs: plain, mean of the four mirror views (test-time augmentation) and the
-centre-square crop. An experiment, not part of the product.
+centre-square crop. An experiment, not part of the product. A run given
+test-time mirrors by ``training.views`` is measured on its single-view network
+(``model_one_view.keras``).
 """
 from __future__ import annotations
 
@@ -42,7 +44,8 @@ def run_views(run: Path, task, parts) -> dict:
     from training.evaluate import predict_without_metadata
     from training.model import load_model
     cache = run / "views.npz"
-    model_file = run / "model.keras"
+    # A run given test-time mirrors (training.views) keeps its single-view network.
+    model_file = next(f for f in (run / "model_one_view.keras", run / "model.keras") if f.is_file())
     if cache.is_file() and cache.stat().st_mtime > model_file.stat().st_mtime:
         stored = np.load(cache)
         return {tuple(key.split("/")): stored[key] for key in stored.files}

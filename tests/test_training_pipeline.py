@@ -124,6 +124,40 @@ def test_conversion_matches_keras_in_the_browser(task, run_dir, tmp_path):
     assert content_version(changed) != metadata["version"]
 
 
+def test_views_command_gives_a_finished_run_test_time_mirrors(task, run_dir, tmp_path):
+    from training.model import load_model
+    from training.views import main as add_views
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    with pytest.raises(SystemExit, match="doubt.json"):   # fitted on single-view answers
+        add_views(["--run", str(run)])
+    (run / "doubt.json").unlink()
+    before = json.loads((run / "report.json").read_text())
+    assert add_views(["--run", str(run)]) == 0
+    assert json.loads((run / "config.json").read_text())["model"]["test_time_views"] == "mirrors"
+    report = json.loads((run / "report.json").read_text())
+    views = report["test_time_views"]
+    assert views["views"] == "mirrors" and set(views["validation"]) == {"one_view", "mirrors"}
+    assert views["test_one_view"]["without_metadata"]["balanced_accuracy"] == \
+        before["without_metadata"]["balanced_accuracy"]
+    assert report["selected_epoch"] == before["selected_epoch"]
+    model = load_model(run / "model.keras")
+    assert {"views", "view_mean"} <= {layer.name for layer in model.layers}
+    assert (run / "model_one_view.keras").is_file()
+    # The report's test probabilities are the mirrored network's.
+    from training.evaluate import predict_without_metadata
+    from training.train import load_run
+    _, _, _, parts, _ = load_run(run)
+    images = parts["test"][0][:3]
+    expected = predict_without_metadata(model, task, images)
+    stored = json.loads((run / "test_predictions.json").read_text())["without_metadata"][:3]
+    np.testing.assert_allclose(stored, expected, atol=1e-4)
+    np.testing.assert_allclose(predict_without_metadata(model, task, images[:, :, ::-1]),
+                               expected, atol=1e-4)   # a mirror changes nothing
+    with pytest.raises(SystemExit, match="already has"):
+        add_views(["--run", str(run)])
+
+
 def test_parity_tolerance():
     rng = np.random.default_rng(0)
     p = rng.dirichlet(np.ones(7) * 0.3, size=100)
