@@ -717,9 +717,38 @@ def test_views_part_shows_views_json(performance_html):
             f"{percent1(given['balanced_accuracy'])} ({abs(drop):.1f} points "
             f"{'lower' if drop > 0 else 'higher'})") in sentence
     assert f"mean AUC of {crop['macro_auc']:.3f} instead of {given['macro_auc']:.3f}" in sentence
-    assert "not used by the site" in text_of(re.search(
-        r'<p class="views-mirrors">(.*?)</p>', html, re.S).group(1))
     assert "another training run" not in html
+
+
+def made_up_views(mirrored: bool) -> dict:
+    """A views.json as scripts/evaluate_views.py writes it for a run without test-time
+    mirrors (it measures them as an option) or with them (it measures one view)."""
+    def figures(balanced_accuracy, auc):
+        return {split: {"n": 1431, "accuracy": 0.7, "balanced_accuracy": balanced_accuracy,
+                        "macro_auc": auc} for split in ("val", "test")}
+    other = "one_view" if mirrored else "mean_of_4_mirrors"
+    return {"run": "made_up", "metadata": "none",
+            "test_time_views": "mirrors" if mirrored else "none",
+            "views": {"as_given": figures(0.671, 0.938), other: figures(0.647, 0.932),
+                      "centre_square_crop": figures(0.652, 0.925)}}
+
+
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_views_part_says_whether_the_site_averages_mirrors(elsewhere_reports, mirrored):
+    html = section(page_of(elsewhere_reports(views=made_up_views(mirrored))), "views")
+    mirrors = re.search(r'<p class="views-mirrors">(.*?)</p>', html, re.S)
+    one_view = re.search(r'<p class="views-one-view">(.*?)</p>', html, re.S)
+    if mirrored:
+        assert mirrors is None
+        text = text_of(one_view.group(1))
+        assert "The site answers with the mean of 4 mirrors" in text
+        assert "balanced accuracy on the test images would be −2.4 points" in text
+        assert "mean AUC −0.006 different" in text
+        assert 'data-view="one_view"' in html and "One view" in text_of(html)
+    else:
+        assert one_view is None
+        text = text_of(mirrors.group(1))
+        assert "not used by the site" in text and "balanced accuracy by −2.4 points" in text
 
 
 @pytest.mark.parametrize("which", LOSO_FILES)

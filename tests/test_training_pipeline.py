@@ -156,6 +156,14 @@ def test_views_command_gives_a_finished_run_test_time_mirrors(task, run_dir, tmp
                                expected, atol=1e-4)   # a mirror changes nothing
     with pytest.raises(SystemExit, match="already has"):
         add_views(["--run", str(run)])
+    # evaluate_views rebuilds the site's answer from the single-view network's mirrors.
+    load_script("evaluate_views").main([str(run), "--report", str(tmp_path / "views.json")])
+    measured = json.loads((tmp_path / "views.json").read_text())
+    assert measured["test_time_views"] == "mirrors"
+    assert set(measured["views"]) == {"as_given", "one_view", "centre_square_crop"}
+    for name, source in (("as_given", report), ("one_view", before)):
+        assert measured["views"][name]["test"]["macro_auc"] == pytest.approx(
+            source["without_metadata"]["macro_auc"], abs=1e-3), name
 
 
 def test_parity_tolerance():

@@ -327,7 +327,9 @@ def unsure_summary(unsure: dict, metadata: dict) -> dict:
 # The views of the images views.json measures (scripts/evaluate_views.py), in the words
 # of the page; a view not listed here is shown under its own name, after these.
 VIEWS = {
-    "as_given": ("As given", "the image as it is: what the site does"),
+    "as_given": ("As given", "the image as it is, answered as the site answers it"),
+    "one_view": ("One view", "the image alone, without the mirror images the site adds: "
+                             "a quarter of the work"),
     "centre_square_crop": ("Centre-square crop", "the image cut to its centred square first, "
                                                  "i.e. framed more tightly"),
     "mean_of_4_mirrors": ("Mean of 4 mirrors", "the mean answer for the image and its three "
@@ -352,10 +354,12 @@ def views_summary(views: dict, metadata: dict) -> dict:
     """The model on other views of the same images (views.json), given the image alone.
 
     ``{"rows": [{"id", "name", "help", "test": figures, "val": figures or None}],
-    "image_only", "crop", "mirrors", "installed"}``, figures being ``{"n", "accuracy",
-    "balanced_accuracy", "macro_auc"}``; ``crop`` and ``mirrors`` (None when not measured)
-    hold that view's test figures and their change from the image as given
-    (``{"test", "balanced_accuracy", "macro_auc"}``); ``installed`` is the installed model's
+    "image_only", "crop", "mirrors", "one_view", "installed"}``, figures being ``{"n",
+    "accuracy", "balanced_accuracy", "macro_auc"}``; ``crop``, ``mirrors`` (a mean of
+    mirrors the site does not use) and ``one_view`` (the image without the mirrors the
+    site uses), None when not measured, hold that view's test figures and their change
+    from the image as given (``{"test", "balanced_accuracy", "macro_auc"}``);
+    ``installed`` is the installed model's
     own test balanced accuracy where it differs from the one measured here as given.
     """
     measured = views["views"]
@@ -384,7 +388,8 @@ def views_summary(views: dict, metadata: dict) -> dict:
         shipped.get("n") == test["as_given"]["n"] and
         math.isclose(installed, test["as_given"]["balanced_accuracy"], abs_tol=1e-9)))
     return {"rows": rows, "image_only": image_only, "crop": compared("centre_square_crop"),
-            "mirrors": compared("mean_of_4_mirrors"), "installed": None if same else installed}
+            "mirrors": compared("mean_of_4_mirrors"), "one_view": compared("one_view"),
+            "installed": None if same else installed}
 
 
 # The collections the images of a dataset come from (the "source" of each image), as
