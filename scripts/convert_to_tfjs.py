@@ -89,6 +89,8 @@ def main(argv=None) -> int:
         "epochs": config["epochs"], "selected_epoch": history["selected_epoch"],
         "batch_size": config["batch_size"], "max_lr": config["max_lr"],
         "imbalance": config["imbalance"], "augment": config["augment"],
+        "label_smoothing": config.get("label_smoothing", 0.0),
+        "test_time_views": config["model"].get("test_time_views", "none"),
         "train_seconds": history["train_seconds"], "split": report["split"],
     }
     metrics = {"test": {variant: {k: report[variant][k] for k in
