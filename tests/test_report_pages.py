@@ -214,6 +214,8 @@ def test_model_card_has_its_prose_metrics_and_licence(client, task_metadata):
     assert task_metadata["version"] in text
     for label in task_metadata["labels"]:
         assert label["name"] in text
+    mirrors = task_metadata["training"].get("test_time_views") == "mirrors"
+    assert ("The mean of four views" in text) == mirrors
 
 
 def test_header_links_every_page_of_the_task(client):
