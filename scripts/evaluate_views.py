@@ -9,9 +9,9 @@ person who frames a photo square hands it over; the model then crops it again
 to its own aspect ratio). They are cached beside the run (``views.npz``).
 Prints balanced accuracy and macro AUC for each run and for the average of all
 runs: plain, mean of the four mirror views (test-time augmentation) and the
-centre-square crop. An experiment, not part of the product. A run given
-test-time mirrors by ``training.views`` is measured on its single-view network
-(``model_one_view.keras``), with the mirrors of the centre-square crop too; its
+centre-square crop. An experiment, not part of the product. A run with
+test-time mirrors (``training.views``) is measured on its single-view network,
+with the mirrors of the centre-square crop too; its
 ``--report`` then gives, as the site answers, "as given" and the centre-square
 crop as the mean of their 4 mirrors, and "one view" (the image alone) beside them.
 """
@@ -45,23 +45,35 @@ def view(images: np.ndarray, name: str) -> np.ndarray:
 
 
 def has_mirrors(run: Path) -> bool:
-    """Whether the run answers with test-time mirrors (``python -m training.views``)."""
-    return (run / "model_one_view.keras").is_file()
+    """Whether the run answers with test-time mirrors (``python -m training.views``, or
+    trained with ``--model.test_time_views mirrors``)."""
+    config = json.loads((run / "config.json").read_text())
+    return config["model"].get("test_time_views", "none") == "mirrors"
+
+
+def one_view_model(run: Path, task):
+    """The run's network (as calibrated, if it is) answering from one view: its mirrors,
+    if any, taken out, so that the mean of its 4 mirrors is exactly the run's answer."""
+    from training.model import load_model
+    from training.train import config_from_json
+    from training.views import with_views
+    model = load_model(run / "model.keras")
+    if not has_mirrors(run):
+        return model
+    return with_views(model, task, config_from_json(run / "config.json").model, "none")
 
 
 def run_views(run: Path, task, parts) -> dict:
     """{(split, view): probabilities}, computed once and cached in the run folder."""
     from training.evaluate import predict_without_metadata
-    from training.model import load_model
     cache = run / "views.npz"
-    # A run given test-time mirrors (training.views) keeps its single-view network.
-    model_file = next(f for f in (run / "model_one_view.keras", run / "model.keras") if f.is_file())
+    model_file = run / "model.keras"
     names = MIRRORS + (SQUARE_MIRRORS if has_mirrors(run) else ("square",))
     if cache.is_file() and cache.stat().st_mtime > model_file.stat().st_mtime:
         stored = np.load(cache)
         if {f"{s}/{v}" for s in ("val", "test") for v in names} <= set(stored.files):
             return {tuple(key.split("/")): stored[key] for key in stored.files}
-    model = load_model(model_file)
+    model = one_view_model(run, task)
     found = {}
     for split in ("val", "test"):
         images = parts[split][0]

@@ -61,12 +61,28 @@ def test_views_give_the_softmax_of_the_mean_log_probability_of_the_four_mirrors(
                            np.asarray(one(feeds([images[0]]), training=False)), atol=1e-4)
 
 
+def test_in_training_the_mirrored_model_is_the_one_view_model():
+    """``fit`` passes training=True down to the view layers: no mirrors while learning."""
+    config = ModelConfig(image_size=SIZE, dropout=0.0)
+    one = build_model(TASK, config)
+    mirrored = with_views(one, TASK, config)
+    images = np.random.default_rng(4).uniform(0, 255, (3, 64, 80, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(mirrored(feeds(images), training=True)),
+                               np.asarray(one(feeds(images), training=True)), atol=1e-5)
+    labels = np.eye(len(TASK.labels), dtype="float32")[[0, 1, 2]]
+    mirrored.compile(optimizer="sgd", loss="categorical_crossentropy")
+    mirrored.fit(feeds(images), labels, epochs=1, batch_size=3, verbose=0)  # shapes agree
+
+
 def test_in_training_the_batch_passes_unchanged():
     x = np.random.default_rng(0).uniform(0, 1, (3, 4, 5, 2)).astype("float32")
     np.testing.assert_array_equal(np.asarray(MirrorViews()(x, training=True)), x)
     np.testing.assert_array_equal(np.asarray(MeanOfViews()(x, training=True)), x)
     assert np.asarray(MirrorViews()(x, training=False)).shape == (12, 4, 5, 2)
-    folded = MeanOfViews(spatial=True)(MirrorViews()(x, training=False), training=False)
+    views = np.asarray(MirrorViews()(x, training=False))
+    np.testing.assert_array_equal(views[3:6], x[:, :, ::-1])    # left-right
+    np.testing.assert_array_equal(views[9:], x[:, ::-1, ::-1])  # turned
+    folded = MeanOfViews(spatial=True)(views, training=False)
     np.testing.assert_allclose(np.asarray(folded), x, atol=1e-6)   # mirrored back, all alike
 
 

@@ -48,7 +48,7 @@ def main(argv=None) -> int:
     config = config_from_json(run / "config.json")
     if config.model.test_time_views != "none":
         raise SystemExit(f"{run} already has test-time views ({config.model.test_time_views})")
-    for later in ("calibration", "risk", "doubt", "unsure"):
+    for later in ("calibration", "risk", "doubt", "unsure", "decision"):
         if (run / f"{later}.json").is_file():
             raise SystemExit(f"{run} has {later}.json, fitted on single-view answers: add the "
                              "views first (start again from the trained run)")
