@@ -5,7 +5,7 @@ the mean of four views: the image, its left-right and up-down mirrors and its
 180° turn (``training.layers.MirrorViews``; the softmax of the views' mean
 logits). Four times the inference for a steadier answer: across the ten
 cross-validation models it raised macro AUC on every one and balanced accuracy
-on eight (``reports/skin_lesion/experiments.md``).
+on eight (see experiments.md in the reports).
 
 Run it before ``training.calibration``, ``training.risk``, ``training.doubt``
 and ``training.unsure``, so that they are fitted on the averaged answers. The
