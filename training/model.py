@@ -139,14 +139,20 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
     return model
 
 
+def copy_weights(source, target, skip: tuple[str, ...] = ()) -> None:
+    """Give every layer of ``target`` that has weights (but those named in ``skip``) the
+    weights of ``source``'s layer of the same name: one network in another form."""
+    for layer in target.layers:
+        if layer.name not in skip and layer.weights:
+            layer.set_weights(source.get_layer(layer.name).get_weights())
+
+
 def browser_model(model, task: Task, config: ModelConfig, in_kind: dict | None = None):
     """The trained ``model`` with the outputs the browser uses: ``probabilities``,
     ``class_map`` and, given a fitted ``in_kind`` head (``{"weights", "bias"}``
     from ``training.doubt``), ``in_kind``. Same weights, same probabilities."""
     combined = build_model(task, config, in_kind_head=in_kind is not None, class_map=True)
-    for layer in combined.layers:
-        if layer.name not in (IN_KIND_OUTPUT, CLASS_MAP_OUTPUT) and layer.weights:
-            layer.set_weights(model.get_layer(layer.name).get_weights())
+    copy_weights(model, combined, skip=(IN_KIND_OUTPUT, CLASS_MAP_OUTPUT))
     kernel = model.get_layer("probabilities").get_weights()[0]
     n_image = combined.get_layer(CLASS_MAP_OUTPUT).kernel.shape[2]
     combined.get_layer(CLASS_MAP_OUTPUT).set_weights([kernel[:n_image][None, None]])

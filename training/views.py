@@ -22,15 +22,13 @@ import json
 import shutil
 from pathlib import Path
 
-from training.model import TEST_TIME_VIEWS, ModelConfig, build_model
+from training.model import TEST_TIME_VIEWS, ModelConfig, build_model, copy_weights
 
 
 def with_views(model, task, config: ModelConfig, views: str = "mirrors"):
     """``model`` rebuilt with ``test_time_views=views``: the same weights, layer by layer."""
     rebuilt = build_model(task, dataclasses.replace(config, test_time_views=views))
-    for layer in rebuilt.layers:
-        if layer.weights:
-            layer.set_weights(model.get_layer(layer.name).get_weights())
+    copy_weights(model, rebuilt)
     return rebuilt
 
 
