@@ -78,9 +78,13 @@ def main(argv=None) -> int:
     else:
         print(f"[warning] no {args.run / 'doubt.json'}: the model will not warn about images "
               "of the wrong kind (run python -m training.doubt --run RUN first)", flush=True)
-    model = browser_model(model, task, config_from_json(args.run / "config.json").model,
-                          doubt["head"] if doubt else None)
-    signature = export.convert(model, out, args.quantization)
+    model_config = config_from_json(args.run / "config.json").model
+    head = doubt["head"] if doubt else None
+    # The exported graph leaves the test-time mirrors (if any) to the JavaScript; the
+    # parity check below compares it with the Keras model that mirrors inside.
+    graph = browser_model(model, task, model_config, head, views_outside=True)
+    model = browser_model(model, task, model_config, head)
+    signature = export.convert(graph, out, args.quantization)
     report = json.loads((args.run / "report.json").read_text())
     history = json.loads((args.run / "history.json").read_text())
     training = {
@@ -100,7 +104,8 @@ def main(argv=None) -> int:
                         if variant in report}}
     metadata = export.build_metadata(task, signature, out, parity.model_image_size(model),
                                      quantization=args.quantization, training=training,
-                                     metrics=metrics, doubt=doubt)
+                                     metrics=metrics, doubt=doubt,
+                                     views=model_config.test_time_views)
     # python -m training.risk / training.unsure / training.calibration
     for name in ("risk", "unsure", "calibration"):
         path = args.run / f"{name}.json"

@@ -387,3 +387,32 @@ def test_metadata_encoding_rejects_like_python(api):
         assert "error" in js, (values, js)
         with pytest.raises(ValueError):
             encode_metadata(task, values)
+
+
+# ---- test-time views: made in JavaScript, in the order the graph folds them back --------
+
+def test_mirror_views_are_the_image_and_its_mirrors_in_the_graphs_order(api):
+    """views.js stacks what ``training.layers.MirrorViews`` makes (as given, left-right,
+    up-down, both), as RGB floats; the alpha channel is dropped."""
+    rng = np.random.default_rng(3)
+    rgba = rng.integers(0, 256, (3, 5, 4), dtype=np.uint8)   # 3 rows, 5 columns
+    got = api.page.evaluate("""async ([width, height, pixels]) => {
+      const { mirrorViews } = await import('/static/js/views.js');
+      return Array.from(mirrorViews({ width, height, data: Uint8Array.from(pixels) }));
+    }""", [5, 3, rgba.ravel().tolist()])
+    rgb = rgba[..., :3].astype(np.float32)
+    want = np.stack([rgb, rgb[:, ::-1], rgb[::-1], rgb[::-1, ::-1]])
+    np.testing.assert_array_equal(np.asarray(got, np.float32).reshape(4, 3, 5, 3), want)
+    from training.layers import MirrorViews
+    np.testing.assert_array_equal(np.asarray(MirrorViews()(rgb[None], training=False)), want)
+
+
+def test_a_model_asking_for_unknown_views_is_refused_readably(api):
+    answers = api.page.evaluate("""async () => {
+      const { viewCount } = await import('/static/js/views.js');
+      const out = [viewCount(undefined), viewCount('none'), viewCount('mirrors')];
+      try { viewCount('rotations'); } catch (error) { out.push(error.message); }
+      return out;
+    }""")
+    assert answers[:3] == [1, 1, 4]
+    assert 'test-time views "rotations"' in answers[3] and "reload the page" in answers[3]

@@ -104,6 +104,27 @@ def test_the_browser_form_keeps_the_answers_and_its_heatmap_follows_the_image(mo
                                np.asarray(out[CLASS_MAP_OUTPUT])[0][:, ::-1], atol=1e-4)
 
 
+def test_the_exported_form_takes_the_four_views_of_one_image(models):
+    """``views_outside``: what the browser runs, given the mirrors (views.js makes them),
+    answers as the model that mirrors inside; the mirrors are of the raw image."""
+    from dataclasses import replace
+    config, _, mirrored = models
+    mirrored_config = replace(config, test_time_views="mirrors")
+    inside = browser_model(mirrored, TASK, mirrored_config)
+    outside = browser_model(mirrored, TASK, mirrored_config, views_outside=True)
+    assert "views" not in [layer.name for layer in outside.layers]
+    image = decode_image(SAMPLES[1]).astype("float32")   # 150 × 200, cropped to 64:80
+    got = outside({IMAGE_INPUT: np.asarray(views_of(image)),
+                   METADATA_INPUT: blank_metadata(TASK)[None]}, training=False)
+    want = inside(feeds([image]), training=False)
+    for name in ("probabilities", CLASS_MAP_OUTPUT):
+        assert np.asarray(got[name]).shape[0] == 1
+        np.testing.assert_allclose(np.asarray(got[name]), np.asarray(want[name]), atol=1e-5)
+    with pytest.raises(ValueError, match="views"):
+        from training import export
+        export.build_metadata(TASK, {}, Path("."), SIZE, quantization="float32", views="turns")
+
+
 def test_a_mirrored_model_saves_loads_and_matches_in_the_browser(models, tmp_path, browser):
     from dataclasses import replace
 
@@ -111,13 +132,20 @@ def test_a_mirrored_model_saves_loads_and_matches_in_the_browser(models, tmp_pat
     config, _, mirrored = models
     mirrored.save(tmp_path / "model.keras")
     loaded = load_model(tmp_path / "model.keras")
-    combined = browser_model(loaded, TASK, replace(config, test_time_views="mirrors"))
+    mirrored_config = replace(config, test_time_views="mirrors")
+    combined = browser_model(loaded, TASK, mirrored_config)
+    graph = browser_model(loaded, TASK, mirrored_config, views_outside=True)
+    # The samples (4:3) are cropped to 64:80 with an odd number of columns left over, so a
+    # mirror taken after the crop would differ from one taken before it, as in the browser.
     images, metadata = SAMPLES[:3], [{}, {"age": 55, "sex": "male"}, {}]
     expected = parity.python_probabilities(combined, TASK, images, metadata)
     out = tmp_path / "tfjs"
-    signature = export.convert(combined, out)
-    (out / "metadata.json").write_text(json.dumps(export.build_metadata(
-        TASK, signature, out, SIZE, quantization="float32")))
+    signature = export.convert(graph, out)
+    contract = export.build_metadata(TASK, signature, out, SIZE, quantization="float32",
+                                     views="mirrors")
+    assert contract["inputs"]["image"]["views"] == "mirrors"
+    assert contract["inputs"]["image"]["shape"] == [4, None, None, 3]
+    (out / "metadata.json").write_text(json.dumps(contract))
     actual, _ = parity.browser_probabilities(TASK, out, images, metadata, browser=browser)
     assert actual.shape == expected.shape and actual.shape[1] > len(TASK.labels)  # + heatmap
     parity.compare(expected[:, :7], actual[:, :7])

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from training.encoding import encoding_json
+from training.layers import MIRRORS
 from training.model import CLASS_MAP_OUTPUT, IMAGE_INPUT, METADATA_INPUT
 from training.preprocess import max_side_for
 from training.tasks import Task
@@ -97,9 +98,14 @@ def _signature_name(signature: dict, side: str, wanted: str | None = None) -> st
 
 def build_metadata(task: Task, signature: dict, out_dir: Path, image_size, *,
                    quantization: str, training: dict | None = None,
-                   metrics: dict | None = None, doubt: dict | None = None) -> dict:
+                   metrics: dict | None = None, doubt: dict | None = None,
+                   views: str = "none") -> dict:
     """The ``metadata.json`` contract; ``doubt`` is a ``training.doubt`` report whose
-    head is in the graph (output ``in_kind``)."""
+    head is in the graph (output ``in_kind``); ``views="mirrors"``: the graph was
+    exported with ``views_outside`` (``training.model.build_model``) and its image
+    input takes the image's ``MIRRORS`` views, which the JavaScript makes."""
+    if views not in ("none", "mirrors"):
+        raise ValueError(f"views must be 'none' or 'mirrors', got {views!r}")
     height, width = image_size
     outputs = [key.split(":")[0] for key in signature.get("outputs", {})]
     inputs = {"image": {
@@ -107,6 +113,12 @@ def build_metadata(task: Task, signature: dict, out_dir: Path, image_size, *,
         "dtype": "float32", "shape": [1, None, None, 3], "size": [height, width],
         "pixels": "RGB, 0-255, any size; the model crops to its aspect ratio, resizes and rescales",
         "min_side": task.min_image_side, "max_side": max_side_for(image_size)}}
+    if views == "mirrors":
+        inputs["image"].update({
+            "shape": [MIRRORS, None, None, 3], "views": "mirrors",
+            "pixels": "the image (RGB, 0-255, any size) and its mirrors, stacked in this "
+                      "order: as given, left-right, up-down, both (turned 180°); the model "
+                      "crops each to its aspect ratio, resizes, rescales and averages them"})
     if task.metadata_size:
         inputs["metadata"] = {"name": _signature_name(signature, "inputs", METADATA_INPUT),
                               "dtype": "float32", "shape": [1, task.metadata_size]}

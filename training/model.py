@@ -60,13 +60,17 @@ LUMA = (0.299, 0.587, 0.114)
 
 
 def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: bool = False,
-                class_map: bool = False):
+                class_map: bool = False, views_outside: bool = False):
     """The screening network.
 
     With ``config.test_time_views == "mirrors"`` every inference (not training)
     runs the backbone on the image and its three mirrors and averages their
     features: the probabilities are the softmax of the views' mean logits, and
-    the class activation map is the mean of the views' maps mirrored back.
+    the class activation map is the mean of the views' maps mirrored back. The
+    mirrors are taken of the raw image, before the crop and resize, so that with
+    ``views_outside`` (the form exported to the browser, whose JavaScript mirrors
+    the pixels: tfjs' WASM ``Reverse`` kernel is slow) the graph's image input is
+    the ``MIRRORS`` views of one image, stacked, and everything after is the same.
 
     With ``in_kind_head`` or ``class_map`` it has named outputs: ``probabilities``,
     ``in_kind`` (a logistic score on the pooled image features: is this image of
@@ -88,7 +92,12 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
                          f"got {config.test_time_views!r}")
     height, width = config.image_size or task.image_size
     image = keras.Input(shape=(None, None, 3), name=IMAGE_INPUT, dtype="float32")
-    x = layers.Resizing(height, width, crop_to_aspect_ratio=True, name="resize")(image)
+    mirrors = config.test_time_views == "mirrors"
+    x = image
+    if mirrors and not views_outside:
+        from training.layers import MirrorViews
+        x = MirrorViews(name="views")(x)
+    x = layers.Resizing(height, width, crop_to_aspect_ratio=True, name="resize")(x)
     if config.colour_constancy == "shades_of_gray":
         from training.layers import ShadesOfGray
         x = ShadesOfGray(name="colour_constancy")(x)
@@ -103,10 +112,8 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
     backbone = keras.applications.MobileNet(
         input_shape=(height, width, 3), alpha=config.alpha, include_top=False,
         weights=backbone_weights(config.weights), pooling=None if class_map else "avg")
-    mirrors = config.test_time_views == "mirrors"
     if mirrors:
-        from training.layers import MeanOfViews, MirrorViews
-        x = MirrorViews(name="views")(x)
+        from training.layers import MeanOfViews
     if class_map:
         maps = backbone(x)
         if mirrors:
@@ -147,11 +154,14 @@ def copy_weights(source, target, skip: tuple[str, ...] = ()) -> None:
             layer.set_weights(source.get_layer(layer.name).get_weights())
 
 
-def browser_model(model, task: Task, config: ModelConfig, in_kind: dict | None = None):
+def browser_model(model, task: Task, config: ModelConfig, in_kind: dict | None = None,
+                  views_outside: bool = False):
     """The trained ``model`` with the outputs the browser uses: ``probabilities``,
     ``class_map`` and, given a fitted ``in_kind`` head (``{"weights", "bias"}``
-    from ``training.doubt``), ``in_kind``. Same weights, same probabilities."""
-    combined = build_model(task, config, in_kind_head=in_kind is not None, class_map=True)
+    from ``training.doubt``), ``in_kind``. Same weights, same probabilities.
+    ``views_outside``: see ``build_model`` (what is exported; JavaScript mirrors)."""
+    combined = build_model(task, config, in_kind_head=in_kind is not None, class_map=True,
+                           views_outside=views_outside)
     copy_weights(model, combined, skip=(IN_KIND_OUTPUT, CLASS_MAP_OUTPUT))
     kernel = model.get_layer("probabilities").get_weights()[0]
     n_image = combined.get_layer(CLASS_MAP_OUTPUT).kernel.shape[2]

@@ -9,6 +9,7 @@
 
 import { encodeMetadata } from './encoding.js';
 import { prepareImage } from './image-input.js';
+import { viewCount } from './views.js';
 
 export const MODELS_URL = new URL('../tfjs_model/', import.meta.url);
 const WORKER_URL = new URL('./model-worker.js', import.meta.url);
@@ -165,6 +166,7 @@ export async function loadClassifier(task, options = {}) {
 
   const labels = metadata.labels.map(({ id, name }) => ({ id, name }));
   const imageInput = metadata.inputs.image;
+  viewCount(imageInput.views); // a model needing views this file cannot make: a readable Error
   const metadataInput = metadata.inputs.metadata || null;
   const encode = (values) => (metadataInput ? encodeMetadata(metadata.metadata_encoding, values) : null);
 
@@ -176,6 +178,7 @@ export async function loadClassifier(task, options = {}) {
     ...(explanation ? [[explanation.output, 'classMap']] : [])] : [];
   const inputs = {
     image: imageInput.name, size: imageInput.size, metadata: metadataInput?.name || null,
+    views: imageInput.views || null, // 'mirrors': the worker stacks the image's mirrors (views.js)
     // null: the graph's own output (a model exported before metadata.json named it)
     outputs: named.length ? named.map(([name]) => name) : null,
     roles: named.length ? named.map(([, role]) => role) : null,

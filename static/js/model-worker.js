@@ -13,6 +13,7 @@
 import { imagePixels } from './image-input.js';
 import { downloadModel } from './model-files.js';
 import { loadTf, selectBackend } from './tf-loader.js';
+import { mirrorViews, viewCount } from './views.js';
 
 const IN_WORKER = typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope;
 const starting = new Map(); // backend preference → promise of [tf, backend name]
@@ -39,15 +40,20 @@ async function runtime(tf, backend) {
   };
 }
 
+/** The graph's image input for RGBA pixels: [1, h, w, 3], or the image's views (views.js). */
+function imageBatch(tf, pixels, views) {
+  if (viewCount(views) === 1) return tf.browser.fromPixels(pixels, 3).toFloat().expandDims(0);
+  return tf.tensor4d(mirrorViews(pixels), [4, pixels.height, pixels.width, 3]);
+}
+
 /**
- * The model's outputs for one image: a [height, width, 3] tensor or RGBA pixels
- * {width, height, data: Uint8Array}, and the metadata vector. Runs the outputs
- * named in `inputs.outputs` (probabilities first; `inputs.roles` says what each is).
+ * The model's outputs for one image, RGBA pixels {width, height, data: Uint8Array},
+ * and the metadata vector. Runs the outputs named in `inputs.outputs` (probabilities
+ * first; `inputs.roles` says what each is).
  */
 function forward({ tf, model, inputs }, pixels, vector) {
   return tf.tidy(() => {
-    const image = pixels instanceof tf.Tensor ? pixels : tf.browser.fromPixels(pixels, 3);
-    const feeds = { [inputs.image]: image.toFloat().expandDims(0) };
+    const feeds = { [inputs.image]: imageBatch(tf, pixels, inputs.views) };
     if (inputs.metadata) feeds[inputs.metadata] = tf.tensor2d([vector], [1, vector.length]);
     const started = performance.now();
     const output = model.execute(feeds, inputs.outputs || undefined);
@@ -104,12 +110,8 @@ const operations = {
     }
     const entry = { tf, model, inputs };
     if (warmup) {
-      const blank = tf.zeros([...inputs.size, 3]);
-      try {
-        await outputs(entry, blank, warmup.vector);
-      } finally {
-        blank.dispose();
-      }
+      const [height, width] = inputs.size;
+      await outputs(entry, { width, height, data: new Uint8Array(width * height * 4) }, warmup.vector);
     }
     lastId += 1;
     models.set(lastId, entry);

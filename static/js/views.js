@@ -1,0 +1,49 @@
+// Test-time views made in JavaScript. A model exported with test-time mirrors
+// (metadata.json: inputs.image.views === 'mirrors') takes the image and its three
+// mirrors stacked, and answers with the mean of the four (training/layers.py,
+// MirrorViews / MeanOfViews). Flipping pixels here costs about a millisecond;
+// tfjs' WASM Reverse kernel took tens of milliseconds for the same.
+
+export const VIEWS = { mirrors: 4 };
+
+/** Throws a readable Error for views this file does not know ('none' or absent: one view). */
+export function viewCount(views) {
+  if (views === undefined || views === null || views === 'none') return 1;
+  if (!Object.prototype.hasOwnProperty.call(VIEWS, views)) {
+    throw new Error(`This model asks for test-time views "${views}", which this version of `
+      + 'classifier.js cannot make; reload the page to get the matching scripts.');
+  }
+  return VIEWS[views];
+}
+
+function put(out, at, r, g, b) {
+  out[at] = r;
+  out[at + 1] = g;
+  out[at + 2] = b;
+}
+
+/**
+ * RGB float pixels [4, height, width, 3] (row-major) of RGBA pixels {width, height, data}:
+ * the image as given, mirrored left-right, mirrored up-down, and both (turned 180°),
+ * in that order (the order training.layers.MeanOfViews mirrors the feature maps back in).
+ */
+export function mirrorViews({ width, height, data }) {
+  const plane = width * height * 3;
+  const out = new Float32Array(4 * plane);
+  for (let y = 0; y < height; y += 1) {
+    const row = y * width;
+    const flippedRow = (height - 1 - y) * width;
+    for (let x = 0; x < width; x += 1) {
+      const source = (row + x) * 4;
+      const r = data[source];
+      const g = data[source + 1];
+      const b = data[source + 2];
+      const flippedX = width - 1 - x;
+      put(out, (row + x) * 3, r, g, b);
+      put(out, plane + (row + flippedX) * 3, r, g, b);
+      put(out, 2 * plane + (flippedRow + x) * 3, r, g, b);
+      put(out, 3 * plane + (flippedRow + flippedX) * 3, r, g, b);
+    }
+  }
+  return out;
+}
