@@ -42,8 +42,9 @@ async function runtime(tf, backend) {
 
 /** The graph's image input for RGBA pixels: [1, h, w, 3], or the image's views (views.js). */
 function imageBatch(tf, pixels, views) {
-  if (viewCount(views) === 1) return tf.browser.fromPixels(pixels, 3).toFloat().expandDims(0);
-  return tf.tensor4d(mirrorViews(pixels), [4, pixels.height, pixels.width, 3]);
+  const count = viewCount(views);
+  if (count === 1) return tf.browser.fromPixels(pixels, 3).toFloat().expandDims(0);
+  return tf.tensor4d(mirrorViews(pixels), [count, pixels.height, pixels.width, 3]);
 }
 
 /**

@@ -1,8 +1,9 @@
 // Test-time views made in JavaScript. A model exported with test-time mirrors
 // (metadata.json: inputs.image.views === 'mirrors') takes the image and its three
 // mirrors stacked, and answers with the mean of the four (training/layers.py,
-// MirrorViews / MeanOfViews). Flipping pixels here costs about a millisecond;
-// tfjs' WASM Reverse kernel took tens of milliseconds for the same.
+// MirrorViews / MeanOfViews). Flipping the pixels here is cheap; tfjs' WASM
+// Reverse kernel, in the graph, made each classification twice as slow (README,
+// "Benchmarks").
 
 export const VIEWS = { mirrors: 4 };
 
