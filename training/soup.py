@@ -1,0 +1,142 @@
+"""Average the weights of finished runs of one recipe into a new run (a "model soup").
+
+    python -m training.soup --runs runs/T/a runs/T/b [...] --out runs/T/soup
+
+Networks fine-tuned from the same pretrained weights with different seeds (data
+order, augmentation, head initialisation) tend to lie in one basin of the loss,
+and the average of their weights is often better than each of them, at the
+cost of one network (Wortsman et al., "Model soups", ICML 2022) — unlike an
+average of their answers, which costs one network per member. The image path
+(backbone and the head's image part) is averaged; the metadata branch's hidden
+units are not matched from one run to another, so by default it and the head's
+metadata part are taken from the first run (``--metadata average`` averages
+them too). Batch-norm statistics are averaged with the rest.
+
+Each run's trained network is used as it came out of training
+(``model_one_view.keras`` of a run given views, else ``model.keras``); runs whose
+only model is calibrated are refused. The new run folder has the first run's
+config (with ``out`` changed), a history made of the first run's (its training
+curves) with the members listed, ``soup.json`` (members and their validation
+figures beside the average's) and a fresh test report; go on from it as from a
+trained run (``training.views``, ``training.calibration``, …).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from training.model import build_model
+
+SAME = ("task", "split_file")
+SAME_MODEL = ("alpha", "metadata_units", "image_size", "colour_constancy")
+
+
+def trained_network(run: Path):
+    """The run's network as training left it (before views and calibration)."""
+    from training.model import load_model
+    one_view = run / "model_one_view.keras"
+    if one_view.is_file():
+        return load_model(one_view)
+    if (run / "calibration.json").is_file():
+        raise SystemExit(f"{run}: model.keras is calibrated and there is no "
+                         "model_one_view.keras; average runs as they came out of training")
+    return load_model(run / "model.keras")
+
+
+def check_alike(configs: list, runs: list[Path]) -> None:
+    first = configs[0]
+    for run, config in zip(runs[1:], configs[1:]):
+        for field in SAME:
+            if getattr(config, field) != getattr(first, field):
+                raise SystemExit(f"{run}: {field} differs from {runs[0]}")
+        for field in SAME_MODEL:
+            if getattr(config.model, field) != getattr(first.model, field):
+                raise SystemExit(f"{run}: model.{field} differs from {runs[0]}")
+
+
+def average_weights(models: list, task, config, metadata: str = "first"):
+    """A one-view network whose every weight is the members' mean; with
+    ``metadata="first"`` the metadata branch and the head's metadata rows are the
+    first member's."""
+    soup = build_model(task, dataclasses.replace(config, test_time_views="none"))
+    for layer in soup.layers:
+        if not layer.weights:
+            continue
+        per_member = [m.get_layer(layer.name).get_weights() for m in models]
+        if metadata == "first" and layer.name == "metadata_dense":
+            layer.set_weights(per_member[0])
+            continue
+        mean = [np.mean([w[i] for w in per_member], axis=0) for i in range(len(per_member[0]))]
+        if metadata == "first" and layer.name == "probabilities" and task.metadata_size:
+            rows = config.metadata_units       # the head's input: [image features, metadata]
+            mean[0][-rows:] = per_member[0][0][-rows:]
+        layer.set_weights(mean)
+    return soup
+
+
+def main(argv=None) -> int:
+    from training.evaluate import classification_metrics, predict_without_metadata
+    from training.train import config_from_json, load_data, write_test_report
+    from training.tasks import get_task
+
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", nargs="+", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--metadata", choices=("first", "average"), default="first")
+    args = parser.parse_args(argv)
+    if len(args.runs) < 2:
+        raise SystemExit("give at least two runs")
+    if args.out.exists():
+        raise SystemExit(f"{args.out} exists; give a new folder")
+    configs = [config_from_json(run / "config.json") for run in args.runs]
+    check_alike(configs, args.runs)
+    config = configs[0]
+    task = get_task(config.task)
+    table, split, parts = load_data(config, task)
+    models = [trained_network(run) for run in args.runs]
+    soup = average_weights(models, task, dataclasses.replace(config.model), args.metadata)
+
+    val_images, _, val_y = parts["val"]
+    validation = {}
+    for name, model in [*zip([str(r) for r in args.runs], models), ("average", soup)]:
+        found = classification_metrics(val_y, predict_without_metadata(model, task, val_images),
+                                       task.label_ids)
+        validation[name] = {k: found[k] for k in ("balanced_accuracy", "macro_auc")}
+        print(f"[soup] validation without metadata, {name}: balanced accuracy "
+              f"{found['balanced_accuracy']:.4f}, macro AUC {found['macro_auc']:.4f}", flush=True)
+
+    args.out.mkdir(parents=True)
+    saved = json.loads((args.runs[0] / "config.json").read_text())
+    saved["out"] = str(args.out)
+    saved["model"]["test_time_views"] = "none"
+    (args.out / "config.json").write_text(json.dumps(saved, indent=2))
+    histories = [json.loads((run / "history.json").read_text()) for run in args.runs]
+    members = [{"run": str(run), "seed": c.seed, "selected_epoch": h["selected_epoch"],
+                "train_seconds": h["train_seconds"]} for run, c, h in
+               zip(args.runs, configs, histories)]
+    (args.out / "history.json").write_text(json.dumps({
+        **histories[0], "train_seconds": round(sum(h["train_seconds"] for h in histories), 1),
+        "averaged_weights_of": members}, indent=1))
+    if (args.runs[0] / "split.csv").is_file():
+        shutil.copy2(args.runs[0] / "split.csv", args.out / "split.csv")
+    (args.out / "soup.json").write_text(json.dumps({
+        "members": members, "metadata_branch": args.metadata,
+        "validation_without_metadata": validation}, indent=1) + "\n")
+    soup.save(args.out / "model.keras")
+    write_test_report(soup, task, table, split, parts, args.out, {
+        "selected_epoch": histories[0]["selected_epoch"], "epochs": config.epochs,
+        "train_seconds": round(sum(h["train_seconds"] for h in histories), 1),
+        "validation": {"balanced_accuracy_without_metadata":
+                       validation["average"]["balanced_accuracy"]},
+        "imbalance": config.imbalance, "averaged_weights_of": members})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
