@@ -3,10 +3,12 @@
     python -m training.soup --runs runs/T/a runs/T/b [...] --out runs/T/soup
 
 Networks fine-tuned from the same pretrained weights with different seeds (data
-order, augmentation, head initialisation) tend to lie in one basin of the loss,
-and the average of their weights is often better than each of them, at the
-cost of one network (Wortsman et al., "Model soups", ICML 2022) — unlike an
-average of their answers, which costs one network per member. The image path
+order, augmentation, head initialisation) can lie in one basin of the loss, and
+then the average of their weights is better than each of them, at the cost of
+one network (Wortsman et al., "Model soups", ICML 2022) — unlike an average of
+their answers, which costs one network per member. Measured on the skin-lesion
+recipe it was not so (the networks drift too far from the pretrained weights:
+the soup was far worse than its members; experiments.md in the reports). The image path
 (backbone and the head's image part) is averaged; the metadata branch's hidden
 units are not matched from one run to another, so by default it and the head's
 metadata part are taken from the first run (``--metadata average`` averages
