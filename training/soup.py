@@ -6,9 +6,10 @@ Networks fine-tuned from the same pretrained weights with different seeds (data
 order, augmentation, head initialisation) can lie in one basin of the loss, and
 then the average of their weights is better than each of them, at the cost of
 one network (Wortsman et al., "Model soups", ICML 2022) — unlike an average of
-their answers, which costs one network per member. Measured on the skin-lesion
-recipe it was not so (the networks drift too far from the pretrained weights:
-the soup was far worse than its members; experiments.md in the reports). The image path
+their answers, which costs one network per member. Measured on the first
+screener's recipe it was not so (the networks drift too far from the pretrained
+weights: the soup was far worse than its members; see that task's experiments.md
+in the reports). The image path
 (backbone and the head's image part) is averaged; the metadata branch's hidden
 units are not matched from one run to another, so by default it and the head's
 metadata part are taken from the first run (``--metadata average`` averages
@@ -102,7 +103,7 @@ def main(argv=None) -> int:
     task = get_task(config.task)
     table, split, parts = load_data(config, task)
     models = [trained_network(run) for run in args.runs]
-    soup = average_weights(models, task, dataclasses.replace(config.model), args.metadata)
+    soup = average_weights(models, task, config.model, args.metadata)
 
     val_images, _, val_y = parts["val"]
     validation = {}
@@ -122,9 +123,10 @@ def main(argv=None) -> int:
     members = [{"run": str(run), "seed": c.seed, "selected_epoch": h["selected_epoch"],
                 "train_seconds": h["train_seconds"]} for run, c, h in
                zip(args.runs, configs, histories)]
+    train_seconds = round(sum(h["train_seconds"] for h in histories), 1)
     (args.out / "history.json").write_text(json.dumps({
-        **histories[0], "train_seconds": round(sum(h["train_seconds"] for h in histories), 1),
-        "averaged_weights_of": members}, indent=1))
+        **histories[0], "train_seconds": train_seconds, "averaged_weights_of": members},
+        indent=1))
     if (args.runs[0] / "split.csv").is_file():
         shutil.copy2(args.runs[0] / "split.csv", args.out / "split.csv")
     (args.out / "soup.json").write_text(json.dumps({
@@ -133,7 +135,7 @@ def main(argv=None) -> int:
     soup.save(args.out / "model.keras")
     write_test_report(soup, task, table, split, parts, args.out, {
         "selected_epoch": histories[0]["selected_epoch"], "epochs": config.epochs,
-        "train_seconds": round(sum(h["train_seconds"] for h in histories), 1),
+        "train_seconds": train_seconds,
         "validation": {"balanced_accuracy_without_metadata":
                        validation["average"]["balanced_accuracy"]},
         "imbalance": config.imbalance, "averaged_weights_of": members})
