@@ -16,8 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from training.encoding import encoding_json
-from training.layers import MIRRORS
-from training.model import CLASS_MAP_OUTPUT, IMAGE_INPUT, METADATA_INPUT
+from training.model import CLASS_MAP_OUTPUT, IMAGE_INPUT, METADATA_INPUT, TEST_TIME_VIEWS
 from training.preprocess import max_side_for
 from training.tasks import Task
 
@@ -104,8 +103,8 @@ def build_metadata(task: Task, signature: dict, out_dir: Path, image_size, *,
     head is in the graph (output ``in_kind``); ``views="mirrors"``: the graph was
     exported with ``views_outside`` (``training.model.build_model``) and its image
     input takes the image's ``MIRRORS`` views, which the JavaScript makes."""
-    if views not in ("none", "mirrors"):
-        raise ValueError(f"views must be 'none' or 'mirrors', got {views!r}")
+    if views not in TEST_TIME_VIEWS:
+        raise ValueError(f"views must be one of {TEST_TIME_VIEWS}, got {views!r}")
     height, width = image_size
     outputs = [key.split(":")[0] for key in signature.get("outputs", {})]
     inputs = {"image": {
@@ -114,6 +113,7 @@ def build_metadata(task: Task, signature: dict, out_dir: Path, image_size, *,
         "pixels": "RGB, 0-255, any size; the model crops to its aspect ratio, resizes and rescales",
         "min_side": task.min_image_side, "max_side": max_side_for(image_size)}}
     if views == "mirrors":
+        from training.layers import MIRRORS   # (imports Keras: only when it is needed)
         inputs["image"].update({
             "shape": [MIRRORS, None, None, 3], "views": "mirrors",
             "pixels": "the image (RGB, 0-255, any size) and its mirrors, stacked in this "

@@ -9,11 +9,12 @@ one network (Wortsman et al., "Model soups", ICML 2022) — unlike an average of
 their answers, which costs one network per member. Measured on the first
 screener's recipe it was not so (the networks drift too far from the pretrained
 weights: the soup was far worse than its members; see that task's experiments.md
-in the reports). The image path
-(backbone and the head's image part) is averaged; the metadata branch's hidden
-units are not matched from one run to another, so by default it and the head's
-metadata part are taken from the first run (``--metadata average`` averages
-them too). Batch-norm statistics are averaged with the rest.
+in the reports).
+
+The image path (backbone and the head's image part) is averaged; the metadata
+branch's hidden units are not matched from one run to another, so by default it
+and the head's metadata part are taken from the first run (``--metadata
+average`` averages them too). Batch-norm statistics are averaged with the rest.
 
 Each run's trained network is used as it came out of training
 (``model_one_view.keras`` of a run given views, else ``model.keras``); runs whose
