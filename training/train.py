@@ -21,6 +21,7 @@ import numpy as np
 
 from training.data import (PROJECT_ROOT, data_root, load_images, metadata_matrix,
                            read_split, sample_per_label, split_dataset, write_split)
+from training.mixing import MIX_MODES, cutmix
 from training.model import IMAGE_INPUT, METADATA_INPUT, ModelConfig, build_model, load_model
 from training.schedule import one_cycle
 from training.tasks import TASKS, get_task
@@ -45,6 +46,8 @@ class TrainConfig:
     metadata_dropout: float = 0.5      # chance to blank all metadata of a training image
     field_dropout: float = 0.2         # otherwise, chance to blank each field
     augment: str = "standard"          # "none", "light", "standard"
+    mix: str = "none"                  # "none", "cutmix" (training.mixing)
+    mix_probability: float = 0.5       # chance that a training batch is mixed
     cache_dir: str = ".cache"
     hold_out_source: str = ""          # train and select without this image source (``source``
                                        # column; scripts/leave_one_source_out.py)
@@ -96,6 +99,8 @@ def parse_config(argv: list[str] | None = None) -> TrainConfig:
         parser.error(f"--imbalance must be one of {IMBALANCE_MODES}")
     if config.augment not in AUGMENT_MODES:
         parser.error(f"--augment must be one of {AUGMENT_MODES}")
+    if config.mix not in MIX_MODES:
+        parser.error(f"--mix must be one of {MIX_MODES}")
     get_task(config.task)
     return config
 
@@ -221,6 +226,11 @@ def make_dataset(images, metadata, labels, k, config: TrainConfig, training: boo
         if augment is not None:
             ds = ds.map(lambda x, meta, y, sw: (augment(x, training=True), meta, y, sw),
                         num_parallel_calls=2)
+        if config.mix == "cutmix":
+            def mix(x, meta, y, sw):
+                x, y, sw = cutmix(x, y, sw, config.mix_probability)
+                return x, meta, y, sw
+            ds = ds.map(mix)
         if has_meta and blank is not None:
             ds = ds.map(lambda x, meta, y, sw: (x, blank_randomly(meta, blank, slices, config), y, sw))
 

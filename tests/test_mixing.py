@@ -1,0 +1,56 @@
+"""CutMix: the pasted area and the label mass moved are the same, batch by batch."""
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from training.mixing import cutmix  # noqa: E402
+from training.train import parse_config  # noqa: E402
+
+
+def constant_batch(n=6, h=24, w=32, k=7):
+    """Image i is filled with the value i; its label is class i (one-hot)."""
+    images = np.broadcast_to(np.arange(n, dtype=np.float32)[:, None, None, None],
+                             (n, h, w, 3)).copy()
+    labels = np.eye(k, dtype=np.float32)[np.arange(n)]
+    weights = np.arange(1, n + 1, dtype=np.float32)
+    return images, labels, weights
+
+
+def test_cutmix_moves_as_much_label_as_it_pastes_image():
+    tf.random.set_seed(0)
+    images, labels, weights = constant_batch()
+    mixed_some = 0
+    for _ in range(20):
+        x, y, sw = (t.numpy() for t in cutmix(images, labels, weights, probability=1.0))
+        assert np.allclose(y.sum(axis=1), 1.0)
+        for i in range(len(images)):
+            foreign = x[i, :, :, 0] != i
+            share = foreign.mean()
+            # The label of image i keeps 1 - share of its own class, the rest goes to the
+            # class whose pixels were pasted (one other image per batch).
+            assert y[i, i] == pytest.approx(1.0 - share, abs=1e-6) or share == 0
+            if foreign.any():
+                mixed_some += 1
+                donor = int(x[i][foreign][0, 0])
+                assert np.all(x[i][foreign] == donor)
+                assert y[i, donor] == pytest.approx(share, abs=1e-6)
+                assert sw[i] == pytest.approx((1 - share) * weights[i] + share * weights[donor],
+                                              abs=1e-5)
+            # The pasted region is one rectangle.
+            if foreign.any():
+                rows, cols = np.nonzero(foreign)
+                assert foreign[rows.min():rows.max() + 1, cols.min():cols.max() + 1].all()
+    assert mixed_some > 20
+
+
+def test_cutmix_with_probability_zero_changes_nothing():
+    images, labels, weights = constant_batch()
+    x, y, sw = (t.numpy() for t in cutmix(images, labels, weights, probability=0.0))
+    assert np.array_equal(x, images) and np.array_equal(y, labels) and np.array_equal(sw, weights)
+
+
+def test_mix_flag_is_checked():
+    assert parse_config(["--task", "skin_lesion", "--mix", "cutmix"]).mix == "cutmix"
+    with pytest.raises(SystemExit):
+        parse_config(["--task", "skin_lesion", "--mix", "mixup"])
