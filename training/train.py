@@ -41,6 +41,7 @@ class TrainConfig:
     pct_start: float = 0.25
     weight_decay: float = 1e-4
     label_smoothing: float = 0.0
+    focal_gamma: float = 0.0           # > 0: focal loss with this γ (down-weights easy images)
     imbalance: str = "weights"         # "weights" (class-weighted loss), "sampling" (balanced
                                        # batches), "sqrt" (√-balanced sampling × √ weights), "none"
     metadata_dropout: float = 0.5      # chance to blank all metadata of a training image
@@ -354,8 +355,7 @@ def train(config: TrainConfig) -> dict:
     optimizer = keras.optimizers.AdamW(learning_rate=config.max_lr / 25,
                                        weight_decay=config.weight_decay)
     optimizer.beta_1 = keras.Variable(0.95, trainable=False, name="beta_1", dtype="float32")
-    model.compile(optimizer=optimizer,
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+    model.compile(optimizer=optimizer, loss=training_loss(config),
                   metrics=["accuracy", BalancedAccuracy(k)])
     schedule_log = {"step": [], "learning_rate": [], "momentum": []}
     val_images, val_meta, val_y = parts["val"]
@@ -421,6 +421,18 @@ def train(config: TrainConfig) -> dict:
     })
     print(f"[done] {train_seconds / 60:.1f} min; results in {out}", flush=True)
     return report
+
+
+def training_loss(config: TrainConfig):
+    """Cross-entropy, or with ``focal_gamma`` > 0 the focal loss (Lin et al. 2017):
+    each image's cross-entropy times (1 - p_true)^γ. Both with ``label_smoothing``."""
+    import keras
+    if config.focal_gamma < 0:
+        raise ValueError(f"focal_gamma must be >= 0, got {config.focal_gamma}")
+    if config.focal_gamma:
+        return keras.losses.CategoricalFocalCrossentropy(
+            alpha=1.0, gamma=config.focal_gamma, label_smoothing=config.label_smoothing)
+    return keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
 
 
 def write_test_report(model, task, table, split, parts, out: Path, extra: dict) -> dict:

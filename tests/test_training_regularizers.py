@@ -1,4 +1,4 @@
-"""CutMix: the pasted area and the label mass moved are the same, batch by batch."""
+"""Training regularizers: CutMix (the pasted area and the label mass moved agree) and the focal loss."""
 import numpy as np
 import pytest
 
@@ -54,3 +54,17 @@ def test_mix_flag_is_checked():
     assert parse_config(["--task", "skin_lesion", "--mix", "cutmix"]).mix == "cutmix"
     with pytest.raises(SystemExit):
         parse_config(["--task", "skin_lesion", "--mix", "mixup"])
+
+
+def test_focal_loss_spares_easy_images_and_gamma_zero_is_crossentropy():
+    from training.train import TrainConfig, training_loss
+    y = np.eye(3, dtype=np.float32)[[0, 0]]
+    p = np.array([[0.95, 0.03, 0.02], [0.3, 0.4, 0.3]], np.float32)   # easy, hard
+    ce = training_loss(TrainConfig(task="skin_lesion"))
+    focal = training_loss(TrainConfig(task="skin_lesion", focal_gamma=2.0))
+    easy_ce, hard_ce = (float(ce(y[i:i + 1], p[i:i + 1])) for i in range(2))
+    easy_f, hard_f = (float(focal(y[i:i + 1], p[i:i + 1])) for i in range(2))
+    assert easy_f == pytest.approx(easy_ce * 0.05 ** 2, rel=1e-3)
+    assert hard_f == pytest.approx(hard_ce * 0.7 ** 2, rel=1e-3)
+    with pytest.raises(ValueError):
+        training_loss(TrainConfig(task="skin_lesion", focal_gamma=-1.0))
