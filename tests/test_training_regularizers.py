@@ -56,7 +56,7 @@ def test_mix_flag_is_checked():
         parse_config(["--task", "skin_lesion", "--mix", "mixup"])
 
 
-def test_focal_loss_spares_easy_images_and_gamma_zero_is_crossentropy():
+def test_focal_loss_spares_easy_images_and_refuses_negative_gamma():
     from training.train import TrainConfig, training_loss
     y = np.eye(3, dtype=np.float32)[[0, 0]]
     p = np.array([[0.95, 0.03, 0.02], [0.3, 0.4, 0.3]], np.float32)   # easy, hard

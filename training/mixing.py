@@ -3,7 +3,8 @@ another image of the batch, and the labels are mixed in proportion to the area.
 
 Balanced sampling shows each rare-class image many times per epoch; mixing makes
 those repeats differ and keeps the network from growing sure of them (the
-training balanced accuracy runs far ahead of validation otherwise).
+training balanced accuracy runs far ahead of validation otherwise). Measured on
+the lesion task and not adopted: see reports/<task>/experiments.md.
 """
 from __future__ import annotations
 
