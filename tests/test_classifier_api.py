@@ -21,7 +21,7 @@ LABEL_IDS = ["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"]
 HOST_PAGE = "/__api_test__"
 
 LOAD = """
-async () => {
+async (options) => {
   const { loadClassifier } = await import('/static/js/classifier.js');
   window.loadClassifier = loadClassifier;
   window.fetchBlob = async (name) => {
@@ -29,7 +29,7 @@ async () => {
     if (!response.ok) throw new Error('test file missing: ' + name);
     return response.blob();
   };
-  window.classifier = await loadClassifier('skin_lesion');
+  window.classifier = await loadClassifier('skin_lesion', options || undefined);
   return true;
 }
 """
@@ -77,9 +77,10 @@ def rejection(page, name, code):
     return page.evaluate(REJECTION.replace("CODE", code), name)
 
 
-def open_host_page(browser, live_server, files, init_script=None):
+def open_host_page(browser, live_server, files, init_script=None, options=None):
     """A recorded blank page on the live server's origin with the site's policy; the
-    ``files`` ({name: path}) are served to it under /test-data/."""
+    ``files`` ({name: path}) are served to it under /test-data/; ``window.classifier``
+    is loaded with ``options`` (loadClassifier's)."""
     recorded = open_recorded_page(browser)
     page = recorded.page
 
@@ -100,7 +101,7 @@ def open_host_page(browser, live_server, files, init_script=None):
     page.route(f"{live_server}/test-data/*", serve_test_file)
     page.route(f"{live_server}{HOST_PAGE}", serve_host_page)
     page.goto(live_server + HOST_PAGE)
-    assert page.evaluate(LOAD) is True
+    assert page.evaluate(LOAD, options) is True
     return recorded
 
 
@@ -150,6 +151,32 @@ def test_labels_follow_the_metadata(api, task_metadata):
 def test_classify_each_kind_of_image(api, task_metadata, sample_paths, kind):
     results = api.page.evaluate(CLASSIFY_AS, [kind, sample_paths[0].name, None])
     check_results(results, task_metadata)
+
+
+@pytest.mark.parametrize("backend", ["cpu", "webgl"])
+def test_fallback_backends_load_and_answer_as_wasm(api, browser, live_server, sample_paths,
+                                                    backend):
+    """Only the WASM backend is loaded up front (tf-loader.js); asked for another, the
+    classifier loads that backend's bundle and gives the same answer."""
+    assert api.page.evaluate("() => classifier.backend") == "wasm"
+    name = sample_paths[0].name
+    expected = by_id(api.page.evaluate(CLASSIFY_AS, ["blob", name, None]))
+    recorded = open_host_page(browser, live_server, {name: sample_paths[0]},
+                              options={"backend": backend})
+    try:
+        assert recorded.page.evaluate("() => classifier.backend") == backend
+        answer = by_id(recorded.page.evaluate(CLASSIFY_AS, ["blob", name, None]))
+        np.testing.assert_allclose(answer, expected, atol=1e-3)
+        assert any(url.endswith(f"/tf-backend-{backend}.es2017.min.js") for url in recorded.requests)
+        recorded.assert_clean()
+    finally:
+        recorded.page.context.close()
+
+
+def test_only_the_wasm_backend_is_loaded_when_it_starts(api):
+    loaded = [url.rsplit("/", 1)[1] for url in api.requests if "/static/vendor/tfjs/" in url]
+    assert "tf-backend-wasm.es2017.min.js" in loaded
+    assert not [name for name in loaded if name.startswith(("tf-backend-cpu", "tf-backend-webgl"))]
 
 
 def test_kinds_of_image_agree(api, sample_paths):

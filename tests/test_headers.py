@@ -34,7 +34,7 @@ RESPONSE_KINDS = {
     "chart page": (f"/performance/{TASK}", 200),
     "offline page": ("/offline", 200),
     "script": ("/static/js/classifier.js", 200),
-    "tfjs": ("/static/vendor/tfjs/tf.min.js", 200),
+    "tfjs": ("/static/vendor/tfjs/tf-core.es2017.min.js", 200),
     "wasm": ("/static/vendor/tfjs/tfjs-backend-wasm-threaded-simd.wasm", 200),
     "model.json": (f"/static/tfjs_model/{TASK}/model.json", 200),
     "weight shard": (f"/static/tfjs_model/{TASK}/{SHARD}", 200),
@@ -121,11 +121,12 @@ def test_worker_keeps_every_model_file_pages_and_libraries(client):
     for url in ["/", "/offline", "/static/tfjs_model/index.json", "/manifest.webmanifest",
                 "/static/css/site.css", "/bootstrap/static/css/bootstrap.min.css",
                 "/static/js/screen-page.js", "/static/js/classifier.js",
-                "/static/js/offline.js", "/static/vendor/tfjs/tf.min.js",
+                "/static/js/offline.js", "/static/vendor/tfjs/tf-core.es2017.min.js",
                 "/static/img/icon-192.png", "/static/img/icon-512.png"]:
         assert url in urls, url
-    for path in (ROOT / "static" / "vendor" / "tfjs").glob("*.wasm"):
-        assert f"/static/vendor/tfjs/{path.name}" in urls
+    for path in (ROOT / "static" / "vendor" / "tfjs").glob("*.*"):   # every backend, for offline fallbacks
+        if path.suffix in (".js", ".wasm"):
+            assert f"/static/vendor/tfjs/{path.name}" in urls
     assert constants["OFFLINE_PAGE"] == "/offline"
     assert "/vendor/plotly.min.js" not in " ".join(urls)   # chart pages are not kept
 

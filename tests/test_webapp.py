@@ -274,7 +274,7 @@ def test_no_inline_script_and_a_strict_policy(client, screener):
     policy = client.get("/").headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy
     assert "unsafe-inline" not in policy
-    assert "'unsafe-eval'" not in policy   # tf-loader.js avoids tf.min.js's Function() fallback
+    assert "'unsafe-eval'" not in policy
     assert client.get("/").headers["X-Content-Type-Options"] == "nosniff"
 
 
@@ -293,7 +293,7 @@ def test_no_url_to_another_host(client, path):
 @pytest.mark.parametrize(("path", "mimetype"), [
     ("/static/js/classifier.js", "text/javascript"),
     ("/static/js/screen-page.js", "text/javascript"),
-    ("/static/vendor/tfjs/tf.min.js", "text/javascript"),
+    ("/static/vendor/tfjs/tf-core.es2017.min.js", "text/javascript"),
     ("/static/vendor/tfjs/tfjs-backend-wasm.wasm", "application/wasm"),
     ("/static/tfjs_model/index.json", "application/json"),
     ("/static/tfjs_model/skin_lesion/model.json", "application/json"),

@@ -42,8 +42,7 @@ class Config:
 
     # Sent with every page: no inline scripts, no eval, no other host.
     # 'wasm-unsafe-eval' lets the TF.js WebAssembly backend compile its module
-    # (static/js/tf-loader.js declares the global that tf.min.js's bundled
-    # regenerator-runtime would otherwise create with Function()). blob: URLs
+    # (the vendored ES2017 bundles of TF.js use no eval or Function()). blob: URLs
     # show the chosen image, and in script-src and worker-src they let the
     # threaded WebAssembly backend start its worker threads: tf-backend-wasm
     # builds each worker and the script it imports from Blobs of its own code

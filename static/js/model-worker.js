@@ -1,6 +1,6 @@
 // The model's side of the classifier: TensorFlow.js, the graph models and their
 // forward passes. classifier.js starts this module as a dedicated Web Worker, so
-// that evaluating tf.min.js, setting up WebAssembly, downloading and checking the
+// that evaluating TensorFlow.js, setting up WebAssembly, downloading and checking the
 // model files, decoding a big photo and inference never block the page; the page
 // only reads metadata.json, checks the image and sends it.
 // Where no worker can start (or draw), classifier.js imports this module on the
@@ -43,7 +43,7 @@ async function runtime(tf, backend) {
 /** The graph's image input for RGBA pixels: [1, h, w, 3], or the image's views (views.js). */
 function imageBatch(tf, pixels, views) {
   const count = viewCount(views);
-  if (count === 1) return tf.browser.fromPixels(pixels, 3).toFloat().expandDims(0);
+  if (count === 1) return tf.expandDims(tf.cast(tf.browser.fromPixels(pixels, 3), 'float32'), 0);
   return tf.tensor4d(mirrorViews(pixels), [count, pixels.height, pixels.width, 3]);
 }
 

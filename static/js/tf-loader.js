@@ -4,12 +4,18 @@
 
 const VENDOR_URL = new URL('../vendor/tfjs/', import.meta.url);
 export const BACKENDS = ['wasm', 'webgl', 'cpu'];
+// The backends' bundles; loadTf() loads WASM's, the others only when asked for.
+const BACKEND_FILES = {
+  wasm: 'tf-backend-wasm.es2017.min.js',
+  webgl: 'tf-backend-webgl.es2017.min.js',
+  cpu: 'tf-backend-cpu.es2017.min.js',
+};
 
 let tfPromise = null;
 
-// The vendored files are UMD bundles: run as modules, they attach `tf` (and
-// `tf.wasm`) to globalThis. import() works the same in a module worker (which has
-// no importScripts) and on a page.
+// The vendored files are UMD bundles: run as modules, each adds its part to the
+// global `tf` (the WASM backend as `tf.wasm`). import() works the same in a module
+// worker (which has no importScripts) and on a page.
 async function run(file) {
   const url = new URL(file, VENDOR_URL).href;
   try {
@@ -19,17 +25,18 @@ async function run(file) {
   }
 }
 
-/** Resolve to the global `tf`, loading tf.min.js and the WASM backend if needed. */
+/**
+ * Resolve to the global `tf`: tfjs-core, the graph-model converter and the WASM backend
+ * (the vendored parts; the WebGL and CPU backends load only if chosen, see `selectBackend`).
+ */
 export function loadTf() {
   if (!tfPromise) {
     tfPromise = (async () => {
-      // tf.min.js bundles regenerator-runtime, which assigns the global
-      // `regeneratorRuntime` and, where that fails (strict mode, no such global),
-      // falls back to Function(...), i.e. eval. Declaring the global first keeps
-      // the site working under a Content-Security-Policy without 'unsafe-eval'.
-      if (!('regeneratorRuntime' in globalThis)) globalThis.regeneratorRuntime = undefined;
-      if (!globalThis.tf) await run('tf.min.js');
-      if (!globalThis.tf.wasm) await run('tf-backend-wasm.min.js');
+      if (!globalThis.tf?.loadGraphModel) {
+        await run('tf-core.es2017.min.js');
+        await run('tf-converter.es2017.min.js');
+      }
+      if (!globalThis.tf.wasm) await run(BACKEND_FILES.wasm);
       globalThis.tf.wasm.setWasmPaths(VENDOR_URL.href);
       return globalThis.tf;
     })();
@@ -50,6 +57,7 @@ export async function selectBackend(tf, preference = 'auto') {
     }
     if (tf.getBackend() === name) return name;
     try {
+      if (!tf.findBackendFactory(name)) await run(BACKEND_FILES[name]);
       if (await tf.setBackend(name)) {
         await tf.ready();
         return name;
