@@ -11,6 +11,7 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
@@ -436,6 +437,40 @@ def test_heatmap_colour_map(page):
     assert len(pixels) == 4 * 4 * 4
     top_right, bottom_left = pixels[(0 * 4 + 3) * 4: (0 * 4 + 3) * 4 + 4], pixels[12 * 4: 12 * 4 + 4]
     assert top_right == high and bottom_left == low   # each cell's value at its centre
+
+
+def catmull_rom_picture(values: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The map's values at each pixel centre of a width × height picture: Catmull-Rom
+    between the cells' centres, edge cells repeated (what heatmap.js promises)."""
+    def weights(count, n):
+        u = np.clip((np.arange(count) + 0.5) / count * n - 0.5, 0, n - 1)
+        i, t = np.floor(u).astype(int), u - np.floor(u)
+        w = np.stack([(-t**3 + 2 * t**2 - t) / 2, (3 * t**3 - 5 * t**2 + 2) / 2,
+                      (-3 * t**3 + 4 * t**2 + t) / 2, (t**3 - t**2) / 2], axis=1)
+        matrix = np.zeros((count, n))
+        for j in range(4):
+            np.add.at(matrix, (np.arange(count), np.clip(i + j - 1, 0, n - 1)), w[:, j])
+        return matrix
+    rows, cols = values.shape
+    return weights(height, rows) @ values @ weights(width, cols).T
+
+
+def test_heatmap_pixels_are_the_interpolated_map_in_colour(page):
+    """Every pixel of the drawn map is the colour of the bicubic value at its centre."""
+    values = np.random.default_rng(0).random((3, 5))
+    width, height = 40, 24
+    pixels, palette = page.evaluate("""async ([values, rows, cols, width, height]) => {
+        const { colour, heatmapPixels } = await import('/static/js/heatmap.js');
+        const pixels = Array.from(heatmapPixels({ rows, cols, values }, width, height));
+        return [pixels, Array.from({ length: 1001 }, (_, i) => colour(i / 1000))];
+    }""", [values.ravel().tolist(), 3, 5, width, height])
+    drawn = np.array(pixels).reshape(height, width, 4)
+    expected = np.clip(catmull_rom_picture(values, width, height), 0, 1)
+    palette = np.array(palette)
+    nearest = palette[np.rint(expected * 1000).astype(int)]
+    assert np.abs(drawn - nearest).max() <= 2
+    # Not flat: the picture spans most of the map's range of colours.
+    assert drawn[..., 3].max() - drawn[..., 3].min() > 150
 
 
 def test_unsure_warning_shows_the_measured_figures(page, sample_paths, task_metadata, n_labels):

@@ -25,61 +25,87 @@ const clamp01 = (value) => Math.min(1, Math.max(0, Number.isFinite(value) ? valu
 
 /** [r, g, b, a] (0-255) of a map value from 0 (nearly transparent blue) to 1 (opaque red). */
 export function colour(value) {
-  const v = clamp01(value);
-  const upper = STOPS.findIndex(([at]) => at >= v);
-  const [at1, rgb1] = STOPS[Math.max(upper, 1)];
-  const [at0, rgb0] = STOPS[Math.max(upper, 1) - 1];
-  const t = (v - at0) / (at1 - at0);
-  const rgb = rgb0.map((c, i) => Math.round(c + (rgb1[i] - c) * t));
-  return [...rgb, Math.round(255 * v ** ALPHA_POWER)];
+  const rgba = new Uint8ClampedArray(4);
+  paint(value, rgba, 0);
+  return [...rgba];
 }
 
-/** Catmull-Rom weights of the four cells around a point a fraction t past the second. */
+/** Writes colour(value) into pixels[offset … offset + 3], without allocating. */
+function paint(value, pixels, offset) {
+  const v = clamp01(value);
+  let upper = 1;
+  while (STOPS[upper][0] < v) upper += 1;
+  const [at0, rgb0] = STOPS[upper - 1];
+  const [at1, rgb1] = STOPS[upper];
+  const t = (v - at0) / (at1 - at0);
+  for (let i = 0; i < 3; i += 1) pixels[offset + i] = Math.round(rgb0[i] + (rgb1[i] - rgb0[i]) * t);
+  pixels[offset + 3] = Math.round(255 * v ** ALPHA_POWER);
+}
+
 function cubicWeights(t) {
   const [t2, t3] = [t * t, t * t * t];
   return [(-t3 + 2 * t2 - t) / 2, (3 * t3 - 5 * t2 + 2) / 2, (-3 * t3 + 4 * t2 + t) / 2, (t3 - t2) / 2];
 }
 
-/** The four cell indices and their weights for a position in cell units along n cells. */
-function taps(position, n) {
-  const u = Math.min(n - 1, Math.max(0, position - 0.5)); // between the cells' centres
-  const i = Math.floor(u);
-  const weights = cubicWeights(u - i);
-  return [-1, 0, 1, 2].map((offset, k) => [Math.min(n - 1, Math.max(0, i + offset)), weights[k]]);
-}
-
 /**
- * The grid's value at (x, y) in cell units: bicubic (Catmull-Rom) between the cells'
- * centres, so it equals a cell's value at its centre and has no creases between them.
+ * For each of `count` pixels along n cells, its four cell indices and their weights
+ * (flat: pixel k's are at 4k … 4k + 3).
  */
-function sample(values, rows, cols, x, y) {
-  let sum = 0;
-  for (const [row, wy] of taps(y, rows)) {
-    for (const [col, wx] of taps(x, cols)) sum += wy * wx * values[row * cols + col];
+function taps(count, n) {
+  const cells = new Int32Array(count * 4);
+  const weights = new Float64Array(count * 4);
+  for (let k = 0; k < count; k += 1) {
+    const position = ((k + 0.5) / count) * n;
+    const u = Math.min(n - 1, Math.max(0, position - 0.5)); // between the cells' centres
+    const i = Math.floor(u);
+    const w = cubicWeights(u - i);
+    for (let j = 0; j < 4; j += 1) {
+      cells[k * 4 + j] = Math.min(n - 1, Math.max(0, i + j - 1));
+      weights[k * 4 + j] = w[j];
+    }
   }
-  return sum;
+  return { cells, weights };
 }
 
 /**
  * RGBA pixels (row-major, 4 bytes each) of a width × height picture of the map:
- * the values interpolated smoothly, then coloured (clamped to 0-1: the cubic can
- * overshoot a little), so a blend of two values gets the colour of a value between them.
+ * the values interpolated bicubically (Catmull-Rom) between the cells' centres, so
+ * each cell's value is kept at its centre with no creases between them, then coloured
+ * (clamped to 0-1: the cubic can overshoot a little), so a blend of two values gets
+ * the colour of a value between them.
  */
 export function heatmapPixels({ values, rows, cols }, width, height) {
   if (values.length !== rows * cols) {
     throw new Error(`The map has ${values.length} values, not ${rows} × ${cols}.`);
   }
+  // The bicubic is separable: interpolate each grid row across, then down. The taps of
+  // each picture column and row are worked out once (this runs on the page's thread
+  // as the first result is shown, so it must be quick on a cold start).
+  const across = taps(width, cols);
+  const down = taps(height, rows);
+  const rowsAcross = new Float64Array(rows * width);
+  for (let row = 0; row < rows; row += 1) {
+    for (let x = 0; x < width; x += 1) {
+      let sum = 0;
+      for (let j = x * 4; j < x * 4 + 4; j += 1) {
+        sum += across.weights[j] * values[row * cols + across.cells[j]];
+      }
+      rowsAcross[row * width + x] = sum;
+    }
+  }
   const pixels = new Uint8ClampedArray(width * height * 4);
   for (let y = 0; y < height; y += 1) {
     for (let x = 0; x < width; x += 1) {
-      const value = sample(values, rows, cols, ((x + 0.5) / width) * cols, ((y + 0.5) / height) * rows);
-      pixels.set(colour(value), (y * width + x) * 4);
+      let sum = 0;
+      for (let j = y * 4; j < y * 4 + 4; j += 1) {
+        sum += down.weights[j] * rowsAcross[down.cells[j] * width + x];
+      }
+      paint(sum, pixels, (y * width + x) * 4);
     }
   }
   return pixels;
 }
 
-/** The scale at which `object-fit` shows a w × h picture in a box × boxHeight box. */
 function fitScales(fit, box, boxHeight, w, h) {
   const contain = Math.min(box / w, boxHeight / h);
   switch (fit) {
