@@ -42,6 +42,7 @@ function paint(value, pixels, offset) {
   pixels[offset + 3] = Math.round(255 * v ** ALPHA_POWER);
 }
 
+/** Catmull-Rom weights of the four cells around a point a fraction t past the second. */
 function cubicWeights(t) {
   const [t2, t3] = [t * t, t * t * t];
   return [(-t3 + 2 * t2 - t) / 2, (3 * t3 - 5 * t2 + 2) / 2, (-3 * t3 + 4 * t2 + t) / 2, (t3 - t2) / 2];
@@ -106,6 +107,7 @@ export function heatmapPixels({ values, rows, cols }, width, height) {
   return pixels;
 }
 
+/** The scale at which `object-fit` shows a w × h picture in a box × boxHeight box. */
 function fitScales(fit, box, boxHeight, w, h) {
   const contain = Math.min(box / w, boxHeight / h);
   switch (fit) {
