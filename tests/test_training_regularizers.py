@@ -68,3 +68,41 @@ def test_focal_loss_spares_easy_images_and_refuses_negative_gamma():
     assert hard_f == pytest.approx(hard_ce * 0.7 ** 2, rel=1e-3)
     with pytest.raises(ValueError):
         training_loss(TrainConfig(task="skin_lesion", focal_gamma=-1.0))
+
+
+def test_logit_adjusted_loss_is_cross_entropy_of_prior_shifted_logits():
+    from training.train import TrainConfig, training_loss
+    counts = np.array([60, 30, 10])
+    prior = counts / counts.sum()
+    config = TrainConfig(task="skin_lesion", imbalance="logit_adjusted")
+    loss = training_loss(config, counts)
+    p = np.array([[0.5, 0.3, 0.2], [0.2, 0.2, 0.6]], np.float32)
+    y = np.eye(3, dtype=np.float32)[[2, 0]]
+    shifted = np.log(p) + np.log(prior)
+    q = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    expected = -np.log(q[[0, 1], [2, 0]])
+    for i in range(2):
+        assert float(loss(y[i:i + 1], p[i:i + 1])) == pytest.approx(expected[i], rel=1e-4)
+    # a rare class is penalised more than plain cross-entropy would: its margin is larger
+    plain = training_loss(TrainConfig(task="skin_lesion"))
+    assert float(loss(y[:1], p[:1])) > float(plain(y[:1], p[:1]))
+    # at τ = 0 it is the plain cross-entropy
+    flat = training_loss(TrainConfig(task="skin_lesion", imbalance="logit_adjusted",
+                                     logit_tau=0.0), counts)
+    assert float(flat(y, p)) == pytest.approx(float(plain(y, p)), rel=1e-5)
+    with pytest.raises(ValueError):
+        training_loss(config, np.array([5, 0, 3]))
+
+
+def test_logit_adjusted_training_saves_and_loads(tmp_path):
+    import keras
+    from training.train import LogitAdjustedCrossentropy
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss=LogitAdjustedCrossentropy([0.6, 0.3, 0.1], 1.0, 0.1))
+    x = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    y = np.eye(3, dtype="float32")[np.arange(16) % 3]
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    again = keras.models.load_model(tmp_path / "m.keras")
+    assert again.loss.get_config()["prior"] == pytest.approx([0.6, 0.3, 0.1])
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -43,7 +43,10 @@ class TrainConfig:
     label_smoothing: float = 0.0
     focal_gamma: float = 0.0           # > 0: focal loss with this γ (down-weights easy images)
     imbalance: str = "weights"         # "weights" (class-weighted loss), "sampling" (balanced
-                                       # batches), "sqrt" (√-balanced sampling × √ weights), "none"
+                                       # batches), "sqrt" (√-balanced sampling × √ weights),
+                                       # "logit_adjusted" (natural batches, loss on logits +
+                                       # τ·log prior: Menon et al. 2021), "none"
+    logit_tau: float = 1.0             # τ of "logit_adjusted"
     metadata_dropout: float = 0.5      # chance to blank all metadata of a training image
     field_dropout: float = 0.2         # otherwise, chance to blank each field
     augment: str = "standard"          # "none", "light", "standard"
@@ -62,7 +65,7 @@ class TrainConfig:
         return PROJECT_ROOT / "reports" / self.task / "split.csv"
 
 
-IMBALANCE_MODES = ("weights", "sampling", "sqrt", "none")
+IMBALANCE_MODES = ("weights", "sampling", "sqrt", "logit_adjusted", "none")
 AUGMENT_MODES = ("none", "light", "standard")
 
 
@@ -355,7 +358,7 @@ def train(config: TrainConfig) -> dict:
     optimizer = keras.optimizers.AdamW(learning_rate=config.max_lr / 25,
                                        weight_decay=config.weight_decay)
     optimizer.beta_1 = keras.Variable(0.95, trainable=False, name="beta_1", dtype="float32")
-    model.compile(optimizer=optimizer, loss=training_loss(config),
+    model.compile(optimizer=optimizer, loss=training_loss(config, np.bincount(train_y, minlength=k)),
                   metrics=["accuracy", BalancedAccuracy(k)])
     schedule_log = {"step": [], "learning_rate": [], "momentum": []}
     val_images, val_meta, val_y = parts["val"]
@@ -423,16 +426,64 @@ def train(config: TrainConfig) -> dict:
     return report
 
 
-def training_loss(config: TrainConfig):
+def training_loss(config: TrainConfig, class_counts=None):
     """Cross-entropy, or with ``focal_gamma`` > 0 the focal loss (Lin et al. 2017):
-    each image's cross-entropy times (1 - p_true)^γ. Both with ``label_smoothing``."""
+    each image's cross-entropy times (1 - p_true)^γ; or with ``imbalance`` "logit_adjusted"
+    the logit-adjusted loss (``class_counts`` of the training labels give the prior). All
+    with ``label_smoothing``."""
     import keras
     if config.focal_gamma < 0:
         raise ValueError(f"focal_gamma must be >= 0, got {config.focal_gamma}")
+    if config.imbalance == "logit_adjusted":
+        if config.focal_gamma:
+            raise ValueError("the logit-adjusted loss has no focal variant")
+        if class_counts is None or min(class_counts) < 1:
+            raise ValueError("the logit-adjusted loss needs every class in the training labels")
+        return LogitAdjustedCrossentropy(np.asarray(class_counts, float) / np.sum(class_counts),
+                                         config.logit_tau, config.label_smoothing)
     if config.focal_gamma:
         return keras.losses.CategoricalFocalCrossentropy(
             alpha=1.0, gamma=config.focal_gamma, label_smoothing=config.label_smoothing)
     return keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
+
+
+@functools.cache
+def _logit_adjusted_class():
+    import keras
+
+    @keras.saving.register_keras_serializable(package="screener")
+    class LogitAdjustedCrossentropy(keras.losses.Loss):
+        """Cross-entropy of softmax(z + τ·log π) for a model whose output is softmax(z)
+        (Menon et al. 2021, "Long-tail learning via logit adjustment"). Training on the
+        natural class mix with this loss makes softmax(z) itself the balanced predictor:
+        the arg-max that minimises the mean per-class error, with no offsets to fit
+        afterwards. Computed from the probabilities: log p + τ·log π differs from
+        z + τ·log π by a constant per image, which the softmax ignores."""
+
+        def __init__(self, prior, tau=1.0, label_smoothing=0.0, name="logit_adjusted", **kw):
+            super().__init__(name=name, **kw)
+            self.prior = [float(v) for v in prior]
+            self.tau = float(tau)
+            self.label_smoothing = float(label_smoothing)
+            self._shift = keras.ops.convert_to_tensor(
+                self.tau * np.log(np.asarray(self.prior, np.float32)), "float32")
+
+        def call(self, y_true, y_pred):
+            ops = keras.ops
+            logits = ops.log(ops.clip(y_pred, 1e-7, 1.0)) + self._shift
+            return keras.losses.categorical_crossentropy(
+                y_true, logits, from_logits=True, label_smoothing=self.label_smoothing)
+
+        def get_config(self):
+            return {"prior": self.prior, "tau": self.tau,
+                    "label_smoothing": self.label_smoothing, "name": self.name}
+
+    return LogitAdjustedCrossentropy
+
+
+def LogitAdjustedCrossentropy(prior, tau=1.0, label_smoothing=0.0):
+    """See ``_logit_adjusted_class`` (built on first use: Keras is imported lazily)."""
+    return _logit_adjusted_class()(prior, tau, label_smoothing)
 
 
 def write_test_report(model, task, table, split, parts, out: Path, extra: dict) -> dict:
