@@ -11,7 +11,7 @@ import pytest
 from conftest import load_script
 from training import parity
 from training.data import PROJECT_ROOT, data_root
-from training.export import content_version
+from training.export import canonical_model_json, content_version
 from training.doubt import run as run_doubt
 from training.tasks import TASKS
 from training.train import command_line, parse_config, train
@@ -113,6 +113,19 @@ def test_conversion_matches_keras_in_the_browser(task, run_dir, tmp_path):
         assert (reports / name).is_file(), name
     index = json.loads((out.parent / "index.json").read_text())
     assert [t["id"] for t in index["tasks"]] == [task.id]
+
+    # The version does not depend on the order the converter happened to write keys in.
+    model_json = out / "model.json"
+    assert model_json.read_text() == json.dumps(json.loads(model_json.read_text()), sort_keys=True)
+    shuffled = tmp_path / "shuffled"
+    shutil.copytree(out, shuffled)
+    graph = json.loads((shuffled / "model.json").read_text())
+    for node in graph["modelTopology"]["node"]:
+        node["attr"] = dict(reversed(list(node.get("attr", {}).items())))
+    (shuffled / "model.json").write_text(json.dumps(graph))
+    assert content_version(shuffled) != metadata["version"]
+    canonical_model_json(shuffled / "model.json")
+    assert content_version(shuffled) == metadata["version"]
 
     # The version is a content hash: other weights, other version.
     changed = tmp_path / "changed"

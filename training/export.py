@@ -71,7 +71,17 @@ def convert(model, out_dir: str | Path, quantization: str = "float32") -> dict:
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"tensorflowjs_converter failed:\n{result.stderr[-3000:]}")
-    return json.loads((out_dir / "model.json").read_text()).get("signature", {})
+    return canonical_model_json(out_dir / "model.json").get("signature", {})
+
+
+def canonical_model_json(path: Path) -> dict:
+    """Rewrite model.json with its keys sorted. The converter writes each node's ``attr``
+    map in an order that changes from run to run (a protobuf map); sorted, converting the
+    same network twice gives the same bytes, so the content version (and visitors' caches)
+    survive a re-conversion. Lists (nodes, weights) keep their order, which matters."""
+    model = json.loads(path.read_text())
+    path.write_text(json.dumps(model, sort_keys=True))
+    return model
 
 
 def model_files(out_dir: Path) -> list[Path]:
