@@ -106,3 +106,25 @@ def test_logit_adjusted_training_saves_and_loads(tmp_path):
     again = keras.models.load_model(tmp_path / "m.keras")
     assert again.loss.get_config()["prior"] == pytest.approx([0.6, 0.3, 0.1])
     np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_init_starts_training_from_a_saved_model(tmp_path):
+    """--init copies every weight of a saved network; a different network is refused."""
+    from training.model import ModelConfig, build_model
+    from training.tasks import get_task
+    from training.train import TrainConfig, initial_model
+    task = get_task("skin_lesion")
+    small = ModelConfig(alpha=0.25, image_size=(64, 64), weights="none")
+    source = build_model(task, small)
+    for w in source.weights:
+        w.assign(np.full(w.shape, 0.01, dtype="float32"))
+    source.save(tmp_path / "source.keras")
+    fresh = initial_model(task, TrainConfig(task=task.id, model=small,
+                                            init=str(tmp_path / "source.keras")))
+    assert all(np.allclose(w, 0.01) for w in fresh.get_weights())
+    assert not all(np.allclose(w, 0.01) for w in initial_model(
+        task, TrainConfig(task=task.id, model=small)).get_weights())
+    wider = ModelConfig(alpha=0.5, image_size=(64, 64), weights="none")
+    with pytest.raises(ValueError, match="not the network"):
+        initial_model(task, TrainConfig(task=task.id, model=wider,
+                                        init=str(tmp_path / "source.keras")))

@@ -53,6 +53,8 @@ class TrainConfig:
     mix: str = "none"                  # "none", "cutmix" (training.mixing)
     mix_probability: float = 0.5       # chance that a training batch is mixed
     cache_dir: str = ".cache"
+    init: str = ""                     # start from this saved model (a run's model.keras):
+                                       # fine-tuning; --model must describe the same network
     hold_out_source: str = ""          # train and select without this image source (``source``
                                        # column; scripts/leave_one_source_out.py)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -354,7 +356,7 @@ def train(config: TrainConfig) -> dict:
     total_steps = steps_per_epoch * config.epochs
 
     BalancedAccuracy = _balanced_accuracy_class()
-    model = build_model(task, config.model)
+    model = initial_model(task, config)
     optimizer = keras.optimizers.AdamW(learning_rate=config.max_lr / 25,
                                        weight_decay=config.weight_decay)
     optimizer.beta_1 = keras.Variable(0.95, trainable=False, name="beta_1", dtype="float32")
@@ -424,6 +426,19 @@ def train(config: TrainConfig) -> dict:
     })
     print(f"[done] {train_seconds / 60:.1f} min; results in {out}", flush=True)
     return report
+
+
+def initial_model(task, config: TrainConfig):
+    """The network to train: built from ``config.model``, with ``config.init``'s weights if set."""
+    model = build_model(task, config.model)
+    if config.init:
+        source = load_model(config.init)
+        if len(source.weights) != len(model.weights) or any(
+                a.shape != b.shape for a, b in zip(source.weights, model.weights)):
+            raise ValueError(f"--init {config.init} is not the network --model describes")
+        model.set_weights(source.get_weights())
+        print(f"[init] weights from {config.init}", flush=True)
+    return model
 
 
 def training_loss(config: TrainConfig, class_counts=None):
