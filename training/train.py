@@ -360,7 +360,8 @@ def train(config: TrainConfig) -> dict:
     optimizer = keras.optimizers.AdamW(learning_rate=config.max_lr / 25,
                                        weight_decay=config.weight_decay)
     optimizer.beta_1 = keras.Variable(0.95, trainable=False, name="beta_1", dtype="float32")
-    model.compile(optimizer=optimizer, loss=training_loss(config, np.bincount(train_y, minlength=k)),
+    loss = training_loss(config, np.bincount(train_y, minlength=k))
+    model.compile(optimizer=optimizer, loss=loss,
                   metrics=["accuracy", BalancedAccuracy(k)])
     schedule_log = {"step": [], "learning_rate": [], "momentum": []}
     val_images, val_meta, val_y = parts["val"]
