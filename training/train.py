@@ -55,6 +55,9 @@ class TrainConfig:
     cache_dir: str = ".cache"
     init: str = ""                     # start from this saved model (a run's model.keras):
                                        # fine-tuning; --model must describe the same network
+    teacher: str = ""                  # soft targets of trained networks (python -m
+                                       # training.distill): knowledge distillation
+    teacher_weight: float = 0.7        # target = w · teachers' answer + (1 - w) · true label
     hold_out_source: str = ""          # train and select without this image source (``source``
                                        # column; scripts/leave_one_source_out.py)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -180,8 +183,11 @@ def augmentation(mode: str, upright: bool = False):
 
 
 def make_dataset(images, metadata, labels, k, config: TrainConfig, training: bool,
-                 blank=None, sample_weights=None, slices=()):
-    """A tf.data pipeline over in-memory arrays (indices are batched, pixels gathered)."""
+                 blank=None, sample_weights=None, slices=(), targets=None):
+    """A tf.data pipeline over in-memory arrays (indices are batched, pixels gathered).
+
+    ``targets`` (one row of k probabilities per image) replaces the one-hot labels as
+    what the network learns (distillation); ``labels`` still decide balanced sampling."""
     import tensorflow as tf
 
     n = len(labels)
@@ -205,13 +211,16 @@ def make_dataset(images, metadata, labels, k, config: TrainConfig, training: boo
                     yield order[s:s + config.batch_size]
 
     weights = sample_weights if sample_weights is not None else np.ones(k, np.float32)
+    if targets is None:
+        targets = np.eye(k, dtype=np.float32)[labels]
+    targets = np.asarray(targets, np.float32)
     has_meta = metadata.shape[1] > 0
 
     def gather(idx):
         idx = np.sort(idx)
         meta = metadata[idx] if has_meta else np.zeros((len(idx), 0), np.float32)
         return (np.asarray(images[idx], np.float32), meta,
-                np.eye(k, dtype=np.float32)[labels[idx]], weights[labels[idx]])
+                targets[idx], weights[labels[idx]])
 
     ds = tf.data.Dataset.from_generator(
         index_batches, output_signature=tf.TensorSpec([None], tf.int64))
@@ -291,12 +300,18 @@ def load_data(config: TrainConfig, task, out: Path | None = None):
               "left out of training and validation", flush=True)
     parts = {}
     for name in ("train", "val", "test"):
-        rows = table[split == name]
-        if config.hold_out_source and name != "test":
-            rows = rows[rows["source"] != config.hold_out_source]
+        rows = split_rows(table, split, name, config)
         images = np.asarray(load_images(rows["path"], size, cache_dir=config.cache_dir or None))
         parts[name] = (images, metadata_matrix(rows, task), rows["label_index"].to_numpy())
     return table, split, parts
+
+
+def split_rows(table, split, name: str, config: TrainConfig):
+    """The table's rows of one part of the split, in the order ``load_data`` gives them."""
+    rows = table[split == name]
+    if config.hold_out_source and name != "test":
+        rows = rows[rows["source"] != config.hold_out_source]
+    return rows
 
 
 def config_from_json(path: Path) -> TrainConfig:
@@ -349,8 +364,15 @@ def train(config: TrainConfig) -> dict:
     train_images, train_meta, train_y = parts["train"]
     weights = {"weights": class_weights(train_y, k),
                "sqrt": np.sqrt(class_weights(train_y, k))}.get(config.imbalance)
+    targets = None
+    if config.teacher:
+        from training.distill import distillation_targets
+        ids = split_rows(table, split, "train", config)["image_id"]
+        targets = distillation_targets(Path(config.teacher), ids, train_y, k, config.teacher_weight)
+        print(f"[distill] targets: {config.teacher_weight:g} × the teachers' answer "
+              f"({config.teacher}) + {1 - config.teacher_weight:g} × the true label", flush=True)
     train_ds = make_dataset(train_images, train_meta, train_y, k, config, True, blank, weights,
-                            field_slices(task))
+                            field_slices(task), targets)
     val_ds = make_dataset(*parts["val"], k, config, False)
     steps_per_epoch = max(1, len(train_y) // config.batch_size)
     total_steps = steps_per_epoch * config.epochs

@@ -1,0 +1,110 @@
+"""Soft targets for knowledge distillation: what several trained networks answer together.
+
+    python -m training.distill --teachers runs/T/a runs/T/b [...] --out runs/T/teachers.npz
+    python -m training.train ... --teacher runs/T/teachers.npz [--teacher_weight 0.7]
+
+An average of several networks' answers is better than any one of them, but costs one
+network per member in the browser. Distillation (Hinton et al., "Distilling the knowledge
+in a neural network", 2015) trains one network of the shipped size on the average's
+answers instead of on the bare labels: the answers say which classes an image resembles
+("this ``bkl`` looks a little like ``mel``"), which a one-hot label cannot.
+
+The teachers' answer for each training image is the softmax of the mean logits over the
+networks and (``--views mirrors``, the default) over the image's four mirrors — what
+``scripts/evaluate_views.py`` calls "mean of". The networks are used as training left
+them (``training.soup.trained_network``: no calibration, no views), without metadata, so
+the targets say what the image alone suggests. They are saved with each training image's
+id; training then learns ``w · answer + (1 - w) · true label``
+(``distillation_targets``), with label smoothing, if asked, applied on top.
+
+The teachers have seen these training images, so their answers are surer than on new
+images; the true label keeps its weight ``1 - w`` in any case.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+MIRROR_VIEWS = {"none": 1, "mirrors": 4}
+
+
+def mirrored(images: np.ndarray, views: str) -> list[np.ndarray]:
+    """The image batch as given and, with ``mirrors``, left-right, up-down and turned."""
+    if views == "none":
+        return [images]
+    return [images, images[:, :, ::-1], images[:, ::-1], images[:, ::-1, ::-1]]
+
+
+def teachers_answer(networks, task, images: np.ndarray, views: str = "mirrors") -> np.ndarray:
+    """Softmax of the mean logits of every network on every view (no metadata)."""
+    from training.calibration import logits_of, softmax
+    from training.evaluate import predict_without_metadata
+    logits = [logits_of(predict_without_metadata(net, task, np.ascontiguousarray(v)))
+              for net in networks for v in mirrored(images, views)]
+    return softmax(np.mean(logits, axis=0))
+
+
+def distillation_targets(path: Path, image_ids, labels: np.ndarray, k: int,
+                         weight: float) -> np.ndarray:
+    """``weight`` × the teachers' answer + (1 - weight) × one-hot label, one row per image
+    of ``image_ids`` (in that order). Every image must have an answer in the file."""
+    if not 0.0 <= weight <= 1.0:
+        raise SystemExit(f"--teacher_weight must be within 0…1, not {weight}")
+    stored = np.load(path)
+    answers = stored["probabilities"]
+    if answers.shape[1] != k:
+        raise SystemExit(f"{path}: answers for {answers.shape[1]} classes, the task has {k}")
+    row = {image_id: i for i, image_id in enumerate(stored["image_ids"].tolist())}
+    missing = [i for i in image_ids if i not in row]
+    if missing:
+        raise SystemExit(f"{path}: no teachers' answer for {len(missing)} training images "
+                         f"(e.g. {', '.join(missing[:3])}); make it from runs with this split")
+    soft = answers[[row[i] for i in image_ids]].astype(np.float32)
+    hard = np.eye(k, dtype=np.float32)[labels]
+    return weight * soft + (1.0 - weight) * hard
+
+
+def main(argv=None) -> int:
+    from training.evaluate import classification_metrics
+    from training.soup import trained_network
+    from training.tasks import get_task
+    from training.train import config_from_json, load_data, split_rows
+
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--teachers", nargs="+", required=True, type=Path)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--views", default="mirrors", choices=sorted(MIRROR_VIEWS))
+    args = parser.parse_args(argv)
+    configs = [config_from_json(run / "config.json") for run in args.teachers]
+    if len({(run / "split.csv").read_bytes() for run in args.teachers}) > 1:
+        parser.error("the teachers were trained on different splits (their split.csv differ)")
+    sizes = {c.model.image_size for c in configs}
+    if len({c.task for c in configs}) > 1 or len(sizes) > 1:
+        parser.error(f"the teachers must share a task and an input size (sizes: {sizes})")
+    config = configs[0]
+    task = get_task(config.task)
+    table, split, parts = load_data(config, task)
+    networks = [trained_network(run) for run in args.teachers]
+    found = {}
+    for name in ("train", "val"):
+        images, _, labels = parts[name]
+        found[name] = teachers_answer(networks, task, images, args.views)
+        m = classification_metrics(labels, found[name], task.label_ids)
+        print(f"[distill] teachers on {name} ({len(labels)} images, {args.views}): balanced "
+              f"accuracy {m['balanced_accuracy']:.4f}, macro AUC {m['macro_auc']:.4f}, mean "
+              f"probability of the true class {found[name][np.arange(len(labels)), labels].mean():.3f}",
+              flush=True)
+    ids = split_rows(table, split, "train", config)["image_id"].to_numpy()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(args.out, image_ids=ids.astype(str), probabilities=found["train"],
+                        teachers=np.array([str(run) for run in args.teachers]),
+                        views=np.array(args.views))
+    print(f"[distill] {len(ids)} training images' answers written to {args.out}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
