@@ -26,7 +26,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-MIRRORS = ("plain", "left_right", "up_down", "turned")
+from training.calibration import logit_mean  # noqa: E402
+from training.views import MIRROR_NAMES as MIRRORS, mirrored  # noqa: E402
+
 SQUARE_MIRRORS = ("square", "square_left_right", "square_up_down", "square_turned")
 
 
@@ -40,8 +42,7 @@ def centre_square(images: np.ndarray) -> np.ndarray:
 def view(images: np.ndarray, name: str) -> np.ndarray:
     if name.startswith("square"):
         return view(centre_square(images), name.removeprefix("square").lstrip("_") or "plain")
-    return {"plain": images, "left_right": images[:, :, ::-1], "up_down": images[:, ::-1],
-            "turned": images[:, ::-1, ::-1]}[name]
+    return mirrored(images, name)
 
 
 def has_mirrors(run: Path) -> bool:
@@ -83,12 +84,6 @@ def run_views(run: Path, task, parts) -> dict:
             print(f"[views] {run.name} {split} {name}", flush=True)
     np.savez_compressed(cache, **{f"{s}/{v}": p for (s, v), p in found.items()})
     return found
-
-
-def logit_mean(probabilities: list[np.ndarray]) -> np.ndarray:
-    """Softmax of the mean log-probability (what averaging a linear head's logits gives)."""
-    from training.calibration import logits_of, softmax
-    return softmax(np.mean([logits_of(p) for p in probabilities], axis=0))
 
 
 def main(argv=None) -> int:

@@ -34,6 +34,12 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def logit_mean(probabilities) -> np.ndarray:
+    """Softmax of the mean log-probability of several answers (what averaging linear
+    heads' logits gives): how answers of views and of networks are combined."""
+    return softmax(np.mean([logits_of(p) for p in probabilities], axis=0))
+
+
 def nll(probabilities: np.ndarray, y_true: np.ndarray) -> float:
     return float(-np.mean(np.log(np.clip(probabilities[np.arange(len(y_true)), y_true], 1e-12, 1))))
 

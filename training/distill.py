@@ -33,20 +33,15 @@ import numpy as np
 VIEWS = ("mirrors", "none")
 
 
-def mirrored(images: np.ndarray, views: str) -> list[np.ndarray]:
-    """The image batch as given and, with ``mirrors``, left-right, up-down and turned."""
-    if views == "none":
-        return [images]
-    return [images, images[:, :, ::-1], images[:, ::-1], images[:, ::-1, ::-1]]
-
-
 def teachers_answer(networks, task, images: np.ndarray, views: str = "mirrors") -> np.ndarray:
     """Softmax of the mean logits of every network on every view (no metadata)."""
-    from training.calibration import logits_of, softmax
+    from training.calibration import logit_mean
     from training.evaluate import predict_without_metadata
-    logits = [logits_of(predict_without_metadata(net, task, np.ascontiguousarray(v)))
-              for net in networks for v in mirrored(images, views)]
-    return softmax(np.mean(logits, axis=0))
+    from training.views import MIRROR_NAMES, mirrored
+    names = MIRROR_NAMES if views == "mirrors" else ("plain",)
+    return logit_mean([
+        predict_without_metadata(net, task, np.ascontiguousarray(mirrored(images, v)))
+        for net in networks for v in names])
 
 
 def distillation_targets(path: Path, image_ids, labels: np.ndarray, k: int,

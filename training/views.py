@@ -25,6 +25,16 @@ from pathlib import Path
 from training.model import TEST_TIME_VIEWS, ModelConfig, build_model, copy_weights
 
 
+MIRROR_NAMES = ("plain", "left_right", "up_down", "turned")
+
+
+def mirrored(images, name: str):
+    """One of the four mirror views of an image batch (N, H, W, C), as arrays: the same
+    views the graph's ``MirrorViews`` layer and the site's JavaScript make."""
+    return {"plain": images, "left_right": images[:, :, ::-1], "up_down": images[:, ::-1],
+            "turned": images[:, ::-1, ::-1]}[name]
+
+
 def with_views(model, task, config: ModelConfig, views: str = "mirrors"):
     """``model`` rebuilt with ``test_time_views=views``: the same weights, layer by layer."""
     rebuilt = build_model(task, dataclasses.replace(config, test_time_views=views))
