@@ -19,7 +19,10 @@ differences, mean ± sd), from their reports, without training anything:
     python scripts/cross_validate.py --compare reports/TASK/A.json reports/TASK/B.json
 
 Writes ``reports/<task>/<name>.json`` (per fold and mean ± sd, with and without
-metadata) from the folds that are done and prints a Markdown table. With two folds or
+metadata) from the folds that are done and prints a Markdown table. Folds given
+test-time views after training (``python -m training.views --run RUN``, as the
+shipped model is) are summarized as they then answer, with their single-view
+figures beside (``one_view``); folds with different views are refused. With two folds or
 more it also measures a decision rule tuned for balanced accuracy on the other folds'
 predictions (``decision_rule``).
 """
@@ -58,6 +61,13 @@ def summarize(reports: dict[int, dict], runs: dict[int, str] | None = None) -> d
     was not measured; a variant only when every fold has it, e.g. no metadata → image only)."""
     variants = [v for v in VARIANTS if all(isinstance(r.get(v), dict) for r in reports.values())]
     out = {"folds": {}, "mean": {}, "sd": {}}
+    one_view = {fold: (report.get("test_time_views") or {}).get("test_one_view")
+                for fold, report in reports.items()}
+    if all(one_view.values()):
+        # Folds given test-time views (training.views) keep their single-view figures.
+        out["one_view"] = summarize({fold: {**figures, "without_metadata": {
+            "n": reports[fold]["without_metadata"]["n"], **figures["without_metadata"]}}
+            for fold, figures in one_view.items()})
     for fold, report in sorted(reports.items()):
         out["folds"][fold] = {variant: {m: report[variant].get(m) for m in METRICS}
                               for variant in variants}
@@ -203,7 +213,7 @@ def main(argv=None) -> int:
     config = config_from_json(args.reference / "config.json")
     task = get_task(config.task)
     wanted = [f - 1 for f in args.only] if args.only else list(range(args.folds))
-    reports, predictions, runs, epochs = {}, {}, {}, set()
+    reports, predictions, runs, epochs, views = {}, {}, {}, set(), set()
     dataset = None   # the dataset table, read once if any fold is to be trained
     for fold in range(args.folds):
         run = ROOT / "runs" / task.id / f"{args.name}_{fold + 1}"
@@ -214,7 +224,9 @@ def main(argv=None) -> int:
         if (run / "report.json").is_file():
             reports[fold] = json.loads((run / "report.json").read_text())
             runs[fold] = run.name
-            epochs.add(json.loads((run / "config.json").read_text())["epochs"])
+            fold_config = json.loads((run / "config.json").read_text())
+            epochs.add(fold_config["epochs"])
+            views.add(fold_config["model"].get("test_time_views", "none"))
             saved = json.loads((run / "test_predictions.json").read_text())
             predictions[fold] = {"y": np.asarray(saved["y_true"]), "image_id": saved["image_id"],
                                  "p": np.asarray(saved["without_metadata"])}
@@ -222,8 +234,12 @@ def main(argv=None) -> int:
         raise SystemExit("no fold has a report yet")
     if len(epochs) > 1:
         raise SystemExit(f"the folds were trained for different numbers of epochs: {epochs}")
+    if len(views) > 1:
+        raise SystemExit(f"the folds answer with different test-time views: {sorted(views)} "
+                         "(give every fold the same views: python -m training.views --run …)")
     summary = {"reference": str(args.reference.name), "folds_total": args.folds,
-               "epochs": epochs.pop(), **summarize(reports, runs)}
+               "epochs": epochs.pop(), "test_time_views": views.pop(),
+               **summarize(reports, runs)}
     if len(predictions) > 1:
         summary["decision_rule"] = rule = decision_rule(predictions)
         print(f"[cv] decision rule tuned on the other folds: balanced accuracy "
@@ -239,6 +255,10 @@ def main(argv=None) -> int:
     out = ROOT / "reports" / task.id / f"{args.name}.json"
     out.write_text(json.dumps(summary, indent=1) + "\n")
     print(table(summary))
+    if "one_view" in summary:
+        print(f"[cv] the figures above answer with test-time views ({summary['test_time_views']}); "
+              "from one view:")
+        print(table(summary["one_view"]))
     print(f"[done] {out} ({len(reports)} of {args.folds} folds)")
     return 0
 

@@ -912,7 +912,8 @@ def made_up_cross_validation(folds=(0.61, 0.64, 0.66), total=5) -> dict:
                                   **summary}))
 
 
-CV_FILES = {"made-up": made_up_cross_validation()}
+CV_FILES = {"made-up": made_up_cross_validation(),
+            "made-up, with mirrors": {**made_up_cross_validation(), "test_time_views": "mirrors"}}
 if (REPORTS_DIR / TASK / "cross_validation.json").is_file():
     CV_FILES["computed"] = report_file("cross_validation")
 
@@ -954,6 +955,12 @@ def test_cross_validation_shows_mean_sd_range_and_each_split(cv_reports, task_me
     shipped = task_metadata["training"]["epochs"]
     assert (f"the installed model trained for {shipped}" in text) is (shipped != cv["epochs"])
     assert ("have been measured" in text) is (len(cv["folds"]) < cv["folds_total"])
+    views = cv.get("test_time_views", "none")
+    shipped_views = task_metadata["training"].get("test_time_views", "none")
+    assert ("Like the site, each answered with the mean for the image and its three mirror "
+            "images." in text) is (views == "mirrors")
+    assert ("Each answered from the image alone, without the three mirror images the site "
+            "adds." in text) is (views != "mirrors" and shipped_views == "mirrors")
     for fold, measured in cv["folds"].items():
         row = re.search(rf'<tr[^>]*data-fold="{int(fold) + 1}"[^>]*>(.*?)</tr>', html,
                         re.S).group(1)

@@ -250,6 +250,50 @@ def test_cross_validation_command_summarizes_finished_folds(tmp_path, monkeypatc
     assert "0.650 ± 0.071" in capsys.readouterr().out
 
 
+def test_cross_validation_of_folds_given_test_time_views(tmp_path, monkeypatch, capsys):
+    """Folds given mirrors after training (training.views) are summarized as they then answer,
+    their one-view figures beside; a fold still answering from one view is not mixed in."""
+    cv = load_script("cross_validate")
+    monkeypatch.setattr(cv, "ROOT", tmp_path)
+    config = json.loads((PROJECT_ROOT / "reports" / "skin_lesion" / "config.json").read_text())
+    rng = np.random.default_rng(2)
+
+    def fold(number, views, ba, one_view_ba):
+        run = tmp_path / "runs" / "skin_lesion" / f"cvviews_{number}"
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "config.json").write_text(json.dumps(
+            {**config, "model": {**config["model"], "test_time_views": views}}))
+        report = fold_report(ba, 0.9, n=70)
+        if views != "none":
+            report["test_time_views"] = {"views": views, "test_one_view": {
+                variant: {"balanced_accuracy": one_view_ba, "macro_auc": 0.88}
+                for variant in ("without_metadata", "with_metadata")}}
+        (run / "report.json").write_text(json.dumps(report))
+        p = rng.dirichlet(np.ones(7), 70)
+        (run / "test_predictions.json").write_text(json.dumps(
+            {"y_true": [i % 7 for i in range(70)], "image_id": [f"{number}_{i}" for i in range(70)],
+             "without_metadata": p.tolist(), "with_metadata": p.tolist()}))
+
+    (tmp_path / "reports" / "skin_lesion").mkdir(parents=True)
+    arguments = ["--reference", str(PROJECT_ROOT / "reports" / "skin_lesion"),
+                 "--name", "cvviews", "--folds", "2"]
+    fold(1, "mirrors", 0.70, 0.66)
+    fold(2, "none", 0.62, None)
+    with pytest.raises(SystemExit, match="different test-time views"):
+        cv.main(arguments)
+    fold(2, "mirrors", 0.64, 0.60)
+    assert cv.main(arguments) == 0
+    written = json.loads((tmp_path / "reports" / "skin_lesion" / "cvviews.json").read_text())
+    assert written["test_time_views"] == "mirrors"
+    assert written["mean"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.67)
+    one_view = written["one_view"]
+    assert one_view["mean"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.63)
+    assert one_view["mean"]["with_metadata"]["macro_auc"] == pytest.approx(0.88)
+    assert one_view["folds"]["1"]["n_test"] == 70
+    printed = capsys.readouterr().out
+    assert "0.670 ± 0.042" in printed and "0.630 ± 0.042" in printed
+
+
 def test_two_cross_validations_are_compared_fold_by_fold():
     cv = load_script("cross_validate")
 

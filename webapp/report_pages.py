@@ -483,7 +483,8 @@ def cross_validation_summary(cv: dict, metadata: dict) -> dict:
     ``{"folds": [{"fold", "n", "without_metadata": {"balanced_accuracy", "macro_auc"},
     "with_metadata": … or None}], "mean" and "sd" (the same per variant; sd None for one
     fold), "low" and "high" (the range of balanced accuracy, image only), "folds_total",
-    "epochs", "shipped_epochs", "reference"}``.
+    "epochs", "shipped_epochs", "reference", "views" and "shipped_views" (the test-time
+    views the folds and the installed model answer with: "none" or "mirrors")}``.
     """
     def figures(measured):
         if not isinstance(measured, dict):
@@ -505,7 +506,9 @@ def cross_validation_summary(cv: dict, metadata: dict) -> dict:
     return {"folds": folds, "mean": mean, "sd": sd, "low": min(image_only), "high": max(image_only),
             "folds_total": int(_number(cv.get("folds_total", len(folds)))),
             "epochs": _measure(cv.get("epochs")), "reference": str(cv.get("reference", "")),
-            "shipped_epochs": _measure((metadata.get("training") or {}).get("epochs"))}
+            "shipped_epochs": _measure((metadata.get("training") or {}).get("epochs")),
+            "views": str(cv.get("test_time_views") or "none"),
+            "shipped_views": str((metadata.get("training") or {}).get("test_time_views") or "none")}
 
 
 @bp.get("/performance", defaults={"task_id": None})
