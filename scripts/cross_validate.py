@@ -11,7 +11,8 @@ label-stratified k-fold (every image is tested exactly once; validation, for
 choosing the epoch, is carved out of the other folds much as for the shipped
 split). Run folders are ``runs/<task>/<name>_<fold>`` (a fold whose
 folder already has a report is not trained again, so an interrupted run can be
-continued); ``--only`` trains some folds now and the rest later.
+continued); ``--only`` trains some folds now and the rest later, and ``--only``
+with no fold trains none and summarizes the folds that are done.
 
 Two recipes cross-validated on the same folds are compared fold by fold (paired
 differences, mean ± sd), from their reports, without training anything:
@@ -187,7 +188,8 @@ def main(argv=None) -> int:
                         help="a folder with the recipe's config.json (a run, or reports/<task>)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--only", type=int, nargs="*", default=None,
-                        help="train only these folds (1-based) now; default: all")
+                        help="train only these folds (1-based) now; default: all; with no "
+                             "fold: train none, summarize the folds that are done")
     parser.add_argument("--epochs", type=int, default=None, help="default: the reference's")
     parser.add_argument("--name", default="cross_validation")
     parser.add_argument("--decision_for", type=Path, default=None,
@@ -212,7 +214,7 @@ def main(argv=None) -> int:
 
     config = config_from_json(args.reference / "config.json")
     task = get_task(config.task)
-    wanted = [f - 1 for f in args.only] if args.only else list(range(args.folds))
+    wanted = list(range(args.folds)) if args.only is None else [f - 1 for f in args.only]
     reports, predictions, runs, epochs, views = {}, {}, {}, set(), set()
     dataset = None   # the dataset table, read once if any fold is to be trained
     for fold in range(args.folds):

@@ -282,6 +282,10 @@ def test_cross_validation_of_folds_given_test_time_views(tmp_path, monkeypatch, 
     with pytest.raises(SystemExit, match="different test-time views"):
         cv.main(arguments)
     fold(2, "mirrors", 0.64, 0.60)
+    # A third fold not trained yet: `--only` with no fold summarizes the two, trains nothing.
+    monkeypatch.setattr(cv, "train_fold", lambda *a, **k: pytest.fail("trained a fold"))
+    assert cv.main(arguments[:-1] + ["3", "--only"]) == 0
+    assert "(2 of 3 folds)" in capsys.readouterr().out
     assert cv.main(arguments) == 0
     written = json.loads((tmp_path / "reports" / "skin_lesion" / "cvviews.json").read_text())
     assert written["test_time_views"] == "mirrors"
