@@ -45,7 +45,12 @@ VARIANTS = ("without_metadata", "with_metadata")
 
 
 def train_fold(config, table, fold: int, folds: int, run: Path, epochs: int | None) -> None:
-    """Write fold ``fold``'s train/val/test assignment into ``run`` and train on it."""
+    """Write fold ``fold``'s train/val/test assignment into ``run`` and train on it.
+
+    A recipe with test-time views (the shipped one: ``reports/<task>/config.json``) is
+    followed as it was made: trained and its epoch chosen from one view, then given the
+    views (``training.views``), so that the fold answers as the site does."""
+    from training import views as test_time_views
     from training.data import split_dataset, write_split
     from training.train import rerun
     run.mkdir(parents=True, exist_ok=True)
@@ -53,8 +58,13 @@ def train_fold(config, table, fold: int, folds: int, run: Path, epochs: int | No
     write_split(table, split_dataset(table, seed=config.seed, test_fraction=1 / folds,
                                      fold=fold), split_file)
     print(f"[cv] fold {fold + 1}/{folds}", flush=True)
+    views = config.model.test_time_views
     rerun(dataclasses.replace(config, split_file=str(split_file), out=str(run),
-                              epochs=epochs or config.epochs), "cv")
+                              epochs=epochs or config.epochs,
+                              model=dataclasses.replace(config.model, test_time_views="none")),
+          "cv")
+    if views != "none":
+        test_time_views.main(["--run", str(run), "--views", views])
 
 
 def summarize(reports: dict[int, dict], runs: dict[int, str] | None = None) -> dict:

@@ -1,4 +1,5 @@
 """Train on a few real images, evaluate, export to TF.js and check it in Chromium."""
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -296,6 +297,32 @@ def test_cross_validation_of_folds_given_test_time_views(tmp_path, monkeypatch, 
     assert one_view["folds"]["1"]["n_test"] == 70
     printed = capsys.readouterr().out
     assert "0.670 ± 0.042" in printed and "0.630 ± 0.042" in printed
+
+
+@pytest.mark.parametrize("views", ["mirrors", "none"])
+def test_a_fold_is_trained_from_one_view_then_given_the_recipes_views(tmp_path, monkeypatch,
+                                                                       views):
+    """A fold follows the shipped recipe as it was made: trained (and its epoch chosen) from
+    one view, then given the recipe's test-time views by training.views."""
+    import training.data
+    import training.train
+    import training.views
+    from training.train import config_from_json
+    cv = load_script("cross_validate")
+    config = config_from_json(PROJECT_ROOT / "reports" / "skin_lesion" / "config.json")
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model,
+                                                                   test_time_views=views))
+    trained, given = [], []
+    monkeypatch.setattr(training.data, "split_dataset", lambda table, **kwargs: kwargs)
+    monkeypatch.setattr(training.data, "write_split", lambda table, split, path: None)
+    monkeypatch.setattr(training.train, "rerun", lambda config, tag: trained.append(config))
+    monkeypatch.setattr(training.views, "main", given.append)
+    run = tmp_path / "cv_1"
+    cv.train_fold(config, None, 0, 5, run, epochs=4)
+    [fold_config] = trained
+    assert fold_config.model.test_time_views == "none" and fold_config.epochs == 4
+    assert fold_config.split_file == str(run / "fold_split.csv") and fold_config.out == str(run)
+    assert given == ([["--run", str(run), "--views", "mirrors"]] if views == "mirrors" else [])
 
 
 def test_two_cross_validations_are_compared_fold_by_fold():
