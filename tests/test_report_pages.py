@@ -959,8 +959,8 @@ def test_cross_validation_shows_mean_sd_range_and_each_split(cv_reports, task_me
     shipped_views = task_metadata["training"].get("test_time_views", "none")
     assert ("Like the site, each answered with the mean for the image and its three mirror "
             "images." in text) is (views == "mirrors")
-    assert ("Each answered from the image alone, without the three mirror images the site "
-            "adds." in text) is (views != "mirrors" and shipped_views == "mirrors")
+    assert ("Each answered from a single view of the image, without the three mirror images "
+            "the site adds." in text) is (views != "mirrors" and shipped_views == "mirrors")
     for fold, measured in cv["folds"].items():
         row = re.search(rf'<tr[^>]*data-fold="{int(fold) + 1}"[^>]*>(.*?)</tr>', html,
                         re.S).group(1)
