@@ -236,9 +236,9 @@ def main(argv=None) -> int:
         if (run / "report.json").is_file():
             reports[fold] = json.loads((run / "report.json").read_text())
             runs[fold] = run.name
-            fold_config = json.loads((run / "config.json").read_text())
-            epochs.add(fold_config["epochs"])
-            views.add(fold_config["model"].get("test_time_views", "none"))
+            fold_config = config_from_json(run / "config.json")
+            epochs.add(fold_config.epochs)
+            views.add(fold_config.model.test_time_views)
             saved = json.loads((run / "test_predictions.json").read_text())
             predictions[fold] = {"y": np.asarray(saved["y_true"]), "image_id": saved["image_id"],
                                  "p": np.asarray(saved["without_metadata"])}

@@ -503,12 +503,13 @@ def cross_validation_summary(cv: dict, metadata: dict) -> dict:
     sd = {variant: {key: _measure((cv["sd"].get(variant) or {}).get(key))
                     for key in ("balanced_accuracy", "macro_auc")} for variant in VARIANTS}
     image_only = [fold["without_metadata"]["balanced_accuracy"] for fold in folds]
+    shipped = metadata.get("training") or {}
     return {"folds": folds, "mean": mean, "sd": sd, "low": min(image_only), "high": max(image_only),
             "folds_total": int(_number(cv.get("folds_total", len(folds)))),
             "epochs": _measure(cv.get("epochs")), "reference": str(cv.get("reference", "")),
-            "shipped_epochs": _measure((metadata.get("training") or {}).get("epochs")),
+            "shipped_epochs": _measure(shipped.get("epochs")),
             "views": str(cv.get("test_time_views") or "none"),
-            "shipped_views": str((metadata.get("training") or {}).get("test_time_views") or "none")}
+            "shipped_views": str(shipped.get("test_time_views") or "none")}
 
 
 @bp.get("/performance", defaults={"task_id": None})
