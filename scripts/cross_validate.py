@@ -201,7 +201,10 @@ def main(argv=None) -> int:
                         help="train only these folds (1-based) now; default: all; with no "
                              "fold: train none, summarize the folds that are done")
     parser.add_argument("--epochs", type=int, default=None, help="default: the reference's")
-    parser.add_argument("--name", default="cross_validation")
+    parser.add_argument("--name", default="cv_final",
+                        help="the summary is reports/<task>/<name>.json, the folds' runs "
+                             "runs/<task>/<name>_<k>; the performance page shows cv_final.json, "
+                             "the cross-validation of the installed recipe (default)")
     parser.add_argument("--decision_for", type=Path, default=None,
                         help="a folder with another model's test_predictions.json (e.g. "
                              "reports/<task>): measure the tuned decision rule on its test "

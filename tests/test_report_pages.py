@@ -22,6 +22,7 @@ from conftest import MODELS_DIR, REPORTS_DIR, ROOT, SECOND_TASK, TEST_CONFIG, lo
 from test_webapp import parse, text_of
 from webapp import create_app
 from webapp.report_pages import SOURCES
+from webapp.reports import REPORT_FILES
 
 TASK = json.loads((MODELS_DIR / "index.json").read_text())["tasks"][0]["id"]
 PAGES = ("/performance", "/data", "/model-card")
@@ -29,7 +30,9 @@ CHART_PAGES = ("/performance", "/data")
 
 
 def report_file(name: str, task: str = TASK) -> dict:
-    return json.loads((REPORTS_DIR / task / f"{name}.json").read_text())
+    """The report file the pages call ``name`` (webapp.reports.REPORT_FILES), or any other."""
+    file = REPORT_FILES[name][0] if name in REPORT_FILES else f"{name}.json"
+    return json.loads((REPORTS_DIR / task / file).read_text())
 
 
 def figures(html: str) -> dict[str, dict]:
@@ -895,10 +898,10 @@ def test_views_of_another_run_are_flagged(client_with_metadata, other_run):
         assert percent1(views["balanced_accuracy"] - 0.1) in text_of(html)
 
 
-# ---- cross-validation (cross_validation.json, scripts/cross_validate.py) -------------------
+# ---- cross-validation (cv_final.json, scripts/cross_validate.py) --------------------------
 
 def made_up_cross_validation(folds=(0.61, 0.64, 0.66), total=5) -> dict:
-    """A cross_validation.json as scripts/cross_validate.py writes it, from made-up folds."""
+    """A cross-validation file as scripts/cross_validate.py writes it, from made-up folds."""
     script = load_script("cross_validate")
 
     def fold_report(ba):
@@ -912,9 +915,10 @@ def made_up_cross_validation(folds=(0.61, 0.64, 0.66), total=5) -> dict:
                                   **summary}))
 
 
+CV_FILE = REPORT_FILES["cross_validation"][0]
 CV_FILES = {"made-up": made_up_cross_validation(),
             "made-up, with mirrors": {**made_up_cross_validation(), "test_time_views": "mirrors"}}
-if (REPORTS_DIR / TASK / "cross_validation.json").is_file():
+if (REPORTS_DIR / TASK / CV_FILE).is_file():
     CV_FILES["computed"] = report_file("cross_validation")
 
 
@@ -926,12 +930,12 @@ def cv_part(client) -> str:
 
 @pytest.fixture
 def cv_reports(bare_reports, tmp_path):
-    """``make(content)`` → a client with the report and this cross_validation.json (None:
+    """``make(content)`` → a client with the report and this cross-validation file (None:
     none; a string: that text)."""
     def make(content):
         client = bare_reports(["report", "history", "curves"])
         if content is not None:
-            (tmp_path / "reports" / TASK / "cross_validation.json").write_text(
+            (tmp_path / "reports" / TASK / CV_FILE).write_text(
                 content if isinstance(content, str) else json.dumps(content))
         return client
     return make
@@ -978,12 +982,12 @@ def test_without_a_cross_validation_file_there_is_no_such_part(cv_reports):
 
 
 @pytest.mark.parametrize("content,problem", [
-    ('{"folds": [', "(cross_validation.json) is damaged"),
-    ({"folds": {}}, "cross_validation.json does not hold what it needs"),
+    ('{"folds": [', f"({CV_FILE}) is damaged"),
+    ({"folds": {}}, f"{CV_FILE} does not hold what it needs"),
     (_edited(made_up_cross_validation(), lambda c: c["folds"]["0"].pop("without_metadata")),
-     "cross_validation.json does not hold what it needs"),
+     f"{CV_FILE} does not hold what it needs"),
     (_edited(made_up_cross_validation(), lambda c: c["folds"]["1"]["without_metadata"].update(
-        balanced_accuracy="0.7")), "cross_validation.json does not hold what it needs"),
+        balanced_accuracy="0.7")), f"{CV_FILE} does not hold what it needs"),
 ])
 def test_a_broken_cross_validation_file_costs_its_part_not_the_page(cv_reports, content,
                                                                     problem):

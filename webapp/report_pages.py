@@ -478,7 +478,7 @@ def sources_summary(loso: dict, metadata: dict) -> dict:
 
 
 def cross_validation_summary(cv: dict, metadata: dict) -> dict:
-    """The recipe on other splits of the same images (cross_validation.json).
+    """The recipe on other splits of the same images (cv_final.json).
 
     ``{"folds": [{"fold", "n", "without_metadata": {"balanced_accuracy", "macro_auc"},
     "with_metadata": … or None}], "mean" and "sd" (the same per variant; sd None for one
@@ -496,10 +496,10 @@ def cross_validation_summary(cv: dict, metadata: dict) -> dict:
         folds.append({"fold": int(fold) + 1, "n": int(_number(measured["n_test"])),
                       **{variant: figures(measured.get(variant)) for variant in VARIANTS}})
     if not folds or any(fold["without_metadata"] is None for fold in folds):
-        raise ValueError("cross_validation.json holds no image-only figures")
+        raise ValueError("the cross-validation holds no image-only figures")
     mean = {variant: figures(cv["mean"].get(variant)) for variant in VARIANTS}
     if mean["without_metadata"] is None:
-        raise ValueError("cross_validation.json holds no mean of the image-only figures")
+        raise ValueError("the cross-validation holds no mean of the image-only figures")
     sd = {variant: {key: _measure((cv["sd"].get(variant) or {}).get(key))
                     for key in ("balanced_accuracy", "macro_auc")} for variant in VARIANTS}
     image_only = [fold["without_metadata"]["balanced_accuracy"] for fold in folds]

@@ -36,7 +36,7 @@ REPORT_FILES = {
     "views": ("views.json", "measurement on other framings of the images"),
     "leave_one_source_out": ("leave_one_source_out.json",
                              "leave-one-collection-out measurement"),
-    "cross_validation": ("cross_validation.json", "cross-validation measurement"),
+    "cross_validation": ("cv_final.json", "cross-validation of the installed recipe"),
 }
 
 
