@@ -23,7 +23,8 @@ Writes ``reports/<task>/<name>.json`` (per fold and mean ± sd, with and without
 metadata) from the folds that are done and prints a Markdown table. Folds given
 test-time views after training (``python -m training.views --run RUN``, as the
 shipped model is) are summarized as they then answer, with their single-view
-figures beside (``one_view``); folds with different views are refused. With two folds or
+figures beside (``one_view``); a fold answering with other views than the recipe's (e.g.
+one still being given them by another process) is left out, and said so. With two folds or
 more it also measures a decision rule tuned for balanced accuracy on the other folds'
 predictions (``decision_rule``).
 """
@@ -227,34 +228,41 @@ def main(argv=None) -> int:
 
     config = config_from_json(args.reference / "config.json")
     task = get_task(config.task)
+    if any(not 1 <= f <= args.folds for f in args.only or ()):
+        parser.error(f"--only takes folds from 1 to {args.folds}")
     wanted = list(range(args.folds)) if args.only is None else [f - 1 for f in args.only]
-    reports, predictions, runs, epochs, views = {}, {}, {}, set(), set()
+    runs = {fold: ROOT / "runs" / task.id / f"{args.name}_{fold + 1}" for fold in range(args.folds)}
     dataset = None   # the dataset table, read once if any fold is to be trained
-    for fold in range(args.folds):
-        run = ROOT / "runs" / task.id / f"{args.name}_{fold + 1}"
-        if not (run / "report.json").is_file() and fold in wanted:
+    for fold in wanted:
+        if not (runs[fold] / "report.json").is_file():
             if dataset is None:
                 dataset = task.load(data_root(config.data_dir or None))
-            train_fold(config, dataset, fold, args.folds, run, args.epochs)
-        if (run / "report.json").is_file():
-            reports[fold] = json.loads((run / "report.json").read_text())
-            runs[fold] = run.name
-            fold_config = config_from_json(run / "config.json")
-            epochs.add(fold_config.epochs)
-            views.add(fold_config.model.test_time_views)
-            saved = json.loads((run / "test_predictions.json").read_text())
-            predictions[fold] = {"y": np.asarray(saved["y_true"]), "image_id": saved["image_id"],
-                                 "p": np.asarray(saved["without_metadata"])}
+            train_fold(config, dataset, fold, args.folds, runs[fold], args.epochs)
+    # Only now read the folds: another process may have finished some while this one trained.
+    recipe_views = config.model.test_time_views
+    reports, predictions, epochs = {}, {}, set()
+    for fold, run in runs.items():
+        if not (run / "report.json").is_file():
+            continue
+        fold_config = config_from_json(run / "config.json")
+        if fold_config.model.test_time_views != recipe_views:
+            print(f"[cv] fold {fold + 1} answers with test-time views "
+                  f"{fold_config.model.test_time_views!r}, the recipe with {recipe_views!r}: "
+                  f"left out (python -m training.views --run {run}, unless it is being given "
+                  "them now)", flush=True)
+            continue
+        reports[fold] = json.loads((run / "report.json").read_text())
+        epochs.add(fold_config.epochs)
+        saved = json.loads((run / "test_predictions.json").read_text())
+        predictions[fold] = {"y": np.asarray(saved["y_true"]), "image_id": saved["image_id"],
+                             "p": np.asarray(saved["without_metadata"])}
     if not reports:
         raise SystemExit("no fold has a report yet")
     if len(epochs) > 1:
         raise SystemExit(f"the folds were trained for different numbers of epochs: {epochs}")
-    if len(views) > 1:
-        raise SystemExit(f"the folds answer with different test-time views: {sorted(views)} "
-                         "(give every fold the same views: python -m training.views --run …)")
     summary = {"reference": str(args.reference.name), "folds_total": args.folds,
-               "epochs": epochs.pop(), "test_time_views": views.pop(),
-               **summarize(reports, runs)}
+               "epochs": epochs.pop(), "test_time_views": recipe_views,
+               **summarize(reports, {fold: runs[fold].name for fold in reports})}
     if len(predictions) > 1:
         summary["decision_rule"] = rule = decision_rule(predictions)
         print(f"[cv] decision rule tuned on the other folds: balanced accuracy "

@@ -253,7 +253,8 @@ def test_cross_validation_command_summarizes_finished_folds(tmp_path, monkeypatc
 
 def test_cross_validation_of_folds_given_test_time_views(tmp_path, monkeypatch, capsys):
     """Folds given mirrors after training (training.views) are summarized as they then answer,
-    their one-view figures beside; a fold still answering from one view is not mixed in."""
+    their one-view figures beside; a fold still answering from one view is left out, and said
+    so; folds another process finished while this one trained are summarized too."""
     cv = load_script("cross_validate")
     monkeypatch.setattr(cv, "ROOT", tmp_path)
     config = json.loads((PROJECT_ROOT / "reports" / "skin_lesion" / "config.json").read_text())
@@ -278,15 +279,27 @@ def test_cross_validation_of_folds_given_test_time_views(tmp_path, monkeypatch, 
     (tmp_path / "reports" / "skin_lesion").mkdir(parents=True)
     arguments = ["--reference", str(PROJECT_ROOT / "reports" / "skin_lesion"),
                  "--name", "cvviews", "--folds", "2"]
-    fold(1, "mirrors", 0.70, 0.66)
-    fold(2, "none", 0.62, None)
-    with pytest.raises(SystemExit, match="different test-time views"):
-        cv.main(arguments)
-    fold(2, "mirrors", 0.64, 0.60)
-    # A third fold not trained yet: `--only` with no fold summarizes the two, trains nothing.
+    # Fold 2 is trained now; meanwhile another process gives fold 1 its mirrors.
+    fold(1, "none", 0.60, None)
+    monkeypatch.setattr(cv, "train_fold", lambda *a, **k: (fold(2, "mirrors", 0.64, 0.60),
+                                                           fold(1, "mirrors", 0.70, 0.66)))
+    assert cv.main(arguments + ["--only", "2"]) == 0
+    assert "(2 of 2 folds)" in capsys.readouterr().out
+    # Fold 1 still answering from one view is left out, not mixed in.
+    fold(1, "none", 0.60, None)
     monkeypatch.setattr(cv, "train_fold", lambda *a, **k: pytest.fail("trained a fold"))
+    assert cv.main(arguments + ["--only"]) == 0
+    printed = capsys.readouterr().out
+    assert "fold 1 answers with test-time views 'none', the recipe with 'mirrors'" in printed
+    assert "(1 of 2 folds)" in printed
+    assert list(json.loads((tmp_path / "reports" / "skin_lesion" / "cvviews.json").read_text())[
+        "folds"]) == ["1"]
+    fold(1, "mirrors", 0.70, 0.66)
+    # A third fold not trained yet: `--only` with no fold summarizes the two, trains nothing.
     assert cv.main(arguments[:-1] + ["3", "--only"]) == 0
     assert "(2 of 3 folds)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cv.main(arguments + ["--only", "3"])
     assert cv.main(arguments) == 0
     written = json.loads((tmp_path / "reports" / "skin_lesion" / "cvviews.json").read_text())
     assert written["test_time_views"] == "mirrors"
