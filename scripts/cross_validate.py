@@ -189,6 +189,7 @@ def main(argv=None) -> int:
     from training.data import data_root
     from training.tasks import get_task
     from training.train import config_from_json
+    from webapp.reports import REPORT_FILES
 
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -202,9 +203,10 @@ def main(argv=None) -> int:
                         help="train only these folds (1-based) now; default: all; with no "
                              "fold: train none, summarize the folds that are done")
     parser.add_argument("--epochs", type=int, default=None, help="default: the reference's")
-    parser.add_argument("--name", default="cv_final",
-                        help="the summary is reports/<task>/<name>.json, the folds' runs "
-                             "runs/<task>/<name>_<k>; the performance page shows cv_final.json, "
+    page_file = Path(REPORT_FILES["cross_validation"][0]).stem
+    parser.add_argument("--name", default=page_file,
+                        help=f"the summary is reports/<task>/<name>.json, the folds' runs "
+                             f"runs/<task>/<name>_<k>; the performance page shows {page_file}.json, "
                              "the cross-validation of the installed recipe (default)")
     parser.add_argument("--decision_for", type=Path, default=None,
                         help="a folder with another model's test_predictions.json (e.g. "
