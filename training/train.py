@@ -60,6 +60,8 @@ class TrainConfig:
     teacher_weight: float = 0.7        # target = w · teachers' answer + (1 - w) · true label
     hold_out_source: str = ""          # train and select without this image source (``source``
                                        # column; scripts/leave_one_source_out.py)
+    train_fraction: float = 1.0        # < 1: train on this share of the training lesions
+                                       # (per label, nested: a learning curve)
     model: ModelConfig = field(default_factory=ModelConfig)
 
     def resolved_split_file(self) -> Path:
@@ -301,6 +303,9 @@ def load_data(config: TrainConfig, task, out: Path | None = None):
     parts = {}
     for name in ("train", "val", "test"):
         rows = split_rows(table, split, name, config)
+        if name == "train" and config.train_fraction != 1:
+            print(f"[data] training on {rows['group'].nunique()} lesions ({len(rows)} images): "
+                  f"--train_fraction {config.train_fraction:g}", flush=True)
         images = np.asarray(load_images(rows["path"], size, cache_dir=config.cache_dir or None))
         parts[name] = (images, metadata_matrix(rows, task), rows["label_index"].to_numpy())
     return table, split, parts
@@ -311,7 +316,21 @@ def split_rows(table, split, name: str, config: TrainConfig):
     rows = table[split == name]
     if config.hold_out_source and name != "test":
         rows = rows[rows["source"] != config.hold_out_source]
+    if name == "train" and config.train_fraction != 1:
+        rows = rows[rows["group"].isin(share_of_groups(rows, config.train_fraction))]
     return rows
+
+
+def share_of_groups(rows, fraction: float) -> set:
+    """About ``fraction`` of the groups (lesions) of each label, at least one per label,
+    always drawn in the same order, so a smaller share is part of a larger one."""
+    if not 0 < fraction <= 1:
+        raise SystemExit(f"--train_fraction {fraction}: must be in (0, 1]")
+    chosen = set()
+    for _, groups in rows.groupby("label")["group"]:
+        order = np.random.default_rng(0).permutation(sorted(groups.unique()))
+        chosen.update(order[:max(1, round(fraction * len(order)))])
+    return chosen
 
 
 def config_from_json(path: Path) -> TrainConfig:
