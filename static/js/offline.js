@@ -68,7 +68,7 @@ function reloadPage() {
 // The person chose "Reload": remembered for this tab, so that the next page
 // carries the update through (see takeOver). The value counts the attempts.
 const UPDATE_REQUESTED = 'screener-update-requested';
-const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 3;
 // Chromium activates a waiting worker only once the old one is idle, and a fetch
 // arriving at that moment (the page loading its model, say) can leave the new
 // worker parked in waiting; a second request does not help, but the next page load
