@@ -47,7 +47,7 @@ def parity_images(task, run_dir: Path, data_dir, n: int):
 
 def main(argv=None) -> int:
     from training import export, parity
-    from training.model import browser_model, load_model
+    from training.model import backbone_name, browser_model, load_model
     from training.tasks import get_task
     from training.train import config_from_json
 
@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     report = json.loads((args.run / "report.json").read_text())
     history = json.loads((args.run / "history.json").read_text())
     training = {
-        "backbone": f"MobileNet v1 alpha {config['model']['alpha']}",
+        "backbone": backbone_name(model_config),
         "backbone_weights": Path(config["model"]["weights"]).name,
         "epochs": config["epochs"], "selected_epoch": history["selected_epoch"],
         "batch_size": config["batch_size"], "max_lr": config["max_lr"],

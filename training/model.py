@@ -18,6 +18,7 @@ METADATA_INPUT = "metadata"
 
 @dataclass
 class ModelConfig:
+    backbone: str = "mobilenet"    # "mobilenet" (MobileNet V1) or "mobilenet_v2" (BACKBONES)
     alpha: float = 0.25
     weights: str = "none"          # "none", "imagenet" (downloaded by Keras) or a .h5 path
     dropout: float = 0.2
@@ -26,6 +27,34 @@ class ModelConfig:
     colour_constancy: str = "none"  # "none" or "shades_of_gray" (training.layers.ShadesOfGray)
     test_time_views: str = "none"   # "none" or "mirrors": at inference, the mean of the image
                                     # and its 3 mirrors (training.layers.MirrorViews)
+    batchnorm_momentum: float = 0.0  # > 0: every batch-norm layer of the backbone gets this
+                                     # momentum (Keras builds V2 with 0.999, which lags far
+                                     # behind in a short fine-tune; 0.9 works); 0: Keras' own
+
+
+BACKBONES = ("mobilenet", "mobilenet_v2")
+
+
+def backbone_name(config: ModelConfig) -> str:
+    """The backbone as people read it, e.g. 'MobileNet V1 α 0.75' (metadata, model card)."""
+    version = {"mobilenet": "V1", "mobilenet_v2": "V2"}[config.backbone]
+    return f"MobileNet {version} α {config.alpha:g}"
+
+
+def make_backbone(config: ModelConfig, height: int, width: int, pooling):
+    """The ImageNet backbone of ``config`` (inputs scaled to [-1, 1]), without its top."""
+    import keras
+    if config.backbone not in BACKBONES:
+        raise ValueError(f"backbone must be one of {BACKBONES}, got {config.backbone!r}")
+    build = {"mobilenet": keras.applications.MobileNet,
+             "mobilenet_v2": keras.applications.MobileNetV2}[config.backbone]
+    backbone = build(input_shape=(height, width, 3), alpha=config.alpha, include_top=False,
+                     weights=backbone_weights(config.weights), pooling=pooling)
+    if config.batchnorm_momentum:
+        for layer in backbone.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.momentum = config.batchnorm_momentum
+    return backbone
 
 
 COLOUR_CONSTANCY = ("none", "shades_of_gray")
@@ -109,9 +138,7 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
         # converter fuses the rescaling's offset into a bias tfjs cannot run.
         gray = layers.Conv2D(3, 1, use_bias=False, trainable=False, name="grayscale")
         x = gray(x)
-    backbone = keras.applications.MobileNet(
-        input_shape=(height, width, 3), alpha=config.alpha, include_top=False,
-        weights=backbone_weights(config.weights), pooling=None if class_map else "avg")
+    backbone = make_backbone(config, height, width, None if class_map else "avg")
     if mirrors:
         from training.layers import MeanOfViews
     if class_map:
