@@ -12,8 +12,9 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from flask_bootstrap import Bootstrap5
+from flask_compress import Compress
 
 from webapp.config import ENV_PREFIX, Config
 
@@ -33,6 +34,9 @@ def create_app(config=None) -> Flask:
             app.config.from_object(config)
 
     Bootstrap5(app)
+    # Registered by hand (_compress) so that a partial response is never compressed.
+    app.config["COMPRESS_REGISTER"] = False
+    app.extensions["compress"] = Compress(app)
 
     from webapp import errors, offline, report_pages, views
     app.register_blueprint(views.bp)
@@ -41,6 +45,7 @@ def create_app(config=None) -> Flask:
     errors.register(app)
     app.before_request(_only_get_and_head)
     app.after_request(_security_headers)
+    app.after_request(_compress)
     return app
 
 
@@ -49,6 +54,7 @@ def _register_mimetypes() -> None:
     # some hosts' mime tables (or Windows' registry) get these wrong.
     mimetypes.add_type("text/javascript", ".js")
     mimetypes.add_type("application/wasm", ".wasm")
+    mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 
 READ_ONLY_METHODS = ("GET", "HEAD")
@@ -62,11 +68,23 @@ def _only_get_and_head():
 
 
 def _security_headers(response):
-    from flask import current_app
-
     policy = current_app.config.get("CONTENT_SECURITY_POLICY")
     if policy and response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", policy)
     for name, value in (current_app.config.get("RESPONSE_HEADERS") or {}).items():
         response.headers.setdefault(name, value)
     return response
+
+
+def _compress(response):
+    """Flask-Compress (settings COMPRESS_* in webapp.config), except on a 206: a
+    byte range is a range of the file as stored, and must stay so."""
+    if response.status_code == 206:
+        response.vary.add("Accept-Encoding")
+        return response
+    # A file being sent is replaced by a compressing generator that does not close
+    # it: closing the response closes the file too.
+    body = response.response
+    if response.is_streamed and hasattr(body, "close"):
+        response.call_on_close(body.close)
+    return current_app.extensions["compress"].after_request(response)
