@@ -12,7 +12,7 @@ and on held-out negatives of every kind (detection rate). The simplest rule,
 "top probability below a threshold" (set the same way), is measured beside it
 so the choice is evidence-based.
 
-Writes ``doubt.json`` into the run folder; ``scripts/convert_to_tfjs.py`` puts
+Writes ``doubt.json`` into the run folder; ``training.convert`` puts
 the head into the exported graph (output ``in_kind``) and the threshold and
 measurements into ``metadata.json``.
 """

@@ -217,7 +217,7 @@ def write_index(models_root: Path) -> dict:
 def copy_reports(run_dir: Path, reports_dir: Path) -> list[Path]:
     reports_dir.mkdir(parents=True, exist_ok=True)
     copied = []
-    for name in ("report.json", "history.json", "test_predictions.json", "config.json",
+    for name in ("report.json", "history.json", "config.json",
                  "split.csv", "doubt.json", "calibration.json", "risk.json",
                  "unsure.json"):
         source = run_dir / name

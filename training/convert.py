@@ -1,11 +1,12 @@
-#!/usr/bin/env python
 """Export a trained run as the site's TF.js graph model, and check it in a browser.
 
-    python scripts/convert_to_tfjs.py --run runs/TASK/latest
+    python -m training.convert --run RUN [--out DIR] [--reports DIR]
 
-writes ``static/tfjs_model/<task>/`` (model.json, weight shards, metadata.json),
-refreshes ``static/tfjs_model/index.json``, copies the run's reports into
-``reports/<task>/`` and fails (exit 1) if the browser's predictions on real
+(``python -m training.release TASK`` runs it as its export step.) Writes
+``--out`` (default ``static/tfjs_model/<task>/``: model.json, weight shards,
+metadata.json), refreshes the ``index.json`` beside it, writes the run's reports that
+the site reads into ``--reports`` (default ``reports/<task>/``; models and test
+predictions stay in the run) and fails (exit 1) if the browser's predictions on real
 test images differ from Keras beyond the tolerance in ``training/parity.py``.
 """
 from __future__ import annotations
@@ -15,10 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from training.data import PROJECT_ROOT, data_root  # noqa: E402
-from training.export import QUANTIZATIONS  # noqa: E402
+from training.data import PROJECT_ROOT, data_root
+from training.export import QUANTIZATIONS
 
 
 def run_split_file(task, run_dir: Path) -> Path:
@@ -130,10 +129,8 @@ def main(argv=None) -> int:
     (out / "metadata.json").write_text(json.dumps(metadata, indent=1) + "\n")
     export.write_index(out.parent)
     copied = export.copy_reports(args.run, reports)
-    model.save(reports / "model.keras")   # the exported model, without optimizer state
-    copied.append(reports / "model.keras")
     from training.curves import from_predictions
-    predictions = json.loads((reports / "test_predictions.json").read_text())
+    predictions = json.loads((args.run / "test_predictions.json").read_text())
     (reports / "curves.json").write_text(json.dumps(from_predictions(
         predictions, task.label_ids)) + "\n")
     copied.append(reports / "curves.json")

@@ -1,0 +1,210 @@
+"""Make a task's shipped model in one command: ``python -m training.release TASK``.
+
+Reads the task's recipe (``training/recipes/TASK.json``: the shipped hyper-parameters,
+reviewed like code) and runs every step that makes the site's model, each into its
+own folder of one run folder (default ``runs/TASK/release``)::
+
+    1-train        training.train           model.keras, config.json, history.json, report.json …
+    2-views        training.views           the test-time mirrors in the graph (if the recipe has them)
+    3-calibration  training.calibration     temperature scaling of the softmax layer
+    4-risk         training.risk            the risk summary's threshold
+    5-doubt        training.doubt           the wrong-kind-of-image head
+    6-unsure       training.unsure          the "model is unsure" threshold
+    7-export       training.convert         TF.js graph model + metadata.json, browser parity check,
+                                            the reports the site reads, their finished tables
+
+A step starts from a copy of the previous step's folder and writes only into its own,
+so nothing is overwritten in place; it is done when its ``step.json`` exists. A rerun
+skips the done steps and redoes an interrupted one, so a release resumes after an
+interruption; a run folder made from another recipe is refused. At the end the export
+is installed into ``static/tfjs_model/TASK/`` and ``reports/TASK/`` (``--no-install``:
+leave it in the run folder).
+
+``--quick`` runs the whole chain on a few dozen images for one epoch at 64×64 (the tests
+run it); it never installs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from training.data import PROJECT_ROOT
+
+RECIPES = PROJECT_ROOT / "training" / "recipes"
+STEPS = ("train", "views", "calibration", "risk", "doubt", "unsure", "export")
+QUICK = {"limit": 40, "epochs": 1, "batch_size": 8, "cache_dir": "",
+         "model": {"image_size": [64, 64]}}
+QUICK_NEGATIVES, QUICK_PARITY_IMAGES = 12, 7
+
+
+def read_recipe(task_id: str, path: Path | None = None) -> dict:
+    """The task's recipe; unknown top-level keys and a recipe for another task are errors."""
+    path = path or RECIPES / f"{task_id}.json"
+    if not path.is_file():
+        known = sorted(p.stem for p in RECIPES.glob("*.json"))
+        raise SystemExit(f"no recipe {path}; recipes: {', '.join(known)}")
+    recipe = json.loads(path.read_text())
+    allowed = {"task", "about", "train", "views", "quantization", "parity_images",
+               "doubt_negatives"}
+    if set(recipe) - allowed:
+        raise SystemExit(f"{path}: unknown keys {sorted(set(recipe) - allowed)}")
+    if recipe.get("task") != task_id:
+        raise SystemExit(f"{path} is the recipe of {recipe.get('task')!r}, not {task_id!r}")
+    return recipe
+
+
+def merged(base: dict, extra: dict) -> dict:
+    """``base`` with ``extra``'s keys set (nested dicts merged)."""
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = merged(out.get(key, {}), value) if isinstance(value, dict) else value
+    return out
+
+
+def train_config(recipe: dict, out: Path, quick: bool):
+    """The recipe's ``TrainConfig`` (its fields over the defaults), writing into ``out``."""
+    from training.train import TrainConfig, config_from_json
+    fields = merged(recipe["train"], QUICK) if quick else recipe["train"]
+    config = merged({"task": recipe["task"], "out": str(out)}, fields)
+    path = out.parent / "train_config.json"
+    path.write_text(json.dumps(config))
+    try:   # the one place that knows a config's fields and defaults
+        resolved = config_from_json(path)
+    finally:
+        path.unlink()
+    assert isinstance(resolved, TrainConfig)
+    return resolved
+
+
+def same_recipe(run: Path, recipe: dict, quick: bool) -> None:
+    """Refuse to resume a run folder that another recipe (or mode) started."""
+    saved = run / "recipe.json"
+    wanted = {"recipe": recipe, "quick": quick}
+    if saved.is_file():
+        found = json.loads(saved.read_text())
+        if found != wanted:
+            raise SystemExit(f"{run} was started from another recipe or mode ({saved}); "
+                             "give a new --run folder")
+    else:
+        run.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(wanted, indent=1) + "\n")
+
+
+def step_folders(run: Path, recipe: dict) -> list[tuple[str, Path]]:
+    names = [s for s in STEPS if s != "views" or recipe.get("views", "none") != "none"]
+    return [(name, run / f"{STEPS.index(name) + 1}-{name}") for name in names]
+
+
+def run_step(name: str, folder: Path, previous: Path | None, action) -> None:
+    """Do one step into ``folder`` (from a copy of ``previous``) unless it is done."""
+    marker = folder / "step.json"
+    if marker.is_file():
+        print(f"[release] {name}: done ({folder})", flush=True)
+        return
+    if folder.exists():
+        print(f"[release] {name}: interrupted before; starting it again", flush=True)
+        shutil.rmtree(folder)
+    if previous is not None:
+        shutil.copytree(previous, folder, ignore=shutil.ignore_patterns("step.json", "last.keras"))
+    print(f"[release] {name} → {folder}", flush=True)
+    started = time.time()
+    action(folder)
+    marker.write_text(json.dumps({"step": name, "seconds": round(time.time() - started, 1),
+                                  "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
+
+
+def release(task_id: str, run: Path, quick: bool = False, install: bool = True,
+            recipe_path: Path | None = None, data_dir: str | None = None) -> Path:
+    """Run (or resume) every step; returns the export folder (``7-export``)."""
+    from training import calibration, convert, doubt, risk, unsure, views
+
+    recipe = read_recipe(task_id, recipe_path)
+    run = Path(run).resolve()
+    same_recipe(run, recipe, quick)
+    negatives = QUICK_NEGATIVES if quick else recipe.get("doubt_negatives", doubt.NEGATIVES_PER_KIND)
+    parity_images = QUICK_PARITY_IMAGES if quick else recipe.get("parity_images", 140)
+
+    def train(folder: Path) -> None:
+        from training.train import train as train_model
+        config = train_config(recipe, folder, quick)
+        if data_dir:
+            config.data_dir = data_dir
+        train_model(config)
+
+    def export(folder: Path) -> None:
+        try:
+            from training.site_tables import write_site_tables
+        except ImportError:   # TEMPORARY
+            write_site_tables = None
+        convert.main(["--run", str(folder), "--out", str(folder / "tfjs_model" / task_id),
+                      "--reports", str(folder / "reports" / task_id),
+                      "--quantization", recipe.get("quantization", "float32"),
+                      "--parity-images", str(parity_images),
+                      *(["--data-dir", data_dir] if data_dir else [])])
+        if write_site_tables:
+            write_site_tables(task_id, folder / "reports" / task_id)
+
+    data = ["--data_dir", data_dir] if data_dir else []
+    actions = {
+        "train": train,
+        "views": lambda f: views.main(["--run", str(f), "--views", recipe["views"]]),
+        "calibration": lambda f: calibration.main(["--run", str(f)]),
+        "risk": lambda f: risk.main(["--run", str(f)]),
+        "doubt": lambda f: doubt.main(["--run", str(f), "--negatives", str(negatives), *data]),
+        "unsure": lambda f: unsure.main(["--run", str(f)]),
+        "export": export,
+    }
+    previous = None
+    for name, folder in step_folders(run, recipe):
+        run_step(name, folder, previous, actions[name])
+        previous = folder
+    if install and not quick:
+        install_export(task_id, previous)
+    return previous
+
+
+def install_export(task_id: str, export_dir: Path, models_root: Path | None = None,
+                   reports_root: Path | None = None) -> None:
+    """Copy the export into the site: the model folder (replaced whole) and the report files
+    the release made (other report files of the task, e.g. research's measurements, stay)."""
+    from training import export
+    models_root = models_root or PROJECT_ROOT / "static" / "tfjs_model"
+    reports_root = reports_root or PROJECT_ROOT / "reports"
+    target = models_root / task_id
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(export_dir / "tfjs_model" / task_id, target)
+    export.write_index(models_root)
+    (reports_root / task_id).mkdir(parents=True, exist_ok=True)
+    for path in sorted((export_dir / "reports" / task_id).iterdir()):
+        shutil.copy2(path, reports_root / task_id / path.name)
+    print(f"[release] installed into {target} and {reports_root / task_id}", flush=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.release", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("task", help="a task id with a recipe in training/recipes/")
+    parser.add_argument("--run", type=Path, default=None,
+                        help="the run folder (default runs/TASK/release, runs/TASK/quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a few dozen images, one epoch, 64×64: the whole chain in minutes")
+    parser.add_argument("--no-install", action="store_true",
+                        help="leave the export in the run folder")
+    parser.add_argument("--data-dir", default=None,
+                        help="default: $SCREENER_DATA_DIR or ../shared/data")
+    args = parser.parse_args(argv)
+    os.chdir(PROJECT_ROOT)    # the recipes' paths are relative to the project
+    run = args.run or PROJECT_ROOT / "runs" / args.task / ("quick" if args.quick else "release")
+    out = release(args.task, run, quick=args.quick, install=not args.no_install,
+                  data_dir=args.data_dir)
+    print(f"[release] {args.task}: done; export in {out}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
