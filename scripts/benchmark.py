@@ -4,8 +4,8 @@ the wait for a first result on a cold load of the screener page, online and offl
 
     python scripts/benchmark.py --task TASK [--runs 30] [--cold-runs 3] [--out FILE]
 
-Native: the Keras model the export came from (``reports/<task>/model.keras``),
-batch 1, compiled with ``tf.function``, on a real test image. Browser: the real
+Native: the Keras model the export came from (``--native-model``, by default the
+release's ``runs/<task>/release/7-export/model.keras``, see ``training.release``), batch 1, compiled with ``tf.function``, on a real test image. Browser: the real
 Flask app on a loopback port and Debian's Chromium; for each tfjs backend the
 time to ``loadClassifier`` (cold, includes download and warm-up), the first
 ``classify`` and the median of ``--runs`` more (each: decoding on the page, the
@@ -443,10 +443,18 @@ def main(argv=None) -> int:
                         help="default: the first sample image under tests/data")
     parser.add_argument("--out", type=Path, default=None,
                         help="the JSON written (default: reports/<task>/benchmark.json)")
+    parser.add_argument("--native-model", type=Path, default=None,
+                        help="the exported model in Keras form (default: "
+                             "runs/<task>/release/7-export/model.keras)")
     args = parser.parse_args(argv)
     image = (args.image or sorted(SAMPLE_DIR.rglob("*.jpg"))[0]).resolve()
     reports = PROJECT_ROOT / "reports" / args.task
-    native = native_latency(reports / "model.keras", image, args.runs)
+    native_model = args.native_model or (PROJECT_ROOT / "runs" / args.task / "release"
+                                         / "7-export" / "model.keras")
+    if not native_model.is_file():
+        parser.error(f"no {native_model}: make it with python -m training.release {args.task} "
+                     "or give --native-model")
+    native = native_latency(native_model, image, args.runs)
     path = screener_path(args.task)
     from playwright.sync_api import sync_playwright
 

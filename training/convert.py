@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from training.data import PROJECT_ROOT, data_root
@@ -83,7 +84,6 @@ def main(argv=None) -> int:
     # parity check below compares it with the Keras model that mirrors inside.
     graph = browser_model(model, task, model_config, head, views_outside=True)
     model = browser_model(model, task, model_config, head)
-    signature = export.convert(graph, out, args.quantization)
     report = json.loads((args.run / "report.json").read_text())
     history = json.loads((args.run / "history.json").read_text())
     training = {
@@ -101,30 +101,54 @@ def main(argv=None) -> int:
                                    "macro_f1", "per_class")}
                         for variant in ("with_metadata", "without_metadata")
                         if variant in report}}
-    metadata = export.build_metadata(task, signature, out, parity.model_image_size(model),
-                                     quantization=args.quantization, training=training,
-                                     metrics=metrics, doubt=doubt,
-                                     views=model_config.test_time_views)
-    # python -m training.risk / training.unsure / training.calibration
-    for name in ("risk", "unsure", "calibration"):
-        path = args.run / f"{name}.json"
-        if path.is_file():
-            found = json.loads(path.read_text())
-            metadata[name] = found if name != "calibration" else {
-                "temperature": found["temperature"],
-                "test_ece": {k: found["test"][k]["ece"] for k in ("before", "after")}}
-        else:
-            print(f"[warning] no {path}: metadata.json will have no {name}", flush=True)
 
-    (out / "metadata.json").write_text(json.dumps(metadata, indent=1) + "\n")
+    def write_export(folder: Path, quantization: str) -> dict:
+        signature = export.convert(graph, folder, quantization)
+        metadata = export.build_metadata(task, signature, folder, parity.model_image_size(model),
+                                         quantization=quantization, training=training,
+                                         metrics=metrics, doubt=doubt,
+                                         views=model_config.test_time_views)
+        # python -m training.risk / training.unsure / training.calibration
+        for name in ("risk", "unsure", "calibration"):
+            path = args.run / f"{name}.json"
+            if path.is_file():
+                found = json.loads(path.read_text())
+                metadata[name] = found if name != "calibration" else {
+                    "temperature": found["temperature"],
+                    "test_ece": {k: found["test"][k]["ece"] for k in ("before", "after")}}
+            else:
+                print(f"[warning] no {path}: metadata.json will have no {name}", flush=True)
+        (folder / "metadata.json").write_text(json.dumps(metadata, indent=1) + "\n")
+        return metadata
+
+    metadata = write_export(out, args.quantization)
     images, given = parity_images(task, args.run, args.data_dir, args.parity_images)
     print(f"[parity] {len(images)} test images, Keras vs the browser ({args.backend}) …",
           flush=True)
-    summary = parity.check(model, task, out, images, given, backend=args.backend)
+    # The conversion is checked at full precision (strict tolerance); reduced precision is a
+    # separate, measured cost (its figures go beside the check's in metadata.json).
+    with tempfile.TemporaryDirectory() as tmp:
+        checked = out
+        if args.quantization != "float32":
+            checked = Path(tmp) / task.id
+            write_export(checked, "float32")
+        summary = parity.check(model, task, checked, images, given, backend=args.backend)
     print(f"[parity] max |Δp| {summary['max_abs_diff']:.2e}, mean |Δp| "
           f"{summary['mean_abs_diff']:.2e}, top-1 disagreement "
           f"{summary['top1_disagreement']:.2%} (limits {parity.MAX_PROBABILITY_DIFF}, "
           f"{parity.MAX_TOP1_DISAGREEMENT:.0%}): OK", flush=True)
+    if args.quantization != "float32":
+        k = len(task.labels)
+        expected = parity.python_probabilities(model, task, images, given)[:, :k]
+        found, _ = parity.browser_probabilities(task, out, images, given, args.backend)
+        effect = parity.compare(expected, found[:, :k], max_top1_disagreement=1.0,
+                                max_probability_diff=1.0)
+        summary["quantized"] = {"quantization": args.quantization,
+                                **{key: effect[key] for key in
+                                   ("max_abs_diff", "mean_abs_diff", "top1_disagreement")}}
+        print(f"[parity] {args.quantization} weights against Keras: max |Δp| "
+              f"{effect['max_abs_diff']:.2e}, mean |Δp| {effect['mean_abs_diff']:.2e}, "
+              f"top-1 disagreement {effect['top1_disagreement']:.2%}", flush=True)
     metadata["parity"] = summary
     (out / "metadata.json").write_text(json.dumps(metadata, indent=1) + "\n")
     export.write_index(out.parent)

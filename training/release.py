@@ -15,8 +15,8 @@ own folder of one run folder (default ``runs/TASK/release``)::
 
 A step starts from a copy of the previous step's folder and writes only into its own,
 so nothing is overwritten in place; it is done when its ``step.json`` exists. A rerun
-skips the done steps and redoes an interrupted one, so a release resumes after an
-interruption; a run folder made from another recipe is refused. At the end the export
+skips the done steps and redoes an interrupted one (and every step after it), so a
+release resumes after an interruption; a run folder made from another recipe is refused. At the end the export
 is installed into ``static/tfjs_model/TASK/`` and ``reports/TASK/`` (``--no-install``:
 leave it in the run folder).
 
@@ -99,12 +99,13 @@ def step_folders(run: Path, recipe: dict) -> list[tuple[str, Path]]:
     return [(name, run / f"{STEPS.index(name) + 1}-{name}") for name in names]
 
 
-def run_step(name: str, folder: Path, previous: Path | None, action) -> None:
-    """Do one step into ``folder`` (from a copy of ``previous``) unless it is done."""
+def run_step(name: str, folder: Path, previous: Path | None, action) -> bool:
+    """Do one step into ``folder`` (from a copy of ``previous``) unless it is done;
+    True if it ran (the steps after it must then run again too)."""
     marker = folder / "step.json"
     if marker.is_file():
         print(f"[release] {name}: done ({folder})", flush=True)
-        return
+        return False
     if folder.exists():
         print(f"[release] {name}: interrupted before; starting it again", flush=True)
         shutil.rmtree(folder)
@@ -115,6 +116,7 @@ def run_step(name: str, folder: Path, previous: Path | None, action) -> None:
     action(folder)
     marker.write_text(json.dumps({"step": name, "seconds": round(time.time() - started, 1),
                                   "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
+    return True
 
 
 def release(task_id: str, run: Path, quick: bool = False, install: bool = True,
@@ -136,17 +138,14 @@ def release(task_id: str, run: Path, quick: bool = False, install: bool = True,
         train_model(config)
 
     def export(folder: Path) -> None:
-        try:
-            from training.site_tables import write_site_tables
-        except ImportError:   # TEMPORARY
-            write_site_tables = None
+        from training.site_tables import write_site_tables
         convert.main(["--run", str(folder), "--out", str(folder / "tfjs_model" / task_id),
                       "--reports", str(folder / "reports" / task_id),
                       "--quantization", recipe.get("quantization", "float32"),
                       "--parity-images", str(parity_images),
                       *(["--data-dir", data_dir] if data_dir else [])])
-        if write_site_tables:
-            write_site_tables(task_id, folder / "reports" / task_id)
+        write_site_tables(task_id, folder / "reports" / task_id,
+                          folder / "tfjs_model" / task_id / "metadata.json")
 
     data = ["--data_dir", data_dir] if data_dir else []
     actions = {
@@ -158,9 +157,11 @@ def release(task_id: str, run: Path, quick: bool = False, install: bool = True,
         "unsure": lambda f: unsure.main(["--run", str(f)]),
         "export": export,
     }
-    previous = None
+    previous, redone = None, False
     for name, folder in step_folders(run, recipe):
-        run_step(name, folder, previous, actions[name])
+        if redone and folder.exists():   # made from an earlier version of the step before it
+            shutil.rmtree(folder)
+        redone = run_step(name, folder, previous, actions[name]) or redone
         previous = folder
     if install and not quick:
         install_export(task_id, previous)
@@ -172,6 +173,7 @@ def install_export(task_id: str, export_dir: Path, models_root: Path | None = No
     """Copy the export into the site: the model folder (replaced whole) and the report files
     the release made (other report files of the task, e.g. research's measurements, stay)."""
     from training import export
+    from training.site_tables import write_site_tables
     models_root = models_root or PROJECT_ROOT / "static" / "tfjs_model"
     reports_root = reports_root or PROJECT_ROOT / "reports"
     target = models_root / task_id
@@ -182,6 +184,8 @@ def install_export(task_id: str, export_dir: Path, models_root: Path | None = No
     (reports_root / task_id).mkdir(parents=True, exist_ok=True)
     for path in sorted((export_dir / "reports" / task_id).iterdir()):
         shutil.copy2(path, reports_root / task_id / path.name)
+    # The tables again, now with the task's other measurements beside the release's.
+    write_site_tables(task_id, reports_root / task_id, target / "metadata.json")
     print(f"[release] installed into {target} and {reports_root / task_id}", flush=True)
 
 

@@ -1,0 +1,107 @@
+"""``python -m training.release TASK --quick``: the whole chain that makes a shipped model,
+on real images (a few dozen, one epoch), into one run folder; then resumed."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from training.data import PROJECT_ROOT
+from training.release import STEPS, install_export, read_recipe, release, step_folders
+
+pytestmark = pytest.mark.browser   # the export step checks the model in Chromium
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("release") / "skin_lesion"
+    result = subprocess.run(
+        [sys.executable, "-m", "training.release", "skin_lesion", "--quick", "--run", str(run)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return run, result.stdout
+
+
+def test_every_step_writes_its_own_folder(quick_run):
+    run, log = quick_run
+    recipe = read_recipe("skin_lesion")
+    folders = step_folders(run, recipe)
+    assert [name for name, _ in folders] == list(STEPS)      # the skin recipe has mirrors
+    for name, folder in folders:
+        assert json.loads((folder / "step.json").read_text())["step"] == name
+    # Nothing overwritten in place: the trained model stays as it was trained.
+    train, views = folders[0][1], folders[1][1]
+    assert json.loads((train / "config.json").read_text())["model"]["test_time_views"] == "none"
+    assert json.loads((views / "config.json").read_text())["model"]["test_time_views"] == "mirrors"
+    assert not (train / "calibration.json").exists()
+    assert (folders[2][1] / "calibration.json").is_file()
+    assert "[parity]" in log and ": OK" in log
+
+
+def test_the_export_has_the_model_and_the_site_reports(quick_run):
+    run, _ = quick_run
+    export = step_folders(run, read_recipe("skin_lesion"))[-1][1]
+    metadata = json.loads((export / "tfjs_model" / "skin_lesion" / "metadata.json").read_text())
+    assert metadata["weights"]["quantization"] == read_recipe("skin_lesion")["quantization"]
+    assert metadata["training"]["backbone"].startswith("MobileNet")
+    assert metadata["parity"]["top1_disagreement"] <= 0.01
+    for name in ("risk", "unsure", "calibration"):
+        assert name in metadata
+    reports = export / "reports" / "skin_lesion"
+    for name in ("report.json", "history.json", "calibration.json", "risk.json", "doubt.json",
+                 "unsure.json", "curves.json", "tables.json"):
+        assert (reports / name).is_file(), name
+    # Models and predictions stay in the run, not in what the site reads.
+    assert not (reports / "model.keras").exists()
+    assert not (reports / "test_predictions.json").exists()
+
+
+def test_a_rerun_resumes_and_redoes_an_interrupted_step(quick_run):
+    run, _ = quick_run
+    folders = dict(step_folders(run, read_recipe("skin_lesion")))
+    trained = (folders["train"] / "model.keras").stat().st_mtime_ns
+    (folders["unsure"] / "step.json").unlink()              # as if cut off during "unsure"
+    exported = (folders["export"] / "step.json").read_text()
+    result = subprocess.run(
+        [sys.executable, "-m", "training.release", "skin_lesion", "--quick", "--run", str(run)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "[release] train: done" in result.stdout
+    assert "unsure: interrupted before" in result.stdout
+    assert (folders["train"] / "model.keras").stat().st_mtime_ns == trained
+    assert (folders["unsure"] / "step.json").is_file()
+    assert (folders["export"] / "step.json").read_text() != exported   # made again after it
+
+
+def test_a_run_folder_of_another_recipe_is_refused(quick_run, tmp_path):
+    run, _ = quick_run
+    recipe = read_recipe("skin_lesion")
+    other = tmp_path / "skin_lesion.json"
+    other.write_text(json.dumps({**recipe, "train": {**recipe["train"], "epochs": 3}}))
+    with pytest.raises(SystemExit, match="another recipe"):
+        release("skin_lesion", run, quick=True, recipe_path=other)
+
+
+def test_a_recipe_with_unknown_keys_is_refused(tmp_path):
+    bad = tmp_path / "skin_lesion.json"
+    bad.write_text(json.dumps({"task": "skin_lesion", "train": {}, "epochz": 3}))
+    with pytest.raises(SystemExit, match="unknown keys"):
+        read_recipe("skin_lesion", bad)
+
+
+def test_install_replaces_the_model_and_keeps_other_reports(quick_run, tmp_path):
+    run, _ = quick_run
+    export = step_folders(run, read_recipe("skin_lesion"))[-1][1]
+    models, reports = tmp_path / "tfjs_model", tmp_path / "reports"
+    (models / "skin_lesion").mkdir(parents=True)
+    (models / "skin_lesion" / "old-shard.bin").write_bytes(b"old")
+    (reports / "skin_lesion").mkdir(parents=True)
+    (reports / "skin_lesion" / "views.json").write_text("{}")     # a research measurement
+    install_export("skin_lesion", export, models, reports)
+    assert not (models / "skin_lesion" / "old-shard.bin").exists()
+    assert (models / "skin_lesion" / "metadata.json").is_file()
+    assert json.loads((models / "index.json").read_text())["tasks"][0]["id"] == "skin_lesion"
+    assert (reports / "skin_lesion" / "views.json").is_file()
+    assert (reports / "skin_lesion" / "report.json").is_file()
