@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from conftest import (BROWSER_TIMEOUT_MS, MODELS_DIR, TEST_CONFIG, open_recorded_page, serve)
+from conftest import BROWSER_TIMEOUT_MS, MODELS_DIR, TEST_CONFIG, open_recorded_page, serve
 from webapp import create_app
 
 pytestmark = pytest.mark.browser
@@ -171,9 +171,16 @@ def fetch_for_a_while(page, urls, ms=2500, lanes=4):
     page.evaluate("""([urls, ms, lanes]) => {
       const until = performance.now() + ms;
       for (let lane = 0; lane < lanes; lane++) (async () => {
-        for (let i = lane; performance.now() < until; i++) await (await fetch(urls[i % urls.length])).text();
+        for (let i = lane; performance.now() < until; i++) {
+          await (await fetch(urls[i % urls.length])).text();
+        }
       })();
     }""", [urls, ms, lanes])
+
+
+# Longer than the three reloads (4 s apart) with which the page once tried to
+# un-park a waiting worker.
+OTHER_TAB_BUSY_MS = 15_000
 
 
 def test_new_version_is_offered_and_then_served(browser, models_copy):
@@ -201,9 +208,18 @@ def test_new_version_is_offered_and_then_served(browser, models_copy):
             expect(page.get_by_text(f"Model version {old}")).to_be_visible()
 
             # The person chooses while the page is busy fetching (loading its model,
-            # say): Chromium can then leave the new worker parked in waiting.
-            fetch_for_a_while(page, [f"/static/tfjs_model/{task}/model.json",
-                                     f"/static/tfjs_model/{task}/metadata.json"])
+            # say) and another tab of the site keeps the old worker busy for longer:
+            # a request that reaches the old worker as it stops starts it again, and
+            # Chromium then leaves the new worker waiting (for good while Playwright
+            # is attached to it) unless something asks again once the tab is quiet.
+            files = [f"/static/tfjs_model/{task}/model.json",
+                     f"/static/tfjs_model/{task}/metadata.json"]
+            other = page.context.new_page()
+            other.goto(url + "/")
+            expect(other.get_by_text("Update available")).to_be_visible(
+                timeout=BROWSER_TIMEOUT_MS)
+            fetch_for_a_while(other, files, ms=OTHER_TAB_BUSY_MS, lanes=2)
+            fetch_for_a_while(page, files)
             page.wait_for_timeout(300)
             prompt.click()
             expect(page.get_by_text(f"Model version {new}")).to_be_visible(
@@ -221,6 +237,16 @@ def test_new_version_is_offered_and_then_served(browser, models_copy):
             recorded.assert_clean()
         finally:
             page.context.close()
+
+
+def test_take_over_address_answers_nothing(client):
+    """What the page loads in a hidden frame while a new worker waits: a worker of
+    this version answers it itself; the server's answer, for an older worker, is an
+    empty 204 with no page (and no policy forbidding frames) in it."""
+    response = client.get("/sw.js?take-over")
+    assert response.status_code == 204
+    assert response.get_data() == b""
+    assert "Content-Security-Policy" not in response.headers
 
 
 def test_install_with_a_missing_file_fails(browser, models_copy):

@@ -25,7 +25,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, make_response, render_template, url_for
+from flask import Blueprint, current_app, make_response, render_template, request, url_for
 
 from webapp.catalog import list_tasks, models_dir
 from webapp.report_pages import model_cards_dir
@@ -42,6 +42,13 @@ PAGE_ASSET_RELS = {"stylesheet", "icon", "manifest", "apple-touch-icon"}
 
 @bp.get("/sw.js")
 def service_worker():
+    if "take-over" in request.args:
+        # What the page loads in a hidden frame while a new version waits
+        # (static/js/offline.js); the worker answers it itself, this is for a
+        # worker older than that.
+        response = make_response("", 204)
+        del response.headers["Content-Type"]
+        return response
     precache = precache_list()
     response = make_response(render_template("sw.js", **precache))
     response.mimetype = "text/javascript"

@@ -65,58 +65,58 @@ function reloadPage() {
   go();
 }
 
-// The person chose "Reload": remembered for this tab, so that the next page
-// carries the update through (see takeOver). The value counts the attempts.
-const UPDATE_REQUESTED = 'screener-update-requested';
-const MAX_ATTEMPTS = 3;
-// Chromium activates a waiting worker only once the old one is idle, and a fetch
-// arriving at that moment (the page loading its model, say) can leave the new
-// worker parked in waiting; a second request does not help, but the next page load
-// does. So if the new worker has not taken over after this long, reload.
-const TAKE_OVER_WAIT_MS = 4000;
+// Chromium swaps a waiting worker in only once the old one is idle: skipWaiting()
+// asks the old worker to stop as soon as it is, but if a request reaches it just
+// as it stops (the page loading its model, say), Chromium starts it again to
+// answer, and the restarted worker has forgotten the request. The new one is then
+// left waiting until the old one has been idle for 30 s (never, while DevTools or
+// an automated browser is attached to it; at most 5 min). Asking skipWaiting
+// again does nothing; what makes Chromium ask the old worker again is a
+// navigation within the site. So, until the new worker has taken over, the page
+// makes one every NUDGE_MS in a hidden frame, to the worker's own address with
+// ?take-over, which the worker answers itself with an empty 204 (nothing is
+// shown or loaded; webapp/templates/sw.js, and webapp/offline.py without it).
+const NUDGE_MS = 1000;
+const MAX_NUDGES = 300; // then Chromium's own limit (5 min) has passed anyway
 
-function attempts() {
-  try { return Number(sessionStorage.getItem(UPDATE_REQUESTED)) || 0; } catch { return 0; }
-}
-
-function setAttempts(n) {
-  try {
-    if (n) sessionStorage.setItem(UPDATE_REQUESTED, String(n));
-    else sessionStorage.removeItem(UPDATE_REQUESTED);
-  } catch { /* storage blocked: no retry across reloads */ }
+/** One navigation within the site that shows nothing (see above). */
+function nudge() {
+  let frame = document.getElementById('take-over-frame');
+  if (!frame) {
+    frame = document.createElement('iframe');
+    frame.id = 'take-over-frame';
+    frame.hidden = true;
+    frame.title = 'Update'; // never shown
+    document.body.append(frame);
+  }
+  const url = new URL(notice.dataset.serviceWorker, window.location.href);
+  url.search = 'take-over';
+  frame.src = url.href;
 }
 
 /** Ask the waiting `worker` to take over; the page reloads once it has. */
 function takeOver(worker) {
   updating = true;
   updateButton.disabled = true;
-  const attempt = attempts() + 1;
-  setAttempts(attempt);
   // Reload once the new worker is activated (controllerchange fires while it is
   // still activating).
   worker.addEventListener('statechange', () => {
     if (worker.state === 'activated') reloadPage();
   });
   worker.postMessage('skipWaiting');
-  setTimeout(() => {
-    if (worker.state !== 'installed') return; // taking over
-    if (attempt < MAX_ATTEMPTS) {
-      reloadPage();
-    } else { // give the choice back
-      updating = false;
-      setAttempts(0);
-      updateButton.disabled = false;
-    }
-  }, TAKE_OVER_WAIT_MS);
+  let nudges = 0;
+  const again = () => {
+    if (worker.state !== 'installed' || nudges++ >= MAX_NUDGES) return;
+    nudge();
+    setTimeout(again, NUDGE_MS);
+  };
+  setTimeout(again, NUDGE_MS);
 }
 
 function offerUpdate(worker) {
   prompt.hidden = false;
   updateButton.disabled = false;
-  updateButton.onclick = () => {
-    setAttempts(0);
-    takeOver(worker);
-  };
+  updateButton.onclick = () => takeOver(worker);
   // Later: the new version waits, and takes over once every tab of the site is closed.
   laterButton.onclick = () => { prompt.hidden = true; };
 }
@@ -151,12 +151,7 @@ async function start() {
   if (!registration) return; // registration blocked (automated browsers can do that)
   track(registration.installing);
   registration.addEventListener('updatefound', () => track(registration.installing));
-  if (registration.waiting && navigator.serviceWorker.controller) {
-    offerUpdate(registration.waiting);
-    if (attempts()) takeOver(registration.waiting); // the person already chose Reload
-  } else {
-    setAttempts(0);
-  }
+  if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
   await showWhetherReady();
 }
 

@@ -54,6 +54,12 @@ async function fromCache(name, request) {
   return cached || fetch(request); // evicted meanwhile: the network, if there is one
 }
 
+// While a new version waits to take over, the page loads this worker's own
+// address with ?take-over in a hidden frame, once a second: a navigation makes
+// Chromium check again whether the old worker can be swapped out (see
+// static/js/offline.js). Answered here with nothing, online or not.
+const TAKE_OVER = new URL('?take-over', self.location).href;
+
 // Fetch: whatever is on the list comes from this version's cache (pages too:
 // see above); another page of the site comes from the network, or, without
 // one, the page saying it needs a connection. Anything else is left alone.
@@ -63,7 +69,9 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   url.hash = '';
   const name = CACHE_OF.get(url.href);
-  if (name) {
+  if (url.href === TAKE_OVER) {
+    event.respondWith(new Response(null, { status: 204 }));
+  } else if (name) {
     event.respondWith(fromCache(name, request));
   } else if (request.mode === 'navigate' && url.origin === self.location.origin) {
     event.respondWith(fetch(request).catch(() => fromCache(CACHE_OF.get(
