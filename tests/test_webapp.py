@@ -384,3 +384,23 @@ def test_wsgi_entry_point():
     import wsgi
 
     assert wsgi.application.test_client().get("/").status_code == 200
+
+
+def test_every_page_describes_itself(client):
+    """A meta description per page (search results, link previews): there, readable,
+    and different on each page."""
+    tasks = [task["id"] for task in json.loads(
+        (Path(__file__).parent.parent / "static" / "tfjs_model" / "index.json").read_text())["tasks"]]
+    pages = ["/", "/offline", "/no/such/page"] + [
+        f"/{kind}/{task}" for task in tasks
+        for kind in ("screen", "performance", "data", "model-card")]
+    seen = {}
+    for page in pages:
+        metas = [attributes for tag, attributes in parse(client.get(page).get_data(as_text=True)).tags
+                 if tag == "meta" and attributes.get("name") == "description"]
+        assert len(metas) == 1, page
+        description = metas[0]["content"]
+        assert 40 <= len(description) <= 300 or page == "/no/such/page", (page, description)
+        assert description == description.strip() and "  " not in description
+        seen.setdefault(description, []).append(page)
+    assert [pages for pages in seen.values() if len(pages) > 1] == []

@@ -1,0 +1,101 @@
+"""axe-core on every page of the site, in Chromium: any violation fails.
+
+axe-core is the npm package pinned in package.json (devDependencies), copied to
+tests/vendor/axe-core/ (axe.min.js and its licence, MPL-2.0) so the tests need no
+node_modules; after `npm install`, `cp node_modules/axe-core/axe.min.js
+tests/vendor/axe-core/` updates it, and the version test below says when the two
+differ. It is put into the page by Playwright's add_init_script, which the page's
+Content-Security-Policy does not govern, so the page keeps its real policy.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import BROWSER_TIMEOUT_MS, MODELS_DIR, ROOT, open_recorded_page
+
+pytestmark = pytest.mark.browser
+
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+READY = re.compile(r"Model ready \((wasm|webgl|cpu)\)")
+TASKS = [task["id"] for task in json.loads((MODELS_DIR / "index.json").read_text())["tasks"]]
+
+# Every page of webapp/views.py, webapp/report_pages.py and webapp/offline.py, and
+# the error page.
+PAGES = ["/", "/offline", "/no/such/page"]
+PAGES += [f"/{kind}/{task}" for kind in ("screen", "performance", "data", "model-card")
+          for task in TASKS]
+
+# Pages a person may well open on a phone, checked at a phone's size too (with
+# touch, which shows "Take a photo" and hides the drag-and-drop hint): Lighthouse's
+# mobile profile found a contrast failure there that the desktop layout hides.
+PHONE = {"viewport": {"width": 412, "height": 823}, "is_mobile": True, "has_touch": True}
+PHONE_PAGES = ["/", "/offline"] + [f"/screen/{task}" for task in TASKS]
+
+# Pages whose templates and chart code are being reworked elsewhere (issue 23):
+# their known violations; such a case is an expected failure until fixed there.
+KNOWN = {
+    # Each chart's focusable figure (tabindex) holds plotly's own controls.
+    "/performance/": ["nested-interactive"],
+    "/data/": ["nested-interactive"],
+}
+
+
+def run_axe(page) -> list[dict]:
+    """axe's violations on the page as it is now: rule, impact, help and the first nodes."""
+    results = page.evaluate("async () => await axe.run(document, { resultTypes: ['violations'] })")
+    return [{"rule": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [node["target"] for node in v["nodes"][:5]]}
+            for v in results["violations"]]
+
+
+def open_page(browser, url, **context_options):
+    recorded = open_recorded_page(browser, service_workers="block", **context_options)
+    recorded.page.add_init_script(path=str(AXE))
+    recorded.page.goto(url)
+    if "/screen/" in url:
+        expect(recorded.page.get_by_role("status")).to_have_text(
+            READY, timeout=BROWSER_TIMEOUT_MS)
+    recorded.page.wait_for_load_state("networkidle")
+    return recorded
+
+
+def case(path, device):
+    rules = next((rules for prefix, rules in KNOWN.items() if path.startswith(prefix)), None)
+    if rules:
+        return pytest.param(path, device, marks=pytest.mark.xfail(
+            reason=f"template reworked elsewhere; known: {', '.join(rules)}", strict=False))
+    return pytest.param(path, device)
+
+
+@pytest.mark.parametrize(("path", "device"), [case(path, "desktop") for path in PAGES]
+                         + [case(path, "phone") for path in PHONE_PAGES])
+def test_no_violation(browser, live_server, path, device):
+    recorded = open_page(browser, live_server + path, **(PHONE if device == "phone" else {}))
+    try:
+        assert run_axe(recorded.page) == []
+    finally:
+        recorded.page.context.close()
+
+
+def test_no_violation_with_a_result_shown(browser, live_server, sample_paths):
+    """The screener once it shows a result: bars, heatmap, alerts, the details form."""
+    recorded = open_page(browser, f"{live_server}/screen/{TASKS[0]}")
+    page = recorded.page
+    try:
+        sample = sample_paths[0]
+        page.get_by_label("Choose an image").set_input_files(sample)
+        expect(page.get_by_text(f"Result for “{sample.name}”")).to_be_visible()
+        expect(page.locator("#heatmap-panel")).to_be_visible()
+        assert run_axe(page) == []
+        recorded.assert_clean()
+    finally:
+        page.context.close()
+
+
+def test_vendored_axe_is_the_pinned_version():
+    pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["axe-core"]
+    assert AXE.read_text(encoding="utf-8").startswith(f"/*! axe v{pinned}\n")
