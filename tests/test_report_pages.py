@@ -2,7 +2,10 @@
 
 What they show must be what the report files say: numbers are compared with
 reports/<task>/*.json, and pages must keep working when a file is missing or
-damaged, and for a task with other labels and no details input.
+damaged, and for a task with other labels and no details input. The pages print the
+finished tables of tables.json (training.site_tables, tested on its own in
+test_site_tables.py): a test that changes a report file makes its tables again, as the
+release does, before it opens a page (``bare_reports``).
 """
 from __future__ import annotations
 
@@ -15,14 +18,19 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from conftest import MODELS_DIR, REPORTS_DIR, ROOT, SECOND_TASK, TEST_CONFIG, load_script
 from test_webapp import parse, text_of
+from training.site_tables import SOURCE_FILES, TABLES_FILE, write_site_tables
+from training.tasks import get_task
 from webapp import create_app
-from webapp.report_pages import SOURCES
-from webapp.reports import REPORT_FILES
+
+# The collections of the first task, as the task registry names them.
+SOURCES = {source: (name, where) for source, name, where in get_task("skin_lesion").sources}
+REPORT_FILES = {**SOURCE_FILES, "curves": ("curves.json", "curves")}
 
 TASK = json.loads((MODELS_DIR / "index.json").read_text())["tasks"][0]["id"]
 PAGES = ("/performance", "/data", "/model-card")
@@ -55,24 +63,39 @@ def cell(html: str, attribute: str, row: str | None = None) -> str:
 @pytest.fixture
 def site(two_task_folders):
     models, reports = two_task_folders
+    for task in (TASK, SECOND_TASK):
+        write_site_tables(task, reports / task, models / task / "metadata.json")
     app = create_app({**TEST_CONFIG, "MODELS_FOLDER": str(models),
                       "REPORTS_FOLDER": str(reports)})
     return app.test_client()
 
 
+class ReleasedClient:
+    """A test client that makes the task's tables.json from its report files before each
+    page, as the release does after it writes them (so a test may change a file first)."""
+
+    def __init__(self, client, folder, metadata=MODELS_DIR / TASK / "metadata.json"):
+        self.client, self.folder, self.metadata = client, folder, metadata
+
+    def get(self, *args, **kwargs):
+        write_site_tables(TASK, self.folder, self.metadata)
+        return self.client.get(*args, **kwargs)
+
+
 @pytest.fixture
 def bare_reports(tmp_path):
     """``make(names, damaged=())`` → a client whose reports folder holds only ``names`` of
-    the first task's report files (plus ``damaged`` ones holding broken JSON)."""
+    the first task's report files (plus ``damaged`` ones holding broken JSON), and the
+    tables made from them."""
     def make(names, damaged=()):
         folder = tmp_path / "reports" / TASK
         folder.mkdir(parents=True, exist_ok=True)
         for name in names:
-            shutil.copy(REPORTS_DIR / TASK / f"{name}.json", folder)
+            shutil.copy(REPORTS_DIR / TASK / REPORT_FILES[name][0], folder)
         for name in damaged:
-            (folder / f"{name}.json").write_text('{"labels": [')
+            (folder / REPORT_FILES[name][0]).write_text('{"labels": [')
         app = create_app({**TEST_CONFIG, "REPORTS_FOLDER": str(tmp_path / "reports")})
-        return app.test_client()
+        return ReleasedClient(app.test_client(), folder)
     return make
 
 
@@ -263,31 +286,53 @@ def test_the_screener_keeps_the_site_policy(client):
     assert policy == create_app().config["CONTENT_SECURITY_POLICY"]
 
 
-def test_chart_style_hashes_fit_the_installed_plotly():
+PLOTLY = ROOT / "static" / "vendor" / "plotly"
+
+
+def test_chart_style_hashes_fit_the_vendored_plotly():
     """The empty string, and the stylesheet plotly.js injects as it loads (see webapp.config)."""
     def digest(text: str) -> str:
         return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
-    script = (importlib.resources.files("plotly") / "package_data" / "plotly.min.js").read_text()
+    script = (PLOTLY / "plotly-cartesian.min.js").read_text()
     injected = re.findall(r"createElement\(\"style\"\);[^;]*?textContent='([^']*)'", script)
     assert len(injected) == 1, "plotly.js now injects other stylesheets; review CHART_STYLE_SOURCES"
     assert create_app().config["CHART_STYLE_SOURCES"].split() == [digest(""), digest(injected[0])]
 
 
-def test_plotly_js_is_the_copy_inside_the_plotly_package(client):
+def test_plotly_js_is_the_pinned_partial_bundle_loaded_by_charts_js(client):
+    """No plotly.js <script> on the page: charts.js loads the vendored partial bundle (the
+    version package.json pins) when the first chart nears the screen."""
     html = client.get("/performance").get_data(as_text=True)
-    scripts = [attrs["src"] for tag, attrs in parse(html).tags if tag == "script"]
-    assert scripts[0] == "/static/js/offline.js"   # every page: the service worker
-    scripts = scripts[1:]
-    assert scripts[0].startswith("/vendor/plotly.min.js?v=")
-    assert scripts[1:] == ["/static/js/charts.js"]
-    response = client.get(scripts[0])
+    scripts = [attrs for tag, attrs in parse(html).tags if tag == "script"]
+    assert [attrs["src"] for attrs in scripts] == ["/static/js/offline.js", "/static/js/charts.js"]
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"][
+        "plotly.js-cartesian-dist-min"]
+    assert json.loads((PLOTLY / "VERSIONS.json").read_text()) == {
+        "plotly.js-cartesian-dist-min": pinned}
+    source = scripts[1]["data-plotly"]
+    assert source.startswith("/static/vendor/plotly/plotly-cartesian.min.js?v=")
+    response = client.get(source)
     try:
         assert response.status_code == 200 and response.mimetype == "text/javascript"
-        assert response.get_data() == (importlib.resources.files("plotly") / "package_data" /
-                                       "plotly.min.js").read_bytes()
+        assert response.get_data() == (PLOTLY / "plotly-cartesian.min.js").read_bytes()
+        assert response.get_data().startswith(f"/**\n* plotly.js (cartesian - minified) v{pinned}"
+                                              .encode())
     finally:
         response.close()
+    assert client.get("/model-card").get_data(as_text=True).count("charts.js") == 0
+
+
+def test_the_partial_bundle_draws_every_trace_type_the_pages_use(client, site):
+    bundle = (PLOTLY / "plotly-cartesian.min.js").read_text()
+    drawable = set(re.findall(r'moduleType:"trace",name:"(\w+)"', bundle))
+    used = set()
+    for app, paths in ((client, CHART_PAGES), (site, [f"{p}/{SECOND_TASK}" for p in CHART_PAGES])):
+        for path in paths:
+            for figure in figures(app.get(path).get_data(as_text=True)).values():
+                used |= {trace.get("type", "scatter") for trace in figure["data"]}
+    assert used == {"scatter", "bar", "heatmap"}
+    assert used <= drawable
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -375,8 +420,18 @@ def test_unknown_task_is_a_readable_404(client, path):
     assert "not_a_task" in text and TASK in text and "Page not found" in text
 
 
+def released_for(client, task_metadata_path, tmp_path):
+    """A client of the same models as ``client`` whose reports are a copy of the first
+    task's, with tables.json made for the metadata.json at ``task_metadata_path``."""
+    folder = tmp_path / "released" / TASK
+    shutil.copytree(REPORTS_DIR / TASK, folder)
+    write_site_tables(TASK, folder, task_metadata_path)
+    return create_app({**TEST_CONFIG, "MODELS_FOLDER": client.application.config["MODELS_FOLDER"],
+                       "REPORTS_FOLDER": str(folder.parent)}).test_client()
+
+
 @pytest.mark.parametrize("other_run", [False, True])
-def test_reports_of_another_run_are_flagged(client_with_metadata, other_run):
+def test_reports_of_another_run_are_flagged(client_with_metadata, other_run, tmp_path):
     report = report_file("report")
 
     def edit(metadata):
@@ -387,9 +442,40 @@ def test_reports_of_another_run_are_flagged(client_with_metadata, other_run):
                 **report["without_metadata"], "n": report["without_metadata"]["n"] + 1}
 
     client, _ = client_with_metadata(edit)
+    models = Path(client.application.config["MODELS_FOLDER"])
+    client = released_for(client, models / TASK / "metadata.json", tmp_path)
     for path in ("/performance", "/model-card"):
         html = client.get(path).get_data(as_text=True)
         assert ("These reports do not match the installed model" in html) is other_run, path
+
+
+def test_tables_made_for_another_model_version_are_flagged(client_with_metadata):
+    """The site compares one thing: the version tables.json was made for."""
+    client, metadata = client_with_metadata(lambda m: m.update(version="another0run"))
+    for path in ("/performance", "/model-card"):
+        html = client.get(path).get_data(as_text=True)
+        assert "These reports do not match the installed model" in html, path
+
+
+@pytest.mark.parametrize("damaged", [False, True])
+def test_without_tables_json_the_pages_say_so_and_keep_their_charts(tmp_path, damaged):
+    folder = tmp_path / "reports" / TASK
+    shutil.copytree(REPORTS_DIR / TASK, folder)
+    if damaged:
+        (folder / TABLES_FILE).write_text('{"tables": [')
+    else:
+        (folder / TABLES_FILE).unlink()
+    client = create_app({**TEST_CONFIG, "REPORTS_FOLDER": str(tmp_path / "reports")}).test_client()
+    state = "damaged" if damaged else "missing"
+    for path in PAGES:
+        response = client.get(f"{path}/{TASK}")
+        assert response.status_code == 200
+        text = text_of(response.get_data(as_text=True))
+        assert f"(tables.json) is {state}" in text, path
+        assert f"python -m training.site_tables {TASK}" in text
+    html = client.get("/performance").get_data(as_text=True)
+    assert {"chart-roc", "chart-confusion-counts"} <= set(figures(html))
+    assert "data-table=" not in html
 
 
 # ---- a second task: other labels, no details, a data.json without age or sex -------------
@@ -504,7 +590,7 @@ def test_risk_summary_states_the_rule_and_the_test_figures(performance_html, tas
         for key in ("focus_sensitivity", "sensitivity", "specificity", "flagged"):
             assert cell(html, f'data-metric="{key}" data-variant="{variant}"') == percent1(
                 measured[key]), (variant, key)
-        assert cell(html, f'data-metric="n" data-variant="{variant}"') == str(measured["n"])
+        assert cell(html, f'data-metric="n" data-variant="{variant}"') == f"{measured['n']:,}"
     assert ("Image and details" in text) is ("with_metadata" in risk["test"])
 
 
@@ -551,8 +637,8 @@ def test_unsure_section_states_the_threshold_and_the_test_figures(performance_ht
             assert cell(html, f'data-metric="{key}" data-variant="{variant}"') == percent1(
                 measured[key]), (variant, key)
         for key in ("n_flagged", "n"):
-            assert cell(html, f'data-metric="{key}" data-variant="{variant}"') == str(
-                measured[key])
+            assert cell(html, f'data-metric="{key}" data-variant="{variant}"') == (
+                f"{measured[key]:,}")
     assert ("Image and details" in text) is ("with_metadata" in unsure["test"])
     assert "another training run" not in html
 
@@ -631,11 +717,14 @@ def test_a_file_lacking_what_it_needs_costs_its_section_not_the_page(bare_report
                                                     ("calibration", "temperature", 2.0),
                                                     ("unsure", "threshold", 0.3),
                                                     ("unsure", "threshold", None)])
-def test_measurements_of_another_run_are_flagged(client_with_metadata, section_name, key, value):
+def test_measurements_of_another_run_are_flagged(client_with_metadata, section_name, key, value,
+                                                 tmp_path):
     def edit(metadata):
         metadata.setdefault(section_name, {})[key] = value
 
     client, _ = client_with_metadata(edit)
+    models = Path(client.application.config["MODELS_FOLDER"])
+    client = released_for(client, models / TASK / "metadata.json", tmp_path)
     html = client.get("/performance").get_data(as_text=True)
     assert "another training run" in text_of(section(html, section_name))
     others = [name for name in MEASURED if name != section_name]
@@ -883,7 +972,7 @@ def test_a_views_or_sources_file_lacking_what_it_needs_costs_its_part(elsewhere_
 
 
 @pytest.mark.parametrize("other_run", [False, True])
-def test_views_of_another_run_are_flagged(client_with_metadata, other_run):
+def test_views_of_another_run_are_flagged(client_with_metadata, other_run, tmp_path):
     views = report_file("views")["views"]["as_given"]["test"]
 
     def edit(metadata):
@@ -892,6 +981,8 @@ def test_views_of_another_run_are_flagged(client_with_metadata, other_run):
             0.1 if other_run else 0))
 
     client, _ = client_with_metadata(edit)
+    models = Path(client.application.config["MODELS_FOLDER"])
+    client = released_for(client, models / TASK / "metadata.json", tmp_path)
     html = section(client.get("/performance").get_data(as_text=True), "views")
     assert ("another training run" in html) is other_run
     if other_run:
@@ -902,7 +993,10 @@ def test_views_of_another_run_are_flagged(client_with_metadata, other_run):
 
 def made_up_cross_validation(folds=(0.61, 0.64, 0.66), total=5) -> dict:
     """A cross-validation file as scripts/cross_validate.py writes it, from made-up folds."""
-    script = load_script("cross_validate")
+    if (ROOT / "research" / "cross_validate.py").is_file():
+        from research import cross_validate as script
+    else:
+        script = load_script("cross_validate")
 
     def fold_report(ba):
         def figures(shift):

@@ -1,6 +1,9 @@
 """The performance, data and model-card pages in Chromium: every chart drawn by the
 local plotly.js under the site's Content-Security-Policy, no console error, no other
-host, the report's numbers on screen, and a phone's width."""
+host, the report's numbers on screen, and a phone's width. Charts are drawn as they come
+into view and the long topics are closed at first, so the tests open every topic and
+scroll to every chart; and a page is light until then (its DOM, no plotly.js), and
+readable without any script."""
 from __future__ import annotations
 
 import json
@@ -26,9 +29,23 @@ def open_page(recorded, url):
     return recorded.page
 
 
+def open_every_topic(page) -> None:
+    closed = page.locator("details.report-details:not([open]) > summary")
+    for _ in range(closed.count()):
+        closed.first.click()
+    expect(closed).to_have_count(0)
+
+
 def expect_all_charts_drawn(page) -> int:
-    """Wait until every chart of the page is drawn; return how many there are."""
-    expected = page.locator("[data-figure]").count()
+    """Open every topic, bring every chart into view and wait until it is drawn; return how
+    many there are."""
+    open_every_topic(page)
+    charts = page.locator("[data-figure]")
+    expected = charts.count()
+    for index in range(expected):
+        chart = charts.nth(index)
+        chart.scroll_into_view_if_needed()
+        expect(chart).to_have_attribute("data-drawn", re.compile("^(true|failed)$"))
     expect(page.locator(".js-plotly-plot")).to_have_count(expected)
     expect(page.locator('[data-drawn="true"]')).to_have_count(expected)
     expect(page.locator('[data-drawn="failed"]')).to_have_count(0)
@@ -237,3 +254,84 @@ def test_a_second_task_without_details(page_record, two_task_server):
     page.get_by_role("navigation", name="Site").get_by_role("link", name="Data").click()
     expect(page).to_have_url(re.compile(rf"/data/{SECOND_TASK}$"))
     assert expect_all_charts_drawn(page) >= 3
+
+
+# ---- light until a chart is wanted (issue 23) ---------------------------------------------
+
+DOM_LIMIT = 1_500
+PLOTLY_FILE = "plotly-cartesian.min.js"
+
+
+def dom_elements(page) -> int:
+    return page.evaluate("document.querySelectorAll('*').length")
+
+
+@pytest.mark.parametrize("path", ["/performance", "/data"])
+def test_a_phone_gets_a_light_page_and_plotly_only_for_a_chart(browser, live_server, path):
+    recorded = open_recorded_page(browser, **PHONE)
+    page = recorded.page
+    try:
+        open_page(recorded, live_server + path)
+        page.wait_for_load_state("networkidle")
+        assert dom_elements(page) < DOM_LIMIT
+        charts = page.locator("[data-figure]")
+        assert charts.count() >= 4
+        # The top of the page (tables, numbers) on a phone: no chart in view, no plotly.js.
+        first = charts.first
+        if not first.is_visible() or first.bounding_box()["y"] > 844 + 300:
+            assert not any(PLOTLY_FILE in url for url in recorded.requests)
+            expect(page.locator(".js-plotly-plot")).to_have_count(0)
+        first.scroll_into_view_if_needed()
+        expect(first).to_have_attribute("data-drawn", "true")
+        assert sum(PLOTLY_FILE in url for url in recorded.requests) == 1
+        assert not any("plotly.min.js" in url for url in recorded.requests)   # not the full one
+        # A chart far below is still waiting.
+        expect(charts.last).not_to_have_attribute("data-drawn", "true")
+        recorded.assert_clean()
+    finally:
+        page.context.close()
+
+
+def test_the_performance_page_is_in_topics_with_contents(performance, live_server):
+    contents = performance.get_by_role("navigation", name="On this page")
+    for name in ("In brief", "Kind by kind", "Calibration", "How it was trained"):
+        expect(contents.get_by_role("link", name=name, exact=True)).to_be_visible()
+    recorded = open_recorded_page(performance.context.browser,
+                                  viewport={"width": 1280, "height": 900})
+    page = recorded.page
+    try:
+        open_page(recorded, live_server + "/performance")
+        topics = page.locator("details.report-details")
+        assert topics.count() >= 5
+        expect(page.locator("details.report-details[open]")).to_have_count(0)
+        # A link of the contents opens its topic.
+        page.get_by_role("navigation", name="On this page").get_by_role(
+            "link", name="How it was trained").click()
+        expect(page.locator("#training > details")).to_have_attribute("open", "")
+        expect(page.locator("#chart-loss")).to_have_attribute("data-drawn", "true")
+        recorded.assert_clean()
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("path", ["/performance", "/data", "/model-card"])
+def test_readable_without_any_script(browser, live_server, path):
+    """Every table and number is in the page as served; scripts only draw the charts."""
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        assert page.goto(live_server + path).status == 200
+        report = json.loads((TASK_REPORTS / "report.json").read_text())["without_metadata"]
+        if path == "/data":
+            data = json.loads((TASK_REPORTS / "data.json").read_text())
+            expect(page.locator('[data-fact="n_images"]')).to_have_text(f"{data['n_images']:,}")
+            expect(page.get_by_role("table")).to_have_count(1)
+        else:
+            expect(page.locator('.headline-table [data-metric="balanced_accuracy"]'
+                                '[data-variant="without_metadata"]')).to_have_text(
+                f"{report['balanced_accuracy'] * 100:.1f}%")
+        open_every_topic(page)   # <details> open without any script
+        for caption in page.locator("figcaption").all():
+            expect(caption).to_be_visible()
+    finally:
+        context.close()

@@ -79,6 +79,10 @@ class Task:
     risk_sensitivity: float = 0.9
     risk_messages: tuple[str, str] = ("Worth showing to a doctor soon.",
                                       "Nothing worrying found — see a doctor if in doubt.")
+    # The collections the images come from (a dataset's "source" of each image, as
+    # the leave-one-source-out experiment names them): (id, short name, where it was taken),
+    # read by training.site_tables for the pages' tables; a source not listed keeps its id.
+    sources: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def label_ids(self) -> list[str]:
@@ -96,6 +100,16 @@ class Task:
 
 HAM10000_SITES = ("abdomen", "acral", "back", "chest", "ear", "face", "foot", "genital",
                   "hand", "lower extremity", "neck", "scalp", "trunk", "upper extremity")
+
+HAM10000_SOURCES = (
+    ("rosendahl", "Queensland practice",
+     "a dermatology practice in Queensland, Australia (the Rosendahl collection)"),
+    ("vidir_modern", "Vienna, newer dermatoscopes",
+     "Medical University of Vienna (ViDIR group), newer dermatoscopes"),
+    ("vidir_molemax", "Vienna, MoleMax",
+     "Medical University of Vienna (ViDIR group), the MoleMax device"),
+    ("vienna_dias", "Vienna, older DIAS", "Vienna, the older DIAS device"),
+)
 
 
 def _ham10000_loader(folder, task):
@@ -134,6 +148,7 @@ SKIN_LESION = Task(
     dataset_dir="ham10000",
     loader=_ham10000_loader,
     group_name="lesion",
+    sources=HAM10000_SOURCES,
     risk_focus="mel",
     risk_sensitivity=0.9,
     risk_messages=("Worth showing to a dermatologist soon.",

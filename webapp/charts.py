@@ -4,7 +4,9 @@ Every builder takes the parsed JSON of a report file (see ``webapp.reports``)
 and the task's labels from its metadata.json, and returns a :class:`Chart`:
 a title, a one-sentence caption that says what to read from the figure (with
 the figure's own numbers where it helps) and the figure as Plotly JSON, which
-``static/js/charts.js`` draws with the plotly.js of the ``plotly`` package.
+``static/js/charts.js`` draws with the partial plotly.js bundle of
+``static/vendor/plotly`` (scatter, bar and heatmap traces only: a chart of another
+trace type needs a larger bundle, see ``scripts/vendor_plotly.sh``).
 Nothing here knows a particular task: names, counts and the word for what a
 split keeps together (lesion, patient, …) all come from the files.
 """
@@ -52,6 +54,7 @@ class Chart:
     caption: str = ""
     figure: str | None = None
     problem: str | None = None
+    height: int | None = None   # of the figure, kept free on the page until it is drawn
 
 
 class Labels:
@@ -96,7 +99,7 @@ def _figure(height: int, **layout) -> go.Figure:
 
 
 def _chart(chart_id: str, title: str, caption: str, figure: go.Figure) -> Chart:
-    return Chart(chart_id, title, caption, figure.to_json())
+    return Chart(chart_id, title, caption, figure.to_json(), height=figure.layout.height)
 
 
 def _percent(fraction: float) -> str:

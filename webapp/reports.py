@@ -12,6 +12,11 @@ something the page says, so every reader here returns ``None`` for it and
 records why in :attr:`Reports.problems`. Files are small and read on each
 request, like the models' metadata, so new reports show up without a restart.
 ``test_predictions.json`` (large) is never read by the site.
+
+The site prints figures, it does not work them out: every table and every number in
+the pages' sentences comes ready to print from ``tables.json``, which
+``training.site_tables`` makes from the files above when the reports are made
+(:func:`load_site_tables`). The raw files are read only for the charts.
 """
 from __future__ import annotations
 
@@ -30,13 +35,9 @@ REPORT_FILES = {
     "curves": ("curves.json", "ROC, precision–recall and calibration curves"),
     "data": ("data.json", "dataset summary"),
     "calibration": ("calibration.json", "calibration measurement"),
-    "risk": ("risk.json", "measurement of the risk summary"),
-    "doubt": ("doubt.json", "measurement of the wrong-kind-of-image check"),
-    "unsure": ("unsure.json", "measurement of the “model is unsure” warning"),
-    "views": ("views.json", "measurement on other framings of the images"),
     "leave_one_source_out": ("leave_one_source_out.json",
                              "leave-one-collection-out measurement"),
-    "cross_validation": ("cv_final.json", "cross-validation of the installed recipe"),
+    "tables": ("tables.json", "set of finished tables"),
 }
 
 
@@ -84,3 +85,54 @@ def load_reports(task_id: str, names=tuple(REPORT_FILES)) -> Reports:
             continue
         reports.files[name] = content
     return reports
+
+
+@dataclass
+class SiteTables:
+    """``tables.json`` of one task (see ``training.site_tables``): finished tables and the
+    facts the pages' sentences print, per section; ``problem`` says why there are none."""
+    content: dict | None
+    problem: str | None = None
+    model_version: str | None = None
+
+    def table(self, table_id: str) -> dict | None:
+        for table in (self.content or {}).get("tables") or []:
+            if table.get("id") == table_id:
+                return table
+        return None
+
+    def facts(self, section: str) -> dict | None:
+        """The section's facts; None when it was not measured or cannot be shown."""
+        return ((self.content or {}).get("facts") or {}).get(section)
+
+    def problem_of(self, section: str) -> str | None:
+        """Why a measured section cannot be shown (a damaged file, or one lacking what it
+        needs), or None."""
+        return ((self.content or {}).get("problems") or {}).get(section)
+
+    def shows(self, section: str) -> bool:
+        """True when the page has something to say about ``section``: its facts or its problem."""
+        return self.facts(section) is not None or self.problem_of(section) is not None
+
+    def matches(self, metadata: dict) -> bool:
+        """False when the tables were made for another model than the installed one."""
+        if self.content is None:
+            return True
+        made_for = self.content.get("model_version")
+        return bool(self.content.get("matches_model", True)) and (
+            made_for is None or made_for == metadata.get("version"))
+
+
+def load_site_tables(task_id: str) -> SiteTables:
+    """``tables.json`` of ``task_id``; a missing or damaged file gives empty tables and a
+    sentence saying so."""
+    reports = load_reports(task_id, ("tables",))
+    content = reports.get("tables")
+    if content is not None and not isinstance(content.get("tables"), list):
+        current_app.logger.error("tables.json of %s holds no tables", task_id)
+        content, reports.problems["tables"] = None, "damaged"
+    if content is None:
+        return SiteTables(None, reports.problem("tables") + (
+            " It is made from the report files by "
+            f"“python -m training.site_tables {task_id}”."))
+    return SiteTables(content, model_version=content.get("model_version"))

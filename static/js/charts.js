@@ -1,8 +1,13 @@
-// Draws the charts of the performance and data pages with plotly.js.
+// Draws the charts of the performance and data pages with plotly.js, as they come into view.
 //
 // The server builds each figure with Plotly's Python API from the report files
-// and puts it, as JSON, in the data-figure attribute of an element; this module
-// only hands it to Plotly.newPlot (loaded before it, from the site itself).
+// and puts it, as JSON, in the data-figure attribute of an element; the page is
+// complete without this module (tables and captions are server-side). This module
+// loads plotly.js (the partial bundle vendored in static/vendor/plotly, named by
+// this script's data-plotly attribute) only when the first chart nears the screen,
+// and hands each figure to Plotly.newPlot when it does: a phone that reads the
+// tables at the top never downloads or runs the charting library, and a chart in
+// a closed section is drawn when the section is opened.
 // A chart that cannot be drawn says so where it would have been.
 
 const PLOT_CONFIG = {
@@ -11,6 +16,9 @@ const PLOT_CONFIG = {
   modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d'],
   toImageButtonOptions: { format: 'png', scale: 2 },
 };
+
+// Start loading a little before a chart scrolls into view.
+const NEAR = '300px 0px';
 
 function say(element, message) {
   const note = document.createElement('p');
@@ -33,7 +41,36 @@ function forTouch(layout) {
   return fixed;
 }
 
+let plotly = null;
+
+// plotly.js, loaded once by a <script> element (the site's policy allows scripts of the
+// site itself, not inline ones); resolves to window.Plotly.
+function loadPlotly() {
+  if (!plotly) {
+    plotly = new Promise((resolve, reject) => {
+      if (window.Plotly) {
+        resolve(window.Plotly);
+        return;
+      }
+      const source = document.getElementById('chart-script')?.dataset.plotly;
+      if (!source) {
+        reject(new Error('no charting library named'));
+        return;
+      }
+      const script = document.createElement('script');
+      script.src = source;
+      script.onload = () => (window.Plotly ? resolve(window.Plotly)
+        : reject(new Error('the charting library did not start')));
+      script.onerror = () => reject(new Error('the charting library did not load'));
+      document.head.append(script);
+    });
+  }
+  return plotly;
+}
+
 async function draw(element) {
+  if (element.dataset.drawn) return;
+  element.dataset.drawn = 'drawing';
   let figure;
   try {
     figure = JSON.parse(element.dataset.figure);
@@ -41,10 +78,17 @@ async function draw(element) {
     say(element, 'This chart could not be read.');
     return;
   }
+  let Plotly;
+  try {
+    Plotly = await loadPlotly();
+  } catch {
+    say(element, 'The charting library did not load, so this chart cannot be shown.');
+    return;
+  }
   try {
     const layout = TOUCH ? forTouch(figure.layout) : figure.layout;
     const config = TOUCH ? { ...PLOT_CONFIG, displayModeBar: false } : PLOT_CONFIG;
-    await window.Plotly.newPlot(element, figure.data, layout, config);
+    await Plotly.newPlot(element, figure.data, layout, config);
     element.dataset.drawn = 'true';
   } catch (error) {
     say(element, `This chart could not be drawn (${error.message}).`);
@@ -59,16 +103,32 @@ function paintSwatches() {
   }
 }
 
+// Each chart keeps the height of its figure before it is drawn, so the page does not jump.
+function reserveHeights(elements) {
+  for (const element of elements) {
+    const height = Number(element.dataset.height);
+    if (height > 0) element.style.minHeight = `${height}px`;
+  }
+}
+
 function main() {
   paintSwatches();
   const elements = [...document.querySelectorAll('[data-figure]')];
-  if (!window.Plotly) {
-    for (const element of elements) {
-      say(element, 'The charting library did not load, so this chart cannot be shown.');
-    }
+  if (!elements.length) return;
+  reserveHeights(elements);
+  if (!('IntersectionObserver' in window)) {
+    elements.forEach(draw);
     return;
   }
-  elements.forEach(draw);
+  const observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (entry.isIntersecting) {
+        observer.unobserve(entry.target);
+        draw(entry.target);
+      }
+    }
+  }, { rootMargin: NEAR });
+  elements.forEach((element) => observer.observe(element));
 }
 
 main();
