@@ -1,0 +1,1 @@
+"""Chest X-ray research: the outside-hospital proxy (README.md)."""

@@ -1,0 +1,487 @@
+"""An outside-hospital proxy for the chest X-ray model:
+``python -m research.chest_xray.outside_proxy --model PATH [--split reports/chest_xray/split.csv]
+--out research/chest_xray/results/NAME.json``.
+
+The TEST split is shown to the model unchanged and under photometric and acquisition
+shifts a radiograph from another hospital brings (``SHIFTS``); the unshifted images are
+also scored per acquisition series of their file names (``series_of``). Per condition:
+accuracy, AUC, pneumonia recall and NORMAL recall at the argmax and at thresholds chosen on
+the VALIDATION split (unshifted, and shifted alike: a site that re-chooses its threshold).
+research/chest_xray/README.md says why and what counts as "more robust".
+
+Writes NAME.json (the numbers) and NAME.predictions.json (p(pneumonia) of every test image
+per condition, for ``research.chest_xray.compare``'s patient bootstrap); prints a markdown
+table.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import math
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+TASK_ID = "chest_xray"
+PNEUMONIA = 1                      # label index of "pneumonia" (task.label_ids)
+
+# --------------------------------------------------------------------------- series
+
+_SERIES = (
+    (re.compile(r"^NORMAL2-IM-\d+-\d+"), "NORMAL2"),
+    (re.compile(r"^IM-\d+-\d+"), "IM"),
+    (re.compile(r"^person\d+_bacteria_\d+"), "bacteria"),
+    (re.compile(r"^person\d+_virus_\d+"), "virus"),
+)
+NORMAL_SERIES = ("IM", "NORMAL2")
+PNEUMONIA_SERIES = ("bacteria", "virus")
+
+
+def series_of(name: str) -> str | None:
+    """The acquisition series a Kermany file name (or image id) reveals: "IM"
+    (``IM-0115-0001.jpeg``), "NORMAL2" (``NORMAL2-IM-0383-0001.jpeg``), "bacteria" /
+    "virus" (``person12_bacteria_34.jpeg``); None for anything else."""
+    name = Path(str(name)).name
+    for pattern, series in _SERIES:
+        if pattern.match(name):
+            return series
+    return None
+
+
+# --------------------------------------------------------------------------- shifts
+# Every shift takes an 8-bit RGB image (H, W, 3) of a grey radiograph and a numpy
+# Generator, and gives back an 8-bit RGB image of the same size, the channels alike.
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    """The grey image (H, W) as float: the mean of the channels (they are alike)."""
+    return np.asarray(image, np.float32).mean(axis=2)
+
+
+def _rgb(gray: np.ndarray) -> np.ndarray:
+    return np.repeat(np.clip(np.rint(gray), 0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
+
+
+def _pil(image: np.ndarray):
+    from PIL import Image
+    return Image.fromarray(np.clip(np.rint(_gray(image)), 0, 255).astype(np.uint8), "L")
+
+
+def _from_pil(im) -> np.ndarray:
+    return _rgb(np.asarray(im.convert("L"), np.float32))
+
+
+def gamma(image, rng=None, g: float = 1.0):
+    """255·(x/255)^g: g < 1 brightens the mid-tones, g > 1 darkens them; 0 and 255 stay."""
+    x = np.asarray(image, np.float32) / 255.0
+    return np.clip(np.rint(255.0 * np.power(x, g)), 0, 255).astype(np.uint8)
+
+
+def contrast(image, rng=None, c: float = 1.0):
+    """(x − mean)·c + mean, the image's own mean grey, clipped."""
+    x = np.asarray(image, np.float32)
+    m = x.mean()
+    return np.clip(np.rint((x - m) * c + m), 0, 255).astype(np.uint8)
+
+
+def brightness(image, rng=None, offset: float = 0.0):
+    return np.clip(np.rint(np.asarray(image, np.float32) + offset), 0, 255).astype(np.uint8)
+
+
+def blur(image, rng=None, sigma: float = 1.0):
+    """Gaussian blur of σ pixels."""
+    from scipy import ndimage
+    return _rgb(ndimage.gaussian_filter(_gray(image), sigma, mode="nearest"))
+
+
+def noise(image, rng=None, sigma: float = 8.0):
+    """Gaussian noise of σ grey levels, the same on every channel (one grey film)."""
+    rng = rng if rng is not None else np.random.default_rng(0)
+    g = _gray(image)
+    return _rgb(g + rng.normal(0.0, sigma, g.shape))
+
+
+def equalize(image, rng=None):
+    """Global histogram equalisation (PIL's)."""
+    from PIL import ImageOps
+    return _from_pil(ImageOps.equalize(_pil(image)))
+
+
+def clahe(image, rng=None, tiles: int = 8, clip: float = 2.0):
+    """Contrast-limited adaptive histogram equalisation (Zuiderveld; as OpenCV's
+    ``createCLAHE(clipLimit=clip, tileGridSize=(tiles, tiles))``): per tile a histogram
+    clipped at ``clip`` × its mean count (the excess spread evenly), its CDF as a tone
+    curve, and every pixel the bilinear blend of its four nearest tiles' curves."""
+    g = np.clip(np.rint(_gray(image)), 0, 255).astype(np.int64)
+    h, w = g.shape
+    th, tw = math.ceil(h / tiles), math.ceil(w / tiles)
+    padded = np.pad(g, ((0, th * tiles - h), (0, tw * tiles - w)), mode="reflect")
+    blocks = padded.reshape(tiles, th, tiles, tw).transpose(0, 2, 1, 3).reshape(tiles, tiles, -1)
+    hist = np.stack([np.stack([np.bincount(blocks[i, j], minlength=256) for j in range(tiles)])
+                     for i in range(tiles)]).astype(np.float64)          # (T, T, 256)
+    limit = max(1.0, clip * th * tw / 256.0)
+    excess = np.clip(hist - limit, 0, None).sum(axis=2, keepdims=True)
+    hist = np.minimum(hist, limit) + excess / 256.0
+    lut = np.cumsum(hist, axis=2) / (th * tw) * 255.0                    # (T, T, 256)
+
+    def axis(n, size):
+        t = (np.arange(n) + 0.5) / size - 0.5
+        low = np.floor(t).astype(int)
+        weight = t - low
+        return np.clip(low, 0, tiles - 1), np.clip(low + 1, 0, tiles - 1), weight
+    y0, y1, wy = axis(h, th)
+    x0, x1, wx = axis(w, tw)
+    wy, wx = wy[:, None], wx[None, :]
+    out = ((1 - wy) * (1 - wx) * lut[y0[:, None], x0[None, :], g]
+           + (1 - wy) * wx * lut[y0[:, None], x1[None, :], g]
+           + wy * (1 - wx) * lut[y1[:, None], x0[None, :], g]
+           + wy * wx * lut[y1[:, None], x1[None, :], g])
+    return _rgb(out)
+
+
+def sharpen(image, rng=None, radius: float = 2.0, percent: int = 150):
+    """Unsharp mask (PIL's): a vendor's edge enhancement."""
+    from PIL import ImageFilter
+    return _from_pil(_pil(image).filter(ImageFilter.UnsharpMask(radius, percent, 0)))
+
+
+def jpeg(image, rng=None, quality: int = 25):
+    """Re-compressed as a grey JPEG of this quality."""
+    from PIL import Image
+    buffer = io.BytesIO()
+    _pil(image).save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    with Image.open(buffer) as im:
+        return _from_pil(im)
+
+
+def crop(image, rng=None, fraction: float = 0.10):
+    """``fraction`` of the side cut from every edge, resized back to the same size."""
+    from PIL import Image
+    h, w = image.shape[:2]
+    dy, dx = round(h * fraction), round(w * fraction)
+    im = _pil(image).crop((dx, dy, w - dx, h - dy)).resize((w, h), Image.BILINEAR)
+    return _from_pil(im)
+
+
+def pad(image, rng=None, fraction: float = 0.12):
+    """A black border of ``fraction`` of the side on every edge, resized back."""
+    from PIL import Image
+    h, w = image.shape[:2]
+    dy, dx = round(h * fraction), round(w * fraction)
+    canvas = Image.new("L", (w + 2 * dx, h + 2 * dy), 0)
+    canvas.paste(_pil(image), (dx, dy))
+    return _from_pil(canvas.resize((w, h), Image.BILINEAR))
+
+
+def _shift(function, **kwargs):
+    def apply(image, rng=None):
+        return function(image, rng, **kwargs)
+    apply.__name__ = function.__name__
+    return apply
+
+
+PHOTOMETRIC, HELD_OUT = "photometric", "held-out"
+
+# name → (function(image, rng) → image, group). "photometric": the kinds
+# research/chest_xray/train_robust.py's extra augmentation draws from; "held-out": not.
+SHIFTS = {
+    "gamma_0.6": (_shift(gamma, g=0.6), PHOTOMETRIC),
+    "gamma_1.6": (_shift(gamma, g=1.6), PHOTOMETRIC),
+    "contrast_0.7": (_shift(contrast, c=0.7), PHOTOMETRIC),
+    "contrast_1.3": (_shift(contrast, c=1.3), PHOTOMETRIC),
+    "brightness_-30": (_shift(brightness, offset=-30), PHOTOMETRIC),
+    "brightness_+30": (_shift(brightness, offset=30), PHOTOMETRIC),
+    "blur_1": (_shift(blur, sigma=1.0), PHOTOMETRIC),
+    "blur_2": (_shift(blur, sigma=2.0), PHOTOMETRIC),
+    "noise_8": (_shift(noise, sigma=8.0), PHOTOMETRIC),
+    "equalize": (_shift(equalize), HELD_OUT),
+    "clahe": (_shift(clahe), HELD_OUT),
+    "sharpen": (_shift(sharpen), HELD_OUT),
+    "jpeg_25": (_shift(jpeg, quality=25), HELD_OUT),
+    "crop_10": (_shift(crop, fraction=0.10), HELD_OUT),
+    "pad_12": (_shift(pad, fraction=0.12), HELD_OUT),
+}
+CONDITIONS = ("none", *SHIFTS)
+
+
+def shifted(images: np.ndarray, name: str, seed: int = 0) -> np.ndarray:
+    """``images`` (N, H, W, 3) uint8 under shift ``name`` ("none": unchanged); image i's
+    random draws come from seed (seed, i), so a condition is the same every run."""
+    if name == "none":
+        return np.asarray(images)
+    function = SHIFTS[name][0]
+    return np.stack([function(np.asarray(image), np.random.default_rng([seed, i]))
+                     for i, image in enumerate(images)])
+
+
+# --------------------------------------------------------------------------- thresholds
+
+def highest_threshold_for_recall(p_positive: np.ndarray, floor: float) -> float:
+    """The highest t with mean(p_positive ≥ t) ≥ floor."""
+    p = np.sort(np.asarray(p_positive, np.float64))[::-1]
+    k = max(1, math.ceil(floor * len(p) - 1e-9))
+    return float(p[k - 1])
+
+
+def lowest_threshold_for_negative_recall(p_negative: np.ndarray, floor: float) -> float:
+    """The lowest t with mean(p_negative < t) ≥ floor."""
+    q = np.sort(np.asarray(p_negative, np.float64))
+    k = max(1, math.ceil(floor * len(q) - 1e-9))
+    return float(np.nextafter(q[k - 1], np.inf))
+
+
+def thresholds_on(y: np.ndarray, p: np.ndarray) -> dict:
+    """The validation-chosen operating points of one set of validation predictions."""
+    return {"sens95": highest_threshold_for_recall(p[y == PNEUMONIA], 0.95),
+            "normal90": lowest_threshold_for_negative_recall(p[y != PNEUMONIA], 0.90)}
+
+
+def at_threshold(y: np.ndarray, p: np.ndarray, t: float) -> dict:
+    called = p >= t
+    pos = y == PNEUMONIA
+    return {"threshold": round(float(t), 6),
+            "accuracy": float(np.mean(called == pos)),
+            "pneumonia_recall": float(called[pos].mean()),
+            "normal_recall": float((~called[~pos]).mean()),
+            "balanced_accuracy": float((called[pos].mean() + (~called[~pos]).mean()) / 2)}
+
+
+def auc(y: np.ndarray, p: np.ndarray) -> float | None:
+    from sklearn.metrics import roc_auc_score
+    pos = y == PNEUMONIA
+    return float(roc_auc_score(pos, p)) if 0 < pos.sum() < len(y) else None
+
+
+def by_series(series: np.ndarray, y: np.ndarray, p: np.ndarray, t: float = 0.5) -> dict:
+    """Per series: n, recall of its own class at ``t``, and (NORMAL series) the AUC of
+    that series against every pneumonia image."""
+    out = {}
+    pos = y == PNEUMONIA
+    for name in (*NORMAL_SERIES, *PNEUMONIA_SERIES):
+        rows = series == name
+        if not rows.any():
+            continue
+        normal = name in NORMAL_SERIES
+        called = p[rows] >= t
+        entry = {"n": int(rows.sum()),
+                 "recall": float((~called if normal else called).mean())}
+        if normal:
+            keep = rows | pos
+            entry["auc_vs_pneumonia"] = auc(y[keep], p[keep])
+        out[name] = entry
+    return out
+
+
+# --------------------------------------------------------------------------- evaluation
+
+def relative(path) -> str:
+    """``path`` relative to the project (never an absolute path of this machine)."""
+    from training.data import PROJECT_ROOT
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return path.name
+
+
+def load_parts(split_path, data_dir=None):
+    """{"val"|"test": (image ids, patient groups, labels, uint8 images)} of the task."""
+    from training.data import data_root, load_images, read_split, split_rows
+    from training.tasks import get_task
+    task = get_task(TASK_ID)
+    table = task.load(data_root(data_dir))
+    saved = set(__import__("pandas").read_csv(split_path)["image_id"])
+    table = table[table["image_id"].isin(saved)].reset_index(drop=True)
+    split = read_split(table, split_path)
+    parts = {}
+    for name in ("val", "test"):
+        rows = split_rows(table, split, name)
+        images = np.asarray(load_images(rows["path"], task.image_size))
+        parts[name] = (rows["image_id"].to_numpy(), rows["group"].to_numpy(),
+                       rows["label_index"].to_numpy(), images)
+    return task, parts
+
+
+def probabilities(model, task, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """The class probabilities (N, k) of raw 0-255 images, metadata unknown: the plain
+    network (``training.evaluate.predict_without_metadata``) or the released one, whose
+    outputs are named (``probabilities``, ``in_kind``, ``class_map``)."""
+    from keras import ops
+
+    from training.encoding import blank_metadata
+    from training.model import IMAGE_INPUT, METADATA_INPUT
+    out = []
+    for start in range(0, len(images), batch_size):
+        x = np.asarray(images[start:start + batch_size], np.float32)
+        batch = {IMAGE_INPUT: x}
+        if task.metadata_size:
+            batch[METADATA_INPUT] = np.repeat(blank_metadata(task)[None], len(x), axis=0)
+        y = model(batch, training=False)
+        if isinstance(y, dict):
+            y = y["probabilities"]
+        out.append(ops.convert_to_numpy(y))
+    return np.concatenate(out)
+
+
+def evaluate(model_path, split_path, conditions=CONDITIONS, data_dir=None, seed: int = 0,
+             log=print) -> tuple[dict, dict]:
+    """(results, test predictions) of a saved model on every condition."""
+    from training.model import load_model
+
+    task, parts = load_parts(split_path, data_dir)
+    if task.label_ids[PNEUMONIA] != "pneumonia":
+        raise ValueError(f"label {PNEUMONIA} of {task.id} is {task.label_ids[PNEUMONIA]!r}")
+    model = load_model(model_path)
+    val_ids, _, val_y, val_images = parts["val"]
+    test_ids, test_groups, test_y, test_images = parts["test"]
+    test_series = np.array([series_of(i) for i in test_ids], dtype=object)
+
+    def p_of(images):
+        return probabilities(model, task, images)[:, PNEUMONIA].astype(np.float64)
+
+    results = {"model": relative(model_path),
+               "model_sha1": hashlib.sha1(Path(model_path).read_bytes()).hexdigest()[:12],
+               "split": relative(split_path), "seed": seed,
+               "n": {"val": int(len(val_y)), "test": int(len(test_y)),
+                     "test_normal": int((test_y != PNEUMONIA).sum()),
+                     "test_pneumonia": int((test_y == PNEUMONIA).sum())},
+               "groups": {name: group for name, (_, group) in SHIFTS.items()},
+               "conditions": {}}
+    predictions = {"image_id": test_ids.tolist(), "group": test_groups.tolist(),
+                   "y": test_y.astype(int).tolist(), "p_pneumonia": {}}
+    fixed = None
+    for name in conditions:
+        started = time.time()
+        p_val = p_of(shifted(val_images, name, seed))
+        p_test = p_of(shifted(test_images, name, seed + 1))
+        chosen = thresholds_on(val_y, p_val)
+        if name == "none":
+            fixed = chosen
+        if fixed is None:
+            raise ValueError("the conditions must start with 'none'")
+        entry = {
+            "group": SHIFTS[name][1] if name in SHIFTS else "none",
+            "auc": auc(test_y, p_test),
+            "val_auc": auc(val_y, p_val),
+            "argmax": at_threshold(test_y, p_test, 0.5),
+            "val_sens95": at_threshold(test_y, p_test, fixed["sens95"]),
+            "val_normal90": at_threshold(test_y, p_test, fixed["normal90"]),
+            "site_normal90": at_threshold(test_y, p_test, chosen["normal90"]),
+            "series": by_series(test_series, test_y, p_test),
+        }
+        results["conditions"][name] = entry
+        predictions["p_pneumonia"][name] = np.round(p_test, 5).tolist()
+        a = entry["argmax"]
+        log(f"[{name}] accuracy {a['accuracy']:.4f} AUC {entry['auc']:.4f} pneumonia recall "
+            f"{a['pneumonia_recall']:.4f} NORMAL recall {a['normal_recall']:.4f} "
+            f"({time.time() - started:.0f}s)")
+    results["summary"] = summary(results)
+    return results, predictions
+
+
+def summary(results: dict) -> dict:
+    """Means (and the worst) over the shift groups, per operating point."""
+    conditions = results["conditions"]
+    groups = {"all_shifts": [n for n in conditions if n != "none"],
+              "held_out": [n for n in conditions if conditions[n]["group"] == HELD_OUT],
+              "photometric": [n for n in conditions if conditions[n]["group"] == PHOTOMETRIC]}
+    out = {}
+    for group, names in groups.items():
+        if not names:
+            continue
+        entry = {"conditions": names,
+                 "mean_auc": float(np.mean([conditions[n]["auc"] for n in names]))}
+        for point in ("argmax", "val_sens95", "val_normal90", "site_normal90"):
+            values = {key: [conditions[n][point][key] for n in names]
+                      for key in ("accuracy", "normal_recall", "pneumonia_recall")}
+            entry[point] = {f"mean_{key}": float(np.mean(v)) for key, v in values.items()}
+            worst = int(np.argmin(values["normal_recall"]))
+            entry[point]["worst_normal_recall"] = float(values["normal_recall"][worst])
+            entry[point]["worst_condition"] = names[worst]
+        out[group] = entry
+    return out
+
+
+# --------------------------------------------------------------------------- output
+
+def markdown(results: dict) -> str:
+    """The results as markdown tables: conditions, group means, series."""
+    def f(x):
+        return "–" if x is None else f"{x:.3f}"
+    lines = [f"model `{results['model']}` (sha1 {results['model_sha1']}), split "
+             f"`{results['split']}`, test n = {results['n']['test']} "
+             f"({results['n']['test_normal']} NORMAL)", "",
+             "| condition | group | accuracy | AUC | pneumonia recall | NORMAL recall "
+             "| @val_sens95: pneu / NORMAL | @site_normal90: pneu / NORMAL |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, c in results["conditions"].items():
+        a, s, site = c["argmax"], c["val_sens95"], c["site_normal90"]
+        lines.append(f"| {name} | {c['group']} | {f(a['accuracy'])} | {f(c['auc'])} | "
+                     f"{f(a['pneumonia_recall'])} | {f(a['normal_recall'])} | "
+                     f"{f(s['pneumonia_recall'])} / {f(s['normal_recall'])} | "
+                     f"{f(site['pneumonia_recall'])} / {f(site['normal_recall'])} |")
+    none = results["conditions"].get("none")
+    if none:
+        lines += ["", f"validation-chosen thresholds (unshifted validation): val_sens95 = "
+                  f"{none['val_sens95']['threshold']:.4f}, val_normal90 = "
+                  f"{none['val_normal90']['threshold']:.4f}"]
+    lines += ["", "| group | mean AUC | mean pneumonia recall | mean NORMAL recall | worst NORMAL "
+              "recall | mean NORMAL recall @val_sens95 | @site_normal90 (pneu / NORMAL) |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for group, s in results.get("summary", {}).items():
+        a = s["argmax"]
+        lines.append(f"| {group} | {f(s['mean_auc'])} | {f(a['mean_pneumonia_recall'])} | "
+                     f"{f(a['mean_normal_recall'])} | {f(a['worst_normal_recall'])} "
+                     f"({a['worst_condition']}) | {f(s['val_sens95']['mean_normal_recall'])} | "
+                     f"{f(s['site_normal90']['mean_pneumonia_recall'])} / "
+                     f"{f(s['site_normal90']['mean_normal_recall'])} |")
+    if none:
+        lines += ["", "| series (unshifted test) | n | recall of its class (argmax) "
+                  "| AUC vs all pneumonia |", "| --- | ---: | ---: | ---: |"]
+        for name, s in none["series"].items():
+            lines.append(f"| {name} | {s['n']} | {f(s['recall'])} | "
+                         f"{f(s.get('auc_vs_pneumonia'))} |")
+    return "\n".join(lines)
+
+
+def predictions_path(out: Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.stem + ".predictions.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, type=Path)
+    parser.add_argument("--split", type=Path, default=Path("reports/chest_xray/split.csv"))
+    parser.add_argument("--out", type=Path, help="results JSON (and NAME.predictions.json)")
+    parser.add_argument("--data_dir", default=None)
+    parser.add_argument("--conditions", nargs="*", default=list(CONDITIONS),
+                        help="default: all (must start with none)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--print", dest="show", type=Path,
+                        help="only print the table of an existing results JSON")
+    args = parser.parse_args(argv)
+    if args.show:
+        print(markdown(json.loads(args.show.read_text())))
+        return 0
+    unknown = [c for c in args.conditions if c not in CONDITIONS]
+    if unknown:
+        parser.error(f"unknown condition(s) {unknown}; known: {', '.join(CONDITIONS)}")
+    results, predictions = evaluate(args.model, args.split, args.conditions, args.data_dir,
+                                    args.seed, log=lambda s: print(s, file=sys.stderr, flush=True))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
+        predictions_path(args.out).write_text(json.dumps(predictions) + "\n")
+    print(markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
