@@ -1,7 +1,6 @@
-#!/usr/bin/env python
 """Weight quantization of a trained run: size and test metrics of each TF.js variant.
 
-    python scripts/compare_quantization.py --run runs/TASK/final [--limit N]
+    python -m research.compare_quantization --run runs/TASK/final [--limit N]
 
 Converts the run's model as float32, float16 and uint8 graph models and runs
 each one **in Chromium** (the shipped code path: static/js/classifier.js, WASM)
@@ -17,12 +16,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from convert_to_tfjs import run_split_file  # noqa: E402
-
-from training.data import PROJECT_ROOT, data_root  # noqa: E402
-from training.export import QUANTIZATIONS  # noqa: E402
+from training.convert import run_split_file
+from training.data import PROJECT_ROOT, data_root
+from training.export import QUANTIZATIONS
 
 MAX_BALANCED_ACCURACY_LOSS = 0.005
 

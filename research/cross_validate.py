@@ -1,7 +1,6 @@
-#!/usr/bin/env python
 """Lesion-grouped k-fold cross-validation of a training recipe: mean ± sd.
 
-    python scripts/cross_validate.py --reference reports/TASK --epochs 4
+    python -m research.cross_validate --reference reports/TASK --epochs 4
 
 The one test split gives one number per metric; with ~20 images in the rarest
 classes it moves by several points from one split to another. This repeats the
@@ -17,10 +16,11 @@ with no fold trains none and summarizes the folds that are done.
 Two recipes cross-validated on the same folds are compared fold by fold (paired
 differences, mean ± sd), from their reports, without training anything:
 
-    python scripts/cross_validate.py --compare reports/TASK/A.json reports/TASK/B.json
+    python -m research.cross_validate --compare A.json B.json
 
-Writes ``reports/<task>/<name>.json`` (per fold and mean ± sd, with and without
-metadata) from the folds that are done and prints a Markdown table. Folds given
+Writes ``<name>.json`` (per fold and mean ± sd, with and without metadata) into
+``reports/<task>/`` for the name the performance page reads (``cv_final``, the default),
+else into ``research/<task>/results/``, from the folds that are done and prints a Markdown table. Folds given
 test-time views after training (``python -m training.views --run RUN``, as the
 shipped model is) are summarized as they then answer, with their single-view
 figures beside (``one_view``); a fold answering with other views than the recipe's (e.g.
@@ -38,32 +38,40 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from training.data import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 
 METRICS = ("balanced_accuracy", "macro_auc", "accuracy", "macro_f1")
 VARIANTS = ("without_metadata", "with_metadata")
 
 
-def train_fold(config, table, fold: int, folds: int, run: Path, epochs: int | None) -> None:
+def train_fold(config, table, fold: int, folds: int, run: Path, epochs: int | None,
+               variation=None) -> None:
     """Write fold ``fold``'s train/val/test assignment into ``run`` and train on it.
 
     A recipe with test-time views (the shipped one: ``reports/<task>/config.json``) is
     followed as it was made: trained and its epoch chosen from one view, then given the
-    views (``training.views``), so that the fold answers as the site does."""
+    views (``training.views``), so that the fold answers as the site does. A recipe with an
+    experiment's ``variation`` (``research.train``) is trained by ``research.train``."""
+    from research.train import variation_arguments
     from training import views as test_time_views
     from training.data import split_dataset, write_split
-    from training.train import rerun
+    from training.runs import rerun
     run.mkdir(parents=True, exist_ok=True)
     split_file = run / "fold_split.csv"
     write_split(table, split_dataset(table, seed=config.seed, test_fraction=1 / folds,
                                      fold=fold), split_file)
     print(f"[cv] fold {fold + 1}/{folds}", flush=True)
     views = config.model.test_time_views
-    rerun(dataclasses.replace(config, split_file=str(split_file), out=str(run),
-                              epochs=epochs or config.epochs,
-                              model=dataclasses.replace(config.model, test_time_views="none")),
-          "cv")
+    fold_config = dataclasses.replace(config, split_file=str(split_file), out=str(run),
+                                      epochs=epochs or config.epochs,
+                                      model=dataclasses.replace(config.model,
+                                                                test_time_views="none"))
+    if variation is not None and variation.changes():
+        rerun(fold_config, "cv", "research.train", variation_arguments(variation))
+    else:
+        rerun(fold_config, "cv")
     if views != "none":
         test_time_views.main(["--run", str(run), "--views", views])
 
@@ -99,11 +107,11 @@ def summarize(reports: dict[int, dict], runs: dict[int, str] | None = None) -> d
 def decision_rule(predictions: dict[int, dict]) -> dict:
     """Does a decision rule tuned for balanced accuracy help on images it was not tuned on?
 
-    For each fold, per-class offsets (``training.decision.fit_offsets``: arg-max of
+    For each fold, per-class offsets (``research.decision.fit_offsets``: arg-max of
     log p + b) are fitted on the other folds' test predictions (image only) and applied to
     this fold's: far more images than one validation split, and never the fold's own.
     """
-    from training.decision import balanced_accuracy, fit_offsets, log_probabilities
+    from research.decision import balanced_accuracy, fit_offsets, log_probabilities
     folds = {}
     for fold, own in sorted(predictions.items()):
         others = [predictions[f] for f in predictions if f != fold]
@@ -125,7 +133,7 @@ def decision_rule(predictions: dict[int, dict]) -> dict:
 def decision_rule_for(shipped: dict, predictions: dict[int, dict]) -> dict:
     """The tuned rule for another model's test predictions (``shipped``: its
     test_predictions.json), fitted on every fold's predictions **except** its test images."""
-    from training.decision import balanced_accuracy, fit_offsets, log_probabilities
+    from research.decision import balanced_accuracy, fit_offsets, log_probabilities
     excluded = set(shipped["image_id"])
     p, y = [], []
     for own in predictions.values():
@@ -186,10 +194,10 @@ def table(summary: dict) -> str:
 
 
 def main(argv=None) -> int:
+    from research.train import read_run_config
     from training.data import data_root
     from training.tasks import get_task
-    from training.train import config_from_json
-    from webapp.reports import REPORT_FILES
+    from training.site_tables import SOURCE_FILES
 
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -203,11 +211,12 @@ def main(argv=None) -> int:
                         help="train only these folds (1-based) now; default: all; with no "
                              "fold: train none, summarize the folds that are done")
     parser.add_argument("--epochs", type=int, default=None, help="default: the reference's")
-    page_file = Path(REPORT_FILES["cross_validation"][0]).stem
+    page_file = Path(SOURCE_FILES["cross_validation"][0]).stem
     parser.add_argument("--name", default=page_file,
-                        help=f"the summary is reports/<task>/<name>.json, the folds' runs "
-                             f"runs/<task>/<name>_<k>; the performance page shows {page_file}.json, "
-                             "the cross-validation of the installed recipe (default)")
+                        help=f"the summary <name>.json, the folds' runs runs/<task>/<name>_<k>; "
+                             f"the performance page shows reports/<task>/{page_file}.json, the "
+                             "cross-validation of the installed recipe (default); other names "
+                             "go to research/<task>/results/")
     parser.add_argument("--decision_for", type=Path, default=None,
                         help="a folder with another model's test_predictions.json (e.g. "
                              "reports/<task>): measure the tuned decision rule on its test "
@@ -228,7 +237,7 @@ def main(argv=None) -> int:
     if args.folds < 2:
         parser.error("--folds must be at least 2")
 
-    config = config_from_json(args.reference / "config.json")
+    config, variation = read_run_config(args.reference)
     task = get_task(config.task)
     if any(not 1 <= f <= args.folds for f in args.only or ()):
         parser.error(f"--only takes folds from 1 to {args.folds}")
@@ -239,14 +248,14 @@ def main(argv=None) -> int:
         if not (runs[fold] / "report.json").is_file():
             if dataset is None:
                 dataset = task.load(data_root(config.data_dir or None))
-            train_fold(config, dataset, fold, args.folds, runs[fold], args.epochs)
+            train_fold(config, dataset, fold, args.folds, runs[fold], args.epochs, variation)
     # Only now read the folds: another process may have finished some while this one trained.
     recipe_views = config.model.test_time_views
     reports, predictions, epochs = {}, {}, set()
     for fold, run in runs.items():
         if not (run / "report.json").is_file():
             continue
-        fold_config = config_from_json(run / "config.json")
+        fold_config, _ = read_run_config(run)
         if fold_config.model.test_time_views != recipe_views:
             print(f"[cv] fold {fold + 1} answers with test-time views "
                   f"{fold_config.model.test_time_views!r}, the recipe with {recipe_views!r}: "
@@ -277,7 +286,9 @@ def main(argv=None) -> int:
             print(f"[cv] that rule on {args.decision_for}'s test images: balanced accuracy "
                   f"{rule['applied_to']['test_argmax']:.3f} → "
                   f"{rule['applied_to']['test_tuned']:.3f}")
-    out = ROOT / "reports" / task.id / f"{args.name}.json"
+    out = (ROOT / "reports" / task.id if args.name == page_file
+           else ROOT / "research" / task.id / "results") / f"{args.name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=1) + "\n")
     print(table(summary))
     if "one_view" in summary:

@@ -1,10 +1,12 @@
 """CutMix (Yun et al. 2019): a training batch's images get a rectangle cut from
-another image of the batch, and the labels are mixed in proportion to the area.
+another image of the batch, and the labels are mixed in proportion to the area
+(``python -m research.train --mix cutmix [--mix_probability 0.5] …``).
 
 Balanced sampling shows each rare-class image many times per epoch; mixing makes
 those repeats differ and keeps the network from growing sure of them (the
 training balanced accuracy runs far ahead of validation otherwise). Measured on
-the lesion task and not adopted: see reports/<task>/experiments.md.
+the lesion task and not adopted: skin_lesion/experiments.md, "Input resolution, CutMix,
+focal loss, peak learning rate".
 """
 from __future__ import annotations
 
@@ -42,3 +44,10 @@ def cutmix(images, labels, weights, probability: float = 0.5):
     labels = (1.0 - area) * labels + area * tf.gather(labels, order)
     weights = (1.0 - area) * weights + area * tf.gather(weights, order)
     return mixed, labels, weights
+
+
+def batches(probability: float = 0.5):
+    """The batch transform for ``training.train.train(batches=…)``."""
+    def mix(images, labels, weights):
+        return cutmix(images, labels, weights, probability)
+    return mix

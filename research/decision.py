@@ -1,4 +1,4 @@
-"""A decision rule tuned for balanced accuracy: ``python -m training.decision --run RUN``.
+"""A decision rule tuned for balanced accuracy: ``python -m research.decision --run RUN``.
 
 Taking the class with the highest probability favours common classes; what
 maximises balanced accuracy (every class counts the same) is the arg-max of
@@ -64,7 +64,7 @@ def add_output_bias(model, offsets: np.ndarray, layer_name: str = "probabilities
 
 def main(argv=None) -> int:
     from training.evaluate import predict_without_metadata
-    from training.train import load_run, rewrite_test_report, run_arguments
+    from training.runs import load_run, rewrite_test_report, run_arguments
 
     run = run_arguments(__doc__, argv)
     if (run / "decision.json").is_file():

@@ -1,7 +1,7 @@
 """Soft targets for knowledge distillation: what several trained networks answer together.
 
-    python -m training.distill --teachers runs/T/a runs/T/b [...] --out runs/T/teachers.npz
-    python -m training.train ... --teacher runs/T/teachers.npz [--teacher_weight 0.7]
+    python -m research.distill --teachers runs/T/a runs/T/b [...] --out runs/T/teachers.npz
+    python -m research.train --teacher runs/T/teachers.npz [--teacher_weight 0.7] ...
 
 An average of several networks' answers was better on validation than any one of them
 here, but costs one network per member in the browser. Distillation (Hinton et al., "Distilling the knowledge
@@ -11,17 +11,18 @@ answers instead of on the bare labels: the answers say which classes an image re
 
 The teachers' answer for each training image is the softmax of the mean logits over the
 networks and (``--views mirrors``, the default) over the image's four mirrors — what
-``scripts/evaluate_views.py`` calls "mean of". The networks are used as training left
-them (``training.soup.trained_network``: no calibration, no views), without metadata, so
+``research.evaluate_views`` calls "mean of". The networks are used as training left
+them (``research.soup.trained_network``: no calibration, no views), without metadata, so
 the targets say what the image alone suggests. They are saved with each training image's
 id; training then learns ``w · answer + (1 - w) · true label``
-(``distillation_targets``), with label smoothing, if asked, applied on top.
+(``distillation_targets``, passed to ``training.train.train`` as its ``targets``), with
+label smoothing, if asked, applied on top.
 
 The teachers have seen these training images, so their answers may be surer there than
 on new images (the command prints the mean probability of the true class on both); the
 true label keeps its weight ``1 - w`` in any case. Measured on the first screener, two
-students gained nothing over the shipped recipe (that task's experiments.md in the
-reports, "Distillation from five networks into one").
+students gained nothing over the shipped recipe (skin_lesion/experiments.md,
+"Distillation from five networks into one").
 """
 from __future__ import annotations
 
@@ -64,11 +65,23 @@ def distillation_targets(path: Path, image_ids, labels: np.ndarray, k: int,
     return weight * soft + (1.0 - weight) * hard
 
 
+def targets(path: Path, weight: float):
+    """The ``targets`` hook of ``training.train.train``: the teachers' answers for the
+    training rows, mixed with their labels."""
+    def make(train_rows, labels, k):
+        found = distillation_targets(path, train_rows["image_id"].tolist(), labels, k, weight)
+        print(f"[distill] targets: {weight:g} × the teachers' answer ({path}) + "
+              f"{1 - weight:g} × the true label", flush=True)
+        return found
+    return make
+
+
 def main(argv=None) -> int:
+    from research.soup import trained_network
+    from research.train import read_run_config, rows_filter
+    from training.data import load_data, part_rows
     from training.evaluate import classification_metrics
-    from training.soup import trained_network
     from training.tasks import get_task
-    from training.train import config_from_json, load_data, split_rows
 
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -76,7 +89,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--views", default="mirrors", choices=VIEWS)
     args = parser.parse_args(argv)
-    configs = [config_from_json(run / "config.json") for run in args.teachers]
+    recipes = [read_run_config(run) for run in args.teachers]
+    configs = [config for config, _ in recipes]
     if len({(run / "split.csv").read_bytes() for run in args.teachers}) > 1:
         parser.error("the teachers were trained on different splits (their split.csv differ)")
     sizes = {c.model.image_size for c in configs}
@@ -84,7 +98,8 @@ def main(argv=None) -> int:
         parser.error(f"the teachers must share a task and an input size (sizes: {sizes})")
     config = configs[0]
     task = get_task(config.task)
-    table, split, parts = load_data(config, task)
+    rows = rows_filter(recipes[0][1])
+    table, split, parts = load_data(config, task, rows=rows)
     networks = [trained_network(run) for run in args.teachers]
     found = {}
     for name in ("train", "val"):
@@ -95,7 +110,7 @@ def main(argv=None) -> int:
               f"accuracy {m['balanced_accuracy']:.4f}, macro AUC {m['macro_auc']:.4f}, mean "
               f"probability of the true class {found[name][np.arange(len(labels)), labels].mean():.3f}",
               flush=True)
-    ids = split_rows(table, split, "train", config)["image_id"].to_numpy()
+    ids = part_rows(table, split, "train", rows)["image_id"].to_numpy()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, image_ids=ids.astype(str), probabilities=found["train"],
                         teachers=np.array([str(run) for run in args.teachers]),

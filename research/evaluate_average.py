@@ -1,7 +1,6 @@
-#!/usr/bin/env python
 """Balanced accuracy and macro AUC of runs and of every average of their predictions.
 
-    python scripts/evaluate_average.py runs/TASK/a runs/TASK/b [...]
+    python -m research.evaluate_average runs/TASK/a runs/TASK/b [...]
 
 For each non-empty subset of the runs, averages the models' probabilities on the
 validation and test splits (images without metadata) and prints both metrics: an
@@ -15,20 +14,20 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 
 def main(argv=None) -> int:
+    import research.colour_constancy  # noqa: F401 (registers ShadesOfGray, for such runs)
+    from research.train import read_run_config
+    from training.data import load_data
     from training.evaluate import classification_metrics, predict_without_metadata
     from training.model import load_model
     from training.tasks import get_task
-    from training.train import config_from_json, load_data
 
     runs = [Path(r) for r in (sys.argv[1:] if argv is None else argv)]
     if not runs:
         print(__doc__, file=sys.stderr)
         return 2
-    config = config_from_json(runs[0] / "config.json")
+    config, _ = read_run_config(runs[0])
     task = get_task(config.task)
     _, _, parts = load_data(config, task)
     probabilities = {}

@@ -1,7 +1,6 @@
-#!/usr/bin/env python
 """Test-time views and averages of models, on validation and test (no metadata).
 
-    python scripts/evaluate_views.py runs/TASK/a [runs/TASK/b ...]
+    python -m research.evaluate_views runs/TASK/a [runs/TASK/b ...]
 
 For every run, the probabilities of each view of each image: as given, mirrored
 left-right, up-down, both (turned 180°), and a **centre-square crop** (how a
@@ -19,15 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from training.calibration import logit_mean  # noqa: E402
-from training.views import MIRROR_NAMES as MIRRORS, mirrored  # noqa: E402
+from training.calibration import logit_mean
+from training.views import MIRROR_NAMES as MIRRORS, mirrored
 
 SQUARE_MIRRORS = ("square", "square_left_right", "square_up_down", "square_turned")
 
@@ -55,13 +51,14 @@ def has_mirrors(run: Path) -> bool:
 def one_view_model(run: Path, task):
     """The run's network (as calibrated, if it is) answering from one view: its mirrors,
     if any, taken out, so that the mean of its 4 mirrors is exactly the run's answer."""
+    import research.colour_constancy  # noqa: F401 (registers ShadesOfGray, for such runs)
+    from research.train import read_run_config
     from training.model import load_model
-    from training.train import config_from_json
     from training.views import with_views
     model = load_model(run / "model.keras")
     if not has_mirrors(run):
         return model
-    return with_views(model, task, config_from_json(run / "config.json").model, "none")
+    return with_views(model, task, read_run_config(run)[0].model, "none")
 
 
 def run_views(run: Path, task, parts) -> dict:
@@ -87,9 +84,10 @@ def run_views(run: Path, task, parts) -> dict:
 
 
 def main(argv=None) -> int:
+    from research.train import read_run_config
+    from training.data import load_data
     from training.evaluate import classification_metrics
     from training.tasks import get_task
-    from training.train import config_from_json, load_data
 
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -102,7 +100,7 @@ def main(argv=None) -> int:
         parser.error("the runs were trained on different splits (their split.csv differ): "
                      "one split's test images would be another run's training images; "
                      "evaluate such runs one at a time")
-    config = config_from_json(args.runs[0] / "config.json")
+    config, _ = read_run_config(args.runs[0])
     task = get_task(config.task)
     _, _, parts = load_data(config, task)
     views = {run: run_views(run, task, parts) for run in args.runs}

@@ -1,13 +1,13 @@
-#!/usr/bin/env python
 """Leave-one-source-out: how the model does on a collection it never saw.
 
-    python scripts/leave_one_source_out.py --reference runs/TASK/cmp_sampling
-    python scripts/leave_one_source_out.py --reference reports/TASK --print   # table only
+    python -m research.leave_one_source_out --reference runs/TASK/cmp_sampling
+    python -m research.leave_one_source_out --reference reports/TASK --print   # table only
 
 HAM10000 was gathered from several collections (the ``dataset`` column of
 ``HAM10000_metadata_sources.csv``: different clinics, cameras and years). For
 each source S this trains the reference run's recipe (its ``config.json``) with
-S left out of training and validation (``--hold_out_source S``, run folder
+S left out of training and validation (``python -m research.train --hold_out_source S``,
+the row filter ``research.rows.hold_out_source``; run folder
 ``runs/<task>/loso_<S>``, or ``<name>_<S>`` with ``--name``; skipped when it already has a model) and measures,
 without metadata:
 
@@ -17,28 +17,32 @@ without metadata:
 * on every image of S (the held-out model never saw any of them).
 
 Balanced accuracy and macro AUC count only the labels S has. Writes
-``reports/<task>/leave_one_source_out.json`` and prints a Markdown table.
+``reports/<task>/leave_one_source_out.json`` (read by the performance page; with ``--name``
+another name, ``research/<task>/results/<name>.json``) and prints a Markdown table.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from training.data import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 
 
 def train_without(reference: Path, source: str, out: Path, epochs: int | None) -> None:
+    """The reference's recipe (and its experiment's variation, if any) without ``source``."""
     import dataclasses
 
-    from training.train import config_from_json, rerun
-    config = config_from_json(reference / "config.json")
-    rerun(dataclasses.replace(config, hold_out_source=source, out=str(out),
-                              epochs=epochs or config.epochs), "loso")
+    from research.train import read_run_config, variation_arguments
+    from training.runs import rerun
+    config, variation = read_run_config(reference)
+    rerun(dataclasses.replace(config, out=str(out), epochs=epochs or config.epochs), "loso",
+          "research.train",
+          variation_arguments(dataclasses.replace(variation, hold_out_source=source)))
 
 
 def metrics_on(model, task, images, y) -> dict:
@@ -73,10 +77,11 @@ def print_table(results: dict) -> None:
 
 
 def main(argv=None) -> int:
-    from training.data import load_images
+    import research.colour_constancy  # noqa: F401 (registers ShadesOfGray: loso_sog's runs)
+    from research.train import read_run_config
+    from training.data import load_data, load_images
     from training.model import load_model
     from training.tasks import get_task
-    from training.train import config_from_json, load_data
 
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -86,16 +91,16 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=None, help="default: the reference's")
     parser.add_argument("--name", default="loso",
                         help="run folders runs/<task>/<name>_<source> and the report "
-                             "reports/<task>/<name>.json (default loso → "
-                             "leave_one_source_out.json)")
+                             "research/<task>/results/<name>.json (default loso → "
+                             "reports/<task>/leave_one_source_out.json, the page's)")
     parser.add_argument("--print", dest="print_only", action="store_true",
                         help="only print the table of the existing report")
     args = parser.parse_args(argv)
 
-    config = config_from_json(args.reference / "config.json")
+    config, _ = read_run_config(args.reference)
     task = get_task(config.task)
-    out = ROOT / "reports" / task.id / ("leave_one_source_out.json" if args.name == "loso"
-                                        else f"{args.name}.json")
+    out = (ROOT / "reports" / task.id / "leave_one_source_out.json" if args.name == "loso"
+           else ROOT / "research" / task.id / "results" / f"{args.name}.json")
     if args.print_only:
         print_table(json.loads(out.read_text()))
         return 0
@@ -125,6 +130,7 @@ def main(argv=None) -> int:
                                               every["label_index"].to_numpy()),
             "run": run.name}
         print(f"[loso] {source}: done", flush=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")
     print_table(results)
     print(f"[done] {out}")

@@ -1,6 +1,6 @@
 """Average the weights of finished runs of one recipe into a new run (a "model soup").
 
-    python -m training.soup --runs runs/T/a runs/T/b [...] --out runs/T/soup
+    python -m research.soup --runs runs/T/a runs/T/b [...] --out runs/T/soup
 
 Networks fine-tuned from the same pretrained weights with different seeds (data
 order, augmentation, head initialisation) can lie in one basin of the loss, and
@@ -8,8 +8,8 @@ then the average of their weights is better than each of them, at the cost of
 one network (Wortsman et al., "Model soups", ICML 2022) — unlike an average of
 their answers, which costs one network per member. Measured on the first
 screener's recipe it was not so (the networks drift too far from the pretrained
-weights: the soup was far worse than its members; see that task's experiments.md
-in the reports).
+weights: the soup was far worse than its members; skin_lesion/experiments.md, "Seeds,
+and averaging the weights of runs").
 
 The image path (backbone and the head's image part) is averaged; the metadata
 branch's hidden units are not matched from one run to another, so by default it
@@ -34,14 +34,14 @@ from pathlib import Path
 
 import numpy as np
 
-from training.model import build_model
-
 SAME = ("task", "split_file")
-SAME_MODEL = ("alpha", "metadata_units", "image_size", "colour_constancy")
+SAME_MODEL = ("backbone", "alpha", "metadata_units", "image_size")
+SAME_VARIATION = ("colour_constancy",)
 
 
 def trained_network(run: Path):
     """The run's network as training left it (before views and calibration)."""
+    import research.colour_constancy  # noqa: F401 (registers ShadesOfGray, for such runs)
     from training.model import load_model
     one_view = run / "model_one_view.keras"
     if one_view.is_file():
@@ -52,22 +52,29 @@ def trained_network(run: Path):
     return load_model(run / "model.keras")
 
 
-def check_alike(configs: list, runs: list[Path]) -> None:
-    first = configs[0]
-    for run, config in zip(runs[1:], configs[1:]):
+def check_alike(recipes: list, runs: list[Path]) -> None:
+    """``recipes``: (TrainConfig, Variation) of each run (``research.train.read_run_config``)."""
+    first, first_variation = recipes[0]
+    for run, (config, variation) in zip(runs[1:], recipes[1:]):
         for field in SAME:
             if getattr(config, field) != getattr(first, field):
                 raise SystemExit(f"{run}: {field} differs from {runs[0]}")
         for field in SAME_MODEL:
             if getattr(config.model, field) != getattr(first.model, field):
                 raise SystemExit(f"{run}: model.{field} differs from {runs[0]}")
+        for field in SAME_VARIATION:
+            if getattr(variation, field) != getattr(first_variation, field):
+                raise SystemExit(f"{run}: {field} differs from {runs[0]}")
 
 
-def average_weights(models: list, task, config, metadata: str = "first"):
+def average_weights(models: list, task, config, metadata: str = "first", variation=None):
     """A one-view network whose every weight is the members' mean; with
     ``metadata="first"`` the metadata branch and the head's metadata rows are the
-    first member's."""
-    soup = build_model(task, dataclasses.replace(config, test_time_views="none"))
+    first member's. ``config``: the members' ModelConfig; ``variation``: their
+    ``research.train.Variation`` (colour constancy), if any."""
+    from research.train import Variation, build_network
+    soup = build_network(task, dataclasses.replace(config, test_time_views="none"),
+                         variation or Variation())
     for layer in soup.layers:
         if not layer.weights:
             continue
@@ -84,8 +91,10 @@ def average_weights(models: list, task, config, metadata: str = "first"):
 
 
 def main(argv=None) -> int:
+    from research.train import VARIATION_FILE, read_run_config, rows_filter
+    from training.data import load_data
     from training.evaluate import classification_metrics, predict_without_metadata
-    from training.train import config_from_json, load_data, write_test_report
+    from training.runs import write_test_report
     from training.tasks import get_task
 
     parser = argparse.ArgumentParser(description=__doc__,
@@ -98,13 +107,14 @@ def main(argv=None) -> int:
         raise SystemExit("give at least two runs")
     if args.out.exists():
         raise SystemExit(f"{args.out} exists; give a new folder")
-    configs = [config_from_json(run / "config.json") for run in args.runs]
-    check_alike(configs, args.runs)
-    config = configs[0]
+    recipes = [read_run_config(run) for run in args.runs]
+    check_alike(recipes, args.runs)
+    configs = [config for config, _ in recipes]
+    config, variation = recipes[0]
     task = get_task(config.task)
-    table, split, parts = load_data(config, task)
+    table, split, parts = load_data(config, task, rows=rows_filter(variation))
     models = [trained_network(run) for run in args.runs]
-    soup = average_weights(models, task, config.model, args.metadata)
+    soup = average_weights(models, task, config.model, args.metadata, variation)
 
     val_images, _, val_y = parts["val"]
     validation = {}
@@ -120,6 +130,8 @@ def main(argv=None) -> int:
     saved["out"] = str(args.out)
     saved["model"]["test_time_views"] = "none"
     (args.out / "config.json").write_text(json.dumps(saved, indent=2))
+    if (args.runs[0] / VARIATION_FILE).is_file():
+        shutil.copy2(args.runs[0] / VARIATION_FILE, args.out / VARIATION_FILE)
     histories = [json.loads((run / "history.json").read_text()) for run in args.runs]
     members = [{"run": str(run), "seed": c.seed, "selected_epoch": h["selected_epoch"],
                 "train_seconds": h["train_seconds"]} for run, c, h in

@@ -1,10 +1,9 @@
-#!/usr/bin/env python
 """Print (and optionally save) a Markdown table of training runs.
 
-    python scripts/summarize_runs.py runs/TASK/* --out reports/TASK/experiments.md
+    python -m research.summarize_runs runs/TASK/* [--out table.md]
 
-One row per run folder (config.json + history.json [+ report.json]): the
-settings that differ between runs, epochs, wall time, and the best validation
+One row per run folder (config.json [+ research.json] + history.json [+ report.json]):
+the settings that differ between runs (an experiment's too, ``research.train``), epochs, wall time, and the best validation
 balanced accuracy / macro AUC without metadata (the selection criterion).
 """
 from __future__ import annotations
@@ -34,6 +33,8 @@ def rows(run_dirs: list[Path]) -> tuple[list[str], list[list[str]]]:
         if not (run / "history.json").is_file():
             continue
         config = flatten(json.loads((run / "config.json").read_text()))
+        if (run / "research.json").is_file():
+            config.update(json.loads((run / "research.json").read_text()))
         history = json.loads((run / "history.json").read_text())
         report = json.loads((run / "report.json").read_text()) if (run / "report.json").is_file() else {}
         runs.append((run, config, history, report))

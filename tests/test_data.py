@@ -174,39 +174,14 @@ def test_class_folder_errors_name_the_problem(tmp_path):
         load_class_folders(tmp_path, task, {"parasitized": "P", "uninfected": "U"}, lambda n: None)
 
 
-def test_held_out_source_is_left_out_of_training_and_validation_only(tmp_path):
-    from training.train import TrainConfig, load_data
-    config = TrainConfig(task="skin_lesion", limit=70, out=str(tmp_path), cache_dir="",
-                         hold_out_source="vidir_molemax")
-    table, split, parts = load_data(config, get_task("skin_lesion"))
-    held = (table["source"] == "vidir_molemax").to_numpy()
-    for name in ("train", "val"):
-        assert len(parts[name][2]) == int(((split == name).to_numpy() & ~held).sum())
-    assert len(parts["test"][2]) == int((split == "test").sum())   # the test split is whole
-    assert held.any() and (held & (split != "test").to_numpy()).any()
-    with pytest.raises(SystemExit, match="no such source"):
-        load_data(TrainConfig(task="skin_lesion", limit=70, out=str(tmp_path), cache_dir="",
-                              hold_out_source="nowhere"), get_task("skin_lesion"))
-
-
-def test_train_fraction_keeps_whole_lesions_of_every_label_nested(tmp_path):
-    from training.train import TrainConfig, load_data, split_rows
-    task = get_task("skin_lesion")
-    runs = {}
-    for fraction in (1.0, 0.5, 0.25):
-        config = TrainConfig(task="skin_lesion", limit=140, out=str(tmp_path), cache_dir="",
-                             train_fraction=fraction, split_file=str(tmp_path / "split.csv"))
-        table, split, parts = load_data(config, task)
-        rows = table[(split == "train").to_numpy()]
-        used = split_rows(table, split, "train", config)
-        runs[fraction] = set(used["group"])
-        assert len(parts["train"][2]) == len(used)
-        assert set(used["label"]) == set(rows["label"])          # every label kept
-        assert rows[rows["group"].isin(runs[fraction])].shape[0] == len(used)   # whole lesions
-        for name in ("val", "test"):                             # only training shrinks
-            assert len(parts[name][2]) == int((split == name).sum())
-    assert runs[0.25] < runs[0.5] < runs[1.0]
-    assert len(runs[0.5]) == pytest.approx(len(runs[1.0]) / 2, abs=7)
-    with pytest.raises(SystemExit, match="train_fraction"):
-        load_data(TrainConfig(task="skin_lesion", limit=140, out=str(tmp_path), cache_dir="",
-                              train_fraction=1.5, split_file=str(tmp_path / "split.csv")), task)
+def test_split_rows_reads_a_split_or_a_split_file(tmp_path):
+    """One ``split_rows``: from the split beside the table, or from a saved split file
+    (whose unknown rows are left out)."""
+    from training.data import split_rows, write_split
+    table = pd.DataFrame({"image_id": [f"i{n}" for n in range(6)], "group": list("aabbcc"),
+                          "label": ["x", "x", "y", "y", "x", "y"]})
+    split = pd.Series(["train", "train", "val", "val", "test", "test"], index=table.index)
+    assert split_rows(table, split, "val")["image_id"].tolist() == ["i2", "i3"]
+    write_split(table.iloc[:4], split.iloc[:4], tmp_path / "split.csv")
+    assert split_rows(table, tmp_path / "split.csv", "train")["image_id"].tolist() == ["i0", "i1"]
+    assert split_rows(table, tmp_path / "split.csv", "test").empty

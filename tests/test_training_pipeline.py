@@ -1,5 +1,4 @@
 """Train on a few real images, evaluate, export to TF.js and check it in Chromium."""
-import dataclasses
 import json
 import shutil
 import subprocess
@@ -9,13 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import load_script
 from training import parity
 from training.data import PROJECT_ROOT, data_root
 from training.export import canonical_model_json, content_version
 from training.doubt import run as run_doubt
 from training.tasks import TASKS
-from training.train import command_line, parse_config, train
+from training.train import command_line, config_from_json, parse_config, train
 
 WEIGHTS = data_root() / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
 
@@ -68,12 +66,53 @@ def test_run_writes_its_config_model_and_report(task, run_dir):
 
 def test_a_config_survives_its_command_line():
     config = parse_config(["--task", "skin_lesion", "--epochs", "3", "--max_lr", "0.004",
-                           "--imbalance", "sampling", "--hold_out_source", "rosendahl",
+                           "--imbalance", "sampling", "--label_smoothing", "0.1",
                            "--model.image_size", "96", "128",
-                           "--model.colour_constancy", "shades_of_gray"])
+                           "--model.backbone", "mobilenet_v2"])
     assert parse_config(command_line(config)) == config
     plain = parse_config(["--task", "malaria"])
     assert parse_config(command_line(plain)) == plain
+
+
+@pytest.mark.parametrize("flags", [["--focal_gamma", "2"], ["--mix", "cutmix"],
+                                   ["--imbalance", "logit_adjusted"], ["--imbalance", "sqrt"],
+                                   ["--teacher", "t.npz"], ["--hold_out_source", "rosendahl"],
+                                   ["--train_fraction", "0.5"], ["--init", "m.keras"],
+                                   ["--model.colour_constancy", "shades_of_gray"]])
+def test_experiments_are_not_settings_of_the_product(flags, capsys):
+    """Measured and not shipped: these live in research/ (python -m research.train)."""
+    with pytest.raises(SystemExit):
+        parse_config(["--task", "skin_lesion", *flags])
+
+
+def test_saved_configs_are_read_old_and_new(tmp_path):
+    """Every shipped run's config.json reads back; an old run's experiment settings are
+    ignored at their defaults and refused otherwise; an unknown setting is an error."""
+    for saved in sorted((PROJECT_ROOT / "reports").glob("*/config.json")):
+        config = config_from_json(saved)
+        assert config.task == saved.parent.name
+        assert config.imbalance in ("weights", "sampling", "none")
+    old = json.loads((PROJECT_ROOT / "reports" / "skin_lesion" / "config.json").read_text())
+    old.update(focal_gamma=0.0, mix="none", mix_probability=0.5, teacher="",
+               teacher_weight=0.7, hold_out_source="", train_fraction=1.0, init="",
+               logit_tau=1.0)
+    old["model"]["colour_constancy"] = "none"
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(old))
+    assert config_from_json(path) == config_from_json(
+        PROJECT_ROOT / "reports" / "skin_lesion" / "config.json")
+    for name, value in (("focal_gamma", 2.0), ("imbalance", "logit_adjusted"),
+                        ("hold_out_source", "rosendahl")):
+        path.write_text(json.dumps({**old, name: value}))
+        with pytest.raises(ValueError, match=name):
+            config_from_json(path)
+    path.write_text(json.dumps({**old, "model": {**old["model"],
+                                                 "colour_constancy": "shades_of_gray"}}))
+    with pytest.raises(ValueError, match="colour_constancy"):
+        config_from_json(path)
+    path.write_text(json.dumps({**old, "learning_rate_typo": 1}))
+    with pytest.raises(ValueError, match="learning_rate_typo"):
+        config_from_json(path)
 
 
 def test_unknown_config_keys_are_an_error(capsys):
@@ -86,7 +125,7 @@ def test_conversion_matches_keras_in_the_browser(task, run_dir, tmp_path):
     """The real script: SavedModel → graph model → metadata.json → parity in Chromium."""
     out, reports = tmp_path / "model", tmp_path / "reports"
     result = subprocess.run(
-        [sys.executable, "scripts/convert_to_tfjs.py", "--run", str(run_dir), "--out", str(out),
+        [sys.executable, "-m", "training.convert", "--run", str(run_dir), "--out", str(out),
          "--reports", str(reports), "--parity-images", "7"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
@@ -170,14 +209,6 @@ def test_views_command_gives_a_finished_run_test_time_mirrors(task, run_dir, tmp
                                expected, atol=1e-4)   # a mirror changes nothing
     with pytest.raises(SystemExit, match="already has"):
         add_views(["--run", str(run)])
-    # evaluate_views rebuilds the site's answer from the single-view network's mirrors.
-    load_script("evaluate_views").main([str(run), "--report", str(tmp_path / "views.json")])
-    measured = json.loads((tmp_path / "views.json").read_text())
-    assert measured["test_time_views"] == "mirrors"
-    assert set(measured["views"]) == {"as_given", "one_view", "centre_square_crop"}
-    for name, source in (("as_given", report), ("one_view", before)):
-        assert measured["views"][name]["test"]["macro_auc"] == pytest.approx(
-            source["without_metadata"]["macro_auc"], abs=1e-3), name
 
 
 def test_parity_tolerance():
@@ -199,199 +230,3 @@ def test_parity_tolerance():
     parity.compare(p, flips(1), max_probability_diff=1.0)      # 1 % of images: allowed
     with pytest.raises(parity.ParityError, match="top-1 differs on 2/100"):
         parity.compare(p, flips(2), max_probability_diff=1.0)
-
-
-def fold_report(ba, auc, n=100):
-    """A fold's report.json as training writes it, with made-up figures."""
-    metrics = {"n": n, "balanced_accuracy": ba, "macro_auc": auc, "accuracy": 0.8,
-               "macro_f1": 0.5}
-    return {"without_metadata": metrics, "with_metadata": {**metrics, "macro_auc": auc + 0.01},
-            "selected_epoch": 4}
-
-
-def test_cross_validation_summary_is_mean_and_sample_sd():
-    cv = load_script("cross_validate")
-    summary = cv.summarize({0: fold_report(0.6, 0.90), 1: fold_report(0.7, 0.94)})
-    assert summary["mean"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.65)
-    assert summary["sd"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.0707, abs=1e-4)
-    assert summary["mean"]["with_metadata"]["macro_auc"] == pytest.approx(0.93)
-    assert "0.650 ± 0.071" in cv.table(summary)
-    # A task without metadata (malaria) has image-only figures, and a fold may lack an AUC.
-    image_only = {fold: {"without_metadata": r["without_metadata"]} for fold, r in
-                  {0: fold_report(0.6, 0.90), 1: fold_report(0.7, 0.94), 2: fold_report(0.8, 0.9)}.items()}
-    image_only[2]["without_metadata"]["macro_auc"] = None
-    summary = cv.summarize(image_only)
-    assert set(summary["mean"]) == {"without_metadata"}
-    assert summary["mean"]["without_metadata"]["macro_auc"] == pytest.approx(0.92)
-    assert "| 3 | 100 | 0.800 | – | – | – |" in cv.table(summary)
-
-
-def test_cross_validation_command_summarizes_finished_folds(tmp_path, monkeypatch, capsys):
-    """The command end to end on two folds that are already trained (none is trained again):
-    it writes reports/<task>/<name>.json and prints the table."""
-    cv = load_script("cross_validate")
-    monkeypatch.setattr(cv, "ROOT", tmp_path)
-    config = json.loads((PROJECT_ROOT / "reports" / "skin_lesion" / "config.json").read_text())
-    rng = np.random.default_rng(1)
-    for fold, ba in ((1, 0.6), (2, 0.7)):
-        run = tmp_path / "runs" / "skin_lesion" / f"cvtest_{fold}"
-        run.mkdir(parents=True)
-        (run / "config.json").write_text(json.dumps({**config, "epochs": 4}))
-        (run / "report.json").write_text(json.dumps(fold_report(ba, 0.9, n=70)))
-        p = rng.dirichlet(np.ones(7), 70)
-        (run / "test_predictions.json").write_text(json.dumps(
-            {"y_true": [i % 7 for i in range(70)], "image_id": [f"{fold}_{i}" for i in range(70)],
-             "without_metadata": p.tolist(), "with_metadata": p.tolist()}))
-    (tmp_path / "reports" / "skin_lesion").mkdir(parents=True)
-    assert cv.main(["--reference", str(PROJECT_ROOT / "reports" / "skin_lesion"),
-                    "--name", "cvtest", "--folds", "2"]) == 0
-    written = json.loads((tmp_path / "reports" / "skin_lesion" / "cvtest.json").read_text())
-    assert written["mean"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.65)
-    assert written["epochs"] == 4 and "decision_rule" in written
-    assert "0.650 ± 0.071" in capsys.readouterr().out
-
-
-def test_cross_validation_of_folds_given_test_time_views(tmp_path, monkeypatch, capsys):
-    """Folds given mirrors after training (training.views) are summarized as they then answer,
-    their one-view figures beside; a fold still answering from one view is left out, and said
-    so; folds another process finished while this one trained are summarized too."""
-    cv = load_script("cross_validate")
-    monkeypatch.setattr(cv, "ROOT", tmp_path)
-    config = json.loads((PROJECT_ROOT / "reports" / "skin_lesion" / "config.json").read_text())
-    rng = np.random.default_rng(2)
-
-    def fold(number, views, ba, one_view_ba):
-        run = tmp_path / "runs" / "skin_lesion" / f"cvviews_{number}"
-        run.mkdir(parents=True, exist_ok=True)
-        (run / "config.json").write_text(json.dumps(
-            {**config, "model": {**config["model"], "test_time_views": views}}))
-        report = fold_report(ba, 0.9, n=70)
-        if views != "none":
-            report["test_time_views"] = {"views": views, "test_one_view": {
-                variant: {"balanced_accuracy": one_view_ba, "macro_auc": 0.88}
-                for variant in ("without_metadata", "with_metadata")}}
-        (run / "report.json").write_text(json.dumps(report))
-        p = rng.dirichlet(np.ones(7), 70)
-        (run / "test_predictions.json").write_text(json.dumps(
-            {"y_true": [i % 7 for i in range(70)], "image_id": [f"{number}_{i}" for i in range(70)],
-             "without_metadata": p.tolist(), "with_metadata": p.tolist()}))
-
-    (tmp_path / "reports" / "skin_lesion").mkdir(parents=True)
-    arguments = ["--reference", str(PROJECT_ROOT / "reports" / "skin_lesion"),
-                 "--name", "cvviews", "--folds", "2"]
-    # Fold 2 is trained now; meanwhile another process gives fold 1 its mirrors.
-    fold(1, "none", 0.60, None)
-    monkeypatch.setattr(cv, "train_fold", lambda *a, **k: (fold(2, "mirrors", 0.64, 0.60),
-                                                           fold(1, "mirrors", 0.70, 0.66)))
-    assert cv.main(arguments + ["--only", "2"]) == 0
-    assert "(2 of 2 folds)" in capsys.readouterr().out
-    # Fold 1 still answering from one view is left out, not mixed in.
-    fold(1, "none", 0.60, None)
-    monkeypatch.setattr(cv, "train_fold", lambda *a, **k: pytest.fail("trained a fold"))
-    assert cv.main(arguments + ["--only"]) == 0
-    printed = capsys.readouterr().out
-    assert "fold 1 answers with test-time views 'none', the recipe with 'mirrors'" in printed
-    assert "(1 of 2 folds)" in printed
-    assert list(json.loads((tmp_path / "reports" / "skin_lesion" / "cvviews.json").read_text())[
-        "folds"]) == ["1"]
-    fold(1, "mirrors", 0.70, 0.66)
-    # A third fold not trained yet: `--only` with no fold summarizes the two, trains nothing.
-    assert cv.main(arguments[:-1] + ["3", "--only"]) == 0
-    assert "(2 of 3 folds)" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        cv.main(arguments + ["--only", "3"])
-    assert cv.main(arguments) == 0
-    written = json.loads((tmp_path / "reports" / "skin_lesion" / "cvviews.json").read_text())
-    assert written["test_time_views"] == "mirrors"
-    assert written["mean"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.67)
-    one_view = written["one_view"]
-    assert one_view["mean"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.63)
-    assert one_view["mean"]["with_metadata"]["macro_auc"] == pytest.approx(0.88)
-    assert one_view["folds"]["1"]["n_test"] == 70
-    printed = capsys.readouterr().out
-    assert "0.670 ± 0.042" in printed and "0.630 ± 0.042" in printed
-
-
-@pytest.mark.parametrize("views", ["mirrors", "none"])
-def test_a_fold_is_trained_from_one_view_then_given_the_recipes_views(tmp_path, monkeypatch,
-                                                                       views):
-    """A fold follows the shipped recipe as it was made: trained (and its epoch chosen) from
-    one view, then given the recipe's test-time views by training.views."""
-    import training.data
-    import training.train
-    import training.views
-    from training.train import config_from_json
-    cv = load_script("cross_validate")
-    config = config_from_json(PROJECT_ROOT / "reports" / "skin_lesion" / "config.json")
-    config = dataclasses.replace(config, model=dataclasses.replace(config.model,
-                                                                   test_time_views=views))
-    trained, given = [], []
-    monkeypatch.setattr(training.data, "split_dataset", lambda table, **kwargs: kwargs)
-    monkeypatch.setattr(training.data, "write_split", lambda table, split, path: None)
-    monkeypatch.setattr(training.train, "rerun", lambda config, tag: trained.append(config))
-    monkeypatch.setattr(training.views, "main", given.append)
-    run = tmp_path / "cv_1"
-    cv.train_fold(config, None, 0, 5, run, epochs=4)
-    [fold_config] = trained
-    assert fold_config.model.test_time_views == "none" and fold_config.epochs == 4
-    assert fold_config.split_file == str(run / "fold_split.csv") and fold_config.out == str(run)
-    assert given == ([["--run", str(run), "--views", "mirrors"]] if views == "mirrors" else [])
-
-
-def test_two_cross_validations_are_compared_fold_by_fold():
-    cv = load_script("cross_validate")
-
-    def summary(bas, n=100):
-        return {"folds": {str(k): {"n_test": n, "without_metadata":
-                                   {"balanced_accuracy": ba, "macro_auc": 0.9}}
-                          for k, ba in enumerate(bas)}}
-    comparison = cv.paired(summary([0.60, 0.70, 0.65]), summary([0.62, 0.69, 0.70]))
-    gain = comparison["difference"]["without_metadata/balanced_accuracy"]
-    assert gain["per_fold"] == pytest.approx([0.02, -0.01, 0.05])
-    assert gain["mean"] == pytest.approx(0.02) and gain["folds_better"] == 2
-    assert comparison["difference"]["without_metadata/macro_auc"]["mean"] == pytest.approx(0)
-    with pytest.raises(ValueError, match="not the same folds"):
-        cv.paired(summary([0.6]), summary([0.6], n=99))
-
-
-def test_test_time_views_refuse_runs_trained_on_different_splits(tmp_path, capsys):
-    """evaluate_views scores every run on the first run's split: runs of different splits
-    (e.g. cross-validation folds) would be tested on images they were trained on."""
-    views = load_script("evaluate_views")
-    runs = []
-    for name, split in (("a", "train"), ("b", "test")):
-        run = tmp_path / name
-        run.mkdir()
-        (run / "split.csv").write_text(f"image_id,group,label,split\nISIC_1,HAM_1,nv,{split}\n")
-        runs.append(str(run))
-    with pytest.raises(SystemExit):
-        views.main(runs)
-    assert "different splits" in capsys.readouterr().err
-
-
-def test_cross_fitted_decision_rule_is_tuned_on_the_other_folds_only():
-    cv = load_script("cross_validate")
-    rng = np.random.default_rng(0)
-
-    def fold(shift=-1.5, n=600):
-        # A model whose probability of class 2 is scaled by e^shift (under-called if < 0).
-        y = rng.integers(0, 3, n)
-        logits = rng.normal(0, 1, (n, 3)) + 2.0 * np.eye(3)[y]
-        logits[:, 2] += shift
-        p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
-        return {"y": y, "p": p}
-    rule = cv.decision_rule({k: fold() for k in range(3)})
-    assert rule["mean_gain"] > 0.03               # the offsets found the bias ...
-    for measured in rule["folds"].values():
-        assert measured["offsets"][2] > 0.5         # ... by raising class 2
-    # Tuned on the other folds only: a fold biased the other way is made worse by them.
-    rule_folds = {0: fold(shift=+3), 1: fold(), 2: fold()}
-    rule = cv.decision_rule(rule_folds)
-    assert rule["folds"][0]["tuned"] < rule["folds"][0]["argmax"]
-    # Applied to another model: fitted on every image but that model's test images.
-    for k, part in rule_folds.items():
-        part["image_id"] = [f"{k}_{i}" for i in range(len(part["y"]))]
-    shipped = {"image_id": rule_folds[1]["image_id"][:100], "y_true": rule_folds[1]["y"][:100],
-               "without_metadata": rule_folds[1]["p"][:100]}
-    applied = cv.decision_rule_for(shipped, rule_folds)
-    assert applied["n_fitted_on"] == 3 * 600 - 100 and applied["n_test"] == 100

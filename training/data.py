@@ -13,116 +13,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from training.datasets import (DataError, _rows, load_class_folders,  # noqa: F401 (re-exported)
+                               load_ham10000)
+from training.encoding import encode_metadata
 from training.tasks import Task
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_ROOT = PROJECT_ROOT.parent / "shared" / "data"
 SPLITS = ("train", "val", "test")
 
-# HAM10000 ships its images flat (as in ../shared/data/ham10000/images) or in
-# the two folders of the original download.
-HAM10000_IMAGE_DIRS = ("images", "HAM10000_images_part_1", "HAM10000_images_part_2", ".")
-
-
-class DataError(ValueError):
-    """The dataset on disk is not usable; the message names the offending rows."""
-
-
 def data_root(explicit: str | Path | None = None) -> Path:
     """The data folder: an explicit path, else $SCREENER_DATA_DIR, else ../shared/data."""
     import os
     return Path(explicit or os.environ.get("SCREENER_DATA_DIR") or DEFAULT_DATA_ROOT)
-
-
-def _rows(frame: pd.DataFrame, limit: int = 10) -> str:
-    ids = list(frame["image_id"])
-    more = f" … and {len(ids) - limit} more" if len(ids) > limit else ""
-    return ", ".join(f"row {i + 2} ({image_id})" for i, image_id in
-                     zip(frame.index[:limit], ids[:limit])) + more
-
-
-def load_ham10000(folder: str | Path, task: Task) -> pd.DataFrame:
-    folder = Path(folder)
-    csv = folder / "HAM10000_metadata.csv"
-    if not csv.is_file():
-        raise DataError(f"no HAM10000_metadata.csv in {folder}")
-    table = pd.read_csv(csv)
-    needed = {"lesion_id", "image_id", "dx", "age", "sex", "localization"}
-    if missing := needed - set(table.columns):
-        raise DataError(f"{csv} lacks column(s) {sorted(missing)}")
-    table = table.reset_index(drop=True)
-
-    bad = table[~table["dx"].isin(task.label_ids)]
-    if len(bad):
-        raise DataError(f"{csv}: unknown label(s) {sorted(set(bad['dx'].astype(str)))} in "
-                        f"{_rows(bad)}; valid labels: {', '.join(task.label_ids)}")
-
-    dirs = [folder / d for d in HAM10000_IMAGE_DIRS if (folder / d).is_dir()]
-    index = {}
-    for d in reversed(dirs):
-        for p in d.glob("*.jpg"):
-            index[p.stem] = p
-    table["path"] = table["image_id"].map(lambda i: str(index[i]) if i in index else None)
-    missing_files = table[table["path"].isna()]
-    if len(missing_files):
-        raise DataError(f"{len(missing_files)} image file(s) missing under {folder}: "
-                        f"{_rows(missing_files)}")
-
-    sources = folder / "HAM10000_metadata_sources.csv"
-    if sources.is_file():
-        src = pd.read_csv(sources)[["image_id", "dataset"]]
-        table = table.merge(src, on="image_id", how="left")
-
-    label_index = {label: i for i, label in enumerate(task.label_ids)}
-    return pd.DataFrame({
-        "image_id": table["image_id"],
-        "group": table["lesion_id"],
-        "label": table["dx"],
-        "label_index": table["dx"].map(label_index).astype(int),
-        "path": table["path"],
-        "age": pd.to_numeric(table["age"], errors="coerce"),
-        "sex": table["sex"].fillna("unknown").str.lower(),
-        "site": table["localization"].fillna("unknown").str.lower(),
-        "dx_type": table.get("dx_type", pd.Series(["unknown"] * len(table))),
-        "source": table.get("dataset", pd.Series([None] * len(table))),
-    })
-
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
-
-
-def load_class_folders(folder: str | Path, task, folders: dict[str, str], group_of) -> pd.DataFrame:
-    """A dataset stored as one folder per label (``folders``: label id → folder name).
-
-    ``group_of(file_name)`` names what must stay in one split (a patient, a slide);
-    a file it cannot read stops the load with an error naming the files.
-    """
-    folder = Path(folder)
-    rows, unnamed = [], []
-    for label, name in folders.items():
-        if label not in task.label_ids:
-            raise DataError(f"folder {name!r} maps to unknown label {label!r}; "
-                            f"valid labels: {', '.join(task.label_ids)}")
-        sub = folder / name
-        if not sub.is_dir():
-            raise DataError(f"no folder {sub} (expected one folder per label: "
-                            f"{', '.join(folders.values())})")
-        for path in sorted(sub.iterdir()):
-            if path.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            group = group_of(path.name)
-            if not group:
-                unnamed.append(path.name)
-            rows.append({"image_id": path.stem, "group": group, "label": label,
-                         "path": str(path)})
-    if unnamed:
-        raise DataError(f"cannot tell the group (patient/slide) of {len(unnamed)} file(s): "
-                        + ", ".join(unnamed[:10]))
-    if not rows:
-        raise DataError(f"no images under {folder}")
-    table = pd.DataFrame(rows)
-    table["label_index"] = table["label"].map(task.label_ids.index).astype(int)
-    return table
 
 
 def split_dataset(table: pd.DataFrame, seed: int = 42, val_fraction: float = 0.15,
@@ -196,13 +99,16 @@ def read_split(table: pd.DataFrame, path: str | Path) -> pd.Series:
     return table["image_id"].map(by_id)
 
 
-def split_rows(table: pd.DataFrame, split_file: str | Path, name: str) -> pd.DataFrame:
-    """The rows of ``table`` that the saved split puts in ``name`` (train/val/test).
+def split_rows(table: pd.DataFrame, split: pd.Series | str | Path, name: str) -> pd.DataFrame:
+    """The rows of ``table`` that ``split`` puts in ``name`` (train/val/test), in table order.
 
-    Rows the split file does not know (e.g. a run on a subset) are left out.
+    ``split`` is the assignment of every row (a Series beside ``table``, as ``load_data``
+    gives it) or a saved split file, whose unknown rows (e.g. a run on a subset) are left out.
     """
-    known = table[table["image_id"].isin(pd.read_csv(split_file)["image_id"])]
-    return known[read_split(known, split_file) == name]
+    if not isinstance(split, pd.Series):
+        table = table[table["image_id"].isin(pd.read_csv(split)["image_id"])]
+        split = read_split(table, split)
+    return table[(split == name).to_numpy()]
 
 
 def load_images(paths, size_hw: tuple[int, int], cache_dir: str | Path | None = None) -> np.ndarray:
@@ -241,9 +147,52 @@ def load_images(paths, size_hw: tuple[int, int], cache_dir: str | Path | None = 
 
 
 def metadata_matrix(table: pd.DataFrame, task: Task) -> np.ndarray:
-    from training.encoding import encode_metadata
     names = [f.name for f in task.metadata_fields]
     if not names:
         return np.zeros((len(table), 0), dtype=np.float32)
     rows = table[names].to_dict("records")
     return np.stack([encode_metadata(task, r) for r in rows]).astype(np.float32)
+
+
+def subset(table: pd.DataFrame, limit: int, seed: int) -> pd.DataFrame:
+    """About ``limit`` rows with every label represented (for tests and smoke runs)."""
+    per_label = max(1, limit // table["label"].nunique())
+    return sample_per_label(table, per_label, seed).reset_index(drop=True)
+
+
+def load_data(config, task: Task, out: Path | None = None, rows=None):
+    """(table, split, {name: (images, metadata, labels)}) for train/val/test of a run's
+    ``config`` (a ``training.config.TrainConfig``).
+
+    The split comes from the split file (made and saved if absent); with ``out`` a copy of
+    it is written beside the run. ``rows(part_rows, name)``, if given, chooses which of a
+    part's rows are used (an experiment's row filter, see ``research/``); the table and
+    the split stay whole.
+    """
+    table = task.load(data_root(config.data_dir or None))
+    if config.limit:
+        table = subset(table, config.limit, config.seed)
+    split_path = config.resolved_split_file()
+    fresh = config.limit and not config.split_file   # a subset run splits its own subset
+    if split_path.is_file() and not fresh:
+        split = read_split(table, split_path)
+    else:
+        split = split_dataset(table, seed=config.seed)
+        write_split(table, split, split_path)
+    if out is not None and not config.limit and split_path != out / "split.csv":
+        write_split(table, split, out / "split.csv")
+    size = config.model.image_size or task.image_size
+    print(f"[data] {len(table)} images; " + ", ".join(
+        f"{s}={int((split == s).sum())}" for s in SPLITS), flush=True)
+    parts = {}
+    for name in SPLITS:
+        part = part_rows(table, split, name, rows)
+        images = np.asarray(load_images(part["path"], size, cache_dir=config.cache_dir or None))
+        parts[name] = (images, metadata_matrix(part, task), part["label_index"].to_numpy())
+    return table, split, parts
+
+
+def part_rows(table: pd.DataFrame, split: pd.Series, name: str, rows=None) -> pd.DataFrame:
+    """The rows ``load_data`` uses for part ``name`` (its ``rows`` filter applied), in its order."""
+    part = split_rows(table, split, name)
+    return part if rows is None else rows(part, name)

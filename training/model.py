@@ -24,7 +24,6 @@ class ModelConfig:
     dropout: float = 0.2
     metadata_units: int = 32
     image_size: tuple[int, int] | None = None   # (height, width); default: the task's
-    colour_constancy: str = "none"  # "none" or "shades_of_gray" (training.layers.ShadesOfGray)
     test_time_views: str = "none"   # "none" or "mirrors": at inference, the mean of the image
                                     # and its 3 mirrors (training.layers.MirrorViews)
     batchnorm_momentum: float = 0.0  # > 0: every batch-norm layer of the backbone gets this
@@ -57,7 +56,6 @@ def make_backbone(config: ModelConfig, height: int, width: int, pooling):
     return backbone
 
 
-COLOUR_CONSTANCY = ("none", "shades_of_gray")
 TEST_TIME_VIEWS = ("none", "mirrors")
 
 
@@ -65,9 +63,9 @@ def load_model(path):
     """A saved ``.keras`` model of this project (its custom layers registered first)."""
     import keras
 
-    from training.layers import MeanOfViews, MirrorViews, ShadesOfGray
+    from training.layers import MeanOfViews, MirrorViews
     return keras.models.load_model(path, compile=False, custom_objects={
-        "ShadesOfGray": ShadesOfGray, "MirrorViews": MirrorViews, "MeanOfViews": MeanOfViews})
+        "MirrorViews": MirrorViews, "MeanOfViews": MeanOfViews})
 
 
 def backbone_weights(weights: str):
@@ -113,9 +111,6 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
     from keras import layers
 
     config = config or ModelConfig()
-    if config.colour_constancy not in COLOUR_CONSTANCY:
-        raise ValueError(f"colour_constancy must be one of {COLOUR_CONSTANCY}, "
-                         f"got {config.colour_constancy!r}")
     if config.test_time_views not in TEST_TIME_VIEWS:
         raise ValueError(f"test_time_views must be one of {TEST_TIME_VIEWS}, "
                          f"got {config.test_time_views!r}")
@@ -127,9 +122,6 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
         from training.layers import MirrorViews
         x = MirrorViews(name="views")(x)
     x = layers.Resizing(height, width, crop_to_aspect_ratio=True, name="resize")(x)
-    if config.colour_constancy == "shades_of_gray":
-        from training.layers import ShadesOfGray
-        x = ShadesOfGray(name="colour_constancy")(x)
     x = layers.Rescaling(1 / 127.5, offset=-1.0, name="rescale")(x)
     gray = None
     if task.grayscale:

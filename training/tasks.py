@@ -113,7 +113,7 @@ HAM10000_SOURCES = (
 
 
 def _ham10000_loader(folder, task):
-    from training.data import load_ham10000
+    from training.datasets import load_ham10000
     return load_ham10000(folder, task)
 
 
@@ -163,7 +163,7 @@ def _chest_xray_patient(file_name: str) -> str | None:
 
 
 def _chest_xray_loader(folder, task):
-    from training.data import load_class_folders
+    from training.datasets import load_class_folders
     table = load_class_folders(folder / "train", task,
                                {"normal": "NORMAL", "pneumonia": "PNEUMONIA"}, _chest_xray_patient)
     # 'person12_bacteria_34' / 'person5_virus_11': the cause, as recorded in the file name.
@@ -177,7 +177,7 @@ def _malaria_slide(file_name: str) -> str | None:
 
 
 def _malaria_loader(folder, task):
-    from training.data import load_class_folders
+    from training.datasets import load_class_folders
     return load_class_folders(folder, task, {"parasitized": "Parasitized",
                                              "uninfected": "Uninfected"}, _malaria_slide)
 

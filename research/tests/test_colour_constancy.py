@@ -1,16 +1,11 @@
 """Shades-of-Gray colour constancy inside the graph: numbers, saving, TF.js."""
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from training.layers import ShadesOfGray
-from training.model import ModelConfig, build_model, load_model
+from research.colour_constancy import ShadesOfGray, build_model
+from research.tests.conftest import SAMPLES, TASK
+from training.model import ModelConfig, load_model
 from training.preprocess import decode_image
-from training.tasks import get_task
-
-TASK = get_task("skin_lesion")
-SAMPLES = sorted((Path(__file__).parent / "data" / "ham10000").glob("*.jpg"))
 
 
 def reference(image: np.ndarray, p: float = 6.0) -> np.ndarray:
@@ -38,10 +33,12 @@ def test_grey_light_leaves_the_image_and_a_colour_cast_is_removed():
     assert np.abs(colours(a) - colours(b)).mean() < 0.1 * np.abs(colours(image) - colours(warm)).mean()
 
 
+@pytest.mark.browser
 def test_a_model_with_it_saves_loads_and_converts_for_the_browser(tmp_path, browser):
     from training import export, parity
-    model = build_model(TASK, ModelConfig(image_size=(64, 80), colour_constancy="shades_of_gray"))
-    assert model.get_layer("colour_constancy")
+    model = build_model(TASK, ModelConfig(image_size=(64, 80)), "shades_of_gray")
+    names = [layer.name for layer in model.layers]
+    assert names.index("resize") + 1 == names.index("colour_constancy") < names.index("rescale")
     model.save(tmp_path / "model.keras")
     loaded = load_model(tmp_path / "model.keras")
     images = SAMPLES[:3]
@@ -59,4 +56,11 @@ def test_a_model_with_it_saves_loads_and_converts_for_the_browser(tmp_path, brow
 
 def test_unknown_colour_constancy_is_refused():
     with pytest.raises(ValueError, match="colour_constancy"):
-        build_model(TASK, ModelConfig(colour_constancy="retinex"))
+        build_model(TASK, ModelConfig(), "retinex")
+
+
+def test_the_product_builds_no_colour_constancy():
+    from training.model import build_model as product_build_model
+    assert "colour_constancy" not in ModelConfig.__dataclass_fields__
+    model = product_build_model(TASK, ModelConfig(image_size=(64, 80)))
+    assert "colour_constancy" not in {layer.name for layer in model.layers}

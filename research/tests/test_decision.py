@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from training.decision import add_output_bias, balanced_accuracy, fit_offsets
+from research.decision import add_output_bias, balanced_accuracy, fit_offsets
 
 
 def test_offsets_recover_a_rare_class_that_argmax_misses():

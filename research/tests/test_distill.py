@@ -4,30 +4,17 @@ import json
 import numpy as np
 import pytest
 
+from research.distill import distillation_targets, main as distill
+from research.tests.conftest import TASK, tiny_run
 from training.calibration import logits_of, softmax
-from training.data import data_root
-from training.distill import distillation_targets, main as distill
+from training.data import split_rows
 from training.evaluate import predict_without_metadata
 from training.model import load_model
-from training.tasks import get_task
-from training.train import load_run, make_dataset, parse_config, split_rows, train
-
-TASK = get_task("skin_lesion")
-WEIGHTS = data_root() / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
-
-
-def tiny_run(out, *extra):
-    train(parse_config([
-        "--task", TASK.id, "--out", str(out), "--limit", "28", "--epochs", "2",
-        "--batch_size", "8", "--augment", "none", "--cache_dir", "",
-        "--model.image_size", "64", "64", "--model.weights", str(WEIGHTS), *extra]))
-    return out
+from training.train import load_run, make_dataset, parse_config
 
 
 @pytest.fixture(scope="module")
 def teacher(tmp_path_factory):
-    if not (data_root() / TASK.dataset_dir).is_dir() or not WEIGHTS.is_file():
-        pytest.skip("dataset or weights not available (set SCREENER_DATA_DIR)")
     return tiny_run(tmp_path_factory.mktemp("teacher"))
 
 
@@ -48,7 +35,7 @@ def test_the_answers_are_the_mean_of_the_teachers_mirrored_logits(teacher, answe
     assert np.abs(views[0] - views[1]).max() > 1e-4
     want = softmax(np.mean([logits_of(v) for v in views], axis=0))
     stored = np.load(answers)
-    ids = split_rows(table, split, "train", parse_config(["--task", TASK.id]))["image_id"]
+    ids = split_rows(table, split, "train")["image_id"]
     assert stored["image_ids"].tolist() == ids.tolist()
     np.testing.assert_allclose(stored["probabilities"], want, atol=1e-5)
 
@@ -75,10 +62,9 @@ def test_the_training_batches_carry_the_given_targets():
     images = np.broadcast_to(np.arange(n, dtype=np.float32)[:, None, None, None],
                              (n, 8, 8, 3)).copy()
     targets = rng.dirichlet(np.ones(k), size=n).astype(np.float32)
-    config = parse_config(["--task", TASK.id, "--batch_size", "4", "--augment", "none",
-                           "--imbalance", "sampling"])
+    config = parse_config(["--task", TASK.id, "--batch_size", "4", "--augment", "none"])
     ds = make_dataset(images, np.zeros((n, 0), np.float32), np.arange(n) % k, k, config,
-                      True, targets=targets)
+                      True, targets=targets, sampling=np.ones(k))
     for inputs, y, _ in ds.take(5):
         which = inputs["image"].numpy()[:, 0, 0, 0].astype(int)   # image i is filled with i
         np.testing.assert_allclose(y.numpy(), targets[which], atol=1e-6)
@@ -88,5 +74,9 @@ def test_a_student_trains_on_the_answers_and_records_its_teacher(answers, tmp_pa
     student = tiny_run(tmp_path / "student", "--teacher", str(answers),
                        "--teacher_weight", "0.7")
     config = json.loads((student / "config.json").read_text())
-    assert config["teacher"] == str(answers) and config["teacher_weight"] == 0.7
+    assert "teacher" not in config                       # the product's recipe file …
+    assert json.loads((student / "research.json").read_text()) == {   # … and the experiment's
+        "teacher": str(answers)}
+    assert json.loads((student / "report.json").read_text())["variation"] == {
+        "teacher": str(answers)}
     assert (student / "model.keras").is_file()

@@ -1,11 +1,12 @@
-"""Training regularizers: CutMix (the pasted area and the label mass moved agree) and the focal loss."""
+"""Experiments' training changes: CutMix (the pasted area and the label mass moved agree), the
+focal and logit-adjusted losses, a start from a saved network, and research.train's flags."""
 import numpy as np
 import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from training.mixing import cutmix  # noqa: E402
-from training.train import parse_config  # noqa: E402
+from research.cutmix import cutmix  # noqa: E402
+from research.train import Variation, hooks, parse  # noqa: E402
 
 
 def constant_batch(n=6, h=24, w=32, k=7):
@@ -51,31 +52,39 @@ def test_cutmix_with_probability_zero_changes_nothing():
 
 
 def test_mix_flag_is_checked():
-    assert parse_config(["--task", "skin_lesion", "--mix", "cutmix"]).mix == "cutmix"
-    with pytest.raises(SystemExit):
-        parse_config(["--task", "skin_lesion", "--mix", "mixup"])
+    config, variation = parse(["--task", "skin_lesion", "--mix", "cutmix"])
+    assert variation.mix == "cutmix" and config.task == "skin_lesion"
+    assert "batches" in hooks(variation, config)
+    with pytest.raises(ValueError, match="mix"):
+        parse(["--task", "skin_lesion", "--mix", "mixup"])
 
 
 def test_focal_loss_spares_easy_images_and_refuses_negative_gamma():
     from training.train import TrainConfig, training_loss
     y = np.eye(3, dtype=np.float32)[[0, 0]]
     p = np.array([[0.95, 0.03, 0.02], [0.3, 0.4, 0.3]], np.float32)   # easy, hard
-    ce = training_loss(TrainConfig(task="skin_lesion"))
-    focal = training_loss(TrainConfig(task="skin_lesion", focal_gamma=2.0))
+    config = TrainConfig(task="skin_lesion")
+    ce = training_loss(config)
+    focal = hooks(Variation(focal_gamma=2.0), config)["loss"](np.array([5, 5, 5]))
     easy_ce, hard_ce = (float(ce(y[i:i + 1], p[i:i + 1])) for i in range(2))
     easy_f, hard_f = (float(focal(y[i:i + 1], p[i:i + 1])) for i in range(2))
     assert easy_f == pytest.approx(easy_ce * 0.05 ** 2, rel=1e-3)
     assert hard_f == pytest.approx(hard_ce * 0.7 ** 2, rel=1e-3)
     with pytest.raises(ValueError):
-        training_loss(TrainConfig(task="skin_lesion", focal_gamma=-1.0))
+        hooks(Variation(focal_gamma=-1.0), config)
+    with pytest.raises(ValueError, match="no focal variant"):
+        hooks(Variation(focal_gamma=2.0, imbalance="logit_adjusted"), config)
 
 
 def test_logit_adjusted_loss_is_cross_entropy_of_prior_shifted_logits():
     from training.train import TrainConfig, training_loss
     counts = np.array([60, 30, 10])
     prior = counts / counts.sum()
-    config = TrainConfig(task="skin_lesion", imbalance="logit_adjusted")
-    loss = training_loss(config, counts)
+    config, variation = parse(["--task", "skin_lesion", "--imbalance", "logit_adjusted"])
+    assert config.imbalance == "none" and variation.imbalance == "logit_adjusted"
+    found = hooks(variation, config)
+    assert found["balance"](np.array([0, 0, 1]), 3) == (None, None)   # natural batches
+    loss = found["loss"](counts)
     p = np.array([[0.5, 0.3, 0.2], [0.2, 0.2, 0.6]], np.float32)
     y = np.eye(3, dtype=np.float32)[[2, 0]]
     shifted = np.log(p) + np.log(prior)
@@ -87,16 +96,15 @@ def test_logit_adjusted_loss_is_cross_entropy_of_prior_shifted_logits():
     plain = training_loss(TrainConfig(task="skin_lesion"))
     assert float(loss(y[:1], p[:1])) > float(plain(y[:1], p[:1]))
     # at τ = 0 it is the plain cross-entropy
-    flat = training_loss(TrainConfig(task="skin_lesion", imbalance="logit_adjusted",
-                                     logit_tau=0.0), counts)
+    flat = hooks(Variation(imbalance="logit_adjusted", logit_tau=0.0), config)["loss"](counts)
     assert float(flat(y, p)) == pytest.approx(float(plain(y, p)), rel=1e-5)
     with pytest.raises(ValueError):
-        training_loss(config, np.array([5, 0, 3]))
+        found["loss"](np.array([5, 0, 3]))
 
 
 def test_logit_adjusted_training_saves_and_loads(tmp_path):
     import keras
-    from training.train import LogitAdjustedCrossentropy
+    from research.losses import LogitAdjustedCrossentropy
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
     model.compile(optimizer="adam", loss=LogitAdjustedCrossentropy([0.6, 0.3, 0.1], 1.0, 0.1))
     x = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
@@ -112,19 +120,55 @@ def test_init_starts_training_from_a_saved_model(tmp_path):
     """--init copies every weight of a saved network; a different network is refused."""
     from training.model import ModelConfig, build_model
     from training.tasks import get_task
-    from training.train import TrainConfig, initial_model
+    from training.train import TrainConfig
+
+    def initial_model(model, init):
+        config = TrainConfig(task=task.id, model=model)
+        return hooks(Variation(init=init), config)["network"](task, config)
     task = get_task("skin_lesion")
     small = ModelConfig(alpha=0.25, image_size=(64, 64), weights="none")
     source = build_model(task, small)
     for w in source.weights:
         w.assign(np.full(w.shape, 0.01, dtype="float32"))
     source.save(tmp_path / "source.keras")
-    fresh = initial_model(task, TrainConfig(task=task.id, model=small,
-                                            init=str(tmp_path / "source.keras")))
+    fresh = initial_model(small, str(tmp_path / "source.keras"))
     assert all(np.allclose(w, 0.01) for w in fresh.get_weights())
-    assert not all(np.allclose(w, 0.01) for w in initial_model(
-        task, TrainConfig(task=task.id, model=small)).get_weights())
+    assert not all(np.allclose(w, 0.01) for w in build_model(task, small).get_weights())
     wider = ModelConfig(alpha=0.5, image_size=(64, 64), weights="none")
     with pytest.raises(ValueError, match="not the network"):
-        initial_model(task, TrainConfig(task=task.id, model=wider,
-                                        init=str(tmp_path / "source.keras")))
+        initial_model(wider, str(tmp_path / "source.keras"))
+
+
+def test_sqrt_balance_weighs_and_draws_by_one_over_root_n():
+    config, variation = parse(["--task", "skin_lesion", "--imbalance", "sqrt"])
+    labels = np.array([0] * 16 + [1] * 4 + [2])
+    weights, sampling = hooks(variation, config)["balance"](labels, 4)
+    np.testing.assert_allclose(sampling[:3], [1 / 4, 1 / 2, 1.0])
+    np.testing.assert_allclose(weights[:3] / weights[0], [1.0, 2.0, 4.0], rtol=1e-6)
+    assert weights[3] == 0                                   # an absent class
+
+
+def test_old_flags_and_configs_read_as_a_variation(tmp_path):
+    """An old command line works with research.train; an old run's config.json gives its
+    variation back, and the product refuses it."""
+    import json
+
+    from research.train import read_run_config, variation_arguments
+    from training.train import config_from_json
+    config, variation = parse(["--task", "skin_lesion", "--imbalance", "sampling",
+                               "--model.colour_constancy", "shades_of_gray",
+                               "--hold_out_source", "rosendahl", "--epochs", "3"])
+    assert config.imbalance == "sampling" and config.epochs == 3
+    assert variation.changes() == {"colour_constancy": "shades_of_gray",
+                                   "hold_out_source": "rosendahl"}
+    again = parse([*variation_arguments(variation), "--task", "skin_lesion"])[1]
+    assert again == variation
+    saved = {"task": "skin_lesion", "imbalance": "logit_adjusted", "logit_tau": 1.0,
+             "focal_gamma": 0.0, "mix": "cutmix", "mix_probability": 0.5,
+             "model": {"alpha": 0.25, "colour_constancy": "none"}}
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    config, variation = read_run_config(tmp_path)
+    assert config.imbalance == "none"
+    assert variation.changes() == {"imbalance": "logit_adjusted", "mix": "cutmix"}
+    with pytest.raises(ValueError, match="research.train.read_run_config"):
+        config_from_json(tmp_path / "config.json")

@@ -1,32 +1,24 @@
-"""``python -m training.soup``: the weights of runs of one recipe, averaged into a new run."""
+"""``python -m research.soup``: the weights of runs of one recipe, averaged into a new run."""
 import json
 import shutil
 
 import numpy as np
 import pytest
 
-from training.data import data_root
+from research.soup import main as soup
+from research.tests.conftest import TASK, needs_data, tiny_arguments
 from training.evaluate import predict_without_metadata
 from training.model import load_model
-from training.soup import main as soup
-from training.tasks import get_task
 from training.train import load_run, parse_config, train
-
-TASK = get_task("skin_lesion")
-WEIGHTS = data_root() / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    if not (data_root() / TASK.dataset_dir).is_dir() or not WEIGHTS.is_file():
-        pytest.skip("dataset or weights not available (set SCREENER_DATA_DIR)")
+    needs_data()
     out = []
     for seed in (1, 2):
         run = tmp_path_factory.mktemp(f"seed{seed}")
-        train(parse_config([
-            "--task", TASK.id, "--out", str(run), "--limit", "28", "--epochs", "2",
-            "--batch_size", "8", "--augment", "none", "--cache_dir", "", "--seed", str(seed),
-            "--model.image_size", "64", "64", "--model.weights", str(WEIGHTS)]))
+        train(parse_config(tiny_arguments(run, "--seed", str(seed))))
         out.append(run)
     return out
 

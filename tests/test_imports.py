@@ -1,0 +1,55 @@
+"""The product never imports the experiments, and its modules import each other without loops."""
+import ast
+from pathlib import Path
+
+import pytest
+
+TRAINING = Path(__file__).resolve().parent.parent / "training"
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside a function (``from training import
+    x`` counts as ``training.x``)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+MODULES = {f"training.{path.stem}": imports_of(path) for path in sorted(TRAINING.glob("*.py"))
+           if path.stem != "__init__"}
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_training_never_imports_research(module):
+    assert not {name for name in MODULES[module]
+                if name == "research" or name.startswith("research.")}
+
+
+def test_training_modules_import_each_other_without_loops():
+    graph = {module: {name for name in imports if name in MODULES and name != module}
+             for module, imports in MODULES.items()}
+    loops = []
+
+    def visit(module, path):
+        for other in sorted(graph[module]):
+            if other in path:
+                loops.append(" → ".join(path[path.index(other):] + [other]))
+            elif other not in done:
+                visit(other, path + [other])
+        done.add(module)
+    done: set[str] = set()
+    for module in sorted(graph):
+        if module not in done:
+            visit(module, [module])
+    assert not loops, loops
+
+
+def test_the_check_sees_imports_inside_functions(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text("def f():\n    from research.soup import main\n    import research\n")
+    assert {"research", "research.soup", "research.soup.main"} <= imports_of(source)
