@@ -6,9 +6,10 @@ On PythonAnywhere, the WSGI configuration file can simply contain::
     sys.path.insert(0, "/home/<you>/<this repository>")
     from wsgi import application
 
-Optionally map the URL /static/ to the repository's static/ folder in the
-"Static files" section so that the model and TF.js are served without Flask.
-Locally: ``flask --app wsgi run``.
+Leave the "Static files" section empty: Flask serves /static/ itself, with the
+site's headers (cross-origin isolation) and compression, which a static mapping
+would drop. Elsewhere: ``waitress-serve wsgi:application``; locally:
+``flask --app wsgi run``. More: docs/deploying.md.
 """
 from webapp import create_app
 
