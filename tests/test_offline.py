@@ -210,8 +210,8 @@ def test_new_version_is_offered_and_then_served(browser, models_copy):
             # The person chooses while the page is busy fetching (loading its model,
             # say) and another tab of the site keeps the old worker busy for longer:
             # a request that reaches the old worker as it stops starts it again, and
-            # Chromium then leaves the new worker waiting (for good while Playwright
-            # is attached to it) unless something asks again once the tab is quiet.
+            # Chromium then leaves the new worker waiting (5 min while Playwright is
+            # attached to it) unless something asks again once the tab is quiet.
             files = [f"/static/tfjs_model/{task}/model.json",
                      f"/static/tfjs_model/{task}/metadata.json"]
             other = page.context.new_page()

@@ -69,9 +69,9 @@ function reloadPage() {
 // asks the old worker to stop as soon as it is, but if a request reaches it just
 // as it stops (the page loading its model, say), Chromium starts it again to
 // answer, and the restarted worker has forgotten the request. The new one is then
-// left waiting until the old one has been idle for 30 s (never, while DevTools or
-// an automated browser is attached to it; at most 5 min). Asking skipWaiting
-// again does nothing; what makes Chromium ask the old worker again is a
+// left waiting until the old one has been idle for 30 s or, while DevTools or an
+// automated browser is attached to it, for Chromium's limit of 5 min. Asking
+// skipWaiting again does nothing; what makes Chromium ask the old worker again is a
 // navigation within the site. So, until the new worker has taken over, the page
 // makes one every NUDGE_MS in a hidden frame, to the worker's own address with
 // ?take-over, which the worker answers itself with an empty 204 (nothing is
