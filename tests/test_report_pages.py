@@ -249,7 +249,7 @@ def test_header_links_every_page_of_the_task(client):
     nav = re.search(r'<nav aria-label="Site">(.*?)</nav>', html, re.S).group(1)
     links = dict((text_of(name).strip(), href) for href, name in
                  re.findall(r'<a class="nav-link" href="([^"]+)"[^>]*>(.*?)</a>', nav, re.S))
-    assert links == {"All screeners": "/", "Screener": f"/screen/{TASK}",
+    assert links == {"All screeners": "/", "History": "/history", "Screener": f"/screen/{TASK}",
                      "Performance": f"/performance/{TASK}", "Data": f"/data/{TASK}",
                      "Model card": f"/model-card/{TASK}"}
     for path in links.values():
@@ -305,13 +305,14 @@ def test_plotly_js_is_the_pinned_partial_bundle_loaded_by_charts_js(client):
     version package.json pins) when the first chart nears the screen."""
     html = client.get("/performance").get_data(as_text=True)
     scripts = [attrs for tag, attrs in parse(html).tags if tag == "script"]
-    assert [attrs["src"] for attrs in scripts] == ["/static/js/offline.js", "/static/js/charts.js"]
+    assert [attrs["src"] for attrs in scripts] == ["/static/js/offline.js", "/static/js/charts.js",
+                                                   "/static/js/report-topics.js"]
     pinned = json.loads((ROOT / "package.json").read_text())["dependencies"][
         "plotly.js-cartesian-dist-min"]
     assert json.loads((PLOTLY / "VERSIONS.json").read_text()) == {
         "plotly.js-cartesian-dist-min": pinned}
     source = scripts[1]["data-plotly"]
-    assert source.startswith("/static/vendor/plotly/plotly-cartesian.min.js?v=")
+    assert source == f"/vendor/plotly.min.js?v=cartesian-{pinned}"
     response = client.get(source)
     try:
         assert response.status_code == 200 and response.mimetype == "text/javascript"

@@ -17,8 +17,8 @@ import functools
 import json
 from pathlib import Path
 
-from flask import (Blueprint, current_app, make_response, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, current_app, make_response, render_template, request,
+                   send_from_directory)
 from markupsafe import Markup
 
 from webapp import charts
@@ -31,31 +31,34 @@ bp = Blueprint("reports", __name__)
 VARIANTS = ("without_metadata", "with_metadata")
 # ?details=given shows the evaluation with the details a person may enter.
 DETAILS_GIVEN = "given"
-# The partial plotly.js bundle the charts are drawn with, under static/.
-PLOTLY_FILE = "vendor/plotly/plotly-cartesian.min.js"
+# The partial plotly.js bundle the charts are drawn with: its folder under static/, its file.
+PLOTLY_DIR, PLOTLY_BUNDLE = "vendor/plotly", "plotly-cartesian.min.js"
 
 
 @functools.cache
 def _plotly_version() -> str:
     """The vendored plotly.js version (static/vendor/plotly/VERSIONS.json), part of the
     script's URL so that a new copy is fetched, not an old cached one."""
-    path = PROJECT_ROOT / "static" / "vendor" / "plotly" / "VERSIONS.json"
+    path = Path(current_app.static_folder) / PLOTLY_DIR / "VERSIONS.json"
     try:
-        return "-".join(json.loads(path.read_text(encoding="utf-8")).values())
+        # {"plotly.js-cartesian-dist-min": "4.1.1"} → "cartesian-4.1.1"
+        return "-".join(f"{name.removeprefix('plotly.js-').removesuffix('-dist-min')}-{version}"
+                        for name, version in json.loads(path.read_text(encoding="utf-8")).items())
     except (OSError, ValueError):
         return "unknown"
 
 
 @bp.get("/vendor/plotly.min.js")
 def plotly_js():
-    """Where pages before the partial bundle loaded plotly.js from (a cached page may still
-    ask): the vendored bundle the pages use now."""
-    return redirect(url_for("static", filename=PLOTLY_FILE, v=_plotly_version()))
+    """The partial plotly.js bundle of static/vendor/plotly (scripts/vendor_plotly.sh), at
+    the address the chart pages name (charts.js loads it when a chart is due)."""
+    return send_from_directory(Path(current_app.static_folder) / PLOTLY_DIR, PLOTLY_BUNDLE,
+                               max_age=current_app.get_send_file_max_age(PLOTLY_BUNDLE))
 
 
 @bp.app_context_processor
 def _plotly():
-    return {"plotly_file": PLOTLY_FILE, "plotly_version": _plotly_version()}
+    return {"plotly_version": _plotly_version()}
 
 
 def _with_charts(page: str):
