@@ -158,3 +158,15 @@ def test_the_bootstrap_is_paired_over_patients():
     up = bootstrap_difference(predictions, better, ["x"], resamples=200)
     assert up["difference"] == pytest.approx(1 / 3)
     assert up["ci95"][0] >= 0 and up["ci95"][1] > 0          # never worse, in any resample
+
+
+def test_aspect_keeps_the_centre_square_of_the_unsquashed_image(xray):
+    framed = xray.copy()
+    framed[:20] = 255                                         # a white band at the top
+    taller = proxy.aspect(framed, ratio=0.8)                  # top and bottom cut away
+    assert not (gray(taller)[:5] == 255).all()
+    assert np.array_equal(gray(proxy.aspect(framed, ratio=1.3))[:10] == 255,
+                          np.ones((10, xray.shape[1]), bool))  # wider: the top stays
+    framed = xray.copy()
+    framed[:, :20] = 255                                      # a white band at the left
+    assert not (gray(proxy.aspect(framed, ratio=1.3))[:, :5] == 255).all()
