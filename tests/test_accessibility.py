@@ -15,7 +15,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import BROWSER_TIMEOUT_MS, MODELS_DIR, ROOT, open_recorded_page
+from flask import url_for
+
+from conftest import BROWSER_TIMEOUT_MS, MODELS_DIR, ROOT, TEST_CONFIG, open_recorded_page
+from webapp import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -23,17 +26,37 @@ AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 READY = re.compile(r"Model ready \((wasm|webgl|cpu)\)")
 TASKS = [task["id"] for task in json.loads((MODELS_DIR / "index.json").read_text())["tasks"]]
 
-# Every page of webapp/views.py, webapp/report_pages.py and webapp/offline.py, and
-# the error page.
-PAGES = ["/", "/offline", "/no/such/page"]
-PAGES += [f"/{kind}/{task}" for kind in ("screen", "performance", "data", "model-card")
-          for task in TASKS]
+
+def site_pages() -> list[str]:
+    """Every page of the app: each GET route of a task, for every task, and each
+    route without arguments or a file name (/sw.js) that answers with HTML; then
+    the error page."""
+    app = create_app(TEST_CONFIG)
+    client = app.test_client()
+    pages = []
+    with app.test_request_context():
+        for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
+            if "GET" not in rule.methods or rule.arguments - {"task_id"} or (
+                    rule.defaults or {}).get("task_id", "") is None:
+                continue
+            if "task_id" in rule.arguments:
+                pages += [url_for(rule.endpoint, task_id=task) for task in TASKS]
+            elif "." not in rule.rule.rsplit("/", 1)[-1]:
+                response = client.get(url_for(rule.endpoint))
+                response.close()
+                if response.status_code == 200 and response.mimetype == "text/html":
+                    pages.append(url_for(rule.endpoint))
+    return pages + ["/no/such/page"]
+
+
+PAGES = site_pages()
 
 # Pages a person may well open on a phone, checked at a phone's size too (with
 # touch, which shows "Take a photo" and hides the drag-and-drop hint): Lighthouse's
 # mobile profile found a contrast failure there that the desktop layout hides.
 PHONE = {"viewport": {"width": 412, "height": 823}, "is_mobile": True, "has_touch": True}
-PHONE_PAGES = ["/", "/offline"] + [f"/screen/{task}" for task in TASKS]
+PHONE_PAGES = [page for page in PAGES if page.startswith("/screen/")
+               or page.count("/") == 1]
 
 # Pages whose templates and chart code are being reworked elsewhere (issue 23):
 # their known violations; such a case is an expected failure until fixed there.

@@ -39,7 +39,7 @@ RESPONSE_KINDS = {
     "model.json": (f"/static/tfjs_model/{TASK}/model.json", 200),
     "weight shard": (f"/static/tfjs_model/{TASK}/{SHARD}", 200),
     "bootstrap": ("/bootstrap/static/css/bootstrap.min.css", 200),
-    "plotly": ("/vendor/plotly.min.js", 200),
+    "plotly": ("/static/vendor/plotly/plotly-cartesian.min.js", 200),
     "service worker": ("/sw.js", 200),
     "manifest": ("/manifest.webmanifest", 200),
     "404 page": ("/no/such/page", 404),

@@ -121,7 +121,7 @@ def test_headers_file_carries_what_the_app_sends(app, export, tasks):
 def test_addresses_without_a_task_are_redirected(export, tasks):
     redirects = [line.split() for line in (export / "_redirects").read_text().splitlines()
                  if line and not line.startswith("#")]
-    assert ["/screen", "/", "301"] in redirects
+    assert ["/screen", "/", "302"] in redirects
     assert ["/performance", f"/performance/{tasks[0]}", "302"] in redirects
 
 

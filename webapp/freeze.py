@@ -8,8 +8,8 @@ and model file, and two files for hosts that read them (Netlify, Cloudflare Page
 
 - ``_headers``: the security and cross-origin-isolation headers the app sends,
   each page's Content-Security-Policy, and ``Cache-Control: no-cache`` on /sw.js;
-- ``_redirects``: the addresses without a task (/screen, /performance, …) to the
-  featured task's page, as the app does.
+- ``_redirects``: what the app redirects (/screen to /), and the addresses without
+  a task (/performance, …) to the featured task's page.
 
 Pages are written as ``<address>.html`` (``/screen/skin_lesion`` →
 ``screen/skin_lesion.html``), which those hosts serve at the address without
@@ -32,53 +32,61 @@ from flask_frozen import Freezer, MissingURLGeneratorWarning
 from webapp import create_app
 from webapp.catalog import list_tasks
 
-# Endpoints of pages; each is written as <address>.html.
-PAGE_ENDPOINTS = {"screen.index", "screen.screen", "offline.offline_page",
-                  "reports.performance", "reports.data", "reports.model_card"}
-# Addresses without a task, which the app answers with the featured task.
-TASKLESS = {"screen.screen_without_task": "/", "reports.performance": "/performance",
-            "reports.data": "/data", "reports.model_card": "/model-card"}
 # Headers the app sets on some responses only, carried to _headers per address:
 # each page's policy (the chart pages' differs). Not Cache-Control, which Flask
 # sends on every file (no-cache) and a host sets by itself, except on the
 # service worker (below).
 PER_ADDRESS_HEADERS = ("Content-Security-Policy",)
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class SiteFreezer(Freezer):
-    """Frozen-Flask with page files named ``<address>.html`` and only the listed URLs
-    (no url_for logging: ``/performance`` and ``/performance/<task>`` cannot both be
-    files)."""
+    """Frozen-Flask over every address of the app's routes: those without arguments,
+    and those of a task for each task of index.json. An HTML answer is a page, written
+    as ``<address>.html``; a redirect, and an address without a task (which the app
+    answers with the featured task), go to ``redirects`` instead. No url_for logging:
+    ``/performance`` and ``/performance/<task>`` cannot both be files."""
 
     def __init__(self, app):
         super().__init__(app, with_static_files=False, with_no_argument_rules=False,
                          log_url_for=False)
         self.pages: set[str] = set()
+        self.redirects: list[tuple[str, str, int]] = []
         self.register_generator(self.site_urls)
 
     def site_urls(self):
         from webapp.offline import _page_assets, precache_list
 
-        pages = [url_for("screen.index"), url_for("offline.offline_page")]
-        for task in list_tasks():
-            pages += [url_for(endpoint, task_id=task["id"]) for endpoint in
-                      ("screen.screen", "reports.performance", "reports.data",
-                       "reports.model_card")]
-        self.pages.update(pages)
-        yield from pages
-        yield url_for("offline.service_worker")
-        yield url_for("offline.manifest")
+        client = self.app.test_client()
+        tasks = [task["id"] for task in list_tasks()]
+        featured = self.app.config.get("DEFAULT_TASK") or (tasks[0] if tasks else None)
+        for rule in sorted(self.app.url_map.iter_rules(), key=lambda rule: rule.rule):
+            if "GET" not in rule.methods or rule.arguments - {"task_id"}:
+                continue   # files named in the address: below
+            if "task_id" not in rule.arguments:
+                urls = [url_for(rule.endpoint)]
+            elif (rule.defaults or {}).get("task_id", "") is None:
+                if featured:
+                    self.redirects.append((rule.rule, url_for(rule.endpoint, task_id=featured),
+                                           302))
+                continue
+            else:
+                urls = [url_for(rule.endpoint, task_id=task) for task in tasks]
+            for url in urls:
+                response = client.get(url)
+                response.close()
+                if response.status_code in REDIRECTS:
+                    self.redirects.append((url, response.location, response.status_code))
+                    continue
+                if response.mimetype == "text/html":
+                    self.pages.add(url)
+                    yield from _page_assets(response.get_data())   # what it loads
+                yield url
         # Everything the service worker keeps (models, every TF.js backend,
         # Bootstrap, the site's scripts, styles and icons)...
         for entries in precache_list()["caches"].values():
             for url, _ in entries:
                 yield url
-        # ...what any page loads (the chart pages' libraries)...
-        client = self.app.test_client()
-        for page in pages:
-            response = client.get(page)
-            yield from _page_assets(response.get_data())
-            response.close()
         # ...and every file of static/ (a script may load one by itself), except
         # the models, which come from MODELS_FOLDER (above).
         static = Path(self.app.static_folder)
@@ -109,12 +117,14 @@ def freeze(destination: Path, app=None) -> list[str]:
         # The addresses without a task go to _redirects instead.
         warnings.simplefilter("ignore", MissingURLGeneratorWarning)
         urls = sorted(freezer.freeze())
-    root = Path(app.config["FREEZER_DESTINATION"])
     client = app.test_client()
     not_found = client.get("/404.html")
-    (root / "404.html").write_bytes(not_found.get_data())
-    (root / "_headers").write_text(headers_file(app, urls), encoding="utf-8")
-    (root / "_redirects").write_text(redirects_file(app), encoding="utf-8")
+    (destination / "404.html").write_bytes(not_found.get_data())
+    (destination / "_headers").write_text(headers_file(app, urls), encoding="utf-8")
+    lines = ["# Written by python -m webapp.freeze: what the app redirects, and the",
+             "# addresses without a task (the app shows the featured task's page there)."]
+    lines += [f"{source} {target} {status}" for source, target, status in freezer.redirects]
+    (destination / "_redirects").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return urls
 
 
@@ -137,20 +147,6 @@ def headers_file(app, urls: list[str]) -> str:
         if extra:
             lines.append(url)
             lines += [f"  {name}: {value}" for name, value in extra]
-    return "\n".join(lines) + "\n"
-
-
-def redirects_file(app) -> str:
-    """``_redirects``: each address without a task to the featured task's page."""
-    with app.test_request_context():
-        tasks = list_tasks()
-        featured = app.config.get("DEFAULT_TASK") or (tasks[0]["id"] if tasks else None)
-        lines = ["# Written by python -m webapp.freeze: addresses without a task."]
-        for endpoint, path in TASKLESS.items():
-            if endpoint == "screen.screen_without_task":
-                lines.append(f"/screen {url_for('screen.index')} 301")
-            elif featured:
-                lines.append(f"{path} {url_for(endpoint, task_id=featured)} 302")
     return "\n".join(lines) + "\n"
 
 
