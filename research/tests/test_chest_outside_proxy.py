@@ -170,3 +170,39 @@ def test_aspect_keeps_the_centre_square_of_the_unsquashed_image(xray):
     framed = xray.copy()
     framed[:, :20] = 255                                      # a white band at the left
     assert not (gray(proxy.aspect(framed, ratio=1.3))[:, :5] == 255).all()
+
+
+def test_the_candidates_augmentation_keeps_grey_8_bit_range_and_can_blur():
+    import tensorflow as tf
+
+    from research.chest_xray.train_robust import RadiographAugmentation
+    images = tf.constant(np.stack([load(p) for p in FILES]).astype(np.float32))
+    labels, weights = tf.one_hot([0, 1][:len(FILES)], 2), tf.ones([len(FILES)])
+    x, y, w = RadiographAugmentation().batches()(images, labels, weights)
+    x = x.numpy()
+    assert x.shape == images.shape and x.min() >= 0 and x.max() <= 255
+    assert np.abs(x[..., 0] - x[..., 1]).max() < 1e-3        # still grey
+    assert np.array_equal(y.numpy(), labels.numpy()) and np.array_equal(w.numpy(), weights.numpy())
+    only_blur = RadiographAugmentation(gamma=0.0, contrast=0.0, blur_p=1.0, noise_p=0.0)
+    tf.random.set_seed(0)
+    blurred = only_blur.batches()(images, labels, weights)[0].numpy()
+    for before, after in zip(images.numpy(), blurred):
+        assert laplacian_variance(after) <= laplacian_variance(before)
+
+
+def test_the_candidates_augmentation_runs_inside_the_products_training_pipeline(tmp_path):
+    """``training.train.make_dataset(batches=…)`` (the hook train() passes it to) yields a
+    batch through it: no training, one batch drawn."""
+    from research.chest_xray.train_robust import RadiographAugmentation, parse
+    from training.train import make_dataset
+    config, augmentation = parse(["--out", str(tmp_path), "--batch_size", str(len(FILES)),
+                                  "--noise_p", "1.0"])
+    assert config.task == "chest_xray" and config.epochs == 12 and config.imbalance == "weights"
+    assert augmentation == RadiographAugmentation(noise_p=1.0)
+    images = np.stack([load(p) for p in FILES])
+    labels = np.arange(len(FILES)) % 2
+    ds = make_dataset(images, np.zeros((len(FILES), 0), np.float32), labels, 2, config, True,
+                      batches=augmentation.batches())
+    inputs, y, sw = next(iter(ds.take(1)))
+    x = inputs["image"].numpy()
+    assert x.shape == images.shape and 0 <= x.min() and x.max() <= 255
