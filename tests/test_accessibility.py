@@ -13,9 +13,8 @@ import json
 import re
 
 import pytest
-from playwright.sync_api import expect
-
 from flask import url_for
+from playwright.sync_api import expect
 
 from conftest import BROWSER_TIMEOUT_MS, MODELS_DIR, ROOT, TEST_CONFIG, open_recorded_page
 from webapp import create_app
@@ -58,14 +57,6 @@ PHONE = {"viewport": {"width": 412, "height": 823}, "is_mobile": True, "has_touc
 PHONE_PAGES = [page for page in PAGES if page.startswith("/screen/")
                or page.count("/") == 1]
 
-# Pages whose templates and chart code are being reworked elsewhere (issue 23):
-# their known violations; such a case is an expected failure until fixed there.
-KNOWN = {
-    # Each chart's focusable figure (tabindex) holds plotly's own controls.
-    "/performance/": ["nested-interactive"],
-    "/data/": ["nested-interactive"],
-}
-
 
 def run_axe(page) -> list[dict]:
     """axe's violations on the page as it is now: rule, impact, help and the first nodes."""
@@ -83,19 +74,19 @@ def open_page(browser, url, **context_options):
         expect(recorded.page.get_by_role("status")).to_have_text(
             READY, timeout=BROWSER_TIMEOUT_MS)
     recorded.page.wait_for_load_state("networkidle")
+    # Charts are drawn as they come into view (static/js/charts.js): bring each
+    # visible one into view, so axe sees them drawn.
+    charts = recorded.page.locator("[id^='chart-']:visible")
+    for chart in charts.all():
+        chart.scroll_into_view_if_needed()
+    if charts.count():
+        expect(recorded.page.locator(".js-plotly-plot").first).to_be_attached()
+        recorded.page.wait_for_load_state("networkidle")
     return recorded
 
 
-def case(path, device):
-    rules = next((rules for prefix, rules in KNOWN.items() if path.startswith(prefix)), None)
-    if rules:
-        return pytest.param(path, device, marks=pytest.mark.xfail(
-            reason=f"template reworked elsewhere; known: {', '.join(rules)}", strict=False))
-    return pytest.param(path, device)
-
-
-@pytest.mark.parametrize(("path", "device"), [case(path, "desktop") for path in PAGES]
-                         + [case(path, "phone") for path in PHONE_PAGES])
+@pytest.mark.parametrize(("path", "device"), [(path, "desktop") for path in PAGES]
+                         + [(path, "phone") for path in PHONE_PAGES])
 def test_no_violation(browser, live_server, path, device):
     recorded = open_page(browser, live_server + path, **(PHONE if device == "phone" else {}))
     try:

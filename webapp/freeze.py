@@ -152,7 +152,8 @@ def headers_file(app, urls: list[str]) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("destination", type=Path, help="folder to write (its old files are removed)")
+    parser.add_argument("destination", type=Path,
+                        help="folder to write (files of an earlier export are removed)")
     args = parser.parse_args(argv)
     urls = freeze(args.destination)
     print(f"{len(urls)} files written to {args.destination}", file=sys.stderr)
