@@ -6,20 +6,17 @@ before they moved here; their names are the old flags, so an old command line wo
 ``research.train`` in place of ``training.train``). Each becomes an argument of
 ``training.train.train``:
 
-=====================================  ===========  ===================================
-flag                                   hook         module
-=====================================  ===========  ===================================
-``--focal_gamma γ``                    loss         research.losses (focal loss)
-``--imbalance logit_adjusted``,        loss         research.losses (natural batches)
-``--logit_tau τ``
-``--imbalance sqrt``                   balance      sampling ∝ 1/√n and weights ∝ 1/√n
-``--mix cutmix``, ``--mix_probability``  batches    research.cutmix
-``--teacher F``, ``--teacher_weight w``  targets    research.distill
-``--hold_out_source S``                rows         research.rows
-``--train_fraction f``                 rows         research.rows (learning curve)
-``--init M``                           network      start from a saved network's weights
-``--colour_constancy shades_of_gray``  network      research.colour_constancy
-=====================================  ===========  ===================================
+- ``--focal_gamma γ``: the focal loss (``loss``; research.losses);
+- ``--imbalance logit_adjusted [--logit_tau τ]``: the logit-adjusted loss on natural batches
+  (``loss``, ``balance``; research.losses);
+- ``--imbalance sqrt``: sampling ∝ 1/√n and weights ∝ 1/√n (``balance``);
+- ``--mix cutmix [--mix_probability p]``: CutMix (``batches``; research.cutmix);
+- ``--teacher F [--teacher_weight w]``: distillation (``targets``; research.distill);
+- ``--hold_out_source S``, ``--train_fraction f``: fewer training images (``rows``;
+  research.rows);
+- ``--init M``: start from a saved network's weights (``network``);
+- ``--colour_constancy shades_of_gray``: Shades of Gray in the graph (``network``;
+  research.colour_constancy).
 
 Besides the product's files the run folder gets ``research.json`` (the variation);
 ``read_run_config`` reads a run's recipe back, also from runs made before the move, whose
@@ -175,20 +172,23 @@ def parse(argv: list[str] | None = None):
     product's (``training.config.parse_config``)."""
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     for f in dataclasses.fields(Variation):
-        default = f.default
-        parser.add_argument(f"--{f.name}", type=type(default), default=default)
+        if f.name == "imbalance":   # the product's flag too: an experiment's value wins
+            parser.add_argument("--imbalance", action="append", default=[])
+        else:
+            parser.add_argument(f"--{f.name}", type=type(f.default), default=f.default)
     parser.add_argument("--model.colour_constancy", dest="colour_constancy_old", default=None,
                         help=argparse.SUPPRESS)   # the old spelling
     known, rest = parser.parse_known_args(argv)
     values = vars(known)
     if (old := values.pop("colour_constancy_old")) is not None:
         values["colour_constancy"] = old
-    variation = Variation(**values)
-    if variation.imbalance not in IMBALANCE:   # weights / sampling / none: the product's
-        rest += ["--imbalance", variation.imbalance]
-        variation.imbalance = ""
-    elif variation.imbalance:                  # the experiment decides the batches
+    given = values.pop("imbalance")
+    ours = [mode for mode in given if mode in IMBALANCE[1:]]
+    variation = Variation(**values, imbalance=ours[-1] if ours else "")
+    if variation.imbalance:                     # the experiment decides the batches
         rest += ["--imbalance", "none"]
+    elif given:                                 # weights / sampling / none: the product's
+        rest += ["--imbalance", given[-1]]
     config = parse_config(rest, prog="python -m research.train", description=__doc__)
     variation.check()
     return config, variation

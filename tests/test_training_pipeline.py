@@ -230,3 +230,18 @@ def test_parity_tolerance():
     parity.compare(p, flips(1), max_probability_diff=1.0)      # 1 % of images: allowed
     with pytest.raises(parity.ParityError, match="top-1 differs on 2/100"):
         parity.compare(p, flips(2), max_probability_diff=1.0)
+
+
+def test_balanced_batches_of_fewer_images_than_a_batch():
+    """Balanced sampling draws every class alike, and a training part smaller than one batch
+    still gives batches (it once looped forever without yielding one)."""
+    from training.train import class_balance, make_dataset
+    labels = np.array([0, 0, 0, 0, 1])
+    weights, sampling = class_balance("sampling", labels, 3)
+    assert weights is None and sampling[0] == pytest.approx(sampling[1] / 4)
+    images = np.zeros((5, 8, 8, 3), np.uint8)
+    config = parse_config(["--task", "malaria", "--batch_size", "8", "--augment", "none"])
+    ds = make_dataset(images, np.zeros((5, 0), np.float32), labels, 3, config, True,
+                      sampling=sampling)
+    for _, y, _ in ds.take(2):
+        assert y.shape == (5, 3)

@@ -107,7 +107,8 @@ def make_dataset(images, metadata, labels, k, config: TrainConfig, training: boo
         def index_batches():
             while True:
                 order = rng.choice(n, size=n, replace=True, p=p)
-                for s in range(0, n - config.batch_size + 1, config.batch_size):
+                # (fewer images than a batch: one smaller batch, not an endless empty loop)
+                for s in range(0, max(n - config.batch_size + 1, 1), config.batch_size):
                     yield order[s:s + config.batch_size]
     else:
         def index_batches():   # endless: Keras counts steps (validation: every image once)

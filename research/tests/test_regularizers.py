@@ -163,12 +163,16 @@ def test_old_flags_and_configs_read_as_a_variation(tmp_path):
                                    "hold_out_source": "rosendahl"}
     again = parse([*variation_arguments(variation), "--task", "skin_lesion"])[1]
     assert again == variation
-    saved = {"task": "skin_lesion", "imbalance": "logit_adjusted", "logit_tau": 1.0,
+    saved = {"task": "skin_lesion", "out": "runs/skin_lesion/old", "imbalance": "logit_adjusted",
+             "logit_tau": 1.0,
              "focal_gamma": 0.0, "mix": "cutmix", "mix_probability": 0.5,
              "model": {"alpha": 0.25, "colour_constancy": "none"}}
     (tmp_path / "config.json").write_text(json.dumps(saved))
     config, variation = read_run_config(tmp_path)
     assert config.imbalance == "none"
     assert variation.changes() == {"imbalance": "logit_adjusted", "mix": "cutmix"}
+    # Retrained in a fresh process (training.runs.rerun): the same recipe and variation.
+    from training.config import command_line
+    assert parse([*variation_arguments(variation), *command_line(config)]) == (config, variation)
     with pytest.raises(ValueError, match="research.train.read_run_config"):
         config_from_json(tmp_path / "config.json")
