@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html as html_module
-import importlib.resources
 import json
 import re
 import shutil
@@ -21,9 +20,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import MODELS_DIR, REPORTS_DIR, ROOT, SECOND_TASK, TEST_CONFIG, load_script
 from test_webapp import parse, text_of
+
 from training.site_tables import SOURCE_FILES, TABLES_FILE, write_site_tables
 from training.tasks import get_task
 from webapp import create_app

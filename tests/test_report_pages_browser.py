@@ -10,9 +10,9 @@ import json
 import re
 
 import pytest
+from conftest import REPORTS_DIR, SECOND_TASK, TEST_CONFIG, open_recorded_page, serve
 from playwright.sync_api import expect
 
-from conftest import REPORTS_DIR, SECOND_TASK, TEST_CONFIG, open_recorded_page, serve
 from webapp import create_app
 
 pytestmark = pytest.mark.browser

@@ -8,11 +8,11 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import MODELS_DIR, REPORTS_DIR, ROOT
+
 from training import site_tables
-from training.site_tables import (TABLES_FILE, points_lower, signed, site_tables as make,
-                                  write_site_tables)
+from training.site_tables import TABLES_FILE, points_lower, signed, write_site_tables
+from training.site_tables import site_tables as make
 
 TASKS = [task["id"] for task in json.loads((MODELS_DIR / "index.json").read_text())["tasks"]]
 TASK = TASKS[0]

@@ -17,8 +17,14 @@ import functools
 import json
 from pathlib import Path
 
-from flask import (Blueprint, current_app, make_response, render_template, request,
-                   send_from_directory)
+from flask import (
+    Blueprint,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    send_from_directory,
+)
 from markupsafe import Markup
 
 from webapp import charts
