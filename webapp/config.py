@@ -83,7 +83,7 @@ class Config:
     # application/octet-stream) are left as they are: quantised weights shrink
     # by 7 % at best, not worth the CPU. Partial (206) and error responses are
     # never compressed. Files are compressed as they stream out; brotli's level
-    # 4 takes about 0.3 s for plotly.min.js (4.8 MB) and a few ms for the rest.
+    # 4 takes about 0.1 s for plotly.js (the 1.5 MB partial bundle) and a few ms for the rest.
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_ALGORITHM_STREAMING = ["br", "gzip"]
     COMPRESS_MIMETYPES = [
@@ -99,7 +99,7 @@ class Config:
     # each task of index.json besides the home page (the list of screeners) and
     # the "needs a connection" page, plus everything they load. The
     # performance and data pages are left out on purpose: their charts need
-    # plotly.js (about 5 MB), more than the rest of the site together; offline
+    # plotly.js (1.5 MB, loaded as a chart comes into view); offline
     # they give way to a page saying so. Endpoints of routes taking task_id.
     OFFLINE_PAGES = ("screen.screen", "reports.model_card")
 
@@ -110,8 +110,9 @@ class Config:
     # empty string, so it admits exactly those empty elements and no styles of
     # any content (style="" attributes stay blocked too). The second is the
     # fixed stylesheet of the map library bundled in plotly.js 4.1.1, injected
-    # whenever plotly.js loads; tests/test_report_pages.py recomputes it from
-    # the installed plotly.min.js, so an upgrade that changes it fails there.
+    # whenever plotly.js loads (the cartesian partial bundle has it too);
+    # tests/test_report_pages.py recomputes it from the vendored bundle
+    # (static/vendor/plotly), so an upgrade that changes it fails there.
     CHART_STYLE_SOURCES = (
         "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' "
         "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='"
