@@ -54,6 +54,7 @@ SOURCE_FILES = {
     "leave_one_source_out": ("leave_one_source_out.json",
                              "leave-one-collection-out measurement"),
     "cross_validation": ("cv_final.json", "cross-validation of the installed recipe"),
+    "backbones": ("backbones.json", "comparison of backbones"),
 }
 
 VARIANTS = ("without_metadata", "with_metadata")
@@ -727,6 +728,34 @@ def cross_validation(cv: dict, metadata: dict) -> tuple[dict, list]:
                          columns, rows, "cv-table")]
 
 
+def backbones(compared: dict, metadata: dict) -> tuple[dict, list]:
+    """The networks tried for this task, side by side (backbones.json, written by
+    ``python -m research.skin_lesion.compare_backbones``)."""
+    shipped = (metadata.get("training") or {}).get("backbone")
+    columns = [column("Run", numeric=False), column("Backbone", numeric=False),
+               column("Epochs"), column("Validation balanced accuracy"),
+               column("Validation mean AUC"), column("Test balanced accuracy"),
+               column("Test mean AUC"), column("Weights, float16"), column("Training")]
+    rows = []
+    for found in compared["rows"]:
+        cells = [cell(found["backbone"], "Backbone"),
+                 cell(str(int(_number(found["epochs"]))), "Epochs"),
+                 cell(percent(found["val_balanced_accuracy"]), "Validation balanced accuracy",
+                      metric="val_balanced_accuracy"),
+                 cell(decimals(found["val_macro_auc"]), "Validation mean AUC"),
+                 cell(percent(found["test_balanced_accuracy"]), "Test balanced accuracy",
+                      metric="test_balanced_accuracy"),
+                 cell(decimals(found.get("test_macro_auc")), "Test mean AUC"),
+                 cell(f"{_number(found['float16_mb']):.1f} MB", "Weights, float16"),
+                 cell(f"{_number(found['minutes']):.0f} min", "Training")]
+        rows.append(row(str(found["run"]), cells, run=str(found["run"])))
+    facts = {"shipped": shipped, "count": len(rows),
+             "selection": str(compared.get("selection", ""))}
+    return facts, [table("backbones", "Backbones compared",
+                         "One view, image only, on this task's own split; chosen on validation, "
+                         "the test column for reference only.", columns, rows, "backbone-table")]
+
+
 # ---- the whole file -----------------------------------------------------------------------
 
 def _read(folder: Path, name: str) -> tuple[dict | None, str | None]:
@@ -810,6 +839,7 @@ def site_tables(task_id: str, reports_dir, metadata: dict | None = None) -> dict
     section("views", "views", views, metadata)
     section("sources", "leave_one_source_out", sources, metadata, source_names(task_id))
     section("cross_validation", "cross_validation", cross_validation, metadata)
+    section("backbones", "backbones", backbones, metadata)
     return out
 
 
