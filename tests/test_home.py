@@ -205,7 +205,7 @@ def current_link(html: str, label: str) -> str:
 @pytest.mark.parametrize("page", PAGES)
 def test_header_leads_home_and_to_the_task_pages(site, task_id, page):
     html = site.get(page.format(task_id)).get_data(as_text=True)
-    assert header_links(html) == {"All screeners": "/", **{
+    assert header_links(html) == {"All screeners": "/", "History": "/history", **{
         name: other.format(task_id) for name, other in zip(
             ("Screener", "Performance", "Data", "Model card"), PAGES)}}
     assert current_link(html, "Site") == dict(zip(PAGES, (
@@ -219,7 +219,7 @@ def test_header_leads_home_and_to_the_task_pages(site, task_id, page):
 
 def test_home_header_has_no_task_pages(site):
     html = site.get("/").get_data(as_text=True)
-    assert header_links(html) == {"All screeners": "/"}
+    assert header_links(html) == {"All screeners": "/", "History": "/history"}
     assert current_link(html, "Site") == "All screeners"
     assert "task-selector" not in html
 

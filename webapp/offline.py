@@ -108,7 +108,7 @@ def precache_list() -> dict:
 
 
 def _build_precache_list() -> dict:
-    pages = [url_for("screen.index"), url_for("offline.offline_page")]
+    pages = [url_for("screen.index"), url_for("offline.offline_page"), url_for("screen.history")]
     for task in list_tasks():
         pages += [url_for(endpoint, task_id=task["id"])
                   for endpoint in current_app.config.get("OFFLINE_PAGES", ())]

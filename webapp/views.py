@@ -75,6 +75,13 @@ def screen(task_id: str):
     return render_screener(task_id)
 
 
+@bp.get("/history")
+def history():
+    """Results saved with "Save to history", read from this browser's IndexedDB by
+    static/js/history-page.js: the server never sees them (docs/history.md)."""
+    return render_template("history.html", tasks=list_tasks())
+
+
 @bp.get("/static/tfjs_model/<path:filename>")
 def model_file(filename: str):
     """A model file from MODELS_FOLDER, where static/js/classifier.js looks for it.

@@ -5,6 +5,7 @@
 
 import { MODELS_URL, loadClassifier } from './classifier.js';
 import { heatmapView } from './heatmap.js';
+import { offerSave, withdrawSave } from './history-save.js';
 import { keptOnDevice } from './offline.js';
 
 const root = document.querySelector('[data-screener]');
@@ -86,6 +87,7 @@ function clearError() {
 function showPlaceholder(text) {
   ui.result.hidden = true;
   heatmap.hide();
+  withdrawSave();
   ui.placeholder.textContent = text;
   ui.placeholder.hidden = false;
 }
@@ -324,6 +326,8 @@ function render(assessment, loaded, fileName, values) {
   ui.result.hidden = false;
   // Evidence for an answer that is probably meaningless would only mislead.
   heatmap.show(assessment.unlikeKind ? null : assessment.explanation);
+  offerSave({ task: state.task, metadata: loaded.metadata, fileName, values, assessment,
+    file: state.last?.file || state.file, image: ui.previewImage });
 }
 
 // ---- the flow: choose an image or change a detail → classify ------------------------

@@ -1,0 +1,125 @@
+// The "Save to history" button under a screener's result (screen.html): keeps the
+// result, a small copy of the image, the details and the model version in this
+// browser's IndexedDB (history-store.js). screen-page.js calls offerSave() after
+// showing a result and withdrawSave() when the result goes.
+
+import { addEntry, newId } from './history-store.js';
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  panel: $('history-save'),
+  button: $('history-save-button'),
+  lesion: $('history-lesion'),
+  message: $('history-save-message'),
+};
+
+// The longer side of the kept copy of the image, in pixels.
+export const THUMBNAIL_SIDE = 256;
+let offered = null; // the result the button would save
+let generation = 0;
+
+const clean = (node) => (node && !node.hidden ? node.textContent.replace(/\s+/g, ' ').trim() : '');
+
+function say(text, kind = 'info') {
+  ui.message.textContent = text;
+  ui.message.dataset.kind = kind;
+}
+
+/** A JPEG data URL of `file`, its longer side at most THUMBNAIL_SIDE pixels. */
+export async function thumbnail(file, fallback) {
+  let source;
+  try {
+    source = await createImageBitmap(file);
+  } catch (error) {
+    await fallback.decode();
+    source = fallback;
+  }
+  const width = source.width || source.naturalWidth;
+  const height = source.height || source.naturalHeight;
+  const scale = Math.min(1, THUMBNAIL_SIDE / Math.max(width, height));
+  const canvas = document.createElement('canvas');
+  canvas.width = Math.max(1, Math.round(width * scale));
+  canvas.height = Math.max(1, Math.round(height * scale));
+  const context = canvas.getContext('2d');
+  context.fillStyle = '#fff'; // a transparent PNG becomes white, not black, in a JPEG
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  context.drawImage(source, 0, 0, canvas.width, canvas.height);
+  if (source.close) source.close();
+  return canvas.toDataURL('image/jpeg', 0.85);
+}
+
+/** The details as shown on the form: [{name, label, value, shown}]. */
+function detailsOf(values) {
+  return [...document.querySelectorAll('[data-field]')]
+    .filter((control) => values[control.dataset.field] !== undefined)
+    .map((control) => ({
+      name: control.dataset.field,
+      label: document.querySelector(`label[for="${control.id}"]`).textContent.trim(),
+      value: String(values[control.dataset.field]),
+      shown: control.tagName === 'SELECT' ? control.selectedOptions[0].textContent.trim()
+        : String(values[control.dataset.field]),
+    }));
+}
+
+/** The result now shown, as an entry (without its image). */
+function describe({ task, metadata, fileName, values, assessment }) {
+  const details = detailsOf(values);
+  const site = details.find((item) => item.name === 'site');
+  const risk = $('risk-summary');
+  const riskLines = risk.hidden ? [] : [...risk.querySelectorAll('p')].map(clean);
+  const limits = [$('model-limits'), document.querySelector('.often-missed-summary')]
+    .map(clean).filter(Boolean).join(' ');
+  return {
+    id: newId(),
+    created: new Date().toISOString(),
+    task,
+    task_title: metadata.title || task,
+    model_version: String(metadata.version || ''),
+    file_name: fileName,
+    details,
+    site: site ? { value: site.value, name: site.shown } : null,
+    results: assessment.results.map(({ id, name, probability }) => ({ id, name, probability })),
+    risk: riskLines.length ? { high: risk.dataset.level === 'high', message: riskLines[0],
+      trust: riskLines.slice(1).join(' ') } : null,
+    warnings: [$('doubt-alert'), $('unsure-alert')].map(clean).filter(Boolean),
+    limits,
+  };
+}
+
+export function offerSave(result) {
+  if (!ui.panel) return;
+  generation += 1;
+  offered = { ...result, entry: describe(result) };
+  ui.panel.hidden = false;
+  ui.button.disabled = false;
+  say('');
+}
+
+export function withdrawSave() {
+  if (!ui.panel) return;
+  generation += 1;
+  offered = null;
+  ui.panel.hidden = true;
+}
+
+async function save() {
+  if (!offered) return;
+  const mine = generation;
+  const { entry, file, image } = offered;
+  ui.button.disabled = true;
+  say('Saving…');
+  try {
+    const lesion = ui.lesion.value.trim();
+    const saved = { ...entry, ...(lesion ? { lesion } : {}),
+      created: new Date().toISOString(), image: await thumbnail(file, image) };
+    await addEntry(saved);
+    if (mine !== generation) return;
+    say('Saved in this browser only. See it on the History page.', 'saved');
+  } catch (error) {
+    if (mine !== generation) return;
+    ui.button.disabled = false;
+    say(`Not saved. ${error.message} The screener still works.`, 'failed');
+  }
+}
+
+if (ui.button) ui.button.addEventListener('click', save);

@@ -1,0 +1,208 @@
+// The private history: saved results kept in this browser's IndexedDB, never sent
+// anywhere. Used by history-save.js (the "Save to history" button of a screener)
+// and history-page.js (/history). The export file is this module's format:
+//   { format: "screener-history", version: 1, exported: ISO date, entries: [entry, …] }
+// and an entry is described by checkEntry below (docs/history.md says the same).
+
+export const FORMAT = 'screener-history';
+export const FORMAT_VERSION = 1;
+
+const DB_NAME = 'screener-history';
+const DB_VERSION = 1;
+const STORE = 'entries';
+// An export far larger than any real history is refused before it is parsed.
+export const MAX_IMPORT_BYTES = 200 * 1024 * 1024;
+
+/** A readable Error for a failed IndexedDB call: unavailable, or the device's storage full. */
+export function storageError(error) {
+  if (error && error.name === 'QuotaExceededError') {
+    const full = new Error('This device’s storage for this site is full. Delete or export '
+      + 'older entries on the History page, then try again.');
+    full.name = 'QuotaExceededError';
+    return full;
+  }
+  const why = error && error.message ? ` (${error.message})` : '';
+  const unavailable = new Error(`The history cannot be used in this browser${why}: it may be `
+    + 'in a private mode that keeps no data, or storage may be switched off for this site.');
+  unavailable.name = 'HistoryUnavailable';
+  return unavailable;
+}
+
+let opening = null;
+
+function openDb() {
+  if (!opening) {
+    opening = new Promise((resolve, reject) => {
+      if (!globalThis.indexedDB) {
+        reject(storageError(new Error('IndexedDB is missing')));
+        return;
+      }
+      let request;
+      try {
+        request = indexedDB.open(DB_NAME, DB_VERSION);
+      } catch (error) {
+        reject(storageError(error));
+        return;
+      }
+      request.onupgradeneeded = () => {
+        const store = request.result.createObjectStore(STORE, { keyPath: 'id' });
+        store.createIndex('created', 'created');
+      };
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(storageError(request.error));
+      request.onblocked = () => reject(storageError(new Error('another tab holds an older version open')));
+    }).catch((error) => {
+      opening = null; // try again next time
+      throw error;
+    });
+  }
+  return opening;
+}
+
+/** Run `work(store)` in one transaction; resolves with its result once committed, else rejects (nothing written). */
+async function transact(mode, work) {
+  const db = await openDb();
+  return new Promise((resolve, reject) => {
+    let result;
+    let tx;
+    try {
+      tx = db.transaction(STORE, mode);
+      result = work(tx.objectStore(STORE));
+    } catch (error) {
+      reject(storageError(error));
+      return;
+    }
+    tx.oncomplete = () => resolve(typeof result === 'function' ? result() : result);
+    tx.onerror = () => reject(storageError(tx.error));
+    tx.onabort = () => reject(storageError(tx.error));
+  });
+}
+
+export function newId() {
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+export async function addEntry(entry) {
+  const problem = checkEntry(entry);
+  if (problem) throw new Error(`Not saved: ${problem}.`);
+  await transact('readwrite', (store) => store.add(entry));
+  return entry;
+}
+
+/** Every entry, newest first. */
+export async function listEntries() {
+  let request;
+  const entries = await transact('readonly', (store) => {
+    request = store.getAll();
+    return () => request.result;
+  });
+  return entries.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1
+    : a.id < b.id ? 1 : -1));
+}
+
+export function deleteEntry(id) {
+  return transact('readwrite', (store) => store.delete(id));
+}
+
+export function deleteAll() {
+  return transact('readwrite', (store) => store.clear());
+}
+
+/** Write every entry of a checked export in one transaction: all of them, or none. */
+export async function importEntries(entries) {
+  let before;
+  await transact('readwrite', (store) => {
+    before = store.count();
+    for (const entry of entries) store.put(entry);
+  });
+  return { count: entries.length, before: before.result };
+}
+
+export function exportDocument(entries) {
+  return { format: FORMAT, version: FORMAT_VERSION, exported: new Date().toISOString(), entries };
+}
+
+// ---- checking an entry (a saved one, or one of an imported file) ---------------------
+
+const isString = (value) => typeof value === 'string';
+const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+function checkString(entry, key, { optional = false, max = 10_000 } = {}) {
+  const value = entry[key];
+  if (value === undefined && optional) return null;
+  if (!isString(value)) return `“${key}” must be text`;
+  if (value.length > max) return `“${key}” is too long`;
+  return null;
+}
+
+/** What is wrong with `entry` as a history entry, or null if nothing. */
+export function checkEntry(entry) {
+  if (!isObject(entry)) return 'it is not an object';
+  for (const key of ['id', 'created', 'task', 'task_title', 'model_version', 'file_name', 'limits']) {
+    const problem = checkString(entry, key);
+    if (problem) return problem;
+  }
+  if (!entry.id) return '“id” is empty';
+  if (Number.isNaN(Date.parse(entry.created))) return '“created” is not a date';
+  if (!entry.task) return '“task” is empty';
+  const lesion = checkString(entry, 'lesion', { optional: true, max: 200 });
+  if (lesion) return lesion;
+  if (!isString(entry.image) || !/^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/=]+$/.test(entry.image)) {
+    return '“image” must be a JPEG, PNG or WebP data URL';
+  }
+  if (!Array.isArray(entry.results) || entry.results.length === 0) return '“results” must be a non-empty list';
+  for (const [i, item] of entry.results.entries()) {
+    if (!isObject(item) || !isString(item.id) || !isString(item.name)) {
+      return `results[${i}] must have a text “id” and “name”`;
+    }
+    if (typeof item.probability !== 'number' || !(item.probability >= 0 && item.probability <= 1)) {
+      return `results[${i}].probability must be a number from 0 to 1`;
+    }
+  }
+  if (!Array.isArray(entry.details)) return '“details” must be a list';
+  for (const [i, item] of entry.details.entries()) {
+    if (!isObject(item) || !['name', 'label', 'value', 'shown'].every((key) => isString(item[key]))) {
+      return `details[${i}] must have text “name”, “label”, “value” and “shown”`;
+    }
+  }
+  if (entry.site !== null && !(isObject(entry.site) && isString(entry.site.value) && isString(entry.site.name))) {
+    return '“site” must be null or have a text “value” and “name”';
+  }
+  if (entry.risk !== null && !(isObject(entry.risk) && typeof entry.risk.high === 'boolean'
+      && isString(entry.risk.message) && isString(entry.risk.trust))) {
+    return '“risk” must be null or have “high” (true/false), “message” and “trust”';
+  }
+  if (!Array.isArray(entry.warnings) || !entry.warnings.every(isString)) return '“warnings” must be a list of texts';
+  return null;
+}
+
+/**
+ * The entries of an export file's text; throws an Error saying, in words, why the
+ * file is not one (nothing is written then).
+ */
+export function parseExport(text) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new Error('This file is not a history export: it is not valid JSON (it may be damaged).');
+  }
+  if (!isObject(data) || data.format !== FORMAT) {
+    throw new Error('This file is not a history export of this site (its “format” is not '
+      + `“${FORMAT}”).`);
+  }
+  if (data.version !== FORMAT_VERSION) {
+    throw new Error(`This history export has version ${JSON.stringify(data.version)}; this site `
+      + `reads version ${FORMAT_VERSION} only.`);
+  }
+  if (!Array.isArray(data.entries)) throw new Error('This history export is damaged: it has no list of entries.');
+  const ids = new Set();
+  for (const [i, entry] of data.entries.entries()) {
+    const problem = checkEntry(entry);
+    if (problem) throw new Error(`This history export is damaged: entry ${i + 1}: ${problem}.`);
+    if (ids.has(entry.id)) throw new Error(`This history export is damaged: entry ${i + 1} repeats an id.`);
+    ids.add(entry.id);
+  }
+  return data.entries;
+}
