@@ -73,3 +73,68 @@ def test_grayscale_tasks_see_colour_and_its_grey_version_alike():
     b = np.asarray(model({IMAGE_INPUT: grey}, training=False))
     np.testing.assert_allclose(a, b, atol=1e-5)
     assert not model.get_layer("grayscale").trainable
+
+
+# The larger ImageNet backbones in ../shared/data/weights: name in the file, first kernel.
+BACKBONES = {
+    "V1 α 0.75": (ModelConfig(alpha=0.75, weights=str(data_root() / "weights" /
+                                                      "mobilenet_7_5_224_tf_no_top.h5")),
+                  "conv1", "MobileNet V1 α 0.75"),
+    "V2 α 1.0": (ModelConfig(backbone="mobilenet_v2", alpha=1.0, batchnorm_momentum=0.9,
+                             weights=str(data_root() / "weights" / "mobilenet_v2_weights_tf_"
+                                         "dim_ordering_tf_kernels_1.0_224_no_top.h5")),
+                 "Conv1", "MobileNet V2 α 1"),
+}
+
+
+def _backbone_model(config):
+    import dataclasses
+    if not Path(config.weights).is_file():
+        pytest.skip(f"{config.weights} not available")
+    return build_model(TASK, dataclasses.replace(config, image_size=(64, 64)))
+
+
+@pytest.mark.parametrize("name", BACKBONES)
+def test_each_backbone_builds_and_loads_its_shared_weights(name):
+    import h5py
+
+    from training.model import backbone_name, backbone_of
+    config, first, readable = BACKBONES[name]
+    model = _backbone_model(config)
+    with h5py.File(config.weights) as f:
+        expected = np.asarray(f[first][first]["kernel:0"])
+    backbone = backbone_of(model)
+    np.testing.assert_allclose(backbone.get_layer(first).kernel.numpy(), expected)
+    assert backbone_name(config) == readable
+    momenta = {layer.momentum for layer in backbone.layers if hasattr(layer, "moving_mean")}
+    assert momenta == ({0.9} if config.batchnorm_momentum else {0.99})
+
+
+def test_an_unknown_backbone_is_a_clear_error():
+    with pytest.raises(ValueError, match="backbone must be one of"):
+        build_model(TASK, ModelConfig(backbone="resnet", image_size=(64, 64)))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", BACKBONES)
+def test_each_backbone_exports_and_matches_keras_in_the_browser(name, tmp_path):
+    """The browser form (probabilities, class map) converted to a TF.js graph model gives
+    Keras' answers on real images (training.parity's tolerance)."""
+    import json
+
+    from training import export, parity
+    from training.model import browser_model
+    config, _, readable = BACKBONES[name]
+    model = _backbone_model(config)
+    import dataclasses
+    small = dataclasses.replace(config, image_size=(64, 64))
+    graph = browser_model(model, TASK, small)
+    out = tmp_path / TASK.id
+    signature = export.convert(graph, out)
+    metadata = export.build_metadata(TASK, signature, out, parity.model_image_size(graph),
+                                     quantization="float32", training={"backbone": readable})
+    (out / "metadata.json").write_text(json.dumps(metadata))
+    images = sorted(SAMPLES.glob("*.jpg"))[:3]
+    summary = parity.check(graph, TASK, out, images, [{}] * len(images))
+    assert summary["top1_disagreement"] == 0.0
+    assert summary["max_abs_diff"] < parity.MAX_PROBABILITY_DIFF
