@@ -3,7 +3,7 @@
 # falls short, 2 if Lighthouse could not run.
 #
 #   bash scripts/lighthouse.sh                 # every page, 3 runs each (median)
-#   RUNS=1 bash scripts/lighthouse.sh / /screen/skin_lesion
+#   RUNS=1 bash scripts/lighthouse.sh / /screen/TASK
 #
 # Lighthouse is the devDependency pinned in package.json (12.2.3, the newest that
 # runs on Node 20; `npm install` first). It drives Debian's Chromium

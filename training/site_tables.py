@@ -24,8 +24,8 @@ A table: ``columns[0]`` names the row headers, each row's ``cells`` follow
 ``{"name", "span"}`` or ``{"column": i}`` (that column, two rows high). Rows and
 cells carry ``data`` (``data-*`` attributes the pages and tests find them by).
 
-    python -m training.site_tables skin_lesion [--reports reports/skin_lesion]
-        [--metadata static/tfjs_model/skin_lesion/metadata.json]
+    python -m training.site_tables TASK [--reports reports/TASK]
+        [--metadata static/tfjs_model/TASK/metadata.json]
 
 The release pipeline calls :func:`write_site_tables` after it writes the reports.
 Only the standard library and the task registry: no TensorFlow.
@@ -730,7 +730,7 @@ def cross_validation(cv: dict, metadata: dict) -> tuple[dict, list]:
 
 def backbones(compared: dict, metadata: dict) -> tuple[dict, list]:
     """The networks tried for this task, side by side (backbones.json, written by
-    ``python -m research.skin_lesion.compare_backbones``)."""
+    research's ``compare_backbones`` of the task)."""
     shipped = (metadata.get("training") or {}).get("backbone")
     columns = [column("Run", numeric=False), column("Backbone", numeric=False),
                column("Epochs"), column("Validation balanced accuracy"),

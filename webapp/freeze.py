@@ -11,8 +11,8 @@ and model file, and two files for hosts that read them (Netlify, Cloudflare Page
 - ``_redirects``: what the app redirects (/screen to /), and the addresses without
   a task (/performance, …) to the featured task's page.
 
-Pages are written as ``<address>.html`` (``/screen/skin_lesion`` →
-``screen/skin_lesion.html``), which those hosts serve at the address without
+Pages are written as ``<address>.html`` (``/screen/<task>`` →
+``screen/<task>.html``), which those hosts serve at the address without
 ``.html``; ``404.html`` is the friendly error page. Every file is the very bytes
 the app serves (Frozen-Flask asks the app through its test client), so the
 integrity hashes in the service worker's list hold. The site must sit at the root
