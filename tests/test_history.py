@@ -170,6 +170,17 @@ def test_print_view_and_phone_width(browser, live_server, samples):
     page = recorded.page
     try:
         top = classify_and_save(page, site_sample(samples), lesion="a long name " * 8)
+        # A fresh result prints too: the result without the site's controls around it.
+        page.emulate_media(media="print")
+        expect(page.get_by_role("navigation", name="Site")).to_be_hidden()
+        expect(page.get_by_role("button", name="Print or save as PDF")).to_be_hidden()
+        expect(page.get_by_text("Drag and drop an image here")).to_be_hidden()
+        expect(page.get_by_role("img", name="The image you chose")).to_be_visible()
+        expect(page.get_by_role("list", name="Probability of each kind")).to_contain_text(top)
+        expect(page.get_by_text("This is not a diagnosis.").first).to_be_visible()
+        page.emulate_media(media="screen")
+        expect(page.get_by_role("button", name="Print or save as PDF")).to_be_visible()
+
         page.goto(live_server + "/history")
         expect(saved_list(page)).to_have_count(1)
         width = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -228,6 +239,28 @@ def test_without_indexeddb_the_screener_still_works(browser, live_server, sample
         expect(page.get_by_role("meter")).to_have_count(7)
         page.goto(live_server + "/history")
         expect(page.get_by_role("alert")).to_contain_text("The screeners still work")
+        recorded.assert_clean()
+    finally:
+        page.context.close()
+
+
+def test_storage_full_says_so(browser, live_server, samples):
+    """A quota error while saving: a clear message, nothing saved, the result stays."""
+    recorded = open_screener(browser, live_server)
+    page = recorded.page
+    page.add_init_script(script="IDBObjectStore.prototype.add = function () {"
+                         " throw new DOMException('full', 'QuotaExceededError'); };")
+    try:
+        page.reload()
+        expect(page.get_by_role("status")).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
+        page.get_by_label("Choose an image").set_input_files(site_sample(samples).path)
+        expect(page.get_by_role("meter")).to_have_count(7)
+        page.get_by_role("button", name="Save to history", exact=True).click()
+        expect(page.get_by_text("storage for this site is full")).to_be_visible()
+        expect(page.get_by_role("button", name="Save to history", exact=True)).to_be_enabled()
+        expect(page.get_by_role("meter")).to_have_count(7)
+        page.goto(live_server + "/history")
+        expect(page.get_by_text("Nothing saved yet")).to_be_visible()
         recorded.assert_clean()
     finally:
         page.context.close()

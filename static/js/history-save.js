@@ -123,3 +123,4 @@ async function save() {
 }
 
 if (ui.button) ui.button.addEventListener('click', save);
+document.getElementById('result-print')?.addEventListener('click', () => window.print());
