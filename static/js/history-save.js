@@ -67,8 +67,9 @@ function describe({ task, metadata, fileName, values, assessment }) {
   const site = details.find((item) => item.name === 'site');
   const risk = $('risk-summary');
   const riskLines = risk.hidden ? [] : [...risk.querySelectorAll('p')].map(clean);
-  const limits = [$('model-limits'), document.querySelector('.often-missed-summary')]
-    .map(clean).filter(Boolean).join(' ');
+  const missed = document.querySelector('.often-missed-summary')?.cloneNode(true);
+  missed?.querySelector('.badge')?.remove(); // the badge's words only label the line on the page
+  const limits = [$('model-limits'), missed].map(clean).filter(Boolean).join(' ');
   return {
     id: newId(),
     created: new Date().toISOString(),
