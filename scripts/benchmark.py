@@ -63,9 +63,7 @@ from pathlib import Path
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from training.data import PROJECT_ROOT  # noqa: E402
+from training.data import PROJECT_ROOT
 
 SAMPLE_DIR = PROJECT_ROOT / "tests" / "data"
 OFFLINE_READY = "Ready to work offline"   # static/js/offline.js

@@ -12,8 +12,6 @@ import base64
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 IMAGES = Path(__file__).resolve().parent.parent / "static" / "img"
 SIZES = (192, 512)
 

@@ -11,13 +11,10 @@ README's picture shows the shipped model's numbers.
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from training.data import PROJECT_ROOT  # noqa: E402
+from training.data import PROJECT_ROOT
 
 PAGES = ("/performance", "/data", "/model-card")
 SIZES = {"desktop": {"viewport": {"width": 1280, "height": 900}},
