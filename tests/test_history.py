@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import BROWSER_TIMEOUT_MS, open_recorded_page
+from test_accessibility import AXE, run_axe
 
 pytestmark = pytest.mark.browser
 
@@ -181,14 +182,22 @@ def test_print_view_and_phone_width(browser, live_server, samples):
         page.emulate_media(media="screen")
         expect(page.get_by_role("button", name="Print or save as PDF")).to_be_visible()
 
+        page.add_init_script(path=str(AXE))
         page.goto(live_server + "/history")
         expect(saved_list(page)).to_have_count(1)
+        assert run_axe(page) == [], "the list of saved results"
         width = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
         assert page.evaluate(width) <= 0, "the list overflows a phone's width"
         saved_list(page).first.get_by_role("link").click()
         entry = page.get_by_role("article")
         expect(entry).to_contain_text(top)
         assert page.evaluate(width) <= 0, "an entry overflows a phone's width"
+        assert run_axe(page) == [], "an opened entry"
+        page.get_by_role("button", name="Delete this entry").click()
+        expect(page.get_by_role("dialog")).to_be_visible()
+        assert run_axe(page) == [], "the confirmation"
+        page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+        expect(page.get_by_role("dialog")).to_be_hidden()
 
         page.emulate_media(media="print")
         nav = page.get_by_role("navigation", name="Site")
