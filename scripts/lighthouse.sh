@@ -97,12 +97,16 @@ failed = []
 for page in pages:
     reports = [json.loads(path.read_text())
                for path in sorted(workdir.glob(page.replace('/', '_') + "-*.json"))]
+    # A category Lighthouse could not score (an audit errored) counts as 0.
     scores = [round(100 * statistics.median(r["categories"][c]["score"] or 0 for r in reports))
               for c in categories]
+    unscored = [c for c in categories if any(r["categories"][c]["score"] is None
+                                             for r in reports)]
     wanted = next((t for pattern, t in targets if fnmatch.fnmatchcase(page, pattern)), None)
     short = [f"{c} {s} < {w}" for c, s, w in zip(categories, scores, wanted or [])
              if s < w]
-    marks = "" if not short else "  short: " + "; ".join(short)
+    marks = ("" if not short else "  short: " + "; ".join(short)) + (
+        "  (no score in a run: " + ", ".join(unscored) + ")" if unscored else "")
     print(f"{page:28s} " + " ".join(f"{s:5d}" for s in scores) + marks)
     if short:
         failed.append(page)
