@@ -745,7 +745,7 @@ def _figures(n: int, balanced_accuracy: float, auc: float | None, labels: list[s
 
 
 def made_up_loso() -> dict:
-    """A leave_one_source_out.json of the form scripts/leave_one_source_out.py writes: a
+    """A leave_one_source_out.json of the form research/leave_one_source_out.py writes: a
     collection the site knows, one it does not, one whose model did better without it and
     one AUC not measured."""
     some, most = LABEL_IDS[2:6], LABEL_IDS[:6]
@@ -815,7 +815,7 @@ def test_views_part_shows_views_json(performance_html):
 
 
 def made_up_views(mirrored: bool) -> dict:
-    """A views.json as scripts/evaluate_views.py writes it for a run without test-time
+    """A views.json as research/evaluate_views.py writes it for a run without test-time
     mirrors (it measures them as an option) or with them (it measures one view)."""
     def figures(balanced_accuracy, auc):
         return {split: {"n": 1431, "accuracy": 0.7, "balanced_accuracy": balanced_accuracy,
@@ -989,10 +989,10 @@ def test_views_of_another_run_are_flagged(client_with_metadata, other_run, tmp_p
         assert percent1(views["balanced_accuracy"] - 0.1) in text_of(html)
 
 
-# ---- cross-validation (cv_final.json, scripts/cross_validate.py) --------------------------
+# ---- cross-validation (cv_final.json, research/cross_validate.py) --------------------------
 
 def made_up_cross_validation(folds=(0.61, 0.64, 0.66), total=5) -> dict:
-    """A cross-validation file as scripts/cross_validate.py writes it, from made-up folds."""
+    """A cross-validation file as research/cross_validate.py writes it, from made-up folds."""
     if (ROOT / "research" / "cross_validate.py").is_file():
         from research import cross_validate as script
     else:

@@ -5,8 +5,8 @@ The files are written by the training package (``report.json``,
 risk summary, a wrong-kind check and an "unsure" warning ``calibration.json``,
 ``risk.json``, ``doubt.json`` and ``unsure.json``; see the README), and where they
 were measured, the experiments' ``views.json`` (other framings of the test images,
-``scripts/evaluate_views.py``) and ``leave_one_source_out.json`` (models trained
-without one collection of the data, ``scripts/leave_one_source_out.py``). The site only
+``research/evaluate_views.py``) and ``leave_one_source_out.json`` (models trained
+without one collection of the data, ``research/leave_one_source_out.py``). The site only
 reads them: a missing or damaged file is not an error of the page, it is
 something the page says, so every reader here returns ``None`` for it and
 records why in :attr:`Reports.problems`. Files are small and read on each
