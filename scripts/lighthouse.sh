@@ -13,8 +13,8 @@
 # times and the median of each category is kept. The pages: the home page, then
 # each task of index.json: /screen, /performance, /data and /model-card. The
 # performance score depends on this machine's load: a run beside a training job
-# scores lower. A run takes 25-35 s on an idle machine (some 20 minutes for every
-# page, 3 runs each), several minutes beside a training job.
+# scores lower. A run took about 40 s here (13 pages: 9 minutes with RUNS=1, some
+# 26 with 3), and up to a few minutes beside a training job.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
