@@ -26,7 +26,6 @@ TEST_CONFIG = {"TESTING": True}
 
 # Generous: the machine is small and a training job may be running beside the tests.
 BROWSER_TIMEOUT_MS = 90_000
-EXPECT_TIMEOUT_MS = 30_000
 
 
 def load_script(name: str):
@@ -146,20 +145,6 @@ def live_server():
         yield url
 
 
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import expect, sync_playwright
-
-    from training.browser import launch_chromium
-
-    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def is_local(url: str) -> bool:

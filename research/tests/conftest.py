@@ -31,16 +31,3 @@ def tiny_run(out, *extra):
     needs_data()
     assert main(tiny_arguments(out, *extra)) == 0
     return Path(out)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    from training.browser import launch_chromium
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
