@@ -2,9 +2,10 @@
 
 (Playwright's sync API runs one instance per thread, so the session has exactly one
 ``browser`` fixture, defined here where both test folders see it.)"""
+
 import pytest
 
-EXPECT_TIMEOUT_MS = 30_000   # how long a locator assertion waits (a loaded machine is slow)
+EXPECT_TIMEOUT_MS = 30_000  # how long a locator assertion waits (a loaded machine is slow)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ site's headers (cross-origin isolation) and compression, which a static mapping
 would drop. Elsewhere: ``waitress-serve wsgi:application``; locally:
 ``flask --app wsgi run``. More: docs/deploying.md.
 """
+
 from webapp import create_app
 
 application = create_app()

@@ -10,6 +10,7 @@ Importing this module registers the layer, so saved networks that have it (runs 
 with the old ``--model.colour_constancy shades_of_gray``) load with
 ``training.model.load_model``.
 """
+
 from __future__ import annotations
 
 import keras
@@ -35,8 +36,10 @@ class ShadesOfGray(keras.layers.Layer):
 
     def call(self, x):
         unit = ops.clip(x, 0.0, 255.0) / 255.0
-        light = ops.power(ops.mean(ops.power(unit, self.power), axis=(1, 2), keepdims=True)
-                          + 1e-12, 1.0 / self.power)
+        light = ops.power(
+            ops.mean(ops.power(unit, self.power), axis=(1, 2), keepdims=True) + 1e-12,
+            1.0 / self.power,
+        )
         # A unit vector times √3: a grey light (equal channels) leaves the image unchanged.
         light = light / ops.sqrt(ops.sum(light * light, axis=-1, keepdims=True) / 3.0)
         return ops.clip(unit / (light + 1e-6), 0.0, 1.0) * 255.0
@@ -53,20 +56,23 @@ def with_shades_of_gray(model):
     named ``colour_constancy`` right after its ``resize`` step, where the old
     ``--model.colour_constancy shades_of_gray`` put it; the other layers (and their
     weights) are the same objects."""
+
     def call(layer, *args, **kwargs):
         out = layer(*args, **kwargs)
         if layer.name == "resize":
             out = ShadesOfGray(name="colour_constancy")(out)
         return out
-    return keras.models.clone_model(model, clone_function=lambda layer: layer,
-                                    call_function=call)
+
+    return keras.models.clone_model(model, clone_function=lambda layer: layer, call_function=call)
 
 
 def build_model(task, model_config, colour_constancy: str = "shades_of_gray", **kwargs):
     """``training.model.build_model`` with the given colour constancy ("none": unchanged)."""
     from training.model import build_model as product_build_model
+
     if colour_constancy not in COLOUR_CONSTANCY:
-        raise ValueError(f"colour_constancy must be one of {COLOUR_CONSTANCY}, "
-                         f"got {colour_constancy!r}")
+        raise ValueError(
+            f"colour_constancy must be one of {COLOUR_CONSTANCY}, got {colour_constancy!r}"
+        )
     model = product_build_model(task, model_config, **kwargs)
     return with_shades_of_gray(model) if colour_constancy == "shades_of_gray" else model

@@ -8,6 +8,7 @@ training balanced accuracy runs far ahead of validation otherwise). Measured on
 the lesion task and not adopted: skin_lesion/experiments.md, "Input resolution, CutMix,
 focal loss, peak learning rate".
 """
+
 from __future__ import annotations
 
 MIX_MODES = ("none", "cutmix")
@@ -48,6 +49,8 @@ def cutmix(images, labels, weights, probability: float = 0.5):
 
 def batches(probability: float = 0.5):
     """The batch transform for ``training.train.train(batches=…)``."""
+
     def mix(images, labels, weights):
         return cutmix(images, labels, weights, probability)
+
     return mix

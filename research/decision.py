@@ -13,6 +13,7 @@ The run's ``model.keras`` is replaced (the original is kept as
 ``model_argmax.keras``) and ``decision.json`` records the offsets and the
 validation figures before and after.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,15 +37,16 @@ def log_probabilities(probabilities: np.ndarray) -> np.ndarray:
     return np.log(np.clip(probabilities, 1e-7, 1.0))
 
 
-def fit_offsets(probabilities: np.ndarray, y_true: np.ndarray,
-                grid: np.ndarray = GRID, rounds: int = ROUNDS) -> tuple[np.ndarray, float]:
+def fit_offsets(
+    probabilities: np.ndarray, y_true: np.ndarray, grid: np.ndarray = GRID, rounds: int = ROUNDS
+) -> tuple[np.ndarray, float]:
     """Offsets ``b`` maximising balanced accuracy of arg-max(log p + b); the first stays 0."""
     log_p = log_probabilities(probabilities)
     offsets = np.zeros(probabilities.shape[1])
     best = balanced_accuracy(y_true, log_p)
     for _ in range(rounds):
         improved = False
-        for c in range(1, len(offsets)):       # offsets are relative: class 0 is the anchor
+        for c in range(1, len(offsets)):  # offsets are relative: class 0 is the anchor
             for value in grid:
                 trial = offsets.copy()
                 trial[c] = value
@@ -74,12 +76,17 @@ def main(argv=None) -> int:
     probabilities = predict_without_metadata(model, task, val_images)
     before = balanced_accuracy(val_y, probabilities)
     offsets, after = fit_offsets(probabilities, val_y)
-    decision = {"rule": "argmax(log p + b), b fitted on validation without metadata",
-                "offsets": dict(zip(task.label_ids, offsets.round(3).tolist())),
-                "validation_balanced_accuracy": {"argmax": before, "tuned": after},
-                "min_gain": MIN_GAIN, "applied": after - before >= MIN_GAIN}
-    print(f"[decision] validation balanced accuracy {before:.4f} → {after:.4f} with offsets "
-          f"{decision['offsets']}: {'applied' if decision['applied'] else 'not applied'}")
+    decision = {
+        "rule": "argmax(log p + b), b fitted on validation without metadata",
+        "offsets": dict(zip(task.label_ids, offsets.round(3).tolist())),
+        "validation_balanced_accuracy": {"argmax": before, "tuned": after},
+        "min_gain": MIN_GAIN,
+        "applied": after - before >= MIN_GAIN,
+    }
+    print(
+        f"[decision] validation balanced accuracy {before:.4f} → {after:.4f} with offsets "
+        f"{decision['offsets']}: {'applied' if decision['applied'] else 'not applied'}"
+    )
     if decision["applied"]:
         shutil.copy2(run / "model.keras", run / "model_argmax.keras")
         add_output_bias(model, offsets)

@@ -24,6 +24,7 @@ true label keeps its weight ``1 - w`` in any case. Measured on the first screene
 students gained nothing over the shipped recipe (skin_lesion/experiments.md,
 "Distillation from five networks into one").
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,14 +40,20 @@ def teachers_answer(networks, task, images: np.ndarray, views: str = "mirrors") 
     from training.calibration import logit_mean
     from training.evaluate import predict_without_metadata
     from training.views import MIRROR_NAMES, mirrored
+
     names = MIRROR_NAMES if views == "mirrors" else ("plain",)
-    return logit_mean([
-        predict_without_metadata(net, task, np.ascontiguousarray(mirrored(images, v)))
-        for net in networks for v in names])
+    return logit_mean(
+        [
+            predict_without_metadata(net, task, np.ascontiguousarray(mirrored(images, v)))
+            for net in networks
+            for v in names
+        ]
+    )
 
 
-def distillation_targets(path: Path, image_ids, labels: np.ndarray, k: int,
-                         weight: float) -> np.ndarray:
+def distillation_targets(
+    path: Path, image_ids, labels: np.ndarray, k: int, weight: float
+) -> np.ndarray:
     """``weight`` × the teachers' answer + (1 - weight) × one-hot label, one row per image
     of ``image_ids`` (in that order). Every image must have an answer in the file."""
     if not 0.0 <= weight <= 1.0:
@@ -58,8 +65,10 @@ def distillation_targets(path: Path, image_ids, labels: np.ndarray, k: int,
     row = {image_id: i for i, image_id in enumerate(stored["image_ids"].tolist())}
     missing = [i for i in image_ids if i not in row]
     if missing:
-        raise SystemExit(f"{path}: no teachers' answer for {len(missing)} training images "
-                         f"(e.g. {', '.join(missing[:3])}); make it from runs with this split")
+        raise SystemExit(
+            f"{path}: no teachers' answer for {len(missing)} training images "
+            f"(e.g. {', '.join(missing[:3])}); make it from runs with this split"
+        )
     soft = answers[[row[i] for i in image_ids]].astype(np.float32)
     hard = np.eye(k, dtype=np.float32)[labels]
     return weight * soft + (1.0 - weight) * hard
@@ -68,11 +77,16 @@ def distillation_targets(path: Path, image_ids, labels: np.ndarray, k: int,
 def targets(path: Path, weight: float):
     """The ``targets`` hook of ``training.train.train``: the teachers' answers for the
     training rows, mixed with their labels."""
+
     def make(train_rows, labels, k):
         found = distillation_targets(path, train_rows["image_id"].tolist(), labels, k, weight)
-        print(f"[distill] targets: {weight:g} × the teachers' answer ({path}) + "
-              f"{1 - weight:g} × the true label", flush=True)
+        print(
+            f"[distill] targets: {weight:g} × the teachers' answer ({path}) + "
+            f"{1 - weight:g} × the true label",
+            flush=True,
+        )
         return found
+
     return make
 
 
@@ -83,8 +97,9 @@ def main(argv=None) -> int:
     from training.evaluate import classification_metrics
     from training.tasks import get_task
 
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--teachers", nargs="+", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--views", default="mirrors", choices=VIEWS)
@@ -106,15 +121,21 @@ def main(argv=None) -> int:
         images, _, labels = parts[name]
         found[name] = teachers_answer(networks, task, images, args.views)
         m = classification_metrics(labels, found[name], task.label_ids)
-        print(f"[distill] teachers on {name} ({len(labels)} images, {args.views}): balanced "
-              f"accuracy {m['balanced_accuracy']:.4f}, macro AUC {m['macro_auc']:.4f}, mean "
-              f"probability of the true class {found[name][np.arange(len(labels)), labels].mean():.3f}",
-              flush=True)
+        print(
+            f"[distill] teachers on {name} ({len(labels)} images, {args.views}): balanced "
+            f"accuracy {m['balanced_accuracy']:.4f}, macro AUC {m['macro_auc']:.4f}, mean "
+            f"probability of the true class {found[name][np.arange(len(labels)), labels].mean():.3f}",
+            flush=True,
+        )
     ids = part_rows(table, split, "train", rows)["image_id"].to_numpy()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(args.out, image_ids=ids.astype(str), probabilities=found["train"],
-                        teachers=np.array([str(run) for run in args.teachers]),
-                        views=np.array(args.views))
+    np.savez_compressed(
+        args.out,
+        image_ids=ids.astype(str),
+        probabilities=found["train"],
+        teachers=np.array([str(run) for run in args.teachers]),
+        views=np.array(args.views),
+    )
     print(f"[distill] {len(ids)} training images' answers written to {args.out}", flush=True)
     return 0
 

@@ -6,6 +6,7 @@ For each non-empty subset of the runs, averages the models' probabilities on the
 validation and test splits (images without metadata) and prints both metrics: an
 experiment, not part of the product.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -35,7 +36,9 @@ def main(argv=None) -> int:
         model = load_model(run / "model.keras")
         for split in ("val", "test"):
             probabilities[run, split] = predict_without_metadata(model, task, parts[split][0])
-    print("| runs averaged | val balanced acc. | val macro AUC | test balanced acc. | test macro AUC |")
+    print(
+        "| runs averaged | val balanced acc. | val macro AUC | test balanced acc. | test macro AUC |"
+    )
     print("|---|---|---|---|---|")
     for n in range(1, len(runs) + 1):
         for combo in itertools.combinations(runs, n):

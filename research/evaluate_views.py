@@ -14,6 +14,7 @@ with the mirrors of the centre-square crop too; its
 ``--report`` then gives, as the site answers, "as given" and the centre-square
 crop as the mean of their 4 mirrors, and "one view" (the image alone) beside them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from training.calibration import logit_mean
-from training.views import MIRROR_NAMES as MIRRORS, mirrored
+from training.views import MIRROR_NAMES as MIRRORS
+from training.views import mirrored
 
 SQUARE_MIRRORS = ("square", "square_left_right", "square_up_down", "square_turned")
 
@@ -32,7 +34,7 @@ def centre_square(images: np.ndarray) -> np.ndarray:
     h, w = images.shape[1:3]
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
-    return images[:, top:top + side, left:left + side]
+    return images[:, top : top + side, left : left + side]
 
 
 def view(images: np.ndarray, name: str) -> np.ndarray:
@@ -55,6 +57,7 @@ def one_view_model(run: Path, task):
     from research.train import read_run_config
     from training.model import load_model
     from training.views import with_views
+
     model = load_model(run / "model.keras")
     if not has_mirrors(run):
         return model
@@ -64,6 +67,7 @@ def one_view_model(run: Path, task):
 def run_views(run: Path, task, parts) -> dict:
     """{(split, view): probabilities}, computed once and cached in the run folder."""
     from training.evaluate import predict_without_metadata
+
     cache = run / "views.npz"
     model_file = run / "model.keras"
     names = MIRRORS + (SQUARE_MIRRORS if has_mirrors(run) else ("square",))
@@ -77,7 +81,8 @@ def run_views(run: Path, task, parts) -> dict:
         images = parts[split][0]
         for name in names:
             found[split, name] = predict_without_metadata(
-                model, task, np.ascontiguousarray(view(images, name)))
+                model, task, np.ascontiguousarray(view(images, name))
+            )
             print(f"[views] {run.name} {split} {name}", flush=True)
     np.savez_compressed(cache, **{f"{s}/{v}": p for (s, v), p in found.items()})
     return found
@@ -89,17 +94,24 @@ def main(argv=None) -> int:
     from training.evaluate import classification_metrics
     from training.tasks import get_task
 
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("runs", nargs="+", type=Path)
-    parser.add_argument("--report", type=Path, default=None,
-                        help="also write the first run's figures as JSON (e.g. "
-                             "reports/<task>/views.json, read by the performance page)")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        help="also write the first run's figures as JSON (e.g. "
+        "reports/<task>/views.json, read by the performance page)",
+    )
     args = parser.parse_args(argv)
     if len({(run / "split.csv").read_bytes() for run in args.runs}) > 1:
-        parser.error("the runs were trained on different splits (their split.csv differ): "
-                     "one split's test images would be another run's training images; "
-                     "evaluate such runs one at a time")
+        parser.error(
+            "the runs were trained on different splits (their split.csv differ): "
+            "one split's test images would be another run's training images; "
+            "evaluate such runs one at a time"
+        )
     config, _ = read_run_config(args.runs[0])
     task = get_task(config.task)
     _, _, parts = load_data(config, task)
@@ -117,37 +129,69 @@ def main(argv=None) -> int:
     if len(args.runs) > 1:
         groups.append(("mean of " + " + ".join(run.name for run in args.runs), args.runs))
     for name, members in groups:
-        rows.append((name, "as given", cells(
-            lambda s: logit_mean([views[r][s, "plain"] for r in members]))))
-        rows.append((name, "mean of 4 mirrors", cells(
-            lambda s: logit_mean([views[r][s, v] for r in members for v in MIRRORS]))))
-        rows.append((name, "centre-square crop", cells(
-            lambda s: logit_mean([views[r][s, "square"] for r in members]))))
+        rows.append(
+            (name, "as given", cells(lambda s: logit_mean([views[r][s, "plain"] for r in members])))
+        )
+        rows.append(
+            (
+                name,
+                "mean of 4 mirrors",
+                cells(lambda s: logit_mean([views[r][s, v] for r in members for v in MIRRORS])),
+            )
+        )
+        rows.append(
+            (
+                name,
+                "centre-square crop",
+                cells(lambda s: logit_mean([views[r][s, "square"] for r in members])),
+            )
+        )
         if all(has_mirrors(r) for r in members):
-            rows.append((name, "centre-square crop, mean of 4 mirrors", cells(
-                lambda s: logit_mean([views[r][s, v] for r in members for v in SQUARE_MIRRORS]))))
+            rows.append(
+                (
+                    name,
+                    "centre-square crop, mean of 4 mirrors",
+                    cells(
+                        lambda s: logit_mean(
+                            [views[r][s, v] for r in members for v in SQUARE_MIRRORS]
+                        )
+                    ),
+                )
+            )
     if args.report:
         first = views[args.runs[0]]
         mirrored = has_mirrors(args.runs[0])
-        if mirrored:   # what the site does is the mean of the mirrors
-            picks = {"as_given": lambda s: logit_mean([first[s, v] for v in MIRRORS]),
-                     "one_view": lambda s: first[s, "plain"],
-                     "centre_square_crop": lambda s: logit_mean(
-                         [first[s, v] for v in SQUARE_MIRRORS])}
+        if mirrored:  # what the site does is the mean of the mirrors
+            picks = {
+                "as_given": lambda s: logit_mean([first[s, v] for v in MIRRORS]),
+                "one_view": lambda s: first[s, "plain"],
+                "centre_square_crop": lambda s: logit_mean([first[s, v] for v in SQUARE_MIRRORS]),
+            }
         else:
-            picks = {"as_given": lambda s: first[s, "plain"],
-                     "mean_of_4_mirrors": lambda s: logit_mean([first[s, v] for v in MIRRORS]),
-                     "centre_square_crop": lambda s: first[s, "square"]}
-        report = {"run": args.runs[0].name, "metadata": "none",
-                  "test_time_views": "mirrors" if mirrored else "none",
-                  "views": {name: {split: {key: m[key] for key in
-                                           ("n", "accuracy", "balanced_accuracy", "macro_auc")}
-                                   for split in ("val", "test")
-                                   for m in [classification_metrics(parts[split][2], pick(split),
-                                                                    task.label_ids)]}
-                            for name, pick in picks.items()}}
+            picks = {
+                "as_given": lambda s: first[s, "plain"],
+                "mean_of_4_mirrors": lambda s: logit_mean([first[s, v] for v in MIRRORS]),
+                "centre_square_crop": lambda s: first[s, "square"],
+            }
+        report = {
+            "run": args.runs[0].name,
+            "metadata": "none",
+            "test_time_views": "mirrors" if mirrored else "none",
+            "views": {
+                name: {
+                    split: {
+                        key: m[key] for key in ("n", "accuracy", "balanced_accuracy", "macro_auc")
+                    }
+                    for split in ("val", "test")
+                    for m in [classification_metrics(parts[split][2], pick(split), task.label_ids)]
+                }
+                for name, pick in picks.items()
+            },
+        }
         args.report.write_text(json.dumps(report, indent=1) + "\n")
-    print("| model | view | val balanced acc. | val macro AUC | test balanced acc. | test macro AUC |")
+    print(
+        "| model | view | val balanced acc. | val macro AUC | test balanced acc. | test macro AUC |"
+    )
     print("|---|---|---|---|---|---|")
     for name, how, values in rows:
         print(f"| {name} | {how} | " + " | ".join(values) + " |")

@@ -10,6 +10,7 @@ Both were measured on the skin-lesion task and not adopted (skin_lesion/experime
 "Input resolution, CutMix, focal loss, peak learning rate" and "Logit-adjusted loss
 instead of balanced sampling").
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,8 +22,10 @@ def focal_loss(gamma: float, label_smoothing: float = 0.0):
     if gamma < 0:
         raise ValueError(f"focal_gamma must be >= 0, got {gamma}")
     import keras
-    return keras.losses.CategoricalFocalCrossentropy(alpha=1.0, gamma=gamma,
-                                                     label_smoothing=label_smoothing)
+
+    return keras.losses.CategoricalFocalCrossentropy(
+        alpha=1.0, gamma=gamma, label_smoothing=label_smoothing
+    )
 
 
 def logit_adjusted_loss(class_counts, tau: float = 1.0, label_smoothing: float = 0.0):
@@ -52,17 +55,23 @@ def _logit_adjusted_class():
             self.tau = float(tau)
             self.label_smoothing = float(label_smoothing)
             self._shift = keras.ops.convert_to_tensor(
-                self.tau * np.log(np.asarray(self.prior, np.float32)), "float32")
+                self.tau * np.log(np.asarray(self.prior, np.float32)), "float32"
+            )
 
         def call(self, y_true, y_pred):
             ops = keras.ops
             logits = ops.log(ops.clip(y_pred, 1e-7, 1.0)) + self._shift
             return keras.losses.categorical_crossentropy(
-                y_true, logits, from_logits=True, label_smoothing=self.label_smoothing)
+                y_true, logits, from_logits=True, label_smoothing=self.label_smoothing
+            )
 
         def get_config(self):
-            return {"prior": self.prior, "tau": self.tau,
-                    "label_smoothing": self.label_smoothing, "name": self.name}
+            return {
+                "prior": self.prior,
+                "tau": self.tau,
+                "label_smoothing": self.label_smoothing,
+                "name": self.name,
+            }
 
     return LogitAdjustedCrossentropy
 

@@ -7,6 +7,7 @@
   smaller share is part of a larger one): the learning curve
   (docs/skin_lesion_learning_curve.md).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,18 +15,25 @@ import numpy as np
 
 def hold_out_source(source: str):
     """A filter leaving the images of ``source`` out of training and validation."""
+
     def rows(part, name):
         if name == "test":
             return part
-        if name == "train" and ("source" not in part.columns
-                                or not (part["source"] == source).any()):
+        if name == "train" and (
+            "source" not in part.columns or not (part["source"] == source).any()
+        ):
             known = sorted(part["source"].dropna().unique()) if "source" in part.columns else []
-            raise SystemExit(f"--hold_out_source {source!r}: no such source among the training "
-                             f"images (sources: {known})")
+            raise SystemExit(
+                f"--hold_out_source {source!r}: no such source among the training "
+                f"images (sources: {known})"
+            )
         kept = part[part["source"] != source]
-        print(f"[data] holding out source {source}: {len(part) - len(kept)} {name} images "
-              "left out", flush=True)
+        print(
+            f"[data] holding out source {source}: {len(part) - len(kept)} {name} images left out",
+            flush=True,
+        )
         return kept
+
     return rows
 
 
@@ -37,7 +45,7 @@ def share_of_groups(rows, fraction: float) -> set:
     chosen = set()
     for _, groups in rows.groupby("label")["group"]:
         order = np.random.default_rng(0).permutation(sorted(groups.unique()))
-        chosen.update(order[:max(1, round(fraction * len(order)))])
+        chosen.update(order[: max(1, round(fraction * len(order)))])
     return chosen
 
 
@@ -50,9 +58,13 @@ def train_fraction(fraction: float):
         if name != "train":
             return part
         kept = part[part["group"].isin(share_of_groups(part, fraction))]
-        print(f"[data] training on {kept['group'].nunique()} lesions ({len(kept)} images): "
-              f"--train_fraction {fraction:g}", flush=True)
+        print(
+            f"[data] training on {kept['group'].nunique()} lesions ({len(kept)} images): "
+            f"--train_fraction {fraction:g}",
+            flush=True,
+        )
         return kept
+
     return rows
 
 
@@ -66,4 +78,5 @@ def both(*filters):
         for f in filters:
             part = f(part, name)
         return part
+
     return rows

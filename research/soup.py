@@ -24,6 +24,7 @@ curves) with the members listed, ``soup.json`` (members and their validation
 figures beside the average's) and a fresh test report; go on from it as from a
 trained run (``training.views``, ``training.calibration``, …).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,12 +44,15 @@ def trained_network(run: Path):
     """The run's network as training left it (before views and calibration)."""
     import research.colour_constancy  # noqa: F401 (registers ShadesOfGray, for such runs)
     from training.model import load_model
+
     one_view = run / "model_one_view.keras"
     if one_view.is_file():
         return load_model(one_view)
     if (run / "calibration.json").is_file():
-        raise SystemExit(f"{run}: model.keras is calibrated and there is no "
-                         "model_one_view.keras; average runs as they came out of training")
+        raise SystemExit(
+            f"{run}: model.keras is calibrated and there is no "
+            "model_one_view.keras; average runs as they came out of training"
+        )
     return load_model(run / "model.keras")
 
 
@@ -73,8 +77,10 @@ def average_weights(models: list, task, config, metadata: str = "first", variati
     first member's. ``config``: the members' ModelConfig; ``variation``: their
     ``research.train.Variation`` (colour constancy), if any."""
     from research.train import Variation, build_network
-    soup = build_network(task, dataclasses.replace(config, test_time_views="none"),
-                         variation or Variation())
+
+    soup = build_network(
+        task, dataclasses.replace(config, test_time_views="none"), variation or Variation()
+    )
     for layer in soup.layers:
         if not layer.weights:
             continue
@@ -84,7 +90,7 @@ def average_weights(models: list, task, config, metadata: str = "first", variati
             continue
         mean = [np.mean([w[i] for w in per_member], axis=0) for i in range(len(per_member[0]))]
         if metadata == "first" and layer.name == "probabilities" and task.metadata_size:
-            rows = config.metadata_units       # the head's input: [image features, metadata]
+            rows = config.metadata_units  # the head's input: [image features, metadata]
             mean[0][-rows:] = per_member[0][0][-rows:]
         layer.set_weights(mean)
     return soup
@@ -97,8 +103,9 @@ def main(argv=None) -> int:
     from training.runs import write_test_report
     from training.tasks import get_task
 
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", nargs="+", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--metadata", choices=("first", "average"), default="first")
@@ -119,11 +126,15 @@ def main(argv=None) -> int:
     val_images, _, val_y = parts["val"]
     validation = {}
     for name, model in [*zip([str(r) for r in args.runs], models), ("average", soup)]:
-        found = classification_metrics(val_y, predict_without_metadata(model, task, val_images),
-                                       task.label_ids)
+        found = classification_metrics(
+            val_y, predict_without_metadata(model, task, val_images), task.label_ids
+        )
         validation[name] = {k: found[k] for k in ("balanced_accuracy", "macro_auc")}
-        print(f"[soup] validation without metadata, {name}: balanced accuracy "
-              f"{found['balanced_accuracy']:.4f}, macro AUC {found['macro_auc']:.4f}", flush=True)
+        print(
+            f"[soup] validation without metadata, {name}: balanced accuracy "
+            f"{found['balanced_accuracy']:.4f}, macro AUC {found['macro_auc']:.4f}",
+            flush=True,
+        )
 
     args.out.mkdir(parents=True)
     saved = json.loads((args.runs[0] / "config.json").read_text())
@@ -133,25 +144,54 @@ def main(argv=None) -> int:
     if (args.runs[0] / VARIATION_FILE).is_file():
         shutil.copy2(args.runs[0] / VARIATION_FILE, args.out / VARIATION_FILE)
     histories = [json.loads((run / "history.json").read_text()) for run in args.runs]
-    members = [{"run": str(run), "seed": c.seed, "selected_epoch": h["selected_epoch"],
-                "train_seconds": h["train_seconds"]} for run, c, h in
-               zip(args.runs, configs, histories)]
+    members = [
+        {
+            "run": str(run),
+            "seed": c.seed,
+            "selected_epoch": h["selected_epoch"],
+            "train_seconds": h["train_seconds"],
+        }
+        for run, c, h in zip(args.runs, configs, histories)
+    ]
     train_seconds = round(sum(h["train_seconds"] for h in histories), 1)
-    (args.out / "history.json").write_text(json.dumps({
-        **histories[0], "train_seconds": train_seconds, "averaged_weights_of": members},
-        indent=1))
+    (args.out / "history.json").write_text(
+        json.dumps(
+            {**histories[0], "train_seconds": train_seconds, "averaged_weights_of": members},
+            indent=1,
+        )
+    )
     if (args.runs[0] / "split.csv").is_file():
         shutil.copy2(args.runs[0] / "split.csv", args.out / "split.csv")
-    (args.out / "soup.json").write_text(json.dumps({
-        "members": members, "metadata_branch": args.metadata,
-        "validation_without_metadata": validation}, indent=1) + "\n")
+    (args.out / "soup.json").write_text(
+        json.dumps(
+            {
+                "members": members,
+                "metadata_branch": args.metadata,
+                "validation_without_metadata": validation,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     soup.save(args.out / "model.keras")
-    write_test_report(soup, task, table, split, parts, args.out, {
-        "selected_epoch": histories[0]["selected_epoch"], "epochs": config.epochs,
-        "train_seconds": train_seconds,
-        "validation": {"balanced_accuracy_without_metadata":
-                       validation["average"]["balanced_accuracy"]},
-        "imbalance": config.imbalance, "averaged_weights_of": members})
+    write_test_report(
+        soup,
+        task,
+        table,
+        split,
+        parts,
+        args.out,
+        {
+            "selected_epoch": histories[0]["selected_epoch"],
+            "epochs": config.epochs,
+            "train_seconds": train_seconds,
+            "validation": {
+                "balanced_accuracy_without_metadata": validation["average"]["balanced_accuracy"]
+            },
+            "imbalance": config.imbalance,
+            "averaged_weights_of": members,
+        },
+    )
     return 0
 
 

@@ -22,6 +22,7 @@ Besides the product's files the run folder gets ``research.json`` (the variation
 ``read_run_config`` reads a run's recipe back, also from runs made before the move, whose
 config.json still held these settings.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,28 +42,32 @@ IMBALANCE = ("", "sqrt", "logit_adjusted")
 
 @dataclass
 class Variation:
-    focal_gamma: float = 0.0           # > 0: focal loss with this γ
-    imbalance: str = ""                # "sqrt" (√-balanced sampling × √ weights) or
-                                       # "logit_adjusted" (natural batches); "": the config's
-    logit_tau: float = 1.0             # τ of "logit_adjusted"
-    mix: str = "none"                  # "none", "cutmix"
-    mix_probability: float = 0.5       # chance that a training batch is mixed
-    teacher: str = ""                  # soft targets of trained networks (research.distill)
-    teacher_weight: float = 0.7        # target = w · teachers' answer + (1 - w) · true label
-    hold_out_source: str = ""          # train and select without this image source
-    train_fraction: float = 1.0        # < 1: this share of each label's training lesions
-    init: str = ""                     # start from this saved model (--model must match)
-    colour_constancy: str = "none"     # "none" or "shades_of_gray"
+    focal_gamma: float = 0.0  # > 0: focal loss with this γ
+    imbalance: str = ""  # "sqrt" (√-balanced sampling × √ weights) or
+    # "logit_adjusted" (natural batches); "": the config's
+    logit_tau: float = 1.0  # τ of "logit_adjusted"
+    mix: str = "none"  # "none", "cutmix"
+    mix_probability: float = 0.5  # chance that a training batch is mixed
+    teacher: str = ""  # soft targets of trained networks (research.distill)
+    teacher_weight: float = 0.7  # target = w · teachers' answer + (1 - w) · true label
+    hold_out_source: str = ""  # train and select without this image source
+    train_fraction: float = 1.0  # < 1: this share of each label's training lesions
+    init: str = ""  # start from this saved model (--model must match)
+    colour_constancy: str = "none"  # "none" or "shades_of_gray"
 
     def changes(self) -> dict:
         """The settings that differ from the product's recipe."""
         default = Variation()
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if getattr(self, f.name) != getattr(default, f.name)}
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) != getattr(default, f.name)
+        }
 
     def check(self) -> None:
         from research.colour_constancy import COLOUR_CONSTANCY
         from research.cutmix import MIX_MODES
+
         if self.imbalance not in IMBALANCE:
             raise ValueError(f"imbalance {self.imbalance!r}: the experiments' are {IMBALANCE[1:]}")
         if self.mix not in MIX_MODES:
@@ -78,6 +83,7 @@ class Variation:
 def sqrt_balance(labels: np.ndarray, k: int):
     """Square-root balancing: weights ∝ 1/√n per class and sampling ∝ 1/√n."""
     from training.train import class_weights
+
     counts = np.bincount(labels, minlength=k).astype(np.float64)
     return np.sqrt(class_weights(labels, k)), 1.0 / np.sqrt(np.maximum(counts, 1))
 
@@ -85,9 +91,11 @@ def sqrt_balance(labels: np.ndarray, k: int):
 def initial_weights(model, init: str):
     """``model`` with every weight of the saved network ``init`` (the same network)."""
     from training.model import load_model
+
     source = load_model(init)
     if len(source.weights) != len(model.weights) or any(
-            a.shape != b.shape for a, b in zip(source.weights, model.weights)):
+        a.shape != b.shape for a, b in zip(source.weights, model.weights)
+    ):
         raise ValueError(f"--init {init} is not the network --model describes")
     model.set_weights(source.get_weights())
     print(f"[init] weights from {init}", flush=True)
@@ -97,14 +105,18 @@ def initial_weights(model, init: str):
 def build_network(task, model_config, variation: Variation, **kwargs):
     """The network of a recipe with its variation (colour constancy), freshly built."""
     from research.colour_constancy import build_model
+
     return build_model(task, model_config, variation.colour_constancy, **kwargs)
 
 
 def rows_filter(variation: Variation):
     """The variation's row filter for ``training.data.load_data(rows=…)``, or None."""
     from research.rows import both, hold_out_source, train_fraction
-    return both(hold_out_source(variation.hold_out_source) if variation.hold_out_source else None,
-                train_fraction(variation.train_fraction) if variation.train_fraction != 1 else None)
+
+    return both(
+        hold_out_source(variation.hold_out_source) if variation.hold_out_source else None,
+        train_fraction(variation.train_fraction) if variation.train_fraction != 1 else None,
+    )
 
 
 def hooks(variation: Variation, config) -> dict:
@@ -113,26 +125,33 @@ def hooks(variation: Variation, config) -> dict:
     found = {}
     if variation.imbalance == "logit_adjusted":
         from research.losses import logit_adjusted_loss
-        found["loss"] = lambda counts: logit_adjusted_loss(counts, variation.logit_tau,
-                                                           config.label_smoothing)
-        found["balance"] = lambda labels, k: (None, None)     # natural batches
+
+        found["loss"] = lambda counts: logit_adjusted_loss(
+            counts, variation.logit_tau, config.label_smoothing
+        )
+        found["balance"] = lambda labels, k: (None, None)  # natural batches
     elif variation.focal_gamma:
         from research.losses import focal_loss
+
         found["loss"] = lambda counts: focal_loss(variation.focal_gamma, config.label_smoothing)
     if variation.imbalance == "sqrt":
         found["balance"] = sqrt_balance
     if variation.mix == "cutmix":
         from research.cutmix import batches
+
         found["batches"] = batches(variation.mix_probability)
     if variation.teacher:
         from research.distill import targets
+
         found["targets"] = targets(Path(variation.teacher), variation.teacher_weight)
     if (rows := rows_filter(variation)) is not None:
         found["rows"] = rows
     if variation.init or variation.colour_constancy != "none":
+
         def network(task, config):
             model = build_network(task, config.model, variation)
             return initial_weights(model, variation.init) if variation.init else model
+
         found["network"] = network
     return found
 
@@ -140,6 +159,7 @@ def hooks(variation: Variation, config) -> dict:
 def train(config, variation: Variation) -> dict:
     """``training.train.train`` with the variation's hooks; records it as research.json."""
     from training.train import train as product_train
+
     variation.check()
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -172,12 +192,16 @@ def parse(argv: list[str] | None = None):
     product's (``training.config.parse_config``)."""
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     for f in dataclasses.fields(Variation):
-        if f.name == "imbalance":   # the product's flag too: an experiment's value wins
+        if f.name == "imbalance":  # the product's flag too: an experiment's value wins
             parser.add_argument("--imbalance", action="append", default=[])
         else:
             parser.add_argument(f"--{f.name}", type=type(f.default), default=f.default)
-    parser.add_argument("--model.colour_constancy", dest="colour_constancy_old", default=None,
-                        help=argparse.SUPPRESS)   # the old spelling
+    parser.add_argument(
+        "--model.colour_constancy",
+        dest="colour_constancy_old",
+        default=None,
+        help=argparse.SUPPRESS,
+    )  # the old spelling
     known, rest = parser.parse_known_args(argv)
     values = vars(known)
     if (old := values.pop("colour_constancy_old")) is not None:
@@ -185,9 +209,9 @@ def parse(argv: list[str] | None = None):
     given = values.pop("imbalance")
     ours = [mode for mode in given if mode in IMBALANCE[1:]]
     variation = Variation(**values, imbalance=ours[-1] if ours else "")
-    if variation.imbalance:                     # the experiment decides the batches
+    if variation.imbalance:  # the experiment decides the batches
         rest += ["--imbalance", "none"]
-    elif given:                                 # weights / sampling / none: the product's
+    elif given:  # weights / sampling / none: the product's
         rest += ["--imbalance", given[-1]]
     config = parse_config(rest, prog="python -m research.train", description=__doc__)
     variation.check()

@@ -5,7 +5,8 @@ the wait for a first result on a cold load of the screener page, online and offl
     python scripts/benchmark.py --task TASK [--runs 30] [--cold-runs 3] [--out FILE]
 
 Native: the Keras model the export came from (``--native-model``, by default the
-release's ``runs/<task>/release/7-export/model.keras``, see ``training.release``), batch 1, compiled with ``tf.function``, on a real test image. Browser: the real
+release's ``runs/<task>/release/7-export/model.keras``, see ``training.release``),
+batch 1, compiled with ``tf.function``, on a real test image. Browser: the real
 Flask app on a loopback port and Debian's Chromium; for each tfjs backend the
 time to ``loadClassifier`` (cold, includes download and warm-up), the first
 ``classify`` and the median of ``--runs`` more (each: decoding on the page, the
@@ -48,6 +49,7 @@ Decoding the image and drawing the result are not inference.
 Prints Markdown tables and writes ``reports/<task>/benchmark.json`` (or ``--out``). Numbers
 depend on the machine (and on whatever else runs on it); this script is not a test.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,9 +68,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from training.data import PROJECT_ROOT
 
 SAMPLE_DIR = PROJECT_ROOT / "tests" / "data"
-OFFLINE_READY = "Ready to work offline"   # static/js/offline.js
-COLD_TIMEOUT_MS = 90_000   # a slow, busy machine; a number, not a test
-FIRST_RESULT_TARGET_MS = 1000   # offline cold load to first prediction
+OFFLINE_READY = "Ready to work offline"  # static/js/offline.js
+COLD_TIMEOUT_MS = 90_000  # a slow, busy machine; a number, not a test
+FIRST_RESULT_TARGET_MS = 1000  # offline cold load to first prediction
 
 BROWSER_SCRIPT = """
 async ([task, backend, runs]) => {
@@ -168,8 +170,10 @@ def native_latency(model_path: Path, image: Path, runs: int) -> dict:
         start = time.perf_counter()
         np.asarray(predict(feeds))
         times.append((time.perf_counter() - start) * 1000)
-    return {"median_ms": statistics.median(times), "threads": tf.config.threading.
-            get_intra_op_parallelism_threads() or "default"}
+    return {
+        "median_ms": statistics.median(times),
+        "threads": tf.config.threading.get_intra_op_parallelism_threads() or "default",
+    }
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -218,8 +222,8 @@ def screener_path(task_id: str) -> str:
 def browser_latency(browser, url: str, task_id: str, runs: int, backends: list[str]) -> dict:
     results = {}
     for backend in backends:
-        page = browser.new_context().new_page()   # a fresh context: cold caches
-        page.goto(url + "/benchmark-blank")   # a 404 page: no screener script of its own
+        page = browser.new_context().new_page()  # a fresh context: cold caches
+        page.goto(url + "/benchmark-blank")  # a 404 page: no screener script of its own
         try:
             r = page.evaluate(BROWSER_SCRIPT, [task_id, backend, runs])
         except Exception as error:  # noqa: BLE001 - a backend may not start here
@@ -227,10 +231,14 @@ def browser_latency(browser, url: str, task_id: str, runs: int, backends: list[s
             continue
         finally:
             page.context.close()
-        results[backend] = {"load_ms": r["load_ms"], "first_ms": r["first_ms"],
-                            "median_ms": statistics.median(r["times"]),
-                            "threads": r["threads"], "worker": r["worker"],
-                            "isolated": r["isolated"]}
+        results[backend] = {
+            "load_ms": r["load_ms"],
+            "first_ms": r["first_ms"],
+            "median_ms": statistics.median(r["times"]),
+            "threads": r["threads"],
+            "worker": r["worker"],
+            "isolated": r["isolated"],
+        }
     return results
 
 
@@ -240,11 +248,13 @@ def overlaps(a: dict, b: dict) -> bool:
 
 def script_label(script: dict) -> str:
     """What a long-animation-frame script entry ran, with file names for URLs."""
+
     def short(text: str) -> str:
         return re.sub(r"[a-z]+://[^\s\"']*/", "", text)
+
     where = short(script["url"]) + (f":{script['fn']}" if script["fn"] else "")
     invoker = short(script["invoker"])
-    if invoker == where:   # a script's own top-level code
+    if invoker == where:  # a script's own top-level code
         return f"{where} ({script['invokerType']})"
     return f"{where or '(source not given)'} ({script['invokerType']}: {invoker})"
 
@@ -256,8 +266,9 @@ def forward_passes(page, page_origin: float) -> tuple[list[dict], str]:
         if worker.url.endswith(MODEL_WORKER):
             timed = worker.evaluate(FORWARD_PASSES)
             shift = timed["origin"] - page_origin
-            return [{"start": f["start"] + shift, "duration": f["duration"]}
-                    for f in timed["forward"]], "worker"
+            return [
+                {"start": f["start"] + shift, "duration": f["duration"]} for f in timed["forward"]
+            ], "worker"
     timed = page.evaluate(FORWARD_PASSES)
     return timed["forward"], "page" if timed["forward"] else "none"
 
@@ -272,17 +283,20 @@ def long_tasks(probe: dict) -> dict:
     for task in probe["longtasks"]:
         forward = [f for f in on_page if overlaps(task, f)]
         entry = {"start_ms": round(task["start"]), "duration_ms": round(task["duration"])}
-        if forward:   # the warm-up in loadClassifier, or the chosen image
+        if forward:  # the warm-up in loadClassifier, or the chosen image
             entry["inference"] = "warm-up" if forward[0]["start"] < ready else "image"
         else:
             scripts = [f["script"] for f in probe["frames"] if overlaps(task, f) and f["script"]]
             longest = max(scripts, key=lambda s: s["duration"], default=None)
             entry["script"] = script_label(longest) if longest else "unknown"
-            if longest:   # how much of the task that script itself ran (the rest: other
-                entry["script_ms"] = round(longest["duration"])   # work, or a busy CPU)
+            if longest:  # how much of the task that script itself ran (the rest: other
+                entry["script_ms"] = round(longest["duration"])  # work, or a busy CPU)
         tasks.append(entry)
-    return {"forward_ms": [round(f["duration"], 1) for f in probe["forward"]],
-            "model_in": probe["model_in"], "tasks": tasks}
+    return {
+        "forward_ms": [round(f["duration"], 1) for f in probe["forward"]],
+        "model_in": probe["model_in"],
+        "tasks": tasks,
+    }
 
 
 def kind(task: dict) -> str:
@@ -292,25 +306,34 @@ def kind(task: dict) -> str:
 def first_result(page, url: str, image: dict) -> dict:
     """Open ``url``, choose ``image`` as soon as the page is wired, wait for its result."""
     page.goto(url, wait_until="domcontentloaded")  # the page's module scripts have run
-    page.locator("#photo-file").set_input_files(image)   # "Choose an image"
+    page.locator("#photo-file").set_input_files(image)  # "Choose an image"
     page.wait_for_function("() => 'result' in benchmarkProbe.steps", polling=50)
     probe = page.evaluate(READ_PROBE)
-    probe["forward"], probe["model_in"] = forward_passes(page, page.evaluate(
-        "() => performance.timeOrigin"))
+    probe["forward"], probe["model_in"] = forward_passes(
+        page, page.evaluate("() => performance.timeOrigin")
+    )
     if probe["model_in"] == "worker" and probe["tf_on_page"]:
         raise RuntimeError("TF.js was loaded on the page although the model runs in a worker")
     steps = probe["steps"]
-    return {"result_ms": steps["result"], "dom_ready_ms": probe["dom_ready"],
-            "model_ready_ms": steps.get("model_ready"), "chosen_ms": steps.get("chosen"),
-            "status": probe["status"], "long_tasks": long_tasks(probe)}
+    return {
+        "result_ms": steps["result"],
+        "dom_ready_ms": probe["dom_ready"],
+        "model_ready_ms": steps.get("model_ready"),
+        "chosen_ms": steps.get("chosen"),
+        "status": probe["status"],
+        "long_tasks": long_tasks(probe),
+    }
 
 
 def cold_first_prediction(browser, url: str, served: list, image: Path, runs: int) -> dict:
     """``runs`` × (a first visit online, then the next visit offline) in a fresh context."""
     from playwright.sync_api import expect
 
-    chosen = {"name": image.name, "mimeType": mimetypes.guess_type(image.name)[0] or "image/jpeg",
-              "buffer": image.read_bytes()}
+    chosen = {
+        "name": image.name,
+        "mimeType": mimetypes.guess_type(image.name)[0] or "image/jpeg",
+        "buffer": image.read_bytes(),
+    }
     loads = {"online": [], "offline": []}
     for _ in range(runs):
         context = browser.new_context(service_workers="allow")
@@ -325,7 +348,7 @@ def cold_first_prediction(browser, url: str, served: list, image: Path, runs: in
             # Offline before the worker stops: Playwright's set_offline never returns
             # once the worker it knows has been stopped (1.65, Chromium 156).
             context.set_offline(True)
-            cdp = context.new_cdp_session(page)   # the browser stops an idle worker too;
+            cdp = context.new_cdp_session(page)  # the browser stops an idle worker too;
             # the next page starts it again (checked: stopped → starting → running)
             cdp.send("ServiceWorker.enable")
             cdp.send("ServiceWorker.stopAllWorkers")
@@ -337,8 +360,9 @@ def cold_first_prediction(browser, url: str, served: list, image: Path, runs: in
             offline["server_requests"] = served[before:]
             loads["offline"].append(offline)
         except Exception as error:  # noqa: BLE001 - a busy machine can time out; say so
-            loads["online" if len(loads["online"]) == len(loads["offline"]) else "offline"
-                  ].append({"error": str(error).splitlines()[0]})
+            loads["online" if len(loads["online"]) == len(loads["offline"]) else "offline"].append(
+                {"error": str(error).splitlines()[0]}
+            )
         finally:
             context.close()
     return {way: summarize_loads(results) for way, results in loads.items()}
@@ -360,32 +384,44 @@ def summarize_loads(loads: list[dict]) -> dict:
         if "script" in task and task["duration_ms"] > other.get(task["script"], 0):
             other[task["script"]] = task["duration_ms"]
             script_ms[task["script"]] = task.get("script_ms")
-    counts = {name: [t["duration_ms"] for t in tasks if kind(t) == name]
-              for name in ("warm-up", "image", "other")}
+    counts = {
+        name: [t["duration_ms"] for t in tasks if kind(t) == name]
+        for name in ("warm-up", "image", "other")
+    }
     return {
         "result_ms": median("result_ms"),
-        "result_range_ms": [min(load["result_ms"] for load in done),
-                            max(load["result_ms"] for load in done)],
-        "dom_ready_ms": median("dom_ready_ms"), "model_ready_ms": median("model_ready_ms"),
+        "result_range_ms": [
+            min(load["result_ms"] for load in done),
+            max(load["result_ms"] for load in done),
+        ],
+        "dom_ready_ms": median("dom_ready_ms"),
+        "model_ready_ms": median("model_ready_ms"),
         "chosen_ms": median("chosen_ms"),
         "loads_measured": len(done),
         "model_in": sorted({load["long_tasks"]["model_in"] for load in done}),
-        "long_tasks": {name: {"count": len(ms), "longest_ms": max(ms, default=0)}
-                       for name, ms in counts.items()},
+        "long_tasks": {
+            name: {"count": len(ms), "longest_ms": max(ms, default=0)}
+            for name, ms in counts.items()
+        },
         "other_by_script_ms": dict(sorted(other.items(), key=lambda item: -item[1])),
         "other_script_ran_ms": script_ms,
-        "forward_ms": [statistics.median(f) for f in
-                       zip(*(load["long_tasks"]["forward_ms"] for load in done))],
+        "forward_ms": [
+            statistics.median(f) for f in zip(*(load["long_tasks"]["forward_ms"] for load in done))
+        ],
         "loads": loads,
     }
 
 
 def print_cold(cold: dict, path: str, runs: int) -> None:
-    names = {"online": "online, first visit (empty caches)",
-             "offline": "offline, next visit (service worker cache)"}
-    print(f"\n| cold load of `{path}` to first result (median of {runs}) | DOMContentLoaded ms |"
-          f" model ready ms | image chosen ms | first result ms (min–max) |"
-          f" forward pass ms (warm-up, image) |")
+    names = {
+        "online": "online, first visit (empty caches)",
+        "offline": "offline, next visit (service worker cache)",
+    }
+    print(
+        f"\n| cold load of `{path}` to first result (median of {runs}) | DOMContentLoaded ms |"
+        f" model ready ms | image chosen ms | first result ms (min–max) |"
+        f" forward pass ms (warm-up, image) |"
+    )
     print("|---|---|---|---|---|---|")
     for way, r in cold.items():
         if "error" in r:
@@ -399,12 +435,16 @@ def print_cold(cold: dict, path: str, runs: int) -> None:
         if way == "offline":
             met = "met" if r["result_ms"] <= FIRST_RESULT_TARGET_MS else "NOT met"
             target = f" — target ≤ {FIRST_RESULT_TARGET_MS} ms: {met}"
-        print(f"| {names[way]} | {r['dom_ready_ms']:.0f} | {r['model_ready_ms']:.0f} | "
-              f"{r['chosen_ms']:.0f} | **{r['result_ms']:.0f}** ({low:.0f}–{high:.0f}){target} | "
-              f"{forward} |")
+        print(
+            f"| {names[way]} | {r['dom_ready_ms']:.0f} | {r['model_ready_ms']:.0f} | "
+            f"{r['chosen_ms']:.0f} | **{r['result_ms']:.0f}** ({low:.0f}–{high:.0f}){target} | "
+            f"{forward} |"
+        )
 
-    print(f"\n| main-thread long tasks (> 50 ms) in those {runs} loads | model ran in |"
-          " all: count, longest ms | warm-up inference | image inference | not inference |")
+    print(
+        f"\n| main-thread long tasks (> 50 ms) in those {runs} loads | model ran in |"
+        " all: count, longest ms | warm-up inference | image inference | not inference |"
+    )
     print("|---|---|---|---|---|---|")
     for way, r in cold.items():
         if "error" in r:
@@ -412,46 +452,73 @@ def print_cold(cold: dict, path: str, runs: int) -> None:
         parts = r["long_tasks"]
         every = sum(part["count"] for part in parts.values())
         longest = max(part["longest_ms"] for part in parts.values())
-        cells = " | ".join(f"{part['count']}, {part['longest_ms']}" if part["count"] else "0"
-                           for part in parts.values())
+        cells = " | ".join(
+            f"{part['count']}, {part['longest_ms']}" if part["count"] else "0"
+            for part in parts.values()
+        )
         print(f"| {names[way]} | {', '.join(r['model_in'])} | {every}, {longest} | {cells} |")
     for way, r in cold.items():
         if "error" in r:
             continue
         ran = r["other_script_ran_ms"]
-        print(f"\nLong tasks not inference, {way} (longest of each kind; how long its script ran): "
-              + ("; ".join(f"{ms} ms {script}" + (f" (ran {ran[script]} ms)" if ran[script] is not None
-                                                   else "") for script, ms in
-                           r["other_by_script_ms"].items()) or "none"))
+        print(
+            f"\nLong tasks not inference, {way} (longest of each kind; how long its script ran): "
+            + (
+                "; ".join(
+                    f"{ms} ms {script}"
+                    + (f" (ran {ran[script]} ms)" if ran[script] is not None else "")
+                    for script, ms in r["other_by_script_ms"].items()
+                )
+                or "none"
+            )
+        )
         if way == "offline":
             sent = [p for load in r["loads"] for p in load.get("server_requests", [])]
-            print(f"Requests reaching the server during the offline loads: {len(sent)}"
-                  + (f" ({', '.join(sorted(set(sent)))})" if sent else ""))
+            print(
+                f"Requests reaching the server during the offline loads: {len(sent)}"
+                + (f" ({', '.join(sorted(set(sent)))})" if sent else "")
+            )
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--task", required=True)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--backends", default="wasm,webgl,cpu")
-    parser.add_argument("--cold-runs", type=int, default=3,
-                        help="cold loads of the page to first result, online and offline")
-    parser.add_argument("--image", type=Path, default=None,
-                        help="default: the first sample image under tests/data")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="the JSON written (default: reports/<task>/benchmark.json)")
-    parser.add_argument("--native-model", type=Path, default=None,
-                        help="the exported model in Keras form (default: "
-                             "runs/<task>/release/7-export/model.keras)")
+    parser.add_argument(
+        "--cold-runs",
+        type=int,
+        default=3,
+        help="cold loads of the page to first result, online and offline",
+    )
+    parser.add_argument(
+        "--image", type=Path, default=None, help="default: the first sample image under tests/data"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="the JSON written (default: reports/<task>/benchmark.json)",
+    )
+    parser.add_argument(
+        "--native-model",
+        type=Path,
+        default=None,
+        help="the exported model in Keras form (default: runs/<task>/release/7-export/model.keras)",
+    )
     args = parser.parse_args(argv)
     image = (args.image or sorted(SAMPLE_DIR.rglob("*.jpg"))[0]).resolve()
     reports = PROJECT_ROOT / "reports" / args.task
-    native_model = args.native_model or (PROJECT_ROOT / "runs" / args.task / "release"
-                                         / "7-export" / "model.keras")
+    native_model = args.native_model or (
+        PROJECT_ROOT / "runs" / args.task / "release" / "7-export" / "model.keras"
+    )
     if not native_model.is_file():
-        parser.error(f"no {native_model}: make it with python -m training.release {args.task} "
-                     "or give --native-model")
+        parser.error(
+            f"no {native_model}: make it with python -m training.release {args.task} "
+            "or give --native-model"
+        )
     native = native_latency(native_model, image, args.runs)
     path = screener_path(args.task)
     from playwright.sync_api import sync_playwright
@@ -461,31 +528,50 @@ def main(argv=None) -> int:
     with serve_site(image) as (url, served), sync_playwright() as p:
         chromium = launch_chromium(p)
         try:
-            browser = browser_latency(chromium, url, args.task, args.runs,
-                                      args.backends.split(","))
+            browser = browser_latency(chromium, url, args.task, args.runs, args.backends.split(","))
             cold = cold_first_prediction(chromium, url + path, served, image, args.cold_runs)
         finally:
             chromium.close()
 
-    print(f"| where | load (cold) ms | first classify ms | median classify ms ({args.runs} runs) |"
-          f" × native |")
+    print(
+        f"| where | load (cold) ms | first classify ms | median classify ms ({args.runs} runs) |"
+        f" × native |"
+    )
     print("|---|---|---|---|---|")
     print(f"| native TensorFlow (Keras, batch 1) | – | – | {native['median_ms']:.1f} | 1.00 |")
     for backend, r in browser.items():
         if "error" in r:
             print(f"| browser {backend} | failed: {r['error']} | | | |")
             continue
-        where = (f"browser {backend}" + (f", {r['threads']} thread(s)" if r["threads"] else "")
-                 + (", in a worker" if r["worker"] else ", on the page"))
-        print(f"| {where} | {r['load_ms']:.0f} | "
-              f"{r['first_ms']:.1f} | {r['median_ms']:.1f} | "
-              f"{r['median_ms'] / native['median_ms']:.2f} |")
+        where = (
+            f"browser {backend}"
+            + (f", {r['threads']} thread(s)" if r["threads"] else "")
+            + (", in a worker" if r["worker"] else ", on the page")
+        )
+        print(
+            f"| {where} | {r['load_ms']:.0f} | "
+            f"{r['first_ms']:.1f} | {r['median_ms']:.1f} | "
+            f"{r['median_ms'] / native['median_ms']:.2f} |"
+        )
     print_cold(cold, path, args.cold_runs)
-    (args.out or reports / "benchmark.json").write_text(json.dumps(
-        {"image": image.name, "runs": args.runs, "native": native, "browser": browser,
-         "cold_first_prediction": {"page": path, "runs": args.cold_runs,
-                                   "target_offline_ms": FIRST_RESULT_TARGET_MS, **cold}},
-        indent=1) + "\n")
+    (args.out or reports / "benchmark.json").write_text(
+        json.dumps(
+            {
+                "image": image.name,
+                "runs": args.runs,
+                "native": native,
+                "browser": browser,
+                "cold_first_prediction": {
+                    "page": path,
+                    "runs": args.cold_runs,
+                    "target_offline_ms": FIRST_RESULT_TARGET_MS,
+                    **cold,
+                },
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     return 0
 
 

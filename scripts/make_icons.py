@@ -6,6 +6,7 @@
 Writes static/img/icon-192.png and icon-512.png, rendered by Debian's Chromium
 (the browser the tests use), so the SVG stays the only drawing of the icon.
 """
+
 from __future__ import annotations
 
 import base64
@@ -30,7 +31,8 @@ def main() -> int:
                 page.set_content(
                     f'<html><body style="margin:0;background:transparent">'
                     f'<img src="data:image/svg+xml;base64,{svg}" width="{size}" height="{size}">'
-                    f'</body></html>')
+                    f'</body></html>'
+                )
                 page.wait_for_function("document.images[0].complete")
                 out = IMAGES / f"icon-{size}.png"
                 page.screenshot(path=str(out), omit_background=True)

@@ -8,6 +8,7 @@ Serves the site on a loopback port, opens it in Debian's Chromium and waits for
 every chart to be drawn. Run it again after new reports are copied in, so the
 README's picture shows the shipped model's numbers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,9 +18,15 @@ from pathlib import Path
 from training.data import PROJECT_ROOT
 
 PAGES = ("/performance", "/data", "/model-card")
-SIZES = {"desktop": {"viewport": {"width": 1280, "height": 900}},
-         "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
-                   "is_mobile": True, "has_touch": True}}
+SIZES = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+}
 
 
 def serve():
@@ -51,22 +58,30 @@ def main(argv=None) -> int:
 
     from training.browser import launch_chromium
 
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--chart", default="chart-roc",
-                        help="id of the chart for the README (default: chart-roc)")
-    parser.add_argument("--out", type=Path,
-                        default=PROJECT_ROOT / "docs" / "img" / "performance.png")
-    parser.add_argument("--pages", type=Path, default=None,
-                        help="also save full pages at desktop and phone width in this folder")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--chart", default="chart-roc", help="id of the chart for the README (default: chart-roc)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=PROJECT_ROOT / "docs" / "img" / "performance.png"
+    )
+    parser.add_argument(
+        "--pages",
+        type=Path,
+        default=None,
+        help="also save full pages at desktop and phone width in this folder",
+    )
     args = parser.parse_args(argv)
 
     server, base = serve()
     try:
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
-            context = browser.new_context(viewport={"width": 1100, "height": 900},
-                                          device_scale_factor=1.5)
+            context = browser.new_context(
+                viewport={"width": 1100, "height": 900}, device_scale_factor=1.5
+            )
             page = open_drawn(context, base + "/performance")
             args.out.parent.mkdir(parents=True, exist_ok=True)
             page.locator(f"#{args.chart}-figure").screenshot(path=str(args.out))

@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Print a task's test results as Markdown (the tables in the README come from here).
 
-    python scripts/report_table.py reports/TASK
+python scripts/report_table.py reports/TASK
 """
+
 from __future__ import annotations
 
 import json
@@ -28,15 +29,24 @@ def main(argv=None) -> int:
     variants = [v for v in VARIANTS if v in report]
     print("| test split | " + " | ".join(VARIANTS[v] for v in variants) + " |")
     print("|---|" + "---|" * len(variants))
-    for key, name in [("n", "images"), ("accuracy", "accuracy"),
-                      ("balanced_accuracy", "balanced accuracy"), ("macro_auc", "macro AUC"),
-                      ("macro_f1", "macro F1")]:
+    for key, name in [
+        ("n", "images"),
+        ("accuracy", "accuracy"),
+        ("balanced_accuracy", "balanced accuracy"),
+        ("macro_auc", "macro AUC"),
+        ("macro_f1", "macro F1"),
+    ]:
         cells = [str(report[v][key]) if key == "n" else fmt(report[v][key]) for v in variants]
         print(f"| {name} | " + " | ".join(cells) + " |")
     print()
-    head = "| class | test images | " + " | ".join(
-        f"sensitivity ({VARIANTS[v]}) | specificity ({VARIANTS[v]}) | AUC ({VARIANTS[v]})"
-        for v in variants) + " |"
+    head = (
+        "| class | test images | "
+        + " | ".join(
+            f"sensitivity ({VARIANTS[v]}) | specificity ({VARIANTS[v]}) | AUC ({VARIANTS[v]})"
+            for v in variants
+        )
+        + " |"
+    )
     print(head)
     print("|---|---|" + "---|---|---|" * len(variants))
     for label in report["labels"]:

@@ -3,6 +3,7 @@
 Browser pages record every request URL and every console error so that tests
 can assert that nothing left 127.0.0.1 and nothing went wrong silently.
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,6 +32,7 @@ BROWSER_TIMEOUT_MS = 90_000
 def load_script(name: str):
     """The module of ``scripts/<name>.py`` (scripts are not a package), to test its functions."""
     import importlib.util
+
     spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -61,6 +63,7 @@ def client_with_metadata(tmp_path):
     weights), after ``edit(metadata)`` has changed it in place; the app reads it
     through the ``MODELS_FOLDER`` setting.
     """
+
     def make(edit):
         index = json.loads((MODELS_DIR / "index.json").read_text())
         index["tasks"] = index["tasks"][:1]
@@ -90,9 +93,16 @@ def samples() -> list[Sample]:
     """The seven real HAM10000 images (one per class) with their metadata."""
     with open(SAMPLES_DIR / "samples.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    return [Sample(SAMPLES_DIR / f"{row['image_id']}.jpg", row["dx"],
-                   float(row["age"]) if row["age"] else None, row["sex"], row["localization"])
-            for row in rows]
+    return [
+        Sample(
+            SAMPLES_DIR / f"{row['image_id']}.jpg",
+            row["dx"],
+            float(row["age"]) if row["age"] else None,
+            row["sex"],
+            row["localization"],
+        )
+        for row in rows
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -113,21 +123,24 @@ def _closing_responses(app):
     is left open: under ``-W error`` its ResourceWarning fails whichever test runs then.
     A service worker still downloading when a test closes its browser context does that.
     """
+
     def wrapped(environ, start_response):
         body = app(environ, start_response)
         try:
             yield from body
-        finally:   # on werkzeug's close(), or when the dropped response is collected
+        finally:  # on werkzeug's close(), or when the dropped response is collected
             if hasattr(body, "close"):
                 body.close()
+
     return wrapped
 
 
 @contextmanager
 def serve(app):
     """Base URL of ``app`` served by werkzeug on a free loopback port, while in the block."""
-    server = make_server(LOOPBACK, 0, _closing_responses(app), threaded=True,
-                         request_handler=_QuietHandler)
+    server = make_server(
+        LOOPBACK, 0, _closing_responses(app), threaded=True, request_handler=_QuietHandler
+    )
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -145,21 +158,20 @@ def live_server():
         yield url
 
 
-
-
 def is_local(url: str) -> bool:
     """True for URLs that stay on this machine's loopback server (or in the page)."""
     parts = urlsplit(url)
     if parts.scheme in ("data", "about"):
         return True
     if parts.scheme == "blob":
-        return is_local(url[len("blob:"):])
+        return is_local(url[len("blob:") :])
     return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname == LOOPBACK
 
 
 @dataclass
 class RecordedPage:
     """A Playwright page plus what it did: request URLs, console errors, uncaught errors."""
+
     page: object
     requests: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
@@ -182,8 +194,10 @@ def open_recorded_page(browser, **context_options) -> RecordedPage:
     page = context.new_page()
     recorded = RecordedPage(page)
     page.on("request", lambda request: recorded.requests.append(request.url))
-    page.on("console", lambda message: message.type == "error"
-            and recorded.console_errors.append(message.text))
+    page.on(
+        "console",
+        lambda message: message.type == "error" and recorded.console_errors.append(message.text),
+    )
     page.on("pageerror", lambda error: recorded.page_errors.append(str(error)))
     return recorded
 
@@ -206,6 +220,7 @@ def page(page_record):
 
 
 # ---- odd inputs a person might hand the page ------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def odd_files(tmp_path_factory, sample_paths) -> dict[str, Path]:
@@ -288,31 +303,60 @@ def _second_task_reports(seed: int = 0) -> dict[str, dict]:
     y_true = rng.integers(0, 2, 60)
     p_yes = np.clip(0.5 + (0.5 - y_true) * 0.5 + rng.normal(0, 0.25, 60), 0.01, 0.99)
     probabilities = np.stack([p_yes, 1 - p_yes], axis=1)
-    table = pd.DataFrame({"image_id": [f"im{i}" for i in range(200)],
-                          "group": [f"slide{i // 4}" for i in range(200)],
-                          "label": [labels[i % 2] for i in range(200)]})
+    table = pd.DataFrame(
+        {
+            "image_id": [f"im{i}" for i in range(200)],
+            "group": [f"slide{i // 4}" for i in range(200)],
+            "label": [labels[i % 2] for i in range(200)],
+        }
+    )
     split = pd.Series(["train"] * 140 + ["val"] * 30 + ["test"] * 30)
-    sizes = {part: {label: int(((split == part) & (table["label"] == label)).sum())
-                    for label in labels} for part in ("train", "val", "test")}
-    report = {"labels": labels, "without_metadata": classification_metrics(
-        y_true, probabilities, labels), "task": SECOND_TASK, "split": sizes,
-        "selected_epoch": 2, "epochs": 3, "train_seconds": 42.0, "imbalance": "none"}
+    sizes = {
+        part: {label: int(((split == part) & (table["label"] == label)).sum()) for label in labels}
+        for part in ("train", "val", "test")
+    }
+    report = {
+        "labels": labels,
+        "without_metadata": classification_metrics(y_true, probabilities, labels),
+        "task": SECOND_TASK,
+        "split": sizes,
+        "selected_epoch": 2,
+        "epochs": 3,
+        "train_seconds": 42.0,
+        "imbalance": "none",
+    }
     steps = list(range(0, 31, 3))
     schedule = [one_cycle(step, 30, 1e-3) for step in steps]
-    history = {"epochs": {"loss": [0.9, 0.6, 0.5], "accuracy": [0.6, 0.7, 0.75],
-                          "balanced_accuracy": [0.6, 0.7, 0.74],
-                          "val_loss": [0.8, 0.65, 0.66], "val_accuracy": [0.62, 0.7, 0.69],
-                          "val_balanced_accuracy": [0.61, 0.71, 0.69],
-                          "val_balanced_accuracy_no_metadata": [0.61, 0.71, 0.69],
-                          "val_macro_auc_no_metadata": [0.7, 0.8, 0.79],
-                          "elapsed_s": [10.0, 20.0, 30.0]},
-               "schedule": {"step": steps, "learning_rate": [lr for lr, _ in schedule],
-                            "momentum": [m for _, m in schedule]},
-               "selected_epoch": 2, "steps_per_epoch": 10, "train_seconds": 42.0}
-    curves = from_predictions({"y_true": y_true.tolist(),
-                               "without_metadata": probabilities.tolist()}, labels)
-    return {"report": report, "history": history, "curves": curves,
-            "data": describe(table, labels, split)}
+    history = {
+        "epochs": {
+            "loss": [0.9, 0.6, 0.5],
+            "accuracy": [0.6, 0.7, 0.75],
+            "balanced_accuracy": [0.6, 0.7, 0.74],
+            "val_loss": [0.8, 0.65, 0.66],
+            "val_accuracy": [0.62, 0.7, 0.69],
+            "val_balanced_accuracy": [0.61, 0.71, 0.69],
+            "val_balanced_accuracy_no_metadata": [0.61, 0.71, 0.69],
+            "val_macro_auc_no_metadata": [0.7, 0.8, 0.79],
+            "elapsed_s": [10.0, 20.0, 30.0],
+        },
+        "schedule": {
+            "step": steps,
+            "learning_rate": [lr for lr, _ in schedule],
+            "momentum": [m for _, m in schedule],
+        },
+        "selected_epoch": 2,
+        "steps_per_epoch": 10,
+        "train_seconds": 42.0,
+    }
+    curves = from_predictions(
+        {"y_true": y_true.tolist(), "without_metadata": probabilities.tolist()}, labels
+    )
+    return {
+        "report": report,
+        "history": history,
+        "curves": curves,
+        "data": describe(table, labels, split),
+    }
 
 
 @pytest.fixture(scope="session")
@@ -336,22 +380,38 @@ def two_task_folders(tmp_path_factory) -> tuple[Path, Path]:
     (reports / SECOND_TASK).mkdir()
     for name, content in files.items():
         (reports / SECOND_TASK / f"{name}.json").write_text(json.dumps(content))
-    metrics = {key: files["report"]["without_metadata"][key] for key in
-               ("n", "accuracy", "balanced_accuracy", "macro_auc", "macro_f1", "per_class")}
+    metrics = {
+        key: files["report"]["without_metadata"][key]
+        for key in ("n", "accuracy", "balanced_accuracy", "macro_auc", "macro_f1", "per_class")
+    }
     metadata = {
-        "format": 1, "task": SECOND_TASK, "title": "Two-kind screener",
-        "image_kind": "a made-up test picture", "version": "0123456789ab",
-        "labels": [{"id": "yes", "name": "Something seen", "description": "It is there.",
-                    "malignant": True},
-                   {"id": "no", "name": "Nothing seen", "description": "It is not.",
-                    "malignant": False}],
+        "format": 1,
+        "task": SECOND_TASK,
+        "title": "Two-kind screener",
+        "image_kind": "a made-up test picture",
+        "version": "0123456789ab",
+        "labels": [
+            {
+                "id": "yes",
+                "name": "Something seen",
+                "description": "It is there.",
+                "malignant": True,
+            },
+            {"id": "no", "name": "Nothing seen", "description": "It is not.", "malignant": False},
+        ],
         "inputs": {"image": {"name": "image", "size": [64, 64]}},
-        "metadata_encoding": {"fields": []}, "split_group": "slide",
+        "metadata_encoding": {"fields": []},
+        "split_group": "slide",
         "training": {"epochs": 3, "selected_epoch": 2},
-        "metrics": {"test": {"without_metadata": metrics}}}
+        "metrics": {"test": {"without_metadata": metrics}},
+    }
     (models / SECOND_TASK).mkdir()
     (models / SECOND_TASK / "metadata.json").write_text(json.dumps(metadata))
-    index = {"tasks": [first, {"id": SECOND_TASK, "title": metadata["title"],
-                               "version": metadata["version"]}]}
+    index = {
+        "tasks": [
+            first,
+            {"id": SECOND_TASK, "title": metadata["title"], "version": metadata["version"]},
+        ]
+    }
     (models / "index.json").write_text(json.dumps(index))
     return models, reports

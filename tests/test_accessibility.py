@@ -7,6 +7,7 @@ tests/vendor/axe-core/` updates it, and the version test below says when the two
 differ. It is put into the page by Playwright's add_init_script, which the page's
 Content-Security-Policy does not govern, so the page keeps its real policy.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,11 @@ def site_pages() -> list[str]:
     pages = []
     with app.test_request_context():
         for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
-            if "GET" not in rule.methods or rule.arguments - {"task_id"} or (
-                    rule.defaults or {}).get("task_id", "") is None:
+            if (
+                "GET" not in rule.methods
+                or rule.arguments - {"task_id"}
+                or (rule.defaults or {}).get("task_id", "") is None
+            ):
                 continue
             if "task_id" in rule.arguments:
                 pages += [url_for(rule.endpoint, task_id=task) for task in TASKS]
@@ -61,9 +65,15 @@ def run_axe(page) -> list[dict]:
     Its default rules, plus target-size (WCAG 2.2), which Lighthouse also checks."""
     results = page.evaluate("""async () => await axe.run(document, {
       resultTypes: ['violations'], rules: { 'target-size': { enabled: true } } })""")
-    return [{"rule": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [node["target"] for node in v["nodes"][:5]]}
-            for v in results["violations"]]
+    return [
+        {
+            "rule": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [node["target"] for node in v["nodes"][:5]],
+        }
+        for v in results["violations"]
+    ]
 
 
 def open_page(browser, url, **context_options):
@@ -71,8 +81,7 @@ def open_page(browser, url, **context_options):
     recorded.page.add_init_script(path=str(AXE))
     recorded.page.goto(url)
     if "/screen/" in url:
-        expect(recorded.page.get_by_role("status")).to_have_text(
-            READY, timeout=BROWSER_TIMEOUT_MS)
+        expect(recorded.page.get_by_role("status")).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
     recorded.page.wait_for_load_state("networkidle")
     # Charts are drawn as they come into view (static/js/charts.js): bring each
     # visible one into view, so axe sees them drawn.

@@ -1,9 +1,15 @@
 """Temperature scaling: recovers a known temperature, lowers ECE, and folds into the graph."""
+
 import numpy as np
 import pytest
 
-from training.calibration import (apply_temperature, fit_temperature, reliability,
-                                  scale_output_layer, softmax)
+from training.calibration import (
+    apply_temperature,
+    fit_temperature,
+    reliability,
+    scale_output_layer,
+    softmax,
+)
 
 
 def sample(temperature: float, n: int = 4000, k: int = 4, seed: int = 0):
@@ -38,12 +44,17 @@ def test_a_calibrated_model_keeps_temperature_near_one_and_low_ece():
 def test_scaling_the_softmax_layer_equals_scaling_the_logits():
     from training.model import IMAGE_INPUT, ModelConfig, build_model
     from training.tasks import get_task
+
     model = build_model(get_task("chest_xray"), ModelConfig(image_size=(32, 32)))
     layer = model.get_layer("probabilities")
     kernel, bias = layer.get_weights()
     rng = np.random.default_rng(0)
-    layer.set_weights([rng.normal(0, 1, kernel.shape).astype("float32"),
-                       rng.normal(0, 1, bias.shape).astype("float32")])
+    layer.set_weights(
+        [
+            rng.normal(0, 1, kernel.shape).astype("float32"),
+            rng.normal(0, 1, bias.shape).astype("float32"),
+        ]
+    )
     images = rng.uniform(0, 255, (3, 40, 40, 3)).astype("float32")
     before = np.asarray(model({IMAGE_INPUT: images}, training=False), np.float64)
     scale_output_layer(model, 2.5)

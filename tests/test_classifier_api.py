@@ -5,6 +5,7 @@ on the live server's origin (with the site's Content-Security-Policy), test
 images are served to it under /test-data/, and the loaded classifier is kept in
 ``window.classifier``.
 """
+
 from __future__ import annotations
 
 import mimetypes
@@ -92,9 +93,12 @@ def open_host_page(browser, live_server, files, init_script=None, options=None):
         return route.fulfill(status=200, body=files[name].read_bytes(), content_type=kind)
 
     def serve_host_page(route):
-        route.fulfill(status=200, content_type="text/html",
-                      headers={"Content-Security-Policy": Config.CONTENT_SECURITY_POLICY},
-                      body="<!doctype html><html lang=en><title>API test</title></html>")
+        route.fulfill(
+            status=200,
+            content_type="text/html",
+            headers={"Content-Security-Policy": Config.CONTENT_SECURITY_POLICY},
+            body="<!doctype html><html lang=en><title>API test</title></html>",
+        )
 
     if init_script:
         page.add_init_script(init_script)
@@ -138,11 +142,13 @@ def by_id(results) -> np.ndarray:
 def test_labels_follow_the_metadata(api, task_metadata):
     info = api.page.evaluate(
         "() => ({task: classifier.task, labels: classifier.labels, backend: classifier.backend,"
-        " metadataLabels: classifier.metadata.labels})")
+        " metadataLabels: classifier.metadata.labels})"
+    )
     assert info["task"] == "skin_lesion"
     assert [label["id"] for label in info["labels"]] == LABEL_IDS
-    assert info["labels"] == [{"id": label["id"], "name": label["name"]}
-                              for label in task_metadata["labels"]]
+    assert info["labels"] == [
+        {"id": label["id"], "name": label["name"]} for label in task_metadata["labels"]
+    ]
     assert info["metadataLabels"] == task_metadata["labels"]
     assert info["backend"] in ("wasm", "webgl", "cpu")
 
@@ -154,20 +160,24 @@ def test_classify_each_kind_of_image(api, task_metadata, sample_paths, kind):
 
 
 @pytest.mark.parametrize("backend", ["cpu", "webgl"])
-def test_fallback_backends_load_and_answer_as_wasm(api, browser, live_server, sample_paths,
-                                                    backend):
+def test_fallback_backends_load_and_answer_as_wasm(
+    api, browser, live_server, sample_paths, backend
+):
     """Only the WASM backend is loaded up front (tf-loader.js); asked for another, the
     classifier loads that backend's bundle and gives the same answer."""
     assert api.page.evaluate("() => classifier.backend") == "wasm"
     name = sample_paths[0].name
     expected = by_id(api.page.evaluate(CLASSIFY_AS, ["blob", name, None]))
-    recorded = open_host_page(browser, live_server, {name: sample_paths[0]},
-                              options={"backend": backend})
+    recorded = open_host_page(
+        browser, live_server, {name: sample_paths[0]}, options={"backend": backend}
+    )
     try:
         assert recorded.page.evaluate("() => classifier.backend") == backend
         answer = by_id(recorded.page.evaluate(CLASSIFY_AS, ["blob", name, None]))
         np.testing.assert_allclose(answer, expected, atol=1e-3)
-        assert any(url.endswith(f"/tf-backend-{backend}.es2017.min.js") for url in recorded.requests)
+        assert any(
+            url.endswith(f"/tf-backend-{backend}.es2017.min.js") for url in recorded.requests
+        )
         recorded.assert_clean()
     finally:
         recorded.page.context.close()
@@ -181,8 +191,10 @@ def test_only_the_wasm_backend_is_loaded_when_it_starts(api):
 
 def test_kinds_of_image_agree(api, sample_paths):
     """The same photo gives the same answer whichever way it is handed over."""
-    runs = {kind: by_id(api.page.evaluate(CLASSIFY_AS, [kind, sample_paths[1].name, None]))
-            for kind in ("blob", "image", "canvas", "bitmap")}
+    runs = {
+        kind: by_id(api.page.evaluate(CLASSIFY_AS, [kind, sample_paths[1].name, None]))
+        for kind in ("blob", "image", "canvas", "bitmap")
+    }
     for kind, probabilities in runs.items():
         np.testing.assert_allclose(probabilities, runs["blob"], atol=0.03, err_msg=kind)
 
@@ -199,14 +211,16 @@ def test_metadata_changes_the_input(api, sample_paths):
     name = sample_paths[2].name
     plain = by_id(api.page.evaluate(CLASSIFY_AS, ["blob", name, {}]))
     again = by_id(api.page.evaluate(CLASSIFY_AS, ["blob", name, None]))
-    detailed = by_id(api.page.evaluate(
-        CLASSIFY_AS, ["blob", name, {"age": 80, "sex": "female", "site": "face"}]))
+    detailed = by_id(
+        api.page.evaluate(CLASSIFY_AS, ["blob", name, {"age": 80, "sex": "female", "site": "face"}])
+    )
     np.testing.assert_allclose(plain, again, atol=1e-6)
     assert np.abs(plain - detailed).max() > 1e-6
 
 
 def test_tensors_do_not_leak(api, sample_paths):
-    counts = api.page.evaluate("""
+    counts = api.page.evaluate(
+        """
       async (name) => {
         const blob = await fetchBlob(name);
         await classifier.classify(blob);
@@ -216,8 +230,10 @@ def test_tensors_do_not_leak(api, sample_paths):
           await classifier.classify(blob, { age: 500 }).catch(() => null);
         }
         return [before, (await classifier.memory()).numTensors];
-      }""", sample_paths[3].name)
-    assert counts[0] > 0   # the model's weights: the count is read where the model runs
+      }""",
+        sample_paths[3].name,
+    )
+    assert counts[0] > 0  # the model's weights: the count is read where the model runs
     assert counts[1] == counts[0]
 
 
@@ -230,7 +246,8 @@ def test_the_model_runs_in_a_worker(api, task_metadata, sample_paths):
     assert api.page.evaluate("() => typeof globalThis.tf") == "undefined"
     assert [w.url.rsplit("/", 1)[1] for w in api.page.workers] == ["model-worker.js"]
     assert api.page.workers[0].evaluate("() => tf.getBackend()") == api.page.evaluate(
-        "() => classifier.backend")
+        "() => classifier.backend"
+    )
 
 
 # Makes the model's worker fail as it starts (as where workers are blocked or
@@ -247,8 +264,9 @@ globalThis.Worker = class extends Real {
 """
 
 
-def test_without_a_worker_the_page_runs_the_model(browser, live_server, api, task_metadata,
-                                                   sample_paths):
+def test_without_a_worker_the_page_runs_the_model(
+    browser, live_server, api, task_metadata, sample_paths
+):
     name = sample_paths[0].name
     recorded = open_host_page(browser, live_server, {name: sample_paths[0]}, BREAK_WORKER)
     page = recorded.page
@@ -265,22 +283,36 @@ def test_without_a_worker_the_page_runs_the_model(browser, live_server, api, tas
         page.context.close()
 
 
-@pytest.mark.parametrize(("code", "expected"), [
-    ("await classifier.classify(42)",
-     ["classify() needs", "File/Blob", "HTMLImageElement", "HTMLCanvasElement", "ImageBitmap",
-      "got Number"]),
-    ("await classifier.classify(null)", ["classify() needs", "got null"]),
-    ("await classifier.classify()", ["classify() needs", "got nothing"]),
-    ("await classifier.classify(blob, {age: 200})", ["Age", "between 0 and 120", "200"]),
-    ("await classifier.classify(blob, {age: -3})", ["Age", "between 0 and 120", "-3"]),
-    ("await classifier.classify(blob, {age: 'abc'})", ["Age", "must be a number", "abc"]),
-    ("await classifier.classify(blob, {sex: 'x'})", ["Sex", "male", "female", "unknown", '"x"']),
-    ("await classifier.classify(blob, {site: 'moon'})", ["Body site", "back", "scalp", "moon"]),
-    ("await classifier.classify(blob, {colour: 'red'})", ["colour", "age, sex, site"]),
-    ("await classifier.classify(blob, 'female')", ["Metadata must be an object"]),
-    ("await loadClassifier(123)", ["loadClassifier()", "skin_lesion", "123"]),
-    ("await loadClassifier()", ["loadClassifier()", "skin_lesion"]),
-])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (
+            "await classifier.classify(42)",
+            [
+                "classify() needs",
+                "File/Blob",
+                "HTMLImageElement",
+                "HTMLCanvasElement",
+                "ImageBitmap",
+                "got Number",
+            ],
+        ),
+        ("await classifier.classify(null)", ["classify() needs", "got null"]),
+        ("await classifier.classify()", ["classify() needs", "got nothing"]),
+        ("await classifier.classify(blob, {age: 200})", ["Age", "between 0 and 120", "200"]),
+        ("await classifier.classify(blob, {age: -3})", ["Age", "between 0 and 120", "-3"]),
+        ("await classifier.classify(blob, {age: 'abc'})", ["Age", "must be a number", "abc"]),
+        (
+            "await classifier.classify(blob, {sex: 'x'})",
+            ["Sex", "male", "female", "unknown", '"x"'],
+        ),
+        ("await classifier.classify(blob, {site: 'moon'})", ["Body site", "back", "scalp", "moon"]),
+        ("await classifier.classify(blob, {colour: 'red'})", ["colour", "age, sex, site"]),
+        ("await classifier.classify(blob, 'female')", ["Metadata must be an object"]),
+        ("await loadClassifier(123)", ["loadClassifier()", "skin_lesion", "123"]),
+        ("await loadClassifier()", ["loadClassifier()", "skin_lesion"]),
+    ],
+)
 def test_wrong_input_is_rejected_readably(api, sample_paths, code, expected):
     outcome = rejection(api.page, sample_paths[0].name, code)
     assert outcome["isError"], outcome
@@ -288,12 +320,15 @@ def test_wrong_input_is_rejected_readably(api, sample_paths, code, expected):
         assert fragment in outcome["message"], outcome["message"]
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("not_image.txt", "is not an image"),
-    ("empty.jpg", "empty (0 bytes)"),
-    ("corrupt.jpg", "could not be read as an image"),
-    ("tiny.png", "too small (20 × 20 pixels)"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("not_image.txt", "is not an image"),
+        ("empty.jpg", "empty (0 bytes)"),
+        ("corrupt.jpg", "could not be read as an image"),
+        ("tiny.png", "too small (20 × 20 pixels)"),
+    ],
+)
 def test_bad_files_are_rejected_readably(api, name, expected):
     outcome = rejection(api.page, name, "await classifier.classify(blob)")
     assert outcome["isError"], outcome
@@ -325,14 +360,19 @@ def test_unusual_images_classify(api, task_metadata, name):
 
 
 def test_huge_image_is_shrunk_and_classified(api, task_metadata, huge_image):
-    api.page.route("**/test-data/huge.jpg", lambda route: route.fulfill(
-        status=200, body=huge_image.read_bytes(), content_type="image/jpeg"))
+    api.page.route(
+        "**/test-data/huge.jpg",
+        lambda route: route.fulfill(
+            status=200, body=huge_image.read_bytes(), content_type="image/jpeg"
+        ),
+    )
     check_results(api.page.evaluate(CLASSIFY_AS, ["blob", "huge.jpg", None]), task_metadata)
 
 
 def test_exif_orientation_is_applied(api, sample_paths):
     """A phone photo stored sideways with an EXIF tag reaches the model as it is shown."""
-    canvases = api.page.evaluate("""
+    canvases = api.page.evaluate(
+        """
       async (names) => {
         const { prepareImage, imagePixels } = await import('/static/js/image-input.js');
         const out = {};
@@ -341,9 +381,12 @@ def test_exif_orientation_is_applied(api, sample_paths):
           out[name] = { width, height, pixels: Array.from(data) };
         }
         return out;
-      }""", ["exif_rotated.jpg", "upright.jpg", "sideways.jpg"])
-    exif, upright, sideways = (canvases[name] for name in
-                               ("exif_rotated.jpg", "upright.jpg", "sideways.jpg"))
+      }""",
+        ["exif_rotated.jpg", "upright.jpg", "sideways.jpg"],
+    )
+    exif, upright, sideways = (
+        canvases[name] for name in ("exif_rotated.jpg", "upright.jpg", "sideways.jpg")
+    )
     assert (exif["width"], exif["height"]) == (upright["width"], upright["height"])
     assert (sideways["width"], sideways["height"]) == (upright["height"], upright["width"])
     difference = np.abs(np.array(exif["pixels"], float) - np.array(upright["pixels"], float))
@@ -418,19 +461,24 @@ def test_metadata_encoding_rejects_like_python(api):
 
 # ---- test-time views: made in JavaScript, in the order the graph folds them back --------
 
+
 def test_mirror_views_are_the_image_and_its_mirrors_in_the_graphs_order(api):
     """views.js stacks what ``training.layers.MirrorViews`` makes (as given, left-right,
     up-down, both), as RGB floats; the alpha channel is dropped."""
     rng = np.random.default_rng(3)
-    rgba = rng.integers(0, 256, (3, 5, 4), dtype=np.uint8)   # 3 rows, 5 columns
-    got = api.page.evaluate("""async ([width, height, pixels]) => {
+    rgba = rng.integers(0, 256, (3, 5, 4), dtype=np.uint8)  # 3 rows, 5 columns
+    got = api.page.evaluate(
+        """async ([width, height, pixels]) => {
       const { mirrorViews } = await import('/static/js/views.js');
       return Array.from(mirrorViews({ width, height, data: Uint8Array.from(pixels) }));
-    }""", [5, 3, rgba.ravel().tolist()])
+    }""",
+        [5, 3, rgba.ravel().tolist()],
+    )
     rgb = rgba[..., :3].astype(np.float32)
     want = np.stack([rgb, rgb[:, ::-1], rgb[::-1], rgb[::-1, ::-1]])
     np.testing.assert_array_equal(np.asarray(got, np.float32).reshape(4, 3, 5, 3), want)
     from training.layers import MirrorViews
+
     np.testing.assert_array_equal(np.asarray(MirrorViews()(rgb[None], training=False)), want)
 
 

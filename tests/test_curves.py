@@ -1,4 +1,5 @@
 """ROC / precision-recall / reliability curves for the performance page."""
+
 import numpy as np
 import pytest
 
@@ -10,7 +11,7 @@ def test_reliability_of_a_calibrated_and_an_overconfident_model():
     n = 20000
     confidence = rng.uniform(0.5, 1.0, n)
     y_pred = np.zeros(n, int)
-    right = rng.uniform(size=n) < confidence          # right as often as it claims
+    right = rng.uniform(size=n) < confidence  # right as often as it claims
     y_true = np.where(right, 0, 1)
     probabilities = np.stack([confidence, 1 - confidence], axis=1)
     assert reliability(y_true, probabilities)["ece"] < 0.02
@@ -27,6 +28,7 @@ def test_curves_per_class_are_thinned_and_match_the_auc():
     probabilities = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
     result = curves(y_true, probabilities, ["a", "b", "c"])
     from sklearn.metrics import roc_auc_score
+
     for i, label in enumerate("abc"):
         roc = result["per_class"][label]["roc"]
         assert len(roc["fpr"]) <= MAX_POINTS and roc["fpr"][0] == 0 and roc["tpr"][-1] == 1

@@ -1,4 +1,5 @@
 """Loading HAM10000-style folders, lesion-grouped splits, and bad data."""
+
 import shutil
 from pathlib import Path
 
@@ -6,8 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.data import (DataError, PROJECT_ROOT, data_root, load_images, read_split,
-                           split_dataset)
+from training.data import PROJECT_ROOT, DataError, data_root, load_images, read_split, split_dataset
 from training.tasks import get_task
 
 SAMPLES = Path(__file__).parent / "data" / "ham10000"
@@ -89,7 +89,7 @@ def test_split_is_lesion_disjoint_stratified_and_reproducible(full_table):
     shares = split.value_counts(normalize=True)
     assert shares["test"] == pytest.approx(0.15, abs=0.02)
     assert shares["val"] == pytest.approx(0.15, abs=0.02)
-    for label in TASK.label_ids:   # every class in every split, in about the same proportion
+    for label in TASK.label_ids:  # every class in every split, in about the same proportion
         of_label = split[full_table["label"] == label].value_counts(normalize=True)
         assert of_label["test"] == pytest.approx(0.15, abs=0.05), label
     assert split.equals(split_dataset(full_table, seed=42))
@@ -99,9 +99,11 @@ def test_split_is_lesion_disjoint_stratified_and_reproducible(full_table):
 def test_cross_validation_folds_test_every_image_once(full_table):
     folds = [split_dataset(full_table, seed=42, test_fraction=0.2, fold=f) for f in range(5)]
     tested = np.stack([(split == "test").to_numpy() for split in folds])
-    assert (tested.sum(axis=0) == 1).all()             # each image in exactly one test fold
+    assert (tested.sum(axis=0) == 1).all()  # each image in exactly one test fold
     for split in folds:
-        groups = {name: set(full_table["group"][split == name]) for name in ("train", "val", "test")}
+        groups = {
+            name: set(full_table["group"][split == name]) for name in ("train", "val", "test")
+        }
         assert not groups["train"] & groups["test"] and not groups["val"] & groups["test"]
         assert not groups["train"] & groups["val"]
         for label in TASK.label_ids:
@@ -118,16 +120,20 @@ def test_cross_validation_folds_test_every_image_once(full_table):
 def test_committed_split_is_lesion_disjoint(full_table):
     path = PROJECT_ROOT / "reports" / TASK.id / "split.csv"
     split = read_split(full_table, path)
-    per_group = pd.DataFrame({"group": full_table["group"], "split": split}).groupby(
-        "group")["split"].nunique()
+    per_group = (
+        pd.DataFrame({"group": full_table["group"], "split": split})
+        .groupby("group")["split"]
+        .nunique()
+    )
     assert (per_group == 1).all()
 
 
 def test_describe_counts_images_groups_and_metadata(tmp_path):
     from training.describe import describe
+
     table = TASK.loader(make_folder(tmp_path), TASK)
-    table.loc[0, "group"] = table.loc[1, "group"]        # two images of one lesion…
-    table.loc[0, "label"] = table.loc[1, "label"]        # …with one diagnosis
+    table.loc[0, "group"] = table.loc[1, "group"]  # two images of one lesion…
+    table.loc[0, "label"] = table.loc[1, "label"]  # …with one diagnosis
     summary = describe(table, TASK.label_ids)
     label = table.loc[1, "label"]
     assert summary["images_per_label"][label] == 2 and summary["groups_per_label"][label] == 1
@@ -137,18 +143,29 @@ def test_describe_counts_images_groups_and_metadata(tmp_path):
     assert sum(sum(c) for c in sex["counts"].values()) == 7 and "male" in sex["values"]
 
 
-@pytest.mark.parametrize("file_name, patient", [
-    ("person1000_bacteria_2931.jpeg", "person1000"), ("person1000_virus_1681.jpeg", "person1000"),
-    ("IM-0629-0002.jpeg", "IM-0629"), ("NORMAL2-IM-0383-0001.jpeg", "NORMAL2-IM-0383"),
-    ("scan.jpeg", None)])
+@pytest.mark.parametrize(
+    "file_name, patient",
+    [
+        ("person1000_bacteria_2931.jpeg", "person1000"),
+        ("person1000_virus_1681.jpeg", "person1000"),
+        ("IM-0629-0002.jpeg", "IM-0629"),
+        ("NORMAL2-IM-0383-0001.jpeg", "NORMAL2-IM-0383"),
+        ("scan.jpeg", None),
+    ],
+)
 def test_chest_xray_patient_from_file_name(file_name, patient):
     from training.tasks import _chest_xray_patient
+
     assert _chest_xray_patient(file_name) == patient
 
 
-@pytest.mark.parametrize("task_id, per_label", [("chest_xray", {"normal": 1341, "pneumonia": 3875}),
-                                                ("malaria", {"parasitized": 11111,
-                                                             "uninfected": 11377})])
+@pytest.mark.parametrize(
+    "task_id, per_label",
+    [
+        ("chest_xray", {"normal": 1341, "pneumonia": 3875}),
+        ("malaria", {"parasitized": 11111, "uninfected": 11377}),
+    ],
+)
 def test_other_tasks_split_by_patient_or_slide(task_id, per_label):
     task = get_task(task_id)
     if not (data_root() / task.dataset_dir).is_dir():
@@ -157,13 +174,17 @@ def test_other_tasks_split_by_patient_or_slide(task_id, per_label):
     assert table["label"].value_counts().to_dict() == per_label
     split = split_dataset(table, seed=42)
     groups = {name: set(table["group"][split == name]) for name in ("train", "val", "test")}
-    assert not (groups["train"] & groups["test"] or groups["train"] & groups["val"]
-                or groups["val"] & groups["test"])
+    assert not (
+        groups["train"] & groups["test"]
+        or groups["train"] & groups["val"]
+        or groups["val"] & groups["test"]
+    )
     assert split.value_counts(normalize=True)["test"] == pytest.approx(0.15, abs=0.03)
 
 
 def test_class_folder_errors_name_the_problem(tmp_path):
     from training.data import load_class_folders
+
     task = get_task("malaria")
     with pytest.raises(DataError, match="no folder"):
         load_class_folders(tmp_path, task, {"parasitized": "P", "uninfected": "U"}, lambda n: n)
@@ -178,8 +199,14 @@ def test_split_rows_reads_a_split_or_a_split_file(tmp_path):
     """One ``split_rows``: from the split beside the table, or from a saved split file
     (whose unknown rows are left out)."""
     from training.data import split_rows, write_split
-    table = pd.DataFrame({"image_id": [f"i{n}" for n in range(6)], "group": list("aabbcc"),
-                          "label": ["x", "x", "y", "y", "x", "y"]})
+
+    table = pd.DataFrame(
+        {
+            "image_id": [f"i{n}" for n in range(6)],
+            "group": list("aabbcc"),
+            "label": ["x", "x", "y", "y", "x", "y"],
+        }
+    )
     split = pd.Series(["train", "train", "val", "val", "test", "test"], index=table.index)
     assert split_rows(table, split, "val")["image_id"].tolist() == ["i2", "i3"]
     write_split(table.iloc[:4], split.iloc[:4], tmp_path / "split.csv")

@@ -1,4 +1,5 @@
 """The 'wrong kind of image' rule: negatives, the fitted head, its threshold, the export."""
+
 from pathlib import Path
 
 import numpy as np
@@ -6,8 +7,15 @@ import pytest
 
 from training.doubt import fit_head, head_scores, measure, threshold_for
 from training.encoding import blank_metadata
-from training.model import (CLASS_MAP_OUTPUT, IMAGE_INPUT, IN_KIND_OUTPUT, METADATA_INPUT,
-                            ModelConfig, browser_model, build_model)
+from training.model import (
+    CLASS_MAP_OUTPUT,
+    IMAGE_INPUT,
+    IN_KIND_OUTPUT,
+    METADATA_INPUT,
+    ModelConfig,
+    browser_model,
+    build_model,
+)
 from training.negatives import KIND_NAMES, blanks, documents, negatives, noise
 from training.preprocess import decode_image
 from training.tasks import get_task
@@ -49,8 +57,7 @@ def test_negatives_fit_and_test_parts_are_disjoint_and_named():
     size = (32, 32)
     fit = negatives(TASK, "fit", size, n=12)
     test = negatives(TASK, "test", size, n=12)
-    assert set(fit) == set(test) == {"chest_xray", "malaria", "photo", "document",
-                                     "blank", "noise"}
+    assert set(fit) == set(test) == {"chest_xray", "malaria", "photo", "document", "blank", "noise"}
     assert all(kind in KIND_NAMES for kind in fit)
     for kind in fit:
         assert fit[kind].shape[1:] == (32, 32, 3) and len(fit[kind]) == 12
@@ -67,9 +74,11 @@ def test_browser_model_keeps_the_probabilities_and_adds_the_score_and_class_map(
     image = decode_image(next(SAMPLES.glob("*.jpg"))).astype("float32")[None]
     feeds = {IMAGE_INPUT: image, METADATA_INPUT: blank_metadata(TASK)[None]}
     out = combined(feeds, training=False)
-    np.testing.assert_allclose(np.asarray(out["probabilities"]), np.asarray(model(feeds, training=False)),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(out["probabilities"]), np.asarray(model(feeds, training=False)), atol=1e-6
+    )
     from training.model import image_features
+
     expected = head_scores(head, image_features(model, image))
     np.testing.assert_allclose(np.asarray(out[IN_KIND_OUTPUT])[:, 0], expected, atol=1e-5)
     # The class map's mean over its places is each class's image logit: the

@@ -1,6 +1,7 @@
 """Hardening and offline plumbing, through Flask's test client: the security and
 cross-origin-isolation headers on every kind of response, GET and HEAD only, the
 service worker's precache list and versioning, the web app manifest and icons."""
+
 from __future__ import annotations
 
 import base64
@@ -25,8 +26,7 @@ EVERY_RESPONSE = {
 }
 
 TASK = json.loads((MODELS_DIR / "index.json").read_text())["tasks"][0]["id"]
-SHARD = json.loads((MODELS_DIR / TASK / "model.json").read_text())[
-    "weightsManifest"][0]["paths"][0]
+SHARD = json.loads((MODELS_DIR / TASK / "model.json").read_text())["weightsManifest"][0]["paths"][0]
 
 RESPONSE_KINDS = {
     "page": ("/", 200),
@@ -71,9 +71,17 @@ def test_headers_on_every_response(client, kind):
 
 
 @pytest.mark.parametrize("method", ["post", "put", "delete", "patch", "options"])
-@pytest.mark.parametrize("path", ["/", f"/screen/{TASK}", "/static/js/classifier.js",
-                                  f"/static/tfjs_model/{TASK}/model.json", "/sw.js",
-                                  "/no/such/page"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        f"/screen/{TASK}",
+        "/static/js/classifier.js",
+        f"/static/tfjs_model/{TASK}/model.json",
+        "/sw.js",
+        "/no/such/page",
+    ],
+)
 def test_only_get_and_head(client, method, path):
     response = getattr(client, method)(path, data=b"image bytes")
     assert response.status_code == 405
@@ -92,8 +100,20 @@ def test_error_pages_do_not_start_the_offline_download(client):
 # ---- compression ------------------------------------------------------------------
 
 CHROME_ACCEPTS = "gzip, deflate, br, zstd"
-COMPRESSED_KINDS = ["page", "task page", "chart page", "offline page", "script", "tfjs",
-                    "wasm", "model.json", "bootstrap", "plotly", "service worker", "manifest"]
+COMPRESSED_KINDS = [
+    "page",
+    "task page",
+    "chart page",
+    "offline page",
+    "script",
+    "tfjs",
+    "wasm",
+    "model.json",
+    "bootstrap",
+    "plotly",
+    "service worker",
+    "manifest",
+]
 
 
 def decoded(response) -> bytes:
@@ -109,17 +129,17 @@ def decoded(response) -> bytes:
 def identity_body(client, path) -> bytes:
     response = client.get(path)
     try:
-        assert "Content-Encoding" not in response.headers   # asked for nothing: none
+        assert "Content-Encoding" not in response.headers  # asked for nothing: none
         return response.get_data()
     finally:
         response.close()
 
 
 @pytest.mark.parametrize("kind", COMPRESSED_KINDS)
-@pytest.mark.parametrize(("accepted", "expected"), [(CHROME_ACCEPTS, "br"), ("gzip", "gzip"),
-                                                    ("identity", None)])
-def test_text_responses_are_compressed_as_the_browser_accepts(client, kind, accepted,
-                                                              expected):
+@pytest.mark.parametrize(
+    ("accepted", "expected"), [(CHROME_ACCEPTS, "br"), ("gzip", "gzip"), ("identity", None)]
+)
+def test_text_responses_are_compressed_as_the_browser_accepts(client, kind, accepted, expected):
     path, _ = RESPONSE_KINDS[kind]
     response = client.get(path, headers={"Accept-Encoding": accepted})
     try:
@@ -150,8 +170,9 @@ def test_weight_shards_are_sent_as_stored(client):
 def test_a_byte_range_is_of_the_stored_file(client, kind):
     path, _ = RESPONSE_KINDS[kind]
     whole = identity_body(client, path)
-    response = client.get(path, headers={"Accept-Encoding": CHROME_ACCEPTS,
-                                         "Range": "bytes=10-109"})
+    response = client.get(
+        path, headers={"Accept-Encoding": CHROME_ACCEPTS, "Range": "bytes=10-109"}
+    )
     try:
         assert response.status_code == 206
         assert "Content-Encoding" not in response.headers
@@ -182,19 +203,24 @@ def test_a_file_not_changed_is_not_sent_again(client, kind, accepted):
 
 # ---- the service worker ---------------------------------------------------------
 
+
 def worker_constants(client) -> dict:
     response = client.get("/sw.js")
     assert response.mimetype == "text/javascript"
     assert response.headers["Cache-Control"] == "no-cache"
     script = response.get_data(as_text=True)
-    found = dict(re.findall(r"^const (VERSION|PREFIX|CACHES|OFFLINE_PAGE) = (.*?);(?: //.*)?$",
-                            script, flags=re.M))
+    found = dict(
+        re.findall(
+            r"^const (VERSION|PREFIX|CACHES|OFFLINE_PAGE) = (.*?);(?: //.*)?$", script, flags=re.M
+        )
+    )
     return {name: json.loads(value) for name, value in found.items()}
 
 
 def precached(constants) -> dict[str, str]:
-    return {url: integrity for entries in constants["CACHES"].values()
-            for url, integrity in entries}
+    return {
+        url: integrity for entries in constants["CACHES"].values() for url, integrity in entries
+    }
 
 
 def test_worker_keeps_every_model_file_pages_and_libraries(client):
@@ -204,28 +230,45 @@ def test_worker_keeps_every_model_file_pages_and_libraries(client):
     for task in index["tasks"]:
         folder = MODELS_DIR / task["id"]
         model = json.loads((folder / "model.json").read_text())
-        files = ["metadata.json", "model.json",
-                 *[path for group in model["weightsManifest"] for path in group["paths"]]]
+        files = [
+            "metadata.json",
+            "model.json",
+            *[path for group in model["weightsManifest"] for path in group["paths"]],
+        ]
         for name in files:
             assert f"/static/tfjs_model/{task['id']}/{name}" in urls, name
         assert f"/screen/{task['id']}" in urls and f"/model-card/{task['id']}" in urls
-    for url in ["/", "/offline", "/static/tfjs_model/index.json", "/manifest.webmanifest",
-                "/static/css/site.css", "/bootstrap/static/css/bootstrap.min.css",
-                "/static/js/screen-page.js", "/static/js/classifier.js",
-                "/static/js/offline.js", "/static/vendor/tfjs/tf-core.es2017.min.js",
-                "/static/img/icon-192.png", "/static/img/icon-512.png"]:
+    for url in [
+        "/",
+        "/offline",
+        "/static/tfjs_model/index.json",
+        "/manifest.webmanifest",
+        "/static/css/site.css",
+        "/bootstrap/static/css/bootstrap.min.css",
+        "/static/js/screen-page.js",
+        "/static/js/classifier.js",
+        "/static/js/offline.js",
+        "/static/vendor/tfjs/tf-core.es2017.min.js",
+        "/static/img/icon-192.png",
+        "/static/img/icon-512.png",
+    ]:
         assert url in urls, url
-    for path in (ROOT / "static" / "vendor" / "tfjs").glob("*.*"):   # every backend, for offline fallbacks
+    for path in (ROOT / "static" / "vendor" / "tfjs").glob(
+        "*.*"
+    ):  # every backend, for offline fallbacks
         if path.suffix in (".js", ".wasm"):
             assert f"/static/vendor/tfjs/{path.name}" in urls
     assert constants["OFFLINE_PAGE"] == "/offline"
-    assert "/vendor/plotly.min.js" not in " ".join(urls)   # chart pages are not kept
+    assert "/vendor/plotly.min.js" not in " ".join(urls)  # chart pages are not kept
 
 
 def test_worker_caches_everything_the_kept_pages_load(client):
     urls = precached(worker_constants(client))
-    for page in [url for url in urls if not url.startswith(("/static/", "/bootstrap/"))
-                 and not url.endswith((".webmanifest",))]:
+    for page in [
+        url
+        for url in urls
+        if not url.startswith(("/static/", "/bootstrap/")) and not url.endswith((".webmanifest",))
+    ]:
         html = client.get(page).get_data(as_text=True)
         for asset in re.findall(r'<(?:script|img|link)\b[^>]*?(?:src|href)="(/[^"#]*)"', html):
             assert asset in urls, (page, asset)
@@ -247,12 +290,12 @@ def test_cache_names_and_version_follow_the_content(tmp_path):
     shutil.copytree(MODELS_DIR, models)
     client = create_app({**TEST_CONFIG, "MODELS_FOLDER": str(models)}).test_client()
     first = worker_constants(client)
-    assert worker_constants(client) == first   # nothing changed: the same worker
+    assert worker_constants(client) == first  # nothing changed: the same worker
     assert all(name.startswith(first["PREFIX"]) for name in first["CACHES"])
 
     shard = models / TASK / SHARD
     data = bytearray(shard.read_bytes())
-    data[100] ^= 0xFF                          # same size; a new file, as a deploy makes
+    data[100] ^= 0xFF  # same size; a new file, as a deploy makes
     replacement = shard.with_suffix(".new")
     replacement.write_bytes(bytes(data))
     os.replace(replacement, shard)
@@ -260,7 +303,7 @@ def test_cache_names_and_version_follow_the_content(tmp_path):
     assert second["VERSION"] != first["VERSION"]
     app_caches = [sorted(n for n in c["CACHES"] if "-app-" in n) for c in (first, second)]
     vendor_caches = [sorted(n for n in c["CACHES"] if "-vendor-" in n) for c in (first, second)]
-    assert app_caches[0] != app_caches[1]      # the model's cache is new
+    assert app_caches[0] != app_caches[1]  # the model's cache is new
     assert vendor_caches[0] == vendor_caches[1]  # TF.js is not downloaded again
 
 
@@ -274,6 +317,7 @@ def test_a_missing_file_stays_on_the_list_so_the_install_fails(tmp_path):
 
 
 # ---- installable ------------------------------------------------------------------
+
 
 def test_manifest_makes_the_site_installable(client):
     html = client.get("/").get_data(as_text=True)

@@ -5,6 +5,7 @@ prints without the site around it, and the page fits a phone.
 
 Each test opens its own browser context, so its IndexedDB starts empty.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,9 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from test_accessibility import AXE, run_axe
 
 from conftest import BROWSER_TIMEOUT_MS, open_recorded_page
-from test_accessibility import AXE, run_axe
 
 pytestmark = pytest.mark.browser
 
@@ -35,8 +36,13 @@ def test_history_page_is_kept_for_offline_use(app):
 
     with app.test_request_context():
         kept = {url for entries in precache_list()["caches"].values() for url, _ in entries}
-    assert {"/history", "/static/js/history-page.js", "/static/js/history-store.js",
-            "/static/js/history-save.js", "/static/css/history.css"} <= kept
+    assert {
+        "/history",
+        "/static/js/history-page.js",
+        "/static/js/history-store.js",
+        "/static/js/history-save.js",
+        "/static/css/history.css",
+    } <= kept
 
 
 def open_screener(browser, live_server, **options):
@@ -52,7 +58,8 @@ def classify_and_save(page, sample, lesion=""):
     page.get_by_label("Body site").select_option(sample.site)
     page.get_by_label("Choose an image").set_input_files(sample.path)
     expect(page.get_by_text(f"Result for “{sample.path.name}”")).to_contain_text(
-        str(int(sample.age or 50)))
+        str(int(sample.age or 50))
+    )
     top = page.locator(".probability-name").first.inner_text()
     if lesion:
         page.get_by_label("Name to group it by (optional)").fill(lesion)
@@ -88,8 +95,12 @@ def test_save_reload_export_delete_import(browser, live_server, samples, tmp_pat
         expect(items.nth(1)).to_contain_text("“left shoulder”")
 
         # Filter by body site.
-        site_name = page.get_by_label("Body site").locator("option").filter(
-            has_text=re.compile(first.site, re.I)).first.inner_text()
+        site_name = (
+            page.get_by_label("Body site")
+            .locator("option")
+            .filter(has_text=re.compile(first.site, re.I))
+            .first.inner_text()
+        )
         page.get_by_label("Body site").select_option(label=site_name)
         expect(items).to_have_count(1)
         expect(items.first).to_contain_text(top_first)
@@ -138,10 +149,12 @@ def test_save_reload_export_delete_import(browser, live_server, samples, tmp_pat
 
         # A damaged or foreign file is refused, and nothing changes.
         broken = dict(data, entries=[data["entries"][0], {**data["entries"][1], "results": "x"}])
-        cases = {"truncated.json": exported.read_text()[:5000],
-                 "foreign.json": json.dumps({"format": "something-else", "entries": []}),
-                 "future.json": json.dumps({**data, "version": 99}),
-                 "damaged.json": json.dumps(broken)}
+        cases = {
+            "truncated.json": exported.read_text()[:5000],
+            "foreign.json": json.dumps({"format": "something-else", "entries": []}),
+            "future.json": json.dumps({**data, "version": 99}),
+            "damaged.json": json.dumps(broken),
+        }
         page.get_by_role("button", name="Delete all").click()
         page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
         for name, text in cases.items():
@@ -206,9 +219,9 @@ def test_print_view_and_phone_width(browser, live_server, samples):
         expect(entry.get_by_role("img")).to_be_visible()
         expect(entry.get_by_role("table")).to_be_visible()
         expect(entry.get_by_role("row").nth(1)).to_contain_text(top)
-        expect(entry).to_contain_text("sensitivity")   # the risk sentence's measured rates
+        expect(entry).to_contain_text("sensitivity")  # the risk sentence's measured rates
         expect(entry).to_contain_text("This is not a diagnosis")
-        expect(entry).to_contain_text("Tested on")     # the model's measured limits
+        expect(entry).to_contain_text("Tested on")  # the model's measured limits
         page.emulate_media(media="screen")
         expect(nav).to_be_visible()
         recorded.assert_clean()
@@ -243,8 +256,9 @@ def test_without_indexeddb_the_screener_still_works(browser, live_server, sample
         page.get_by_label("Choose an image").set_input_files(sample.path)
         expect(page.get_by_role("meter")).to_have_count(7)
         page.get_by_role("button", name="Save to history", exact=True).click()
-        expect(page.get_by_text("Not saved. The history cannot be used in this browser")
-               ).to_be_visible()
+        expect(
+            page.get_by_text("Not saved. The history cannot be used in this browser")
+        ).to_be_visible()
         expect(page.get_by_role("meter")).to_have_count(7)
         page.goto(live_server + "/history")
         expect(page.get_by_role("alert")).to_contain_text("The screeners still work")
@@ -257,8 +271,10 @@ def test_storage_full_says_so(browser, live_server, samples):
     """A quota error while saving: a clear message, nothing saved, the result stays."""
     recorded = open_screener(browser, live_server)
     page = recorded.page
-    page.add_init_script(script="IDBObjectStore.prototype.add = function () {"
-                         " throw new DOMException('full', 'QuotaExceededError'); };")
+    page.add_init_script(
+        script="IDBObjectStore.prototype.add = function () {"
+        " throw new DOMException('full', 'QuotaExceededError'); };"
+    )
     try:
         page.reload()
         expect(page.get_by_role("status")).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)

@@ -6,6 +6,7 @@ conftest.py: the shipped first task's metadata and reports, plus a made-up task 
 two kinds that takes no details); the browser tests give that task a tiny
 hand-made TF.js graph model, so its page really loads a model and classifies.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,10 +16,16 @@ import shutil
 import struct
 
 import pytest
-
-from conftest import (BROWSER_TIMEOUT_MS, MODELS_DIR, SECOND_TASK, TEST_CONFIG,
-                      open_recorded_page, serve)
 from test_webapp import parse, text_of
+
+from conftest import (
+    BROWSER_TIMEOUT_MS,
+    MODELS_DIR,
+    SECOND_TASK,
+    TEST_CONFIG,
+    open_recorded_page,
+    serve,
+)
 from webapp import create_app
 
 INDEX = json.loads((MODELS_DIR / "index.json").read_text())["tasks"]
@@ -28,8 +35,9 @@ PAGES = ("/screen/{}", "/performance/{}", "/data/{}", "/model-card/{}")
 
 def two_task_app(two_task_folders, **config):
     models, reports = two_task_folders
-    return create_app({**TEST_CONFIG, "MODELS_FOLDER": str(models),
-                       "REPORTS_FOLDER": str(reports), **config})
+    return create_app(
+        {**TEST_CONFIG, "MODELS_FOLDER": str(models), "REPORTS_FOLDER": str(reports), **config}
+    )
 
 
 @pytest.fixture
@@ -40,13 +48,20 @@ def site(two_task_folders):
 
 def cards(html: str) -> dict[str, str]:
     """{task id: the HTML of its card}, in the order of the page."""
-    return dict(re.findall(r'<article class="card screener-card"[^>]*data-task="([^"]+)">(.*?)</article>',
-                           html, re.S))
+    return dict(
+        re.findall(
+            r'<article class="card screener-card"[^>]*data-task="([^"]+)">(.*?)</article>',
+            html,
+            re.S,
+        )
+    )
 
 
 def card_links(card: str) -> dict[str, str]:
-    return {text_of(name).strip(): href for href, name in
-            re.findall(r'<a (?:class="[^"]*" )?href="([^"]+)">(.*?)</a>', card, re.S)}
+    return {
+        text_of(name).strip(): href
+        for href, name in re.findall(r'<a (?:class="[^"]*" )?href="([^"]+)">(.*?)</a>', card, re.S)
+    }
 
 
 def metric(card: str, key: str) -> str:
@@ -59,10 +74,10 @@ def index_of(models) -> list[dict]:
 
 # ---- the list of screeners ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("which", ["shipped", "two tasks"])
 def test_home_lists_every_task_with_pages_that_open(client, site, two_task_folders, which):
-    client, tasks = ((client, INDEX) if which == "shipped"
-                     else (site, index_of(two_task_folders[0])))
+    client, tasks = (client, INDEX) if which == "shipped" else (site, index_of(two_task_folders[0]))
     response = client.get("/")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -72,8 +87,10 @@ def test_home_lists_every_task_with_pages_that_open(client, site, two_task_folde
         card = shown[task["id"]]
         assert task["title"] in text_of(card)
         links = card_links(card)
-        assert links == {name: page.format(task["id"]) for name, page in zip(
-            ("Open the screener", "Performance", "Data", "Model card"), PAGES)}
+        assert links == {
+            name: page.format(task["id"])
+            for name, page in zip(("Open the screener", "Performance", "Data", "Model card"), PAGES)
+        }
         for path in links.values():
             page = client.get(path)
             assert page.status_code == 200, path
@@ -84,8 +101,9 @@ def test_home_lists_every_task_with_pages_that_open(client, site, two_task_folde
 
 
 @pytest.mark.parametrize("which", ["shipped", "two tasks"])
-def test_each_card_says_what_it_looks_at_and_its_image_only_results(client, site,
-                                                                    two_task_folders, which):
+def test_each_card_says_what_it_looks_at_and_its_image_only_results(
+    client, site, two_task_folders, which
+):
     client, models = (client, MODELS_DIR) if which == "shipped" else (site, two_task_folders[0])
     shown = cards(client.get("/").get_data(as_text=True))
     for task in index_of(models):
@@ -99,8 +117,9 @@ def test_each_card_says_what_it_looks_at_and_its_image_only_results(client, site
         assert ("Nothing but the image" in text) is (not fields)
         measured = ((metadata.get("metrics") or {}).get("test") or {}).get("without_metadata")
         if not measured:
-            assert [metric(card, key) for key in ("accuracy", "balanced_accuracy",
-                                                  "macro_auc")] == ["not measured"] * 3
+            assert [
+                metric(card, key) for key in ("accuracy", "balanced_accuracy", "macro_auc")
+            ] == ["not measured"] * 3
             continue
         assert f"Tested on {measured['n']:,} images" in text
         assert ("given the image only" in text) is bool(fields)
@@ -113,7 +132,8 @@ def test_a_model_without_results_is_not_measured(client_with_metadata):
     client, _ = client_with_metadata(lambda metadata: metadata.update(metrics={}))
     [card] = cards(client.get("/").get_data(as_text=True)).values()
     assert [metric(card, key) for key in ("accuracy", "balanced_accuracy", "macro_auc")] == [
-        "not measured"] * 3
+        "not measured"
+    ] * 3
     assert "this model has no test results" in text_of(card)
 
 
@@ -140,15 +160,19 @@ def test_no_model_installed_is_a_readable_503(tmp_path):
 
 def test_home_keeps_the_site_policy_and_loads_no_screener_script(client):
     response = client.get("/")
-    assert response.headers["Content-Security-Policy"] == create_app().config[
-        "CONTENT_SECURITY_POLICY"]
+    assert (
+        response.headers["Content-Security-Policy"]
+        == create_app().config["CONTENT_SECURITY_POLICY"]
+    )
     page = parse(response.get_data(as_text=True))
     assert page.inline_scripts == []
     assert [attrs["src"] for tag, attrs in page.tags if tag == "script"] == [
-        "/static/js/offline.js"]
+        "/static/js/offline.js"
+    ]
 
 
 # ---- the featured task (DEFAULT_TASK) ---------------------------------------------------
+
 
 def test_default_task_is_listed_first_and_shown_by_addresses_without_a_task(two_task_folders):
     client = two_task_app(two_task_folders, DEFAULT_TASK=SECOND_TASK).test_client()
@@ -168,12 +192,16 @@ def test_an_unknown_default_task_leaves_home_up_and_bare_addresses_404(two_task_
 
 # ---- old addresses -------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("path", "target"), [
-    (f"/?task={FIRST}", f"/screen/{FIRST}"),
-    (f"/?task={SECOND_TASK}", f"/screen/{SECOND_TASK}"),
-    ("/screen", "/"),
-    ("/screen/", "/"),
-])
+
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [
+        (f"/?task={FIRST}", f"/screen/{FIRST}"),
+        (f"/?task={SECOND_TASK}", f"/screen/{SECOND_TASK}"),
+        ("/screen", "/"),
+        ("/screen/", "/"),
+    ],
+)
 def test_old_addresses_redirect(site, path, target):
     response = site.get(path)
     assert response.status_code == 302
@@ -189,10 +217,15 @@ def test_an_old_link_to_an_unknown_task_ends_in_a_readable_404(site):
 
 # ---- the header and the task selector --------------------------------------------------------
 
+
 def header_links(html: str) -> dict[str, str]:
     nav = re.search(r'<nav aria-label="Site">(.*?)</nav>', html, re.S).group(1)
-    return {text_of(name).strip(): href for href, name in
-            re.findall(r'<a class="nav-link" href="([^"]+)"[^>]*>(.*?)</a>', nav, re.S)}
+    return {
+        text_of(name).strip(): href
+        for href, name in re.findall(
+            r'<a class="nav-link" href="([^"]+)"[^>]*>(.*?)</a>', nav, re.S
+        )
+    }
 
 
 def current_link(html: str, label: str) -> str:
@@ -205,11 +238,18 @@ def current_link(html: str, label: str) -> str:
 @pytest.mark.parametrize("page", PAGES)
 def test_header_leads_home_and_to_the_task_pages(site, task_id, page):
     html = site.get(page.format(task_id)).get_data(as_text=True)
-    assert header_links(html) == {"All screeners": "/", "History": "/history", **{
-        name: other.format(task_id) for name, other in zip(
-            ("Screener", "Performance", "Data", "Model card"), PAGES)}}
-    assert current_link(html, "Site") == dict(zip(PAGES, (
-        "Screener", "Performance", "Data", "Model card")))[page]
+    assert header_links(html) == {
+        "All screeners": "/",
+        "History": "/history",
+        **{
+            name: other.format(task_id)
+            for name, other in zip(("Screener", "Performance", "Data", "Model card"), PAGES)
+        },
+    }
+    assert (
+        current_link(html, "Site")
+        == dict(zip(PAGES, ("Screener", "Performance", "Data", "Model card")))[page]
+    )
     # Every page of a task can switch to the same page of the other task.
     selector = re.search(r'<nav class="task-selector[^>]*>(.*?)</nav>', html, re.S).group(1)
     for other in (FIRST, SECOND_TASK):
@@ -231,6 +271,7 @@ def test_one_task_has_no_task_selector(client_with_metadata):
 
 # ---- a screener of the image alone ------------------------------------------------------------
 
+
 def test_a_task_without_details_has_no_details_form(site, two_task_folders):
     html = site.get(f"/screen/{SECOND_TASK}").get_data(as_text=True)
     text = text_of(html)
@@ -249,14 +290,21 @@ def test_a_task_without_details_has_no_details_form(site, two_task_folders):
 
 # ---- offline copy ---------------------------------------------------------------------------------
 
+
 def test_the_offline_copy_keeps_home_and_every_screener(two_task_folders):
     from webapp.offline import precache_list
 
     app = two_task_app(two_task_folders)
     with app.test_request_context():
         urls = {url for entries in precache_list()["caches"].values() for url, _ in entries}
-    assert {"/", "/offline", f"/screen/{FIRST}", f"/screen/{SECOND_TASK}",
-            f"/model-card/{FIRST}", f"/model-card/{SECOND_TASK}"} <= urls
+    assert {
+        "/",
+        "/offline",
+        f"/screen/{FIRST}",
+        f"/screen/{SECOND_TASK}",
+        f"/model-card/{FIRST}",
+        f"/model-card/{SECOND_TASK}",
+    } <= urls
     assert not any(url.startswith(("/performance", "/data")) for url in urls)
 
 
@@ -266,6 +314,7 @@ def test_manifest_starts_at_home(client):
 
 
 # ---- in Chromium ----------------------------------------------------------------------------------
+
 
 def tiny_graph_model(folder, n_labels: int) -> str:
     """Write a TF.js graph model of the image alone into ``folder``: the mean colour of
@@ -279,32 +328,80 @@ def tiny_graph_model(folder, n_labels: int) -> str:
     float_t, int_t = {"type": "DT_FLOAT"}, {"type": "DT_INT32"}
     kernel = [[0.02 * (i - j) for j in range(n_labels)] for i in range(3)]
     nodes = [
-        {"name": "image", "op": "Placeholder",
-         "attr": {"dtype": float_t, "shape": {"shape": dims(-1, -1, -1, 3)}}},
-        {"name": "mean/axes", "op": "Const", "attr": {"dtype": int_t, "value": {"tensor": {
-            "dtype": "DT_INT32", "tensorShape": dims(2)}}}},
-        {"name": "mean", "op": "Mean", "input": ["image", "mean/axes"],
-         "attr": {"T": float_t, "Tidx": int_t, "keep_dims": {"b": False}}},
-        {"name": "dense/kernel", "op": "Const", "attr": {"dtype": float_t, "value": {"tensor": {
-            "dtype": "DT_FLOAT", "tensorShape": dims(3, n_labels)}}}},
-        {"name": "dense/MatMul", "op": "MatMul", "input": ["mean", "dense/kernel"],
-         "attr": {"T": float_t, "transpose_a": {"b": False}, "transpose_b": {"b": False}}},
-        {"name": "dense/Softmax", "op": "Softmax", "input": ["dense/MatMul"], "attr": {"T": float_t}},
+        {
+            "name": "image",
+            "op": "Placeholder",
+            "attr": {"dtype": float_t, "shape": {"shape": dims(-1, -1, -1, 3)}},
+        },
+        {
+            "name": "mean/axes",
+            "op": "Const",
+            "attr": {
+                "dtype": int_t,
+                "value": {"tensor": {"dtype": "DT_INT32", "tensorShape": dims(2)}},
+            },
+        },
+        {
+            "name": "mean",
+            "op": "Mean",
+            "input": ["image", "mean/axes"],
+            "attr": {"T": float_t, "Tidx": int_t, "keep_dims": {"b": False}},
+        },
+        {
+            "name": "dense/kernel",
+            "op": "Const",
+            "attr": {
+                "dtype": float_t,
+                "value": {"tensor": {"dtype": "DT_FLOAT", "tensorShape": dims(3, n_labels)}},
+            },
+        },
+        {
+            "name": "dense/MatMul",
+            "op": "MatMul",
+            "input": ["mean", "dense/kernel"],
+            "attr": {"T": float_t, "transpose_a": {"b": False}, "transpose_b": {"b": False}},
+        },
+        {
+            "name": "dense/Softmax",
+            "op": "Softmax",
+            "input": ["dense/MatMul"],
+            "attr": {"T": float_t},
+        },
         {"name": "Identity", "op": "Identity", "input": ["dense/Softmax"], "attr": {"T": float_t}},
     ]
-    weights = struct.pack("<2i", 1, 2) + struct.pack(f"<{3 * n_labels}f",
-                                                     *[w for row in kernel for w in row])
+    weights = struct.pack("<2i", 1, 2) + struct.pack(
+        f"<{3 * n_labels}f", *[w for row in kernel for w in row]
+    )
     model = {
-        "format": "graph-model", "generatedBy": "tests/test_home.py", "convertedBy": "by hand",
+        "format": "graph-model",
+        "generatedBy": "tests/test_home.py",
+        "convertedBy": "by hand",
         "signature": {
-            "inputs": {"image": {"name": "image:0", "dtype": "DT_FLOAT",
-                                 "tensorShape": dims(-1, -1, -1, 3)}},
-            "outputs": {"output_0": {"name": "Identity:0", "dtype": "DT_FLOAT",
-                                     "tensorShape": dims(-1, n_labels)}}},
+            "inputs": {
+                "image": {
+                    "name": "image:0",
+                    "dtype": "DT_FLOAT",
+                    "tensorShape": dims(-1, -1, -1, 3),
+                }
+            },
+            "outputs": {
+                "output_0": {
+                    "name": "Identity:0",
+                    "dtype": "DT_FLOAT",
+                    "tensorShape": dims(-1, n_labels),
+                }
+            },
+        },
         "modelTopology": {"node": nodes, "library": {}, "versions": {}},
-        "weightsManifest": [{"paths": ["group1-shard1of1.bin"], "weights": [
-            {"name": "mean/axes", "shape": [2], "dtype": "int32"},
-            {"name": "dense/kernel", "shape": [3, n_labels], "dtype": "float32"}]}],
+        "weightsManifest": [
+            {
+                "paths": ["group1-shard1of1.bin"],
+                "weights": [
+                    {"name": "mean/axes", "shape": [2], "dtype": "int32"},
+                    {"name": "dense/kernel", "shape": [3, n_labels], "dtype": "float32"},
+                ],
+            }
+        ],
     }
     model_json = json.dumps(model).encode()
     (folder / "model.json").write_bytes(model_json)
@@ -327,8 +424,9 @@ def image_only_server(two_task_folders, tmp_path_factory):
         if task["id"] == SECOND_TASK:
             task["version"] = metadata["version"]
     (models / "index.json").write_text(json.dumps(index))
-    app = create_app({**TEST_CONFIG, "MODELS_FOLDER": str(models),
-                      "REPORTS_FOLDER": str(two_task_folders[1])})
+    app = create_app(
+        {**TEST_CONFIG, "MODELS_FOLDER": str(models), "REPORTS_FOLDER": str(two_task_folders[1])}
+    )
     with serve(app) as url:
         yield url
 
@@ -367,9 +465,11 @@ def test_from_home_to_a_screener_of_the_image_alone(browser, image_only_server, 
 
         # The header leads back to the list; the selector to the other screener.
         page.get_by_role("navigation", name="Site").get_by_role(
-            "link", name="All screeners").click()
+            "link", name="All screeners"
+        ).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(
-            "Screeners that run in your browser")
+            "Screeners that run in your browser"
+        )
         recorded.assert_clean()
     finally:
         page.context.close()
@@ -377,8 +477,9 @@ def test_from_home_to_a_screener_of_the_image_alone(browser, image_only_server, 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("task", [task["id"] for task in INDEX])
-def test_every_indexed_screener_opens_from_home_and_classifies(browser, live_server,
-                                                                sample_paths, task):
+def test_every_indexed_screener_opens_from_home_and_classifies(
+    browser, live_server, sample_paths, task
+):
     """Each shipped screener, reached from the home page, loads its model and answers."""
     from playwright.sync_api import expect
 
@@ -389,7 +490,8 @@ def test_every_indexed_screener_opens_from_home_and_classifies(browser, live_ser
     try:
         page.goto(live_server + "/")
         page.get_by_role("article", name=metadata["title"]).get_by_role(
-            "link", name="Open the screener").click()
+            "link", name="Open the screener"
+        ).click()
         expect(page).to_have_url(f"{live_server}/screen/{task}")
         expect(page.get_by_role("status")).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
         expect(page.locator("[data-field]")).to_have_count(len(fields))
@@ -406,16 +508,25 @@ def test_every_indexed_screener_opens_from_home_and_classifies(browser, live_ser
 def test_home_at_a_phone_width(browser, live_server):
     from playwright.sync_api import expect
 
-    recorded = open_recorded_page(browser, viewport={"width": 390, "height": 844},
-                                  device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  service_workers="block")
+    recorded = open_recorded_page(
+        browser,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        service_workers="block",
+    )
     page = recorded.page
     try:
         page.goto(live_server + "/")
         expect(page.get_by_role("article")).to_have_count(len(INDEX))
         expect(page.get_by_role("link", name="Open the screener").first).to_be_visible()
-        assert page.evaluate("() => document.documentElement.scrollWidth"
-                             " - document.documentElement.clientWidth") <= 0
+        assert (
+            page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            <= 0
+        )
         recorded.assert_clean()
     finally:
         page.context.close()

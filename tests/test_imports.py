@@ -1,4 +1,5 @@
 """The product never imports the experiments, and its modules import each other without loops."""
+
 import ast
 from pathlib import Path
 
@@ -20,28 +21,35 @@ def imports_of(path: Path) -> set[str]:
     return found
 
 
-MODULES = {f"training.{path.stem}": imports_of(path) for path in sorted(TRAINING.glob("*.py"))
-           if path.stem != "__init__"}
+MODULES = {
+    f"training.{path.stem}": imports_of(path)
+    for path in sorted(TRAINING.glob("*.py"))
+    if path.stem != "__init__"
+}
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_training_never_imports_research(module):
-    assert not {name for name in MODULES[module]
-                if name == "research" or name.startswith("research.")}
+    assert not {
+        name for name in MODULES[module] if name == "research" or name.startswith("research.")
+    }
 
 
 def test_training_modules_import_each_other_without_loops():
-    graph = {module: {name for name in imports if name in MODULES and name != module}
-             for module, imports in MODULES.items()}
+    graph = {
+        module: {name for name in imports if name in MODULES and name != module}
+        for module, imports in MODULES.items()
+    }
     loops = []
 
     def visit(module, path):
         for other in sorted(graph[module]):
             if other in path:
-                loops.append(" → ".join(path[path.index(other):] + [other]))
+                loops.append(" → ".join(path[path.index(other) :] + [other]))
             elif other not in done:
                 visit(other, path + [other])
         done.add(module)
+
     done: set[str] = set()
     for module in sorted(graph):
         if module not in done:

@@ -1,4 +1,5 @@
 """The network: named inputs, raw pixels of any size, blank metadata, weights files."""
+
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +24,7 @@ def model():
 def test_named_inputs_and_probability_output(model):
     assert sorted(model.input) == [IMAGE_INPUT, METADATA_INPUT]
     image = decode_image(next(SAMPLES.glob("*.jpg"))).astype("float32")[None]
-    out = np.asarray(model({IMAGE_INPUT: image,
-                            METADATA_INPUT: blank_metadata(TASK)[None]}))
+    out = np.asarray(model({IMAGE_INPUT: image, METADATA_INPUT: blank_metadata(TASK)[None]}))
     assert out.shape == (1, 7)
     assert out.sum() == pytest.approx(1.0, abs=1e-5)
 
@@ -50,6 +50,7 @@ def test_pretrained_weights_load_from_a_file():
     if not WEIGHTS.is_file():
         pytest.skip(f"{WEIGHTS} not available")
     import h5py
+
     model = build_model(TASK, ModelConfig(weights=str(WEIGHTS), image_size=(64, 64)))
     with h5py.File(WEIGHTS) as f:
         expected = np.asarray(f["conv1"]["conv1"]["kernel:0"])
@@ -77,18 +78,32 @@ def test_grayscale_tasks_see_colour_and_its_grey_version_alike():
 
 # The larger ImageNet backbones in ../shared/data/weights: name in the file, first kernel.
 BACKBONES = {
-    "V1 α 0.75": (ModelConfig(alpha=0.75, weights=str(data_root() / "weights" /
-                                                      "mobilenet_7_5_224_tf_no_top.h5")),
-                  "conv1", "MobileNet V1 α 0.75"),
-    "V2 α 1.0": (ModelConfig(backbone="mobilenet_v2", alpha=1.0, batchnorm_momentum=0.9,
-                             weights=str(data_root() / "weights" / "mobilenet_v2_weights_tf_"
-                                         "dim_ordering_tf_kernels_1.0_224_no_top.h5")),
-                 "Conv1", "MobileNet V2 α 1"),
+    "V1 α 0.75": (
+        ModelConfig(
+            alpha=0.75, weights=str(data_root() / "weights" / "mobilenet_7_5_224_tf_no_top.h5")
+        ),
+        "conv1",
+        "MobileNet V1 α 0.75",
+    ),
+    "V2 α 1.0": (
+        ModelConfig(
+            backbone="mobilenet_v2",
+            alpha=1.0,
+            batchnorm_momentum=0.9,
+            weights=str(
+                data_root() / "weights" / "mobilenet_v2_weights_tf_"
+                "dim_ordering_tf_kernels_1.0_224_no_top.h5"
+            ),
+        ),
+        "Conv1",
+        "MobileNet V2 α 1",
+    ),
 }
 
 
 def _backbone_model(config):
     import dataclasses
+
     if not Path(config.weights).is_file():
         pytest.skip(f"{config.weights} not available")
     return build_model(TASK, dataclasses.replace(config, image_size=(64, 64)))
@@ -99,6 +114,7 @@ def test_each_backbone_builds_and_loads_its_shared_weights(name):
     import h5py
 
     from training.model import backbone_name, backbone_of
+
     config, first, readable = BACKBONES[name]
     model = _backbone_model(config)
     with h5py.File(config.weights) as f:
@@ -124,20 +140,28 @@ def test_each_backbone_exports_and_matches_keras_in_the_browser(name, tmp_path, 
 
     from training import export, parity
     from training.model import browser_model
+
     config, _, readable = BACKBONES[name]
     model = _backbone_model(config)
     import dataclasses
+
     small = dataclasses.replace(config, image_size=(64, 64))
     graph = browser_model(model, TASK, small)
     out = tmp_path / TASK.id
     signature = export.convert(graph, out)
-    metadata = export.build_metadata(TASK, signature, out, parity.model_image_size(graph),
-                                     quantization="float32", training={"backbone": readable})
+    metadata = export.build_metadata(
+        TASK,
+        signature,
+        out,
+        parity.model_image_size(graph),
+        quantization="float32",
+        training={"backbone": readable},
+    )
     (out / "metadata.json").write_text(json.dumps(metadata))
     images = sorted(SAMPLES.glob("*.jpg"))[:3]
     given = [{}] * len(images)
     k = len(TASK.labels)
     expected = parity.python_probabilities(graph, TASK, images, given)[:, :k]
     found, _ = parity.browser_probabilities(TASK, out, images, given, browser=browser)
-    summary = parity.compare(expected, found[:, :k])   # raises past the tolerance
+    summary = parity.compare(expected, found[:, :k])  # raises past the tolerance
     assert summary["top1_disagreement"] == 0.0

@@ -1,6 +1,7 @@
 """A missing or damaged model file, in Chromium: the screener page says which file
 and what is wrong with it, in words, instead of a TF.js stack trace or a wrong
 answer. Each case serves a broken copy of the models folder (``MODELS_FOLDER``)."""
+
 from __future__ import annotations
 
 import json
@@ -34,15 +35,17 @@ def truncate_shard(folder):
     shard = shard_of(folder)
     data = shard.read_bytes()
     shard.write_bytes(data[: len(data) // 2])
-    return (f"The model file {shard.name} on this site is damaged: it is cut short "
-            f"({len(data) // 2} of {len(data)} bytes).")
+    return (
+        f"The model file {shard.name} on this site is damaged: it is cut short "
+        f"({len(data) // 2} of {len(data)} bytes)."
+    )
 
 
 def flip_shard_bytes(folder):
     """Same length, other content: only the content version can tell."""
     shard = shard_of(folder)
     data = bytearray(shard.read_bytes())
-    data[len(data) // 2: len(data) // 2 + 16] = bytes(16)
+    data[len(data) // 2 : len(data) // 2 + 16] = bytes(16)
     shard.write_bytes(bytes(data))
     return "The model files on this site do not match the model's version"
 
@@ -58,9 +61,17 @@ def model_json_not_a_model(folder):
     return "The model file model.json on this site is damaged: it does not describe a TF.js graph model."
 
 
-@pytest.mark.parametrize("damage", [remove_shard, remove_model_json, truncate_shard,
-                                    flip_shard_bytes, truncate_model_json,
-                                    model_json_not_a_model])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        remove_shard,
+        remove_model_json,
+        truncate_shard,
+        flip_shard_bytes,
+        truncate_model_json,
+        model_json_not_a_model,
+    ],
+)
 def test_broken_model_is_explained(browser, tmp_path, damage):
     models = tmp_path / "models"
     shutil.copytree(MODELS_DIR, models)

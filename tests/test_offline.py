@@ -5,6 +5,7 @@ WebAssembly backend runs; nothing a person enters is ever sent.
 Each test opens a fresh browser context (service workers allowed, which is
 Playwright's default), so no worker or cache carries over from another test.
 """
+
 from __future__ import annotations
 
 import json
@@ -71,14 +72,16 @@ def test_works_offline_after_one_visit(browser, live_server, sample_paths, task_
         # A chart page, which is not kept, says so.
         task = task_metadata["task"]
         page.goto(f"{live_server}/data/{task}")
-        expect(page.get_by_text("The screener works offline; this page needs a connection")
-               ).to_be_visible()
+        expect(
+            page.get_by_text("The screener works offline; this page needs a connection")
+        ).to_be_visible()
 
         context.set_offline(True)
         # The home page is kept too, and leads to the screener.
         page.goto(live_server + "/")
         page.get_by_role("article", name=task_metadata["title"]).get_by_role(
-            "link", name="Open the screener").click()
+            "link", name="Open the screener"
+        ).click()
         expect(page).to_have_url(live_server + SCREENER)
         status = page.get_by_role("status")
         expect(status).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
@@ -94,7 +97,8 @@ def test_works_offline_after_one_visit(browser, live_server, sample_paths, task_
         expect(page.get_by_role("heading", name="This page needs a connection")).to_be_visible()
         page.get_by_role("link", name="Back to the screeners").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(
-            "Screeners that run in your browser")
+            "Screeners that run in your browser"
+        )
         expect(page.get_by_role("article", name=task_metadata["title"])).to_be_visible()
         recorded.assert_clean()
     finally:
@@ -123,9 +127,15 @@ def test_download_progress_then_ready(browser, live_server):
     try:
         cdp = page.context.new_cdp_session(page)
         cdp.send("Network.enable")
-        cdp.send("Network.emulateNetworkConditions", {
-            "offline": False, "latency": 20, "downloadThroughput": 4_000_000,
-            "uploadThroughput": 1_000_000})
+        cdp.send(
+            "Network.emulateNetworkConditions",
+            {
+                "offline": False,
+                "latency": 20,
+                "downloadThroughput": 4_000_000,
+                "uploadThroughput": 1_000_000,
+            },
+        )
         page.add_init_script(RECORD_PROGRESS)
         page.goto(live_server + SCREENER)
         expect(page.get_by_role("status")).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
@@ -168,14 +178,17 @@ def cache_names(page) -> list[str]:
 
 def fetch_for_a_while(page, urls, ms=2500, lanes=4):
     """Start fetching ``urls`` over and over in the page, ``lanes`` at a time, for ``ms``."""
-    page.evaluate("""([urls, ms, lanes]) => {
+    page.evaluate(
+        """([urls, ms, lanes]) => {
       const until = performance.now() + ms;
       for (let lane = 0; lane < lanes; lane++) (async () => {
         for (let i = lane; performance.now() < until; i++) {
           await (await fetch(urls[i % urls.length])).text();
         }
       })();
-    }""", [urls, ms, lanes])
+    }""",
+        [urls, ms, lanes],
+    )
 
 
 # Longer than the three reloads (4 s apart) with which the page once tried to
@@ -203,7 +216,7 @@ def test_new_version_is_offered_and_then_served(browser, models_copy):
             expect(page.get_by_text(f"Model version {old}")).to_be_visible()
             page.get_by_role("button", name="Later").click()
             expect(prompt).to_be_hidden()
-            page.reload()   # the new version still waits, and is offered again
+            page.reload()  # the new version still waits, and is offered again
             expect(prompt).to_be_visible(timeout=BROWSER_TIMEOUT_MS)
             expect(page.get_by_text(f"Model version {old}")).to_be_visible()
 
@@ -212,23 +225,26 @@ def test_new_version_is_offered_and_then_served(browser, models_copy):
             # a request that reaches the old worker as it stops starts it again, and
             # Chromium then leaves the new worker waiting (5 min while Playwright is
             # attached to it) unless something asks again once the tab is quiet.
-            files = [f"/static/tfjs_model/{task}/model.json",
-                     f"/static/tfjs_model/{task}/metadata.json"]
+            files = [
+                f"/static/tfjs_model/{task}/model.json",
+                f"/static/tfjs_model/{task}/metadata.json",
+            ]
             other = page.context.new_page()
             other.goto(url + "/")
-            expect(other.get_by_text("Update available")).to_be_visible(
-                timeout=BROWSER_TIMEOUT_MS)
+            expect(other.get_by_text("Update available")).to_be_visible(timeout=BROWSER_TIMEOUT_MS)
             fetch_for_a_while(other, files, ms=OTHER_TAB_BUSY_MS, lanes=2)
             fetch_for_a_while(page, files)
             page.wait_for_timeout(300)
             prompt.click()
             expect(page.get_by_text(f"Model version {new}")).to_be_visible(
-                timeout=BROWSER_TIMEOUT_MS)
+                timeout=BROWSER_TIMEOUT_MS
+            )
             expect(page.get_by_role("status")).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
             expect(page.get_by_text("Update available")).to_be_hidden()
             served = page.evaluate(
                 "async (u) => (await (await fetch(u)).json()).version",
-                f"/static/tfjs_model/{task}/metadata.json")
+                f"/static/tfjs_model/{task}/metadata.json",
+            )
             assert served == new
             after = cache_names(page)
             # The old app cache is gone; the libraries' cache, unchanged, was kept.
@@ -259,7 +275,8 @@ def test_install_with_a_missing_file_fails(browser, models_copy):
         try:
             page.goto(url + "/")
             expect(page.get_by_text("could not be saved for offline use")).to_be_visible(
-                timeout=BROWSER_TIMEOUT_MS)
+                timeout=BROWSER_TIMEOUT_MS
+            )
             state = page.evaluate("""async () => {
               const registration = await navigator.serviceWorker.getRegistration();
               return { active: Boolean(registration && registration.active),
@@ -273,7 +290,9 @@ def test_install_with_a_missing_file_fails(browser, models_copy):
 
 # Put before the model's worker script: that worker reports 4 logical cores. (CDP's
 # Emulation.setHardwareConcurrencyOverride changes the page's navigator, not a worker's.)
-FOUR_CORES = "Object.defineProperty(WorkerNavigator.prototype, 'hardwareConcurrency', { get: () => 4 });\n"
+FOUR_CORES = (
+    "Object.defineProperty(WorkerNavigator.prototype, 'hardwareConcurrency', { get: () => 4 });\n"
+)
 
 
 def test_cross_origin_isolated_and_wasm_threads(browser, live_server):
@@ -284,17 +303,23 @@ def test_cross_origin_isolated_and_wasm_threads(browser, live_server):
     recorded = open_recorded_page(browser, service_workers="block")
     page = recorded.page
     try:
+
         def four_cores(route):
             response = route.fetch()
             route.fulfill(response=response, body=FOUR_CORES + response.text())
 
         page.route(f"{live_server}/static/js/model-worker.js", four_cores)
         warnings = []
-        page.on("console", lambda message: message.type == "warning"
-                and "worker" in message.text and warnings.append(message.text))
+        page.on(
+            "console",
+            lambda message: message.type == "warning"
+            and "worker" in message.text
+            and warnings.append(message.text),
+        )
         page.goto(live_server + SCREENER)
-        expect(page.get_by_role("status")).to_have_text("Model ready (wasm).",
-                                                        timeout=BROWSER_TIMEOUT_MS)
+        expect(page.get_by_role("status")).to_have_text(
+            "Model ready (wasm).", timeout=BROWSER_TIMEOUT_MS
+        )
         assert page.evaluate("() => crossOriginIsolated") is True
         # TF.js runs in the model's worker (static/js/model-worker.js), not on the page.
         worker = next(w for w in page.workers if w.url.endswith("/model-worker.js"))
@@ -328,8 +353,10 @@ def test_nothing_a_person_enters_is_sent(browser, live_server, samples, task_met
     recorded = open_recorded_page(browser, service_workers="allow")
     page, context = recorded.page, recorded.page.context
     sent = []
-    context.on("request", lambda request: sent.append(
-        (request.method, request.url, request.post_data_buffer)))
+    context.on(
+        "request",
+        lambda request: sent.append((request.method, request.url, request.post_data_buffer)),
+    )
     try:
         page.goto(live_server + SCREENER)
         expect(page.get_by_role("status")).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
@@ -350,7 +377,7 @@ def test_nothing_a_person_enters_is_sent(browser, live_server, samples, task_met
         for _, url, _ in sent:
             parts = urlsplit(url)
             if parts.scheme in ("blob", "data"):
-                continue   # made in the page, never leave it
+                continue  # made in the page, never leave it
             assert parts.query == "" and parts.path in allowed, url
         after = [url for _, url, _ in sent[loaded:] if urlsplit(url).scheme not in ("blob", "data")]
         assert after == [], "requests after the model was ready"

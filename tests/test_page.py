@@ -4,6 +4,7 @@ One page (one model load) is shared by the module; each test starts from
 "details unknown" and waits for what a person would see: the result caption
 naming the chosen file, the probability bars, or the alert.
 """
+
 from __future__ import annotations
 
 import base64
@@ -73,8 +74,13 @@ def probability_rows(page) -> list[tuple[str, float, str]]:
         assert match, shown
         meter = item.get_by_role("meter", name=name)
         expect(meter).to_have_attribute("aria-valuetext", shown)
-        rows.append((name, 0.0 if match.group(1) else float(match.group(2)),
-                     meter.get_attribute("aria-valuenow")))
+        rows.append(
+            (
+                name,
+                0.0 if match.group(1) else float(match.group(2)),
+                meter.get_attribute("aria-valuenow"),
+            )
+        )
     return rows
 
 
@@ -127,7 +133,7 @@ def test_classify_a_real_image(page, sample_paths, task_metadata, n_labels):
         assert sentence in (risk["messages"]["high"], risk["messages"]["low"])
         expect(summary).to_contain_text("sensitivity")
         expect(summary).to_contain_text("specificity")
-    expect(page.locator("#doubt-alert")).to_be_hidden()   # a real lesion image: no warning
+    expect(page.locator("#doubt-alert")).to_be_hidden()  # a real lesion image: no warning
     expect(page.get_by_role("img", name="The image you chose")).to_be_visible()
     expect(page.get_by_text("This is not a diagnosis.")).to_be_visible()
 
@@ -178,13 +184,17 @@ def test_enter_in_a_detail_does_not_leave_the_page(page, sample_paths, n_labels)
     expect_result(page, sample_paths[1].name, n_labels)
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("200", "Age (years) must be between 0 and 120 (got 200)"),
-    ("-1", "Age (years) must be between 0 and 120 (got -1)"),
-    ("1e", "Age (years) must be a number between 0 and 120"),
-])
-def test_bad_age_is_explained_and_fixing_it_reclassifies(page, sample_paths, n_labels,
-                                                         typed, message):
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("200", "Age (years) must be between 0 and 120 (got 200)"),
+        ("-1", "Age (years) must be between 0 and 120 (got -1)"),
+        ("1e", "Age (years) must be a number between 0 and 120"),
+    ],
+)
+def test_bad_age_is_explained_and_fixing_it_reclassifies(
+    page, sample_paths, n_labels, typed, message
+):
     sample = sample_paths[2]
     choose(page, sample)
     expect_result(page, sample.name, n_labels)
@@ -200,19 +210,23 @@ def test_bad_age_is_explained_and_fixing_it_reclassifies(page, sample_paths, n_l
     expect(age).not_to_have_attribute("aria-invalid", "true")
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("not_image.txt", "“not_image.txt” is not an image"),
-    ("empty.jpg", "The file is empty (0 bytes)"),
-    ("corrupt.jpg", "could not be read as an image"),
-    ("tiny.png", "The image is too small (20 × 20 pixels)"),
-])
-def test_bad_file_is_explained_and_the_next_image_works(page, odd_files, sample_paths,
-                                                        n_labels, name, message):
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("not_image.txt", "“not_image.txt” is not an image"),
+        ("empty.jpg", "The file is empty (0 bytes)"),
+        ("corrupt.jpg", "could not be read as an image"),
+        ("tiny.png", "The image is too small (20 × 20 pixels)"),
+    ],
+)
+def test_bad_file_is_explained_and_the_next_image_works(
+    page, odd_files, sample_paths, n_labels, name, message
+):
     choose(page, sample_paths[3])
     expect_result(page, sample_paths[3].name, n_labels)
     choose(page, odd_files[name])
     expect_error(page, message.replace("“", '"').replace("”", '"'))
-    expect(page.locator("#heatmap")).to_be_hidden()   # the last image's map is gone
+    expect(page.locator("#heatmap")).to_be_hidden()  # the last image's map is gone
     choose(page, sample_paths[4])
     expect_result(page, sample_paths[4].name, n_labels)
 
@@ -245,12 +259,15 @@ def test_quick_second_choice_wins(page, sample_paths, n_labels):
 def test_drag_and_drop(page, sample_paths, n_labels):
     sample = sample_paths[0]
     data = base64.b64encode(sample.read_bytes()).decode()
-    transfer = page.evaluate_handle("""([data, name]) => {
+    transfer = page.evaluate_handle(
+        """([data, name]) => {
         const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
         const transfer = new DataTransfer();
         transfer.items.add(new File([bytes], name, { type: 'image/jpeg' }));
         return transfer;
-    }""", [data, "dropped.jpg"])
+    }""",
+        [data, "dropped.jpg"],
+    )
     zone = page.get_by_text("Drag and drop an image here")
     zone.dispatch_event("dragover", {"dataTransfer": transfer})
     zone.dispatch_event("drop", {"dataTransfer": transfer})
@@ -264,8 +281,14 @@ def test_nothing_left_the_machine_and_no_errors(screener):
 
 
 def test_phone_layout(browser, live_server, sample_paths, n_labels):
-    recorded = open_screener(browser, live_server, viewport={"width": 390, "height": 844},
-                             device_scale_factor=2, is_mobile=True, has_touch=True)
+    recorded = open_screener(
+        browser,
+        live_server,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     page = recorded.page
     try:
         camera = page.get_by_text("Take a photo")
@@ -274,7 +297,8 @@ def test_phone_layout(browser, live_server, sample_paths, n_labels):
         expect_result(page, sample_paths[2].name, n_labels)
         expect(page.get_by_text("This is not a diagnosis.")).to_be_visible()
         overflow = page.evaluate(
-            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0
         recorded.assert_clean()
     finally:
@@ -286,6 +310,7 @@ def test_an_image_of_another_kind_is_flagged(page, tmp_path, task_metadata, n_la
     from PIL import Image
 
     from training.data import data_root
+
     if "doubt" not in task_metadata:
         pytest.skip("this model has no in-kind check")
     blank = tmp_path / "blank.png"
@@ -321,9 +346,12 @@ def crop_box(shown: dict, natural: tuple[int, int], aspect: float) -> dict:
     width, height = natural[0] * scale, natural[1] * scale
     crop_width = min(width, height * aspect)
     crop_height = crop_width / aspect
-    return {"x": shown["x"] + (shown["width"] - crop_width) / 2,
-            "y": shown["y"] + (shown["height"] - crop_height) / 2,
-            "width": crop_width, "height": crop_height}
+    return {
+        "x": shown["x"] + (shown["width"] - crop_width) / 2,
+        "y": shown["y"] + (shown["height"] - crop_height) / 2,
+        "width": crop_width,
+        "height": crop_height,
+    }
 
 
 def expect_box(actual: dict, expected: dict) -> None:
@@ -341,8 +369,9 @@ def canvas_pixels(page) -> list[list[int]]:
     }""")
 
 
-def test_heatmap_lies_over_what_the_model_saw(page, sample_paths, task_metadata, n_labels,
-                                              tmp_path):
+def test_heatmap_lies_over_what_the_model_saw(
+    page, sample_paths, task_metadata, n_labels, tmp_path
+):
     from PIL import Image
 
     if "explanation" not in task_metadata:
@@ -362,24 +391,26 @@ def test_heatmap_lies_over_what_the_model_saw(page, sample_paths, task_metadata,
         expect(heatmap).to_be_visible()
         expect(heatmap).to_have_accessible_name(f"Where the model found evidence for {rows[0][0]}")
         expect(page.get_by_text("the regions that pushed the model towards")).to_contain_text(
-            rows[0][0])
+            rows[0][0]
+        )
         expect(page.get_by_text("not a diagnosis, and not a map of where")).to_be_visible()
         with Image.open(path) as image:
             natural = image.size
         expect_box(heatmap.bounding_box(), crop_box(preview.bounding_box(), natural, aspect))
         cropped = abs(natural[0] / natural[1] - aspect) > 0.01
         expect(page.get_by_text("The model looks only at the outlined centre")).to_be_visible(
-            visible=cropped)
+            visible=cropped
+        )
 
     # Letterboxed by object-fit and resized: the map follows the picture inside the box.
     page.evaluate("""() => Object.assign(document.getElementById('preview-image').style,
                                          { width: '300px', height: '200px' })""")
     try:
         expect(preview).to_have_css("width", "300px")
-        page.wait_for_timeout(100)   # the resize observer's callback
+        page.wait_for_timeout(100)  # the resize observer's callback
         box = preview.bounding_box()
         expect_box(heatmap.bounding_box(), crop_box(box, natural, aspect))
-        assert heatmap.bounding_box()["x"] > box["x"] + 40   # not simply the element's box
+        assert heatmap.bounding_box()["x"] > box["x"] + 40  # not simply the element's box
     finally:
         page.evaluate("() => document.getElementById('preview-image').removeAttribute('style')")
 
@@ -389,8 +420,9 @@ def test_heatmap_lies_over_what_the_model_saw(page, sample_paths, task_metadata,
     assert len({tuple(p) for p in canvas_pixels(page)}) > 50
 
 
-def test_heatmap_switch_and_opacity_work_from_the_keyboard(page, sample_paths, n_labels,
-                                                           task_metadata):
+def test_heatmap_switch_and_opacity_work_from_the_keyboard(
+    page, sample_paths, n_labels, task_metadata
+):
     if "explanation" not in task_metadata:
         pytest.skip("this model has no class activation map")
     choose(page, sample_paths[3])
@@ -428,29 +460,41 @@ def test_heatmap_colour_map(page):
         return [steps, Array.from(heatmapPixels(map, 4, 4))];
     }""")
     low, high = colours[0], colours[-1]
-    assert low[3] <= 10                           # least evidence: (nearly) clear
-    assert high[3] == 255                         # most: opaque
-    assert sum(abs(a - b) for a, b in zip(low[:3], high[:3])) > 200   # blue, not red
+    assert low[3] <= 10  # least evidence: (nearly) clear
+    assert high[3] == 255  # most: opaque
+    assert sum(abs(a - b) for a, b in zip(low[:3], high[:3])) > 200  # blue, not red
     assert high[0] > high[2] and low[2] > low[0]
     alphas = [c[3] for c in colours]
     assert alphas == sorted(alphas) and len(set(alphas)) == len(alphas)
     assert len(pixels) == 4 * 4 * 4
-    top_right, bottom_left = pixels[(0 * 4 + 3) * 4: (0 * 4 + 3) * 4 + 4], pixels[12 * 4: 12 * 4 + 4]
-    assert top_right == high and bottom_left == low   # each cell's value at its centre
+    top_right, bottom_left = (
+        pixels[(0 * 4 + 3) * 4 : (0 * 4 + 3) * 4 + 4],
+        pixels[12 * 4 : 12 * 4 + 4],
+    )
+    assert top_right == high and bottom_left == low  # each cell's value at its centre
 
 
 def catmull_rom_picture(values: np.ndarray, width: int, height: int) -> np.ndarray:
     """The map's values at each pixel centre of a width × height picture: Catmull-Rom
     between the cells' centres, edge cells repeated (what heatmap.js promises)."""
+
     def weights(count, n):
         u = np.clip((np.arange(count) + 0.5) / count * n - 0.5, 0, n - 1)
         i, t = np.floor(u).astype(int), u - np.floor(u)
-        w = np.stack([(-t**3 + 2 * t**2 - t) / 2, (3 * t**3 - 5 * t**2 + 2) / 2,
-                      (-3 * t**3 + 4 * t**2 + t) / 2, (t**3 - t**2) / 2], axis=1)
+        w = np.stack(
+            [
+                (-(t**3) + 2 * t**2 - t) / 2,
+                (3 * t**3 - 5 * t**2 + 2) / 2,
+                (-3 * t**3 + 4 * t**2 + t) / 2,
+                (t**3 - t**2) / 2,
+            ],
+            axis=1,
+        )
         matrix = np.zeros((count, n))
         for j in range(4):
             np.add.at(matrix, (np.arange(count), np.clip(i + j - 1, 0, n - 1)), w[:, j])
         return matrix
+
     rows, cols = values.shape
     return weights(height, rows) @ values @ weights(width, cols).T
 
@@ -459,11 +503,14 @@ def test_heatmap_pixels_are_the_interpolated_map_in_colour(page):
     """Every pixel of the drawn map is the colour of the bicubic value at its centre."""
     values = np.random.default_rng(0).random((3, 5))
     width, height = 40, 24
-    pixels, palette = page.evaluate("""async ([values, rows, cols, width, height]) => {
+    pixels, palette = page.evaluate(
+        """async ([values, rows, cols, width, height]) => {
         const { colour, heatmapPixels } = await import('/static/js/heatmap.js');
         const pixels = Array.from(heatmapPixels({ rows, cols, values }, width, height));
         return [pixels, Array.from({ length: 1001 }, (_, i) => colour(i / 1000))];
-    }""", [values.ravel().tolist(), 3, 5, width, height])
+    }""",
+        [values.ravel().tolist(), 3, 5, width, height],
+    )
     drawn = np.array(pixels).reshape(height, width, 4)
     expected = np.clip(catmull_rom_picture(values, width, height), 0, 1)
     palette = np.array(palette)
@@ -487,17 +534,20 @@ def test_unsure_warning_shows_the_measured_figures(page, sample_paths, task_meta
         rows = expect_result(page, path.name, n_labels)
         top = float(rows[0][2])
         if abs(top - rule["threshold"] * 100) <= 0.05:
-            continue   # the shown percentage is rounded: too close to tell
+            continue  # the shown percentage is rounded: too close to tell
         unsure = top < rule["threshold"] * 100
         seen[unsure].append(path.name)
         expect(warning).to_be_visible(visible=unsure)
         if unsure:
             expect(warning).to_contain_text("The model is unsure about this image")
-            expect(warning).to_contain_text(f"its top answer has only {rows[0][1]:.1f}% probability")
+            expect(warning).to_contain_text(
+                f"its top answer has only {rows[0][1]:.1f}% probability"
+            )
             expect(warning).to_contain_text(
                 f"right only {percent(measured['accuracy_flagged'])} of the time "
-                f"(vs {percent(measured['accuracy_not_flagged'])} otherwise)")
-            expect(page.get_by_role("meter")).to_have_count(n_labels)   # nothing hidden
+                f"(vs {percent(measured['accuracy_not_flagged'])} otherwise)"
+            )
+            expect(page.get_by_role("meter")).to_have_count(n_labels)  # nothing hidden
     assert seen[True] and seen[False], seen
 
 
@@ -513,13 +563,17 @@ def test_page_made_for_another_model_reloads_once(browser, live_server, task_met
     page = recorded.page
     version = task_metadata["version"]
     try:
+
         def stale_page(route):
             response = route.fetch()
             body = response.text()
             assert f'data-model-version="{version}"' in body
-            route.fulfill(response=response,
-                          body=body.replace(f'data-model-version="{version}"',
-                                            'data-model-version="0123456789ab"'))
+            route.fulfill(
+                response=response,
+                body=body.replace(
+                    f'data-model-version="{version}"', 'data-model-version="0123456789ab"'
+                ),
+            )
 
         page.route(live_server + SCREENER, stale_page)
         loads = []

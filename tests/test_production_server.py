@@ -1,4 +1,5 @@
 """The site under waitress, the production WSGI server documented in the README."""
+
 import socket
 import subprocess
 import sys
@@ -19,7 +20,10 @@ def server_url():
         port = s.getsockname()[1]
     process = subprocess.Popen(
         [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "wsgi:application"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

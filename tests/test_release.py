@@ -1,5 +1,6 @@
 """``python -m training.release TASK --quick``: the whole chain that makes a shipped model,
 on real images (a few dozen, one epoch), into one run folder; then resumed."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ import pytest
 from training.data import PROJECT_ROOT
 from training.release import STEPS, install_export, read_recipe, release, step_folders
 
-pytestmark = pytest.mark.browser   # the export step checks the model in Chromium
+pytestmark = pytest.mark.browser  # the export step checks the model in Chromium
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,11 @@ def quick_run(tmp_path_factory):
     run = tmp_path_factory.mktemp("release") / "skin_lesion"
     result = subprocess.run(
         [sys.executable, "-m", "training.release", "skin_lesion", "--quick", "--run", str(run)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=2400)
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=2400,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return run, result.stdout
 
@@ -36,8 +41,9 @@ def test_every_step_writes_its_own_folder(quick_run):
     steps = dict(folders)
     assert not (steps["train"] / "calibration.json").exists()
     assert (steps["calibration"] / "calibration.json").is_file()
-    assert ((steps["train"] / "model.keras").read_bytes()
-            != (steps["calibration"] / "model.keras").read_bytes())
+    assert (steps["train"] / "model.keras").read_bytes() != (
+        steps["calibration"] / "model.keras"
+    ).read_bytes()
     assert not (steps["calibration"] / "risk.json").exists()
     assert "[parity]" in log and ": OK" in log
 
@@ -52,8 +58,16 @@ def test_the_export_has_the_model_and_the_site_reports(quick_run):
     for name in ("risk", "unsure", "calibration"):
         assert name in metadata
     reports = export / "reports" / "skin_lesion"
-    for name in ("report.json", "history.json", "calibration.json", "risk.json", "doubt.json",
-                 "unsure.json", "curves.json", "tables.json"):
+    for name in (
+        "report.json",
+        "history.json",
+        "calibration.json",
+        "risk.json",
+        "doubt.json",
+        "unsure.json",
+        "curves.json",
+        "tables.json",
+    ):
         assert (reports / name).is_file(), name
     # Models and predictions stay in the run, not in what the site reads.
     assert not (reports / "model.keras").exists()
@@ -64,17 +78,21 @@ def test_a_rerun_resumes_and_redoes_an_interrupted_step(quick_run):
     run, _ = quick_run
     folders = dict(step_folders(run, read_recipe("skin_lesion")))
     trained = (folders["train"] / "model.keras").stat().st_mtime_ns
-    (folders["unsure"] / "step.json").unlink()              # as if cut off during "unsure"
+    (folders["unsure"] / "step.json").unlink()  # as if cut off during "unsure"
     exported = (folders["export"] / "step.json").read_text()
     result = subprocess.run(
         [sys.executable, "-m", "training.release", "skin_lesion", "--quick", "--run", str(run)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=2400)
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=2400,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "[release] train: done" in result.stdout
     assert "unsure: interrupted before" in result.stdout
     assert (folders["train"] / "model.keras").stat().st_mtime_ns == trained
     assert (folders["unsure"] / "step.json").is_file()
-    assert (folders["export"] / "step.json").read_text() != exported   # made again after it
+    assert (folders["export"] / "step.json").read_text() != exported  # made again after it
 
 
 def test_a_run_folder_of_another_recipe_is_refused(quick_run, tmp_path):
@@ -100,7 +118,7 @@ def test_install_replaces_the_model_and_keeps_other_reports(quick_run, tmp_path)
     (models / "skin_lesion").mkdir(parents=True)
     (models / "skin_lesion" / "old-shard.bin").write_bytes(b"old")
     (reports / "skin_lesion").mkdir(parents=True)
-    (reports / "skin_lesion" / "views.json").write_text("{}")     # a research measurement
+    (reports / "skin_lesion" / "views.json").write_text("{}")  # a research measurement
     install_export("skin_lesion", export, models, reports)
     assert not (models / "skin_lesion" / "old-shard.bin").exists()
     assert (models / "skin_lesion" / "metadata.json").is_file()

@@ -7,6 +7,7 @@ finished tables of tables.json (training.site_tables, tested on its own in
 test_site_tables.py): a test that changes a report file makes its tables again, as the
 release does, before it opens a page (``bare_reports``).
 """
+
 from __future__ import annotations
 
 import base64
@@ -20,9 +21,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MODELS_DIR, REPORTS_DIR, ROOT, SECOND_TASK, TEST_CONFIG, load_script
 from test_webapp import parse, text_of
 
+from conftest import MODELS_DIR, REPORTS_DIR, ROOT, SECOND_TASK, TEST_CONFIG, load_script
 from training.site_tables import SOURCE_FILES, TABLES_FILE, write_site_tables
 from training.tasks import get_task
 from webapp import create_app
@@ -44,8 +45,12 @@ def report_file(name: str, task: str = TASK) -> dict:
 
 def figures(html: str) -> dict[str, dict]:
     """{element id: Plotly figure} of every chart the page will draw."""
-    return {chart_id: json.loads(html_module.unescape(figure)) for chart_id, figure in
-            re.findall(r'<div class="chart-plot" id="([^"]+)" data-figure="([^"]*)"', html)}
+    return {
+        chart_id: json.loads(html_module.unescape(figure))
+        for chart_id, figure in re.findall(
+            r'<div class="chart-plot" id="([^"]+)" data-figure="([^"]*)"', html
+        )
+    }
 
 
 def percent1(fraction: float) -> str:
@@ -64,8 +69,7 @@ def site(two_task_folders):
     models, reports = two_task_folders
     for task in (TASK, SECOND_TASK):
         write_site_tables(task, reports / task, models / task / "metadata.json")
-    app = create_app({**TEST_CONFIG, "MODELS_FOLDER": str(models),
-                      "REPORTS_FOLDER": str(reports)})
+    app = create_app({**TEST_CONFIG, "MODELS_FOLDER": str(models), "REPORTS_FOLDER": str(reports)})
     return app.test_client()
 
 
@@ -86,6 +90,7 @@ def bare_reports(tmp_path):
     """``make(names, damaged=())`` → a client whose reports folder holds only ``names`` of
     the first task's report files (plus ``damaged`` ones holding broken JSON), and the
     tables made from them."""
+
     def make(names, damaged=()):
         folder = tmp_path / "reports" / TASK
         folder.mkdir(parents=True, exist_ok=True)
@@ -95,10 +100,12 @@ def bare_reports(tmp_path):
             (folder / REPORT_FILES[name][0]).write_text('{"labels": [')
         app = create_app({**TEST_CONFIG, "REPORTS_FOLDER": str(tmp_path / "reports")})
         return ReleasedClient(app.test_client(), folder)
+
     return make
 
 
 # ---- every page, as shipped --------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", [*PAGES, *(f"{page}/{TASK}" for page in PAGES)])
 def test_pages_answer_with_their_task(client, path):
@@ -127,10 +134,17 @@ def test_performance_shows_every_figure_the_issue_asks_for(client):
     charts = figures(client.get("/performance").get_data(as_text=True))
     # One reliability diagram: before and after calibration where the model was calibrated.
     calibrated = (REPORTS_DIR / TASK / "calibration.json").is_file()
-    expected = {"chart-loss", "chart-accuracy", "chart-balanced-accuracy", "chart-schedule",
-                "chart-confusion-counts", "chart-confusion-normalised", "chart-roc",
-                "chart-precision-recall",
-                "chart-calibration" if calibrated else "chart-reliability"}
+    expected = {
+        "chart-loss",
+        "chart-accuracy",
+        "chart-balanced-accuracy",
+        "chart-schedule",
+        "chart-confusion-counts",
+        "chart-confusion-normalised",
+        "chart-roc",
+        "chart-precision-recall",
+        "chart-calibration" if calibrated else "chart-reliability",
+    }
     if "with_metadata" in report_file("report"):
         expected.add("chart-metadata-effect")
     if (REPORTS_DIR / TASK / "leave_one_source_out.json").is_file():
@@ -156,9 +170,11 @@ def test_headline_and_per_kind_numbers_are_the_report_numbers(client):
         result = report[variant]
         for key in ("accuracy", "balanced_accuracy"):
             assert cell(html, f'data-metric="{key}" data-variant="{variant}"') == percent1(
-                result[key])
+                result[key]
+            )
         assert cell(html, f'data-metric="macro_auc" data-variant="{variant}"') == (
-            f"{result['macro_auc']:.3f}")
+            f"{result['macro_auc']:.3f}"
+        )
     # The table and figures default to the image alone, as when no details are given.
     for label, measured in report["without_metadata"]["per_class"].items():
         assert cell(html, 'data-metric="support"', label) == str(measured["support"])
@@ -174,15 +190,19 @@ def test_details_given_shows_the_evaluation_with_details(client):
     for label, measured in report["with_metadata"]["per_class"].items():
         assert cell(html, 'data-metric="sensitivity"', label) == percent1(measured["sensitivity"])
     charts = figures(html)
-    assert charts["chart-confusion-counts"]["data"][0]["z"] == report["with_metadata"][
-        "confusion_matrix"]
+    assert (
+        charts["chart-confusion-counts"]["data"][0]["z"]
+        == report["with_metadata"]["confusion_matrix"]
+    )
 
 
 def test_figures_plot_the_report_numbers(client, task_metadata):
     report, curves, history = report_file("report"), report_file("curves"), report_file("history")
     charts = figures(client.get("/performance").get_data(as_text=True))
-    assert charts["chart-confusion-counts"]["data"][0]["z"] == report["without_metadata"][
-        "confusion_matrix"]
+    assert (
+        charts["chart-confusion-counts"]["data"][0]["z"]
+        == report["without_metadata"]["confusion_matrix"]
+    )
     rows = report["without_metadata"]["confusion_matrix"]
     shares = charts["chart-confusion-normalised"]["data"][0]["z"]
     for row, shared in zip(rows, shares):
@@ -192,18 +212,22 @@ def test_figures_plot_the_report_numbers(client, task_metadata):
     for label, curve in curves["without_metadata"]["per_class"].items():
         if curve is None:
             continue
-        [trace] = [t for name, t in roc.items()
-                   if name.startswith(names[label]) and f"(AUC {curve['roc']['auc']:.2f})" in name]
+        [trace] = [
+            t
+            for name, t in roc.items()
+            if name.startswith(names[label]) and f"(AUC {curve['roc']['auc']:.2f})" in name
+        ]
         assert trace["x"] == curve["roc"]["fpr"] and trace["y"] == curve["roc"]["tpr"]
     loss = charts["chart-loss"]["data"]
-    assert [trace["y"] for trace in loss] == [history["epochs"]["loss"],
-                                              history["epochs"]["val_loss"]]
+    assert [trace["y"] for trace in loss] == [
+        history["epochs"]["loss"],
+        history["epochs"]["val_loss"],
+    ]
     assert charts["chart-schedule"]["data"][0]["y"] == history["schedule"]["learning_rate"]
 
 
 def test_without_calibration_json_the_reliability_diagram_comes_from_curves(bare_reports):
-    html = bare_reports(["report", "history", "curves"]).get("/performance").get_data(
-        as_text=True)
+    html = bare_reports(["report", "history", "curves"]).get("/performance").get_data(as_text=True)
     reliability = report_file("curves")["without_metadata"]["reliability"]
     bars = figures(html)["chart-reliability"]["data"][0]
     assert bars["y"] == reliability["accuracy"]
@@ -221,21 +245,28 @@ def test_data_figures_and_counts_are_the_data_numbers(client, task_metadata):
         assert cell(html, 'data-count="groups"', label) == f"{data['groups_per_label'][label]:,}"
         assert cell(html, 'data-count="test"', label) == f"{data['split']['test'][label]:,}"
     charts = figures(html)
-    assert charts["chart-classes"]["data"][0]["x"] == [data["images_per_label"][i]
-                                                       for i in data["labels"]]
+    assert charts["chart-classes"]["data"][0]["x"] == [
+        data["images_per_label"][i] for i in data["labels"]
+    ]
 
 
 def test_model_card_has_its_prose_metrics_and_licence(client, task_metadata):
     html = client.get("/model-card").get_data(as_text=True)
     text = text_of(html)
     report = report_file("report")
-    for heading in ("Intended use", "Must not be used", "Training data", "Known gaps",
-                    "Licences and citations"):
+    for heading in (
+        "Intended use",
+        "Must not be used",
+        "Training data",
+        "Known gaps",
+        "Licences and citations",
+    ):
         assert re.search(rf"<h2[^>]*>{heading}</h2>", html), heading
     assert "CC BY-NC-SA 4.0" in text and "doi:10.1038/sdata.2018.161" in text
     assert "not a diagnosis" in text
     assert cell(html, 'data-metric="balanced_accuracy" data-variant="without_metadata"') == (
-        percent1(report["without_metadata"]["balanced_accuracy"]))
+        percent1(report["without_metadata"]["balanced_accuracy"])
+    )
     assert task_metadata["version"] in text
     for label in task_metadata["labels"]:
         assert label["name"] in text
@@ -246,36 +277,54 @@ def test_model_card_has_its_prose_metrics_and_licence(client, task_metadata):
 def test_header_links_every_page_of_the_task(client):
     html = client.get(f"/screen/{TASK}").get_data(as_text=True)
     nav = re.search(r'<nav aria-label="Site">(.*?)</nav>', html, re.S).group(1)
-    links = dict((text_of(name).strip(), href) for href, name in
-                 re.findall(r'<a class="nav-link" href="([^"]+)"[^>]*>(.*?)</a>', nav, re.S))
-    assert links == {"All screeners": "/", "History": "/history", "Screener": f"/screen/{TASK}",
-                     "Performance": f"/performance/{TASK}", "Data": f"/data/{TASK}",
-                     "Model card": f"/model-card/{TASK}"}
+    links = dict(
+        (text_of(name).strip(), href)
+        for href, name in re.findall(
+            r'<a class="nav-link" href="([^"]+)"[^>]*>(.*?)</a>', nav, re.S
+        )
+    )
+    assert links == {
+        "All screeners": "/",
+        "History": "/history",
+        "Screener": f"/screen/{TASK}",
+        "Performance": f"/performance/{TASK}",
+        "Data": f"/data/{TASK}",
+        "Model card": f"/model-card/{TASK}",
+    }
     for path in links.values():
         assert client.get(path).status_code == 200
-    current = re.search(r'<nav aria-label="Site">.*?</nav>', client.get("/data").get_data(
-        as_text=True), re.S).group(0)
+    current = re.search(
+        r'<nav aria-label="Site">.*?</nav>', client.get("/data").get_data(as_text=True), re.S
+    ).group(0)
     assert re.search(r'aria-current="page">Data<', current)
 
 
 # ---- the policy, the scripts and other hosts ----------------------------------------------
 
+
 @pytest.mark.parametrize("path", PAGES)
 def test_no_inline_script_and_scripts_stay_strict(client, path):
     response = client.get(path)
     assert parse(response.get_data(as_text=True)).inline_scripts == []
-    policy = dict(part.strip().split(" ", 1) for part in
-                  response.headers["Content-Security-Policy"].split(";"))
-    site = dict(part.strip().split(" ", 1) for part in
-                create_app().config["CONTENT_SECURITY_POLICY"].split(";"))
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["Content-Security-Policy"].split(";")
+    )
+    site = dict(
+        part.strip().split(" ", 1)
+        for part in create_app().config["CONTENT_SECURITY_POLICY"].split(";")
+    )
     assert "unsafe" not in policy["style-src"]
     assert "'unsafe-inline'" not in policy["script-src"]
     assert "'unsafe-eval'" not in policy["script-src"]
     assert {k: v for k, v in policy.items() if k != "style-src"} == {
-        k: v for k, v in site.items() if k != "style-src"}
+        k: v for k, v in site.items() if k != "style-src"
+    }
     if path in CHART_PAGES:
-        assert policy["style-src"] == site["style-src"] + " " + create_app().config[
-            "CHART_STYLE_SOURCES"]
+        assert (
+            policy["style-src"]
+            == site["style-src"] + " " + create_app().config["CHART_STYLE_SOURCES"]
+        )
     else:
         assert policy["style-src"] == site["style-src"]
 
@@ -290,6 +339,7 @@ PLOTLY = ROOT / "static" / "vendor" / "plotly"
 
 def test_chart_style_hashes_fit_the_vendored_plotly():
     """The empty string, and the stylesheet plotly.js injects as it loads (see webapp.config)."""
+
     def digest(text: str) -> str:
         return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
@@ -304,20 +354,26 @@ def test_plotly_js_is_the_pinned_partial_bundle_loaded_by_charts_js(client):
     version package.json pins) when the first chart nears the screen."""
     html = client.get("/performance").get_data(as_text=True)
     scripts = [attrs for tag, attrs in parse(html).tags if tag == "script"]
-    assert [attrs["src"] for attrs in scripts] == ["/static/js/offline.js", "/static/js/charts.js",
-                                                   "/static/js/report-topics.js"]
+    assert [attrs["src"] for attrs in scripts] == [
+        "/static/js/offline.js",
+        "/static/js/charts.js",
+        "/static/js/report-topics.js",
+    ]
     pinned = json.loads((ROOT / "package.json").read_text())["dependencies"][
-        "plotly.js-cartesian-dist-min"]
+        "plotly.js-cartesian-dist-min"
+    ]
     assert json.loads((PLOTLY / "VERSIONS.json").read_text()) == {
-        "plotly.js-cartesian-dist-min": pinned}
+        "plotly.js-cartesian-dist-min": pinned
+    }
     source = scripts[1]["data-plotly"]
     assert source == f"/vendor/plotly.min.js?v=cartesian-{pinned}"
     response = client.get(source)
     try:
         assert response.status_code == 200 and response.mimetype == "text/javascript"
         assert response.get_data() == (PLOTLY / "plotly-cartesian.min.js").read_bytes()
-        assert response.get_data().startswith(f"/**\n* plotly.js (cartesian - minified) v{pinned}"
-                                              .encode())
+        assert response.get_data().startswith(
+            f"/**\n* plotly.js (cartesian - minified) v{pinned}".encode()
+        )
     finally:
         response.close()
     assert client.get("/model-card").get_data(as_text=True).count("charts.js") == 0
@@ -351,18 +407,22 @@ def test_nothing_is_loaded_from_another_host(client, path):
 
 
 def test_pages_never_import_training_or_tensorflow():
-    code = ("import sys, webapp; client = webapp.create_app({'TESTING': True}).test_client(); "
-            "assert all(client.get(p).status_code == 200 for p in "
-            f"{PAGES!r}); "
-            "bad = [m for m in sys.modules "
-            "       if m.split('.')[0] in ('training', 'tensorflow', 'keras')]; "
-            "print(bad); sys.exit(1 if bad else 0)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=ROOT, timeout=120)
+    code = (
+        "import sys, webapp; client = webapp.create_app({'TESTING': True}).test_client(); "
+        "assert all(client.get(p).status_code == 200 for p in "
+        f"{PAGES!r}); "
+        "bad = [m for m in sys.modules "
+        "       if m.split('.')[0] in ('training', 'tensorflow', 'keras')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 # ---- missing, damaged, unknown ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", PAGES)
 def test_without_any_report_the_pages_say_so(bare_reports, path):
@@ -426,8 +486,13 @@ def released_for(client, task_metadata_path, tmp_path):
     folder = tmp_path / "released" / TASK
     shutil.copytree(REPORTS_DIR / TASK, folder)
     write_site_tables(TASK, folder, task_metadata_path)
-    return create_app({**TEST_CONFIG, "MODELS_FOLDER": client.application.config["MODELS_FOLDER"],
-                       "REPORTS_FOLDER": str(folder.parent)}).test_client()
+    return create_app(
+        {
+            **TEST_CONFIG,
+            "MODELS_FOLDER": client.application.config["MODELS_FOLDER"],
+            "REPORTS_FOLDER": str(folder.parent),
+        }
+    ).test_client()
 
 
 @pytest.mark.parametrize("other_run", [False, True])
@@ -435,11 +500,14 @@ def test_reports_of_another_run_are_flagged(client_with_metadata, other_run, tmp
     report = report_file("report")
 
     def edit(metadata):
-        metadata["metrics"] = {"test": {v: report[v] for v in ("with_metadata", "without_metadata")
-                                        if v in report}}
+        metadata["metrics"] = {
+            "test": {v: report[v] for v in ("with_metadata", "without_metadata") if v in report}
+        }
         if other_run:
             metadata["metrics"]["test"]["without_metadata"] = {
-                **report["without_metadata"], "n": report["without_metadata"]["n"] + 1}
+                **report["without_metadata"],
+                "n": report["without_metadata"]["n"] + 1,
+            }
 
     client, _ = client_with_metadata(edit)
     models = Path(client.application.config["MODELS_FOLDER"])
@@ -480,6 +548,7 @@ def test_without_tables_json_the_pages_say_so_and_keep_their_charts(tmp_path, da
 
 # ---- a second task: other labels, no details, a data.json without age or sex -------------
 
+
 def test_several_tasks_get_a_selector_and_pages_each(site, client_with_metadata):
     for path in PAGES:
         html = site.get(f"{path}/{SECOND_TASK}").get_data(as_text=True)
@@ -501,7 +570,8 @@ def test_a_task_without_details_has_no_details_figures(site, two_task_folders):
     assert "Image and details" not in text and "details=given" not in html
     assert "validation, no details" not in json.dumps(charts["chart-balanced-accuracy"])
     assert cell(html, 'data-metric="sensitivity"', "yes") == percent1(
-        report["without_metadata"]["per_class"]["yes"]["sensitivity"])
+        report["without_metadata"]["per_class"]["yes"]["sensitivity"]
+    )
     assert "none of them from a slide it trained on" in text
     # Asking for details it cannot take shows the only evaluation there is.
     assert site.get(f"/performance/{SECOND_TASK}?details=given").status_code == 200
@@ -518,21 +588,24 @@ def test_a_data_json_without_age_or_sex(site):
 # ---- calibration, risk summary, wrong-kind check, unsure (calibration/risk/doubt/unsure.json) --
 
 MEASURED = ("calibration", "risk", "doubt", "unsure")
-HEADINGS = {"calibration": "Calibration: how far to trust a percentage",
-            "risk": "The risk summary", "doubt": "The wrong kind of image",
-            "unsure": "When the model is unsure"}
+HEADINGS = {
+    "calibration": "Calibration: how far to trust a percentage",
+    "risk": "The risk summary",
+    "doubt": "The wrong kind of image",
+    "unsure": "When the model is unsure",
+}
 
 
 def section(html: str, name: str) -> str:
     """The HTML of the page's section headed ``<name>-heading``."""
-    return re.search(rf'<section[^>]*aria-labelledby="{name}-heading".*?</section>', html,
-                     re.S).group(0)
+    return re.search(
+        rf'<section[^>]*aria-labelledby="{name}-heading".*?</section>', html, re.S
+    ).group(0)
 
 
 @pytest.fixture(scope="module")
 def performance_html() -> str:
-    return create_app(TEST_CONFIG).test_client().get(f"/performance/{TASK}").get_data(
-        as_text=True)
+    return create_app(TEST_CONFIG).test_client().get(f"/performance/{TASK}").get_data(as_text=True)
 
 
 def test_calibration_shows_t_ece_and_nll_of_calibration_json(performance_html):
@@ -540,13 +613,15 @@ def test_calibration_shows_t_ece_and_nll_of_calibration_json(performance_html):
     html = section(performance_html, "calibration")
     text = text_of(html)
     assert re.search(r'data-fact="temperature">T&nbsp;=&nbsp;([\d.]+)<', html).group(1) == (
-        f"{calibration['temperature']:.2f}")
+        f"{calibration['temperature']:.2f}"
+    )
     for split in ("validation", "test"):
         row = re.search(rf'<tr[^>]*data-split="{split}"[^>]*>(.*?)</tr>', html, re.S).group(1)
         for key in ("ece", "nll"):
             for when in ("before", "after"):
                 assert cell(row, f'data-metric="{key}" data-when="{when}"') == (
-                    f"{calibration[split][when][key]:.3f}"), (split, key, when)
+                    f"{calibration[split][when][key]:.3f}"
+                ), (split, key, when)
         answers = sum(b["count"] for b in calibration[split]["after"]["bins"])
         assert cell(row, 'data-metric="n"') == f"{answers:,}"
     assert "calibrated" in text and "never changes which kind comes out on top" in text
@@ -589,7 +664,8 @@ def test_risk_summary_states_the_rule_and_the_test_figures(performance_html, tas
     for variant, measured in risk["test"].items():
         for key in ("focus_sensitivity", "sensitivity", "specificity", "flagged"):
             assert cell(html, f'data-metric="{key}" data-variant="{variant}"') == percent1(
-                measured[key]), (variant, key)
+                measured[key]
+            ), (variant, key)
         assert cell(html, f'data-metric="n" data-variant="{variant}"') == f"{measured['n']:,}"
     assert ("Image and details" in text) is ("with_metadata" in risk["test"])
 
@@ -603,13 +679,16 @@ def test_wrong_kind_check_shows_both_methods_per_kind(performance_html):
         assert name.lower() in text_of(row).lower()
         for method in ("in_kind_head", "max_probability"):
             assert cell(row, f'data-method="{method}"') == percent1(
-                doubt[method]["test"]["detection_rate"][kind]), (kind, method)
+                doubt[method]["test"]["detection_rate"][kind]
+            ), (kind, method)
         assert cell(row, 'data-metric="n"') == str(
-            doubt["in_kind_head"]["test"]["n_per_kind"][kind])
+            doubt["in_kind_head"]["test"]["n_per_kind"][kind]
+        )
     own = re.search(r'<tr[^>]*data-kind="in_kind"[^>]*>(.*?)</tr>', html, re.S).group(1)
     for method in ("in_kind_head", "max_probability"):
         assert cell(own, f'data-method="{method}"') == percent1(
-            doubt[method]["test"]["false_alarm_rate"])
+            doubt[method]["test"]["false_alarm_rate"]
+        )
     assert doubt["method"] == "in_kind_head"
     choice = text_of(re.search(r'<p class="doubt-choice">(.*?)</p>', html, re.S).group(1))
     assert choice.startswith("The screener uses the in-kind check")
@@ -628,24 +707,32 @@ def test_unsure_section_states_the_threshold_and_the_test_figures(performance_ht
     if unsure["threshold"] is None:
         pytest.skip(f"the {TASK} model is never called unsure (see the next test)")
     assert re.search(r'data-fact="unsure-threshold">([^<]+)<', html).group(1) == percent1(
-        unsure["threshold"])
+        unsure["threshold"]
+    )
     validation = unsure["validation"]
-    assert (f"right on {percent1(validation['accuracy_flagged'])} of the "
-            f"{validation['n_flagged']} validation images below it") in text
+    assert (
+        f"right on {percent1(validation['accuracy_flagged'])} of the "
+        f"{validation['n_flagged']} validation images below it"
+    ) in text
     for variant, measured in unsure["test"].items():
         for key in ("flagged", "accuracy_flagged", "accuracy_not_flagged", "accuracy_all"):
             assert cell(html, f'data-metric="{key}" data-variant="{variant}"') == percent1(
-                measured[key]), (variant, key)
+                measured[key]
+            ), (variant, key)
         for key in ("n_flagged", "n"):
             assert cell(html, f'data-metric="{key}" data-variant="{variant}"') == (
-                f"{measured[key]:,}")
+                f"{measured[key]:,}"
+            )
     assert ("Image and details" in text) is ("with_metadata" in unsure["test"])
     assert "another training run" not in html
 
 
-NEVER_UNSURE = [task["id"] for task in json.loads((MODELS_DIR / "index.json").read_text())["tasks"]
-                if (REPORTS_DIR / task["id"] / "unsure.json").is_file()
-                and report_file("unsure", task["id"])["threshold"] is None]
+NEVER_UNSURE = [
+    task["id"]
+    for task in json.loads((MODELS_DIR / "index.json").read_text())["tasks"]
+    if (REPORTS_DIR / task["id"] / "unsure.json").is_file()
+    and report_file("unsure", task["id"])["threshold"] is None
+]
 
 
 @pytest.mark.parametrize("task", NEVER_UNSURE)
@@ -656,8 +743,9 @@ def test_a_model_never_called_unsure_says_so(client, task):
     measured = report_file("unsure", task)["test"]["without_metadata"]
     assert f"{measured['n']} test images" in text
     assert re.search(r'data-metric="accuracy_all">([^<]+)<', html).group(1) == percent1(
-        measured["accuracy_all"])
-    assert "<table" not in html   # no table of zeros
+        measured["accuracy_all"]
+    )
+    assert "<table" not in html  # no table of zeros
     assert "another training run" not in html
 
 
@@ -674,8 +762,9 @@ def test_a_task_without_these_files_has_no_such_sections(site):
 
 @pytest.mark.parametrize("name", MEASURED)
 def test_a_damaged_file_costs_its_section_not_the_page(bare_reports, name):
-    client = bare_reports(["report", "history", "curves", *(m for m in MEASURED if m != name)],
-                          damaged=[name])
+    client = bare_reports(
+        ["report", "history", "curves", *(m for m in MEASURED if m != name)], damaged=[name]
+    )
     response = client.get("/performance")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -688,21 +777,35 @@ def test_a_damaged_file_costs_its_section_not_the_page(bare_reports, name):
 
 
 BROKEN = {
-    "calibration": [{"temperature": "warm"}, {"temperature": 1.2, "test": []},
-                    {**report_file("calibration"), "validation": {"before": {}}}],
-    "risk": [{"labels": ["mel"]}, {**report_file("risk"), "threshold": None},
-             {**report_file("risk"), "test": {}}, {**report_file("risk"), "focus": "nv"}],
-    "doubt": [{"method": "in_kind_head"}, {**report_file("doubt"), "kind_names": []},
-              {**report_file("doubt"), "in_kind_head": {"test": {"detection_rate": 1}}}],
-    "unsure": [{"threshold": 0.5}, {**report_file("unsure"), "threshold": "low"},
-               {**report_file("unsure"), "test": {}},
-               {**report_file("unsure"), "validation": None}],
+    "calibration": [
+        {"temperature": "warm"},
+        {"temperature": 1.2, "test": []},
+        {**report_file("calibration"), "validation": {"before": {}}},
+    ],
+    "risk": [
+        {"labels": ["mel"]},
+        {**report_file("risk"), "threshold": None},
+        {**report_file("risk"), "test": {}},
+        {**report_file("risk"), "focus": "nv"},
+    ],
+    "doubt": [
+        {"method": "in_kind_head"},
+        {**report_file("doubt"), "kind_names": []},
+        {**report_file("doubt"), "in_kind_head": {"test": {"detection_rate": 1}}},
+    ],
+    "unsure": [
+        {"threshold": 0.5},
+        {**report_file("unsure"), "threshold": "low"},
+        {**report_file("unsure"), "test": {}},
+        {**report_file("unsure"), "validation": None},
+    ],
 }
 
 
 @pytest.mark.parametrize("name,content", [(n, c) for n, cases in BROKEN.items() for c in cases])
-def test_a_file_lacking_what_it_needs_costs_its_section_not_the_page(bare_reports, tmp_path,
-                                                                     name, content):
+def test_a_file_lacking_what_it_needs_costs_its_section_not_the_page(
+    bare_reports, tmp_path, name, content
+):
     client = bare_reports(["report", "history", "curves", *MEASURED])
     (tmp_path / "reports" / TASK / f"{name}.json").write_text(json.dumps(content))
     response = client.get("/performance")
@@ -712,13 +815,19 @@ def test_a_file_lacking_what_it_needs_costs_its_section_not_the_page(bare_report
     assert "Traceback" not in html
 
 
-@pytest.mark.parametrize("section_name,key,value", [("risk", "threshold", 0.3),
-                                                    ("doubt", "threshold", 0.5),
-                                                    ("calibration", "temperature", 2.0),
-                                                    ("unsure", "threshold", 0.3),
-                                                    ("unsure", "threshold", None)])
-def test_measurements_of_another_run_are_flagged(client_with_metadata, section_name, key, value,
-                                                 tmp_path):
+@pytest.mark.parametrize(
+    "section_name,key,value",
+    [
+        ("risk", "threshold", 0.3),
+        ("doubt", "threshold", 0.5),
+        ("calibration", "temperature", 2.0),
+        ("unsure", "threshold", 0.3),
+        ("unsure", "threshold", None),
+    ],
+)
+def test_measurements_of_another_run_are_flagged(
+    client_with_metadata, section_name, key, value, tmp_path
+):
     def edit(metadata):
         metadata.setdefault(section_name, {})[key] = value
 
@@ -733,15 +842,21 @@ def test_measurements_of_another_run_are_flagged(client_with_metadata, section_n
 
 # ---- other framings and other clinics (views.json, leave_one_source_out.json) -------------
 
-ELSEWHERE = {"views": "views", "leave_one_source_out": "sources"}   # file → its part's heading
-LABEL_IDS = [label["id"] for label in json.loads(
-    (MODELS_DIR / TASK / "metadata.json").read_text())["labels"]]
+ELSEWHERE = {"views": "views", "leave_one_source_out": "sources"}  # file → its part's heading
+LABEL_IDS = [
+    label["id"] for label in json.loads((MODELS_DIR / TASK / "metadata.json").read_text())["labels"]
+]
 
 
 def _figures(n: int, balanced_accuracy: float, auc: float | None, labels: list[str]) -> dict:
-    return {"n": n, "accuracy": balanced_accuracy + 0.1, "balanced_accuracy": balanced_accuracy,
-            "macro_auc": auc, "labels": labels,
-            "sensitivity": {label: balanced_accuracy for label in labels}}
+    return {
+        "n": n,
+        "accuracy": balanced_accuracy + 0.1,
+        "balanced_accuracy": balanced_accuracy,
+        "macro_auc": auc,
+        "labels": labels,
+        "sensitivity": {label: balanced_accuracy for label in labels},
+    }
 
 
 def made_up_loso() -> dict:
@@ -749,15 +864,29 @@ def made_up_loso() -> dict:
     collection the site knows, one it does not, one whose model did better without it and
     one AUC not measured."""
     some, most = LABEL_IDS[2:6], LABEL_IDS[:6]
-    return {"reference": "cmp_sampling", "sources": {
-        "rosendahl": {"n_images": 2259, "run": "loso_rosendahl",
-                      "test_split": {"reference": _figures(330, 0.625, 0.912, most),
-                                     "held_out": _figures(330, 0.481, 0.864, most)},
-                      "all_images_held_out": _figures(2259, 0.502, 0.871, LABEL_IDS)},
-        "a_new_clinic": {"n_images": 439, "run": "loso_a_new_clinic",
-                         "test_split": {"reference": _figures(79, 0.5, None, some),
-                                        "held_out": _figures(79, 0.52, 0.8, some)},
-                         "all_images_held_out": _figures(439, 0.55, 0.81, some)}}}
+    return {
+        "reference": "cmp_sampling",
+        "sources": {
+            "rosendahl": {
+                "n_images": 2259,
+                "run": "loso_rosendahl",
+                "test_split": {
+                    "reference": _figures(330, 0.625, 0.912, most),
+                    "held_out": _figures(330, 0.481, 0.864, most),
+                },
+                "all_images_held_out": _figures(2259, 0.502, 0.871, LABEL_IDS),
+            },
+            "a_new_clinic": {
+                "n_images": 439,
+                "run": "loso_a_new_clinic",
+                "test_split": {
+                    "reference": _figures(79, 0.5, None, some),
+                    "held_out": _figures(79, 0.52, 0.8, some),
+                },
+                "all_images_held_out": _figures(439, 0.55, 0.81, some),
+            },
+        },
+    }
 
 
 LOSO_FILES = {"made-up": made_up_loso()}
@@ -769,16 +898,20 @@ if (REPORTS_DIR / TASK / "leave_one_source_out.json").is_file():
 def elsewhere_reports(bare_reports, tmp_path):
     """``make(views=…, loso=…)`` → a client with the report, views.json (the real one unless
     given; None: none) and leave_one_source_out.json (made up unless given; None: none)."""
+
     def make(views="real", loso="made-up", damaged=()):
         client = bare_reports(["report", "history", "curves"], damaged=damaged)
         folder = tmp_path / "reports" / TASK
-        for name, content, real in (("views", views, report_file("views")),
-                                    ("leave_one_source_out", loso, made_up_loso())):
+        for name, content, real in (
+            ("views", views, report_file("views")),
+            ("leave_one_source_out", loso, made_up_loso()),
+        ):
             if name in damaged or content is None:
                 continue
             content = real if isinstance(content, str) else content
             (folder / f"{name}.json").write_text(json.dumps(content))
         return client
+
     return make
 
 
@@ -798,18 +931,24 @@ def test_views_part_shows_views_json(performance_html):
         row = re.search(rf'<tr[^>]*data-view="{view}"[^>]*>(.*?)</tr>', html, re.S).group(1)
         for split in ("test", "val"):
             assert cell(row, f'data-split="{split}" data-metric="balanced_accuracy"') == (
-                percent1(measured[split]["balanced_accuracy"])), (view, split)
+                percent1(measured[split]["balanced_accuracy"])
+            ), (view, split)
             assert cell(row, f'data-split="{split}" data-metric="macro_auc"') == (
-                f"{measured[split]['macro_auc']:.3f}"), (view, split)
+                f"{measured[split]['macro_auc']:.3f}"
+            ), (view, split)
         assert cell(row, 'data-split="test" data-metric="accuracy"') == percent1(
-            measured["test"]["accuracy"])
+            measured["test"]["accuracy"]
+        )
     given, crop = views["as_given"]["test"], views["centre_square_crop"]["test"]
     drop = (given["balanced_accuracy"] - crop["balanced_accuracy"]) * 100
-    sentence = text_of(re.search(r'<span class="views-crop">(.*?)</span>\s*</p>', html,
-                                 re.S).group(1))
-    assert (f"balanced accuracy of {percent1(crop['balanced_accuracy'])} instead of "
-            f"{percent1(given['balanced_accuracy'])} ({abs(drop):.1f} points "
-            f"{'lower' if drop > 0 else 'higher'})") in sentence
+    sentence = text_of(
+        re.search(r'<span class="views-crop">(.*?)</span>\s*</p>', html, re.S).group(1)
+    )
+    assert (
+        f"balanced accuracy of {percent1(crop['balanced_accuracy'])} instead of "
+        f"{percent1(given['balanced_accuracy'])} ({abs(drop):.1f} points "
+        f"{'lower' if drop > 0 else 'higher'})"
+    ) in sentence
     assert f"mean AUC of {crop['macro_auc']:.3f} instead of {given['macro_auc']:.3f}" in sentence
     assert "another training run" not in html
 
@@ -817,14 +956,29 @@ def test_views_part_shows_views_json(performance_html):
 def made_up_views(mirrored: bool) -> dict:
     """A views.json as research/evaluate_views.py writes it for a run without test-time
     mirrors (it measures them as an option) or with them (it measures one view)."""
+
     def figures(balanced_accuracy, auc):
-        return {split: {"n": 1431, "accuracy": 0.7, "balanced_accuracy": balanced_accuracy,
-                        "macro_auc": auc} for split in ("val", "test")}
+        return {
+            split: {
+                "n": 1431,
+                "accuracy": 0.7,
+                "balanced_accuracy": balanced_accuracy,
+                "macro_auc": auc,
+            }
+            for split in ("val", "test")
+        }
+
     other = "one_view" if mirrored else "mean_of_4_mirrors"
-    return {"run": "made_up", "metadata": "none",
-            "test_time_views": "mirrors" if mirrored else "none",
-            "views": {"as_given": figures(0.671, 0.938), other: figures(0.647, 0.932),
-                      "centre_square_crop": figures(0.652, 0.925)}}
+    return {
+        "run": "made_up",
+        "metadata": "none",
+        "test_time_views": "mirrors" if mirrored else "none",
+        "views": {
+            "as_given": figures(0.671, 0.938),
+            other: figures(0.647, 0.932),
+            "centre_square_crop": figures(0.652, 0.925),
+        },
+    }
 
 
 @pytest.mark.parametrize("mirrored", [False, True])
@@ -836,8 +990,10 @@ def test_views_part_says_whether_the_site_averages_mirrors(elsewhere_reports, mi
         assert mirrors is None
         text = text_of(one_view.group(1))
         assert "The site answers with the mean of 4 mirrors" in text
-        assert ("got a balanced accuracy of 64.7% on the test images (2.4 points lower) "
-                "and a mean AUC of 0.932 instead of 0.938") in text
+        assert (
+            "got a balanced accuracy of 64.7% on the test images (2.4 points lower) "
+            "and a mean AUC of 0.932 instead of 0.938"
+        ) in text
         assert 'data-view="one_view"' in html and "One view" in text_of(html)
     else:
         assert one_view is None
@@ -859,30 +1015,38 @@ def test_sources_part_shows_leave_one_source_out_json(elsewhere_reports, task_me
         test = measured["test_split"]
         assert cell(row, 'data-metric="n"') == f"{test['reference']['n']:,}"
         kinds = re.search(r'<td[^>]*data-metric="labels"[^>]*>(.*?)</td>', row, re.S).group(1)
-        assert [(html_module.unescape(name), label) for name, label in re.findall(
-            r'<abbr title="([^"]*)">([^<]*)</abbr>', kinds)] == [
-            (names[label], label) for label in test["reference"]["labels"]]
-        for key, figures_of in (("reference", test["reference"]),
-                                ("held_out", test["held_out"]),
-                                ("all", measured["all_images_held_out"])):
+        assert [
+            (html_module.unescape(name), label)
+            for name, label in re.findall(r'<abbr title="([^"]*)">([^<]*)</abbr>', kinds)
+        ] == [(names[label], label) for label in test["reference"]["labels"]]
+        for key, figures_of in (
+            ("reference", test["reference"]),
+            ("held_out", test["held_out"]),
+            ("all", measured["all_images_held_out"]),
+        ):
             assert cell(row, f'data-model="{key}" data-metric="balanced_accuracy"') == percent1(
-                figures_of["balanced_accuracy"]), (source, key)
+                figures_of["balanced_accuracy"]
+            ), (source, key)
             auc = figures_of["macro_auc"]
             assert cell(row, f'data-model="{key}" data-metric="macro_auc"') == (
-                f"{auc:.3f}" if auc is not None else "– not measured"), (source, key)
-        drops.append(test["reference"]["balanced_accuracy"] - test["held_out"][
-            "balanced_accuracy"])
+                f"{auc:.3f}" if auc is not None else "– not measured"
+            ), (source, key)
+        drops.append(test["reference"]["balanced_accuracy"] - test["held_out"]["balanced_accuracy"])
         assert f"“{measured['run']}”" in text
+
     def words(drop):
         return f"{abs(drop) * 100:.1f} points {'lower' if drop > 0 else 'higher'}"
 
     n = [m["test_split"]["reference"]["n"] for m in loso["sources"].values()]
     assert re.search(r'data-fact="mean-drop">([^<]+)<', html).group(1) == words(
-        sum(drops) / len(drops))
+        sum(drops) / len(drops)
+    )
     assert re.search(r'data-fact="weighted-drop">([^<]+)<', html).group(1) == words(
-        sum(d * k for d, k in zip(drops, n)) / sum(n))
+        sum(d * k for d, k in zip(drops, n)) / sum(n)
+    )
     assert text_of(re.search(r'data-fact="fell">(.*?)</span>', html).group(1)) == (
-        f"{sum(d > 0 for d in drops)} of the {len(drops)}")
+        f"{sum(d > 0 for d in drops)} of the {len(drops)}"
+    )
     few = [source for source, k in zip(loso["sources"], n) if k < 100]
     assert ("with care" in text) is bool(few)
     assert f"reference run “{loso['reference']}”" in text
@@ -891,7 +1055,8 @@ def test_sources_part_shows_leave_one_source_out_json(elsewhere_reports, task_me
     drawn = figures(html)["chart-held-out-sources"]["data"]
     assert [trace["x"] for trace in drawn] == [
         [m["test_split"][key]["balanced_accuracy"] for m in loso["sources"].values()]
-        for key in ("reference", "held_out")]
+        for key in ("reference", "held_out")
+    ]
 
 
 def test_a_collection_the_site_does_not_know_is_shown_by_its_name(elsewhere_reports):
@@ -916,8 +1081,10 @@ def test_each_file_shows_only_its_own_part(elsewhere_reports, views, loso):
 
 
 def test_without_either_file_there_is_no_such_section(elsewhere_reports, site):
-    for html in (page_of(elsewhere_reports(views=None, loso=None)),
-                 site.get(f"/performance/{SECOND_TASK}").get_data(as_text=True)):
+    for html in (
+        page_of(elsewhere_reports(views=None, loso=None)),
+        site.get(f"/performance/{SECOND_TASK}").get_data(as_text=True),
+    ):
         assert 'id="elsewhere-heading"' not in html and 'id="views-heading"' not in html
         assert "Other framings" not in html
 
@@ -942,28 +1109,41 @@ def _loso_source(content: dict) -> dict:
 
 
 BROKEN_ELSEWHERE = {
-    "views": [{"run": "shipped"}, {"views": []},
-              _edited(report_file("views"), lambda v: v["views"].pop("as_given")),
-              _edited(report_file("views"), lambda v: v["views"]["as_given"]["test"].update(
-                  balanced_accuracy="high")),
-              _edited(report_file("views"), lambda v: v["views"]["centre_square_crop"].update(
-                  val={"n": 3}))],
+    "views": [
+        {"run": "shipped"},
+        {"views": []},
+        _edited(report_file("views"), lambda v: v["views"].pop("as_given")),
+        _edited(
+            report_file("views"),
+            lambda v: v["views"]["as_given"]["test"].update(balanced_accuracy="high"),
+        ),
+        _edited(
+            report_file("views"), lambda v: v["views"]["centre_square_crop"].update(val={"n": 3})
+        ),
+    ],
     "leave_one_source_out": [
-        {"reference": "cmp_sampling"}, {"reference": "cmp_sampling", "sources": {}},
+        {"reference": "cmp_sampling"},
+        {"reference": "cmp_sampling", "sources": {}},
         {"reference": "cmp_sampling", "sources": []},
         _edited(made_up_loso(), lambda m: _loso_source(m)["test_split"]["held_out"].update(n=7)),
-        _edited(made_up_loso(), lambda m: _loso_source(m)["test_split"]["reference"].update(
-            labels=[])),
-        _edited(made_up_loso(), lambda m: _loso_source(m)["all_images_held_out"].update(
-            balanced_accuracy=None)),
-        _edited(made_up_loso(), lambda m: _loso_source(m).pop("n_images"))],
+        _edited(
+            made_up_loso(), lambda m: _loso_source(m)["test_split"]["reference"].update(labels=[])
+        ),
+        _edited(
+            made_up_loso(),
+            lambda m: _loso_source(m)["all_images_held_out"].update(balanced_accuracy=None),
+        ),
+        _edited(made_up_loso(), lambda m: _loso_source(m).pop("n_images")),
+    ],
 }
 
 
-@pytest.mark.parametrize("name,content", [(n, c) for n, cases in BROKEN_ELSEWHERE.items()
-                                          for c in cases])
-def test_a_views_or_sources_file_lacking_what_it_needs_costs_its_part(elsewhere_reports, name,
-                                                                     content):
+@pytest.mark.parametrize(
+    "name,content", [(n, c) for n, cases in BROKEN_ELSEWHERE.items() for c in cases]
+)
+def test_a_views_or_sources_file_lacking_what_it_needs_costs_its_part(
+    elsewhere_reports, name, content
+):
     html = page_of(elsewhere_reports(**{"views" if name == "views" else "loso": content}))
     assert f"{name}.json does not hold what it needs" in text_of(section(html, ELSEWHERE[name]))
     assert "Traceback" not in html
@@ -977,8 +1157,9 @@ def test_views_of_another_run_are_flagged(client_with_metadata, other_run, tmp_p
 
     def edit(metadata):
         shipped = metadata["metrics"]["test"]["without_metadata"]
-        shipped.update(n=views["n"], balanced_accuracy=views["balanced_accuracy"] - (
-            0.1 if other_run else 0))
+        shipped.update(
+            n=views["n"], balanced_accuracy=views["balanced_accuracy"] - (0.1 if other_run else 0)
+        )
 
     client, _ = client_with_metadata(edit)
     models = Path(client.application.config["MODELS_FOLDER"])
@@ -991,6 +1172,7 @@ def test_views_of_another_run_are_flagged(client_with_metadata, other_run, tmp_p
 
 # ---- cross-validation (cv_final.json, research/cross_validate.py) --------------------------
 
+
 def made_up_cross_validation(folds=(0.61, 0.64, 0.66), total=5) -> dict:
     """A cross-validation file as research/cross_validate.py writes it, from made-up folds."""
     if (ROOT / "research" / "cross_validate.py").is_file():
@@ -1000,25 +1182,38 @@ def made_up_cross_validation(folds=(0.61, 0.64, 0.66), total=5) -> dict:
 
     def fold_report(ba):
         def figures(shift):
-            return {"n": 2003, "balanced_accuracy": ba + shift, "macro_auc": 0.9 + ba / 10,
-                    "accuracy": 0.75, "macro_f1": 0.6}
-        return {"without_metadata": figures(0), "with_metadata": figures(0.02),
-                "selected_epoch": 4}
+            return {
+                "n": 2003,
+                "balanced_accuracy": ba + shift,
+                "macro_auc": 0.9 + ba / 10,
+                "accuracy": 0.75,
+                "macro_f1": 0.6,
+            }
+
+        return {"without_metadata": figures(0), "with_metadata": figures(0.02), "selected_epoch": 4}
+
     summary = script.summarize({i: fold_report(ba) for i, ba in enumerate(folds)})
-    return json.loads(json.dumps({"reference": "skin_lesion", "folds_total": total, "epochs": 4,
-                                  **summary}))
+    return json.loads(
+        json.dumps({"reference": "skin_lesion", "folds_total": total, "epochs": 4, **summary})
+    )
 
 
 CV_FILE = REPORT_FILES["cross_validation"][0]
-CV_FILES = {"made-up": made_up_cross_validation(),
-            "made-up, with mirrors": {**made_up_cross_validation(), "test_time_views": "mirrors"}}
+CV_FILES = {
+    "made-up": made_up_cross_validation(),
+    "made-up, with mirrors": {**made_up_cross_validation(), "test_time_views": "mirrors"},
+}
 if (REPORTS_DIR / TASK / CV_FILE).is_file():
     CV_FILES["computed"] = report_file("cross_validation")
 
 
 def cv_part(client) -> str:
-    match = re.search(r'<div class="cross-validation.*?</details>\s*</div>|'
-                      r'<div class="cross-validation.*?</div>', page_of(client), re.S)
+    match = re.search(
+        r'<div class="cross-validation.*?</details>\s*</div>|'
+        r'<div class="cross-validation.*?</div>',
+        page_of(client),
+        re.S,
+    )
     return match.group(0) if match else ""
 
 
@@ -1026,12 +1221,15 @@ def cv_part(client) -> str:
 def cv_reports(bare_reports, tmp_path):
     """``make(content)`` → a client with the report and this cross-validation file (None:
     none; a string: that text)."""
+
     def make(content):
         client = bare_reports(["report", "history", "curves"])
         if content is not None:
             (tmp_path / "reports" / TASK / CV_FILE).write_text(
-                content if isinstance(content, str) else json.dumps(content))
+                content if isinstance(content, str) else json.dumps(content)
+            )
         return client
+
     return make
 
 
@@ -1041,11 +1239,12 @@ def test_cross_validation_shows_mean_sd_range_and_each_split(cv_reports, task_me
     html = cv_part(cv_reports(cv))
     text = text_of(html)
     mean, sd = cv["mean"]["without_metadata"], cv["sd"]["without_metadata"]
-    assert text_of(re.search(r'data-fact="cv-balanced-accuracy">(.*?)</strong>', html,
-                             re.S).group(1)) == (
-        f"{percent1(mean['balanced_accuracy'])} ± {sd['balanced_accuracy'] * 100:.1f} points")
+    assert text_of(
+        re.search(r'data-fact="cv-balanced-accuracy">(.*?)</strong>', html, re.S).group(1)
+    ) == (f"{percent1(mean['balanced_accuracy'])} ± {sd['balanced_accuracy'] * 100:.1f} points")
     assert text_of(re.search(r'data-fact="cv-macro-auc">(.*?)</span>', html, re.S).group(1)) == (
-        f"{mean['macro_auc']:.3f} ± {sd['macro_auc']:.3f}")
+        f"{mean['macro_auc']:.3f} ± {sd['macro_auc']:.3f}"
+    )
     image_only = [fold["without_metadata"]["balanced_accuracy"] for fold in cv["folds"].values()]
     assert f"from {percent1(min(image_only))} to {percent1(max(image_only))}" in text
     assert f"{cv['folds_total']}-fold cross-validation" in text
@@ -1055,19 +1254,26 @@ def test_cross_validation_shows_mean_sd_range_and_each_split(cv_reports, task_me
     assert ("have been measured" in text) is (len(cv["folds"]) < cv["folds_total"])
     views = cv.get("test_time_views", "none")
     shipped_views = task_metadata["training"].get("test_time_views", "none")
-    assert ("Like the site, each answered with the mean for the image and its three mirror "
-            "images." in text) is (views == "mirrors")
-    assert ("Each answered from a single view of the image, without the three mirror images "
-            "the site adds." in text) is (views != "mirrors" and shipped_views == "mirrors")
+    assert (
+        "Like the site, each answered with the mean for the image and its three mirror "
+        "images." in text
+    ) is (views == "mirrors")
+    assert (
+        "Each answered from a single view of the image, without the three mirror images "
+        "the site adds." in text
+    ) is (views != "mirrors" and shipped_views == "mirrors")
     for fold, measured in cv["folds"].items():
-        row = re.search(rf'<tr[^>]*data-fold="{int(fold) + 1}"[^>]*>(.*?)</tr>', html,
-                        re.S).group(1)
+        row = re.search(rf'<tr[^>]*data-fold="{int(fold) + 1}"[^>]*>(.*?)</tr>', html, re.S).group(
+            1
+        )
         assert cell(row, 'data-metric="n"') == f"{measured['n_test']:,}"
         for variant in ("without_metadata", "with_metadata"):
             assert cell(row, f'data-variant="{variant}" data-metric="balanced_accuracy"') == (
-                percent1(measured[variant]["balanced_accuracy"]))
+                percent1(measured[variant]["balanced_accuracy"])
+            )
             assert cell(row, f'data-variant="{variant}" data-metric="macro_auc"') == (
-                f"{measured[variant]['macro_auc']:.3f}")
+                f"{measured[variant]['macro_auc']:.3f}"
+            )
 
 
 def test_without_a_cross_validation_file_there_is_no_such_part(cv_reports):
@@ -1075,16 +1281,25 @@ def test_without_a_cross_validation_file_there_is_no_such_part(cv_reports):
     assert "cross-validation" not in page_of(cv_reports(None))
 
 
-@pytest.mark.parametrize("content,problem", [
-    ('{"folds": [', f"({CV_FILE}) is damaged"),
-    ({"folds": {}}, f"{CV_FILE} does not hold what it needs"),
-    (_edited(made_up_cross_validation(), lambda c: c["folds"]["0"].pop("without_metadata")),
-     f"{CV_FILE} does not hold what it needs"),
-    (_edited(made_up_cross_validation(), lambda c: c["folds"]["1"]["without_metadata"].update(
-        balanced_accuracy="0.7")), f"{CV_FILE} does not hold what it needs"),
-])
-def test_a_broken_cross_validation_file_costs_its_part_not_the_page(cv_reports, content,
-                                                                    problem):
+@pytest.mark.parametrize(
+    "content,problem",
+    [
+        ('{"folds": [', f"({CV_FILE}) is damaged"),
+        ({"folds": {}}, f"{CV_FILE} does not hold what it needs"),
+        (
+            _edited(made_up_cross_validation(), lambda c: c["folds"]["0"].pop("without_metadata")),
+            f"{CV_FILE} does not hold what it needs",
+        ),
+        (
+            _edited(
+                made_up_cross_validation(),
+                lambda c: c["folds"]["1"]["without_metadata"].update(balanced_accuracy="0.7"),
+            ),
+            f"{CV_FILE} does not hold what it needs",
+        ),
+    ],
+)
+def test_a_broken_cross_validation_file_costs_its_part_not_the_page(cv_reports, content, problem):
     client = cv_reports(content)
     html = cv_part(client)
     assert problem in text_of(html)

@@ -4,23 +4,32 @@ host, the report's numbers on screen, and a phone's width. Charts are drawn as t
 into view and the long topics are closed at first, so the tests open every topic and
 scroll to every chart; and a page is light until then (its DOM, no plotly.js), and
 readable without any script."""
+
 from __future__ import annotations
 
 import json
 import re
 
 import pytest
-from conftest import REPORTS_DIR, SECOND_TASK, TEST_CONFIG, open_recorded_page, serve
 from playwright.sync_api import expect
 
+from conftest import REPORTS_DIR, SECOND_TASK, TEST_CONFIG, open_recorded_page, serve
 from webapp import create_app
 
 pytestmark = pytest.mark.browser
 
-TASK_REPORTS = REPORTS_DIR / json.loads(
-    (REPORTS_DIR.parent / "static" / "tfjs_model" / "index.json").read_text())["tasks"][0]["id"]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True}
+TASK_REPORTS = (
+    REPORTS_DIR
+    / json.loads((REPORTS_DIR.parent / "static" / "tfjs_model" / "index.json").read_text())[
+        "tasks"
+    ][0]["id"]
+)
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 
 
 def open_page(recorded, url):
@@ -54,7 +63,8 @@ def expect_all_charts_drawn(page) -> int:
 
 def overflow(page) -> int:
     return page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -81,27 +91,34 @@ def test_performance_draws_every_chart(performance):
 
 def test_calibration_risk_and_wrong_kind_sections(performance):
     """Drawn and shown as their files say (where the shipped model has them)."""
-    for name, heading in (("calibration", "Calibration: how far to trust a percentage"),
-                          ("risk", "The risk summary"), ("doubt", "The wrong kind of image")):
+    for name, heading in (
+        ("calibration", "Calibration: how far to trust a percentage"),
+        ("risk", "The risk summary"),
+        ("doubt", "The wrong kind of image"),
+    ):
         if (TASK_REPORTS / f"{name}.json").is_file():
             expect(performance.get_by_role("heading", name=heading)).to_be_visible()
     if (TASK_REPORTS / "calibration.json").is_file():
         bins = json.loads((TASK_REPORTS / "calibration.json").read_text())["test"]["after"]["bins"]
         drawn = performance.evaluate(
-            "() => document.getElementById('chart-calibration').data.map(trace => trace.y)")
+            "() => document.getElementById('chart-calibration').data.map(trace => trace.y)"
+        )
         assert [b["accuracy"] for b in bins] in drawn
         expect(performance.locator("#chart-reliability")).to_have_count(0)
     if (TASK_REPORTS / "risk.json").is_file():
         risk = json.loads((TASK_REPORTS / "risk.json").read_text())
         expect(performance.locator('[data-fact="risk-threshold"]')).to_have_text(
-            f"{risk['threshold'] * 100:.1f}%")
+            f"{risk['threshold'] * 100:.1f}%"
+        )
     if (TASK_REPORTS / "doubt.json").is_file():
         doubt = json.loads((TASK_REPORTS / "doubt.json").read_text())
         table = performance.get_by_role("table").filter(
-            has=performance.get_by_role("columnheader", name="Kind of image"))
+            has=performance.get_by_role("columnheader", name="Kind of image")
+        )
         for kind, rate in doubt["in_kind_head"]["test"]["detection_rate"].items():
-            expect(table.locator(f'tr[data-kind="{kind}"] [data-method="in_kind_head"]')
-                   ).to_have_text(f"{rate * 100:.1f}%")
+            expect(
+                table.locator(f'tr[data-kind="{kind}"] [data-method="in_kind_head"]')
+            ).to_have_text(f"{rate * 100:.1f}%")
 
 
 def test_unsure_section(performance):
@@ -116,12 +133,14 @@ def test_unsure_section(performance):
         expect(section).to_contain_text("never warns that the model is unsure")
         return
     expect(section.locator('[data-fact="unsure-threshold"]')).to_have_text(
-        f"{unsure['threshold'] * 100:.1f}%")
+        f"{unsure['threshold'] * 100:.1f}%"
+    )
     table = section.get_by_role("table")
     for variant, measured in unsure["test"].items():
         for key in ("flagged", "accuracy_flagged", "accuracy_not_flagged"):
-            expect(table.locator(f'[data-metric="{key}"][data-variant="{variant}"]')
-                   ).to_have_text(f"{measured[key] * 100:.1f}%")
+            expect(table.locator(f'[data-metric="{key}"][data-variant="{variant}"]')).to_have_text(
+                f"{measured[key] * 100:.1f}%"
+            )
 
 
 def test_other_framings_and_clinics(performance):
@@ -129,37 +148,48 @@ def test_other_framings_and_clinics(performance):
     if not (TASK_REPORTS / "views.json").is_file():
         pytest.skip("the shipped model has no views.json")
     views = json.loads((TASK_REPORTS / "views.json").read_text())["views"]
-    expect(performance.get_by_role("heading", name="Other framings and other clinics")
-           ).to_be_visible()
+    expect(
+        performance.get_by_role("heading", name="Other framings and other clinics")
+    ).to_be_visible()
     framed = performance.get_by_role("region", name="Framed differently")
     expect(framed.locator('[data-fact="crop-balanced-accuracy"]')).to_have_text(
-        f"{views['centre_square_crop']['test']['balanced_accuracy'] * 100:.1f}%")
+        f"{views['centre_square_crop']['test']['balanced_accuracy'] * 100:.1f}%"
+    )
     for view, measured in views.items():
-        expect(framed.get_by_role("table").locator(
-            f'tr[data-view="{view}"] [data-split="test"][data-metric="balanced_accuracy"]')
+        expect(
+            framed.get_by_role("table").locator(
+                f'tr[data-view="{view}"] [data-split="test"][data-metric="balanced_accuracy"]'
+            )
         ).to_have_text(f"{measured['test']['balanced_accuracy'] * 100:.1f}%")
     if (TASK_REPORTS / "leave_one_source_out.json").is_file():
         loso = json.loads((TASK_REPORTS / "leave_one_source_out.json").read_text())
-        expect(performance.get_by_role("region", name="A clinic or camera it never saw")
-               ).to_be_visible()
+        expect(
+            performance.get_by_role("region", name="A clinic or camera it never saw")
+        ).to_be_visible()
         drawn = performance.evaluate(
-            "() => document.getElementById('chart-held-out-sources').data.map(t => t.x)")
-        assert drawn == [[m["test_split"][key]["balanced_accuracy"]
-                          for m in loso["sources"].values()] for key in ("reference", "held_out")]
+            "() => document.getElementById('chart-held-out-sources').data.map(t => t.x)"
+        )
+        assert drawn == [
+            [m["test_split"][key]["balanced_accuracy"] for m in loso["sources"].values()]
+            for key in ("reference", "held_out")
+        ]
 
 
 def test_performance_numbers_are_the_report_numbers(performance):
     report = json.loads((TASK_REPORTS / "report.json").read_text())
     result = report["without_metadata"]
     shown = performance.locator(
-        '.headline-table [data-metric="balanced_accuracy"][data-variant="without_metadata"]')
+        '.headline-table [data-metric="balanced_accuracy"][data-variant="without_metadata"]'
+    )
     expect(shown).to_have_text(f"{result['balanced_accuracy'] * 100:.1f}%")
     table = performance.get_by_role("table").filter(
-        has=performance.get_by_role("columnheader", name="Sensitivity"))
+        has=performance.get_by_role("columnheader", name="Sensitivity")
+    )
     for label_id, measured in result["per_class"].items():
         row = table.locator(f'tr[data-label-id="{label_id}"]')
         expect(row.locator('[data-metric="sensitivity"]')).to_have_text(
-            f"{measured['sensitivity'] * 100:.1f}%")
+            f"{measured['sensitivity'] * 100:.1f}%"
+        )
 
 
 def test_performance_plots_the_report_numbers(performance):
@@ -167,7 +197,8 @@ def test_performance_plots_the_report_numbers(performance):
     report = json.loads((TASK_REPORTS / "report.json").read_text())
     curves = json.loads((TASK_REPORTS / "curves.json").read_text())
     drawn = performance.evaluate(
-        "() => document.getElementById('chart-confusion-counts').data[0].z")
+        "() => document.getElementById('chart-confusion-counts').data[0].z"
+    )
     assert drawn == report["without_metadata"]["confusion_matrix"]
     legend = performance.locator("#chart-roc .legendtext").all_text_contents()
     for curve in curves["without_metadata"]["per_class"].values():
@@ -183,7 +214,8 @@ def test_details_switch_redraws_with_details(performance, live_server):
     expect(performance).to_have_url(re.compile(r"details=given"))
     expect_all_charts_drawn(performance)
     drawn = performance.evaluate(
-        "() => document.getElementById('chart-confusion-counts').data[0].z")
+        "() => document.getElementById('chart-confusion-counts').data[0].z"
+    )
     assert drawn == report["with_metadata"]["confusion_matrix"]
     performance.goto(live_server + "/performance")
     expect_all_charts_drawn(performance)
@@ -199,8 +231,14 @@ def test_data_page_draws_every_chart(page_record, live_server):
 
 def test_model_card_renders(page_record, live_server):
     page = open_page(page_record, live_server + "/model-card")
-    for heading in ("The model", "Headline results", "Intended use", "Must not be used",
-                    "Known gaps", "Licences and citations"):
+    for heading in (
+        "The model",
+        "Headline results",
+        "Intended use",
+        "Must not be used",
+        "Known gaps",
+        "Licences and citations",
+    ):
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     expect(page.get_by_text("CC BY-NC-SA 4.0")).to_be_visible()
 
@@ -228,7 +266,8 @@ def test_phone_width(browser, live_server, path):
         assert overflow(page) <= 0
         # No chart is wider than the screen, and a drag scrolls instead of zooming.
         widths = page.evaluate(
-            "() => [...document.querySelectorAll('.js-plotly-plot')].map(e => e.scrollWidth)")
+            "() => [...document.querySelectorAll('.js-plotly-plot')].map(e => e.scrollWidth)"
+        )
         assert all(width <= 390 for width in widths), widths
         expect(page.locator(".modebar")).to_have_count(0)
         recorded.assert_clean()
@@ -247,7 +286,8 @@ def two_task_server(two_task_folders):
 def test_a_second_task_without_details(page_record, two_task_server):
     page = open_page(page_record, two_task_server + "/performance")
     page.get_by_role("navigation", name="Choose a model").get_by_role(
-        "link", name="Two-kind screener").click()
+        "link", name="Two-kind screener"
+    ).click()
     expect(page).to_have_url(re.compile(rf"/performance/{SECOND_TASK}$"))
     assert expect_all_charts_drawn(page) >= 4
     expect(page.get_by_text("This model takes the image only")).to_be_visible()
@@ -259,7 +299,7 @@ def test_a_second_task_without_details(page_record, two_task_server):
 # ---- light until a chart is wanted (issue 23) ---------------------------------------------
 
 DOM_LIMIT = 1_500
-PLOTLY_URL = "/vendor/plotly.min.js?v=cartesian-"   # the partial bundle
+PLOTLY_URL = "/vendor/plotly.min.js?v=cartesian-"  # the partial bundle
 
 
 def dom_elements(page) -> int:
@@ -296,8 +336,9 @@ def test_the_performance_page_is_in_topics_with_contents(performance, live_serve
     contents = performance.get_by_role("navigation", name="On this page")
     for name in ("In brief", "Kind by kind", "Calibration", "How it was trained"):
         expect(contents.get_by_role("link", name=name, exact=True)).to_be_visible()
-    recorded = open_recorded_page(performance.context.browser,
-                                  viewport={"width": 1280, "height": 900})
+    recorded = open_recorded_page(
+        performance.context.browser, viewport={"width": 1280, "height": 900}
+    )
     page = recorded.page
     try:
         open_page(recorded, live_server + "/performance")
@@ -306,7 +347,8 @@ def test_the_performance_page_is_in_topics_with_contents(performance, live_serve
         expect(page.locator("details.report-details[open]")).to_have_count(0)
         # A link of the contents opens its topic.
         page.get_by_role("navigation", name="On this page").get_by_role(
-            "link", name="How it was trained").click()
+            "link", name="How it was trained"
+        ).click()
         expect(page.locator("#training > details")).to_have_attribute("open", "")
         expect(page.locator("#chart-loss")).to_have_attribute("data-drawn", "true")
         recorded.assert_clean()
@@ -327,10 +369,13 @@ def test_readable_without_any_script(browser, live_server, path):
             expect(page.locator('[data-fact="n_images"]')).to_have_text(f"{data['n_images']:,}")
             expect(page.get_by_role("table")).to_have_count(1)
         else:
-            expect(page.locator('.headline-table [data-metric="balanced_accuracy"]'
-                                '[data-variant="without_metadata"]')).to_have_text(
-                f"{report['balanced_accuracy'] * 100:.1f}%")
-        open_every_topic(page)   # <details> open without any script
+            expect(
+                page.locator(
+                    '.headline-table [data-metric="balanced_accuracy"]'
+                    '[data-variant="without_metadata"]'
+                )
+            ).to_have_text(f"{report['balanced_accuracy'] * 100:.1f}%")
+        open_every_topic(page)  # <details> open without any script
         for caption in page.locator("figcaption").all():
             expect(caption).to_be_visible()
     finally:

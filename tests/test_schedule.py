@@ -1,4 +1,5 @@
 """The one-cycle policy, checked at warm-up, peak and end."""
+
 import pytest
 
 from training.schedule import one_cycle
@@ -34,15 +35,21 @@ def test_rises_then_falls_monotonically():
     lrs = [one_cycle(s, TOTAL, MAX_LR)[0] for s in range(TOTAL + 1)]
     peak = lrs.index(max(lrs))
     assert peak == 250
-    assert all(a <= b for a, b in zip(lrs[:peak], lrs[1:peak + 1]))
-    assert all(a >= b for a, b in zip(lrs[peak:], lrs[peak + 1:]))
+    assert all(a <= b for a, b in zip(lrs[:peak], lrs[1 : peak + 1]))
+    assert all(a >= b for a, b in zip(lrs[peak:], lrs[peak + 1 :]))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(step=-1), "step"), (dict(step=TOTAL + 1), "step"), (dict(total_steps=1), "total_steps"),
-    (dict(max_lr=0), "max_lr"), (dict(pct_start=1.0), "pct_start"),
-    (dict(momentum=(0.8, 0.9)), "momentum"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(step=-1), "step"),
+        (dict(step=TOTAL + 1), "step"),
+        (dict(total_steps=1), "total_steps"),
+        (dict(max_lr=0), "max_lr"),
+        (dict(pct_start=1.0), "pct_start"),
+        (dict(momentum=(0.8, 0.9)), "momentum"),
+    ],
+)
 def test_bad_arguments_are_refused(kwargs, message):
     args = dict(step=0, total_steps=TOTAL, max_lr=MAX_LR) | kwargs
     with pytest.raises(ValueError, match=message):

@@ -1,5 +1,6 @@
 """Every shipped screener on its own page, in Chromium: its own kind of image is
 classified as labelled, without a warning; another screener's kind of image is flagged."""
+
 from __future__ import annotations
 
 import csv
@@ -60,7 +61,7 @@ def test_own_kind_is_classified_as_labelled(screener):
     task, metadata, page = screener
     names = {label["id"]: label["name"] for label in metadata["labels"]}
     samples = samples_of(task)
-    if task == "skin_lesion":   # the skin model misses some kinds; its clearest cases
+    if task == "skin_lesion":  # the skin model misses some kinds; its clearest cases
         samples = [s for s in samples if s[1] in ("nv", "vasc", "bcc")]
     for path, label in samples:
         choose(page, path, len(names))
@@ -75,7 +76,7 @@ def test_own_kind_is_classified_as_labelled(screener):
             sentence = page.locator("#risk-summary p").first
             expect(sentence).to_be_visible()
             assert sentence.inner_text() in metadata["risk"]["messages"].values()
-            if len(metadata["risk"]["labels"]) == 1:   # its one serious kind, named once
+            if len(metadata["risk"]["labels"]) == 1:  # its one serious kind, named once
                 expect(page.locator("#risk-summary")).not_to_contain_text(" of all ")
 
 

@@ -1,5 +1,6 @@
 """training.site_tables: the finished tables of the report pages, computed when the
 reports are made (the pages only print them; see test_report_pages.py)."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import MODELS_DIR, REPORTS_DIR, ROOT
 
+from conftest import MODELS_DIR, REPORTS_DIR, ROOT
 from training import site_tables
 from training.site_tables import TABLES_FILE, points_lower, signed, write_site_tables
 from training.site_tables import site_tables as make
@@ -34,8 +35,12 @@ def table_of(content: dict, table_id: str) -> dict:
 def cells(table: dict, **data) -> list[str | None]:
     """The texts of the cells whose data-* attributes hold ``data``, row by row."""
     wanted = {key.replace("_", "-"): value for key, value in data.items()}
-    return [cell["text"] for row in table["rows"] for cell in row["cells"]
-            if wanted.items() <= cell["data"].items()]
+    return [
+        cell["text"]
+        for row in table["rows"]
+        for cell in row["cells"]
+        if wanted.items() <= cell["data"].items()
+    ]
 
 
 @pytest.mark.parametrize("task", TASKS)
@@ -52,7 +57,8 @@ def test_the_committed_tables_are_those_of_the_committed_reports(task):
 def test_every_table_is_ready_to_print(task):
     content = json.loads((REPORTS_DIR / task / TABLES_FILE).read_text())
     assert {"headline", "per-class-without_metadata", "counts"} <= {
-        t["id"] for t in content["tables"]}
+        t["id"] for t in content["tables"]
+    }
     for table in content["tables"]:
         assert set(table) >= {"id", "title", "caption", "columns", "rows"}
         assert table["caption"].endswith(".") and table["rows"], table["id"]
@@ -71,9 +77,11 @@ def test_headline_and_per_kind_figures_are_the_report_figures():
         if variant in report:
             measured = report[variant]
             assert cells(headline, metric="balanced_accuracy", variant=variant) == [
-                f"{measured['balanced_accuracy'] * 100:.1f}%"]
+                f"{measured['balanced_accuracy'] * 100:.1f}%"
+            ]
             assert cells(headline, metric="macro_auc", variant=variant) == [
-                f"{measured['macro_auc']:.3f}"]
+                f"{measured['macro_auc']:.3f}"
+            ]
     per_class = table_of(content, "per-class-without_metadata")
     for row in per_class["rows"]:
         measured = report["without_metadata"]["per_class"][row["data"]["label-id"]]
@@ -84,14 +92,17 @@ def test_headline_and_per_kind_figures_are_the_report_figures():
     assert f"balanced accuracy of {100 / labels:.1f}%" in headline["caption"]
 
 
-@pytest.mark.skipif(not (REPORTS_DIR / TASK / "leave_one_source_out.json").is_file(),
-                    reason="no leave-one-source-out measurement")
+@pytest.mark.skipif(
+    not (REPORTS_DIR / TASK / "leave_one_source_out.json").is_file(),
+    reason="no leave-one-source-out measurement",
+)
 def test_the_collections_figures_are_worked_out_here():
     loso = raw("leave_one_source_out.json")
     facts = make(TASK, REPORTS_DIR / TASK, metadata_of(TASK))["facts"]["sources"]
     tests = [m["test_split"] for m in loso["sources"].values()]
-    drops = [t["reference"]["balanced_accuracy"] - t["held_out"]["balanced_accuracy"]
-             for t in tests]
+    drops = [
+        t["reference"]["balanced_accuracy"] - t["held_out"]["balanced_accuracy"] for t in tests
+    ]
     n = [t["reference"]["n"] for t in tests]
     assert facts["mean_drop"] == points_lower(sum(drops) / len(drops))
     assert facts["weighted_drop"] == points_lower(sum(d * k for d, k in zip(drops, n)) / sum(n))
@@ -100,8 +111,9 @@ def test_the_collections_figures_are_worked_out_here():
     assert facts["names"]["rosendahl"] == "Queensland practice"
 
 
-@pytest.mark.skipif(not (REPORTS_DIR / TASK / "cv_final.json").is_file(),
-                    reason="no cross-validation")
+@pytest.mark.skipif(
+    not (REPORTS_DIR / TASK / "cv_final.json").is_file(), reason="no cross-validation"
+)
 def test_the_cross_validation_range_and_spread():
     cv = raw("cv_final.json")
     facts = make(TASK, REPORTS_DIR / TASK, metadata_of(TASK))["facts"]["cross_validation"]
@@ -161,9 +173,22 @@ def test_write_and_the_command(folder):
     assert path == folder / TABLES_FILE
     written = json.loads(path.read_text())
     path.unlink()
-    result = subprocess.run([sys.executable, "-m", "training.site_tables", TASK, "--reports",
-                             str(folder), "--metadata", str(MODELS_DIR / TASK / "metadata.json")],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "training.site_tables",
+            TASK,
+            "--reports",
+            str(folder),
+            "--metadata",
+            str(MODELS_DIR / TASK / "metadata.json"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(path.read_text()) == written
     assert "tables" in result.stdout
@@ -171,11 +196,14 @@ def test_write_and_the_command(folder):
 
 def test_made_without_tensorflow_or_numpy():
     """The release calls it after training, but it needs only the standard library."""
-    code = ("import sys, training.site_tables; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in "
-            "('tensorflow', 'keras', 'numpy', 'pandas', 'webapp')]; print(bad); "
-            "sys.exit(1 if bad else 0)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=ROOT, timeout=120)
+    code = (
+        "import sys, training.site_tables; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('tensorflow', 'keras', 'numpy', 'pandas', 'webapp')]; print(bad); "
+        "sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert site_tables.FORMAT == 1

@@ -2,6 +2,7 @@
 _headers carries the app's headers, and the screener works from a plain static
 file server (Python's http.server), with the headers applied as Netlify or
 Cloudflare Pages would, or with none at all; offline too."""
+
 from __future__ import annotations
 
 import base64
@@ -39,6 +40,7 @@ def export(app, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def tasks(app) -> list[str]:
     from webapp.catalog import list_tasks
+
     with app.test_request_context():
         return [task["id"] for task in list_tasks()]
 
@@ -78,17 +80,27 @@ def file_of(export: Path, url: str) -> Path:
 
 # ---- the files --------------------------------------------------------------------
 
+
 def test_every_page_and_file_is_what_the_app_serves(app, export, tasks):
     from webapp.offline import precache_list
 
     client = app.test_client()
-    pages = ["/", "/offline"] + [f"/{kind}/{task}" for task in tasks
-                                 for kind in ("screen", "performance", "data", "model-card")]
+    pages = ["/", "/offline"] + [
+        f"/{kind}/{task}"
+        for task in tasks
+        for kind in ("screen", "performance", "data", "model-card")
+    ]
     with app.test_request_context():
-        kept = {url: integrity for entries in precache_list()["caches"].values()
-                for url, integrity in entries}
-    static = [f"/static/{path.relative_to(ROOT / 'static').as_posix()}"
-              for path in (ROOT / "static").rglob("*") if path.is_file()]
+        kept = {
+            url: integrity
+            for entries in precache_list()["caches"].values()
+            for url, integrity in entries
+        }
+    static = [
+        f"/static/{path.relative_to(ROOT / 'static').as_posix()}"
+        for path in (ROOT / "static").rglob("*")
+        if path.is_file()
+    ]
     for url in pages + ["/sw.js", "/manifest.webmanifest", *kept, *static]:
         response = client.get(url)
         try:
@@ -105,10 +117,18 @@ def test_every_page_and_file_is_what_the_app_serves(app, export, tasks):
 def test_headers_file_carries_what_the_app_sends(app, export, tasks):
     rules = parse_headers_file((export / "_headers").read_text())
     client = app.test_client()
-    urls = ["/", "/offline", "/sw.js", "/static/js/classifier.js",
-            f"/static/tfjs_model/{tasks[0]}/model.json"]
-    urls += [f"/{kind}/{task}" for task in tasks
-             for kind in ("screen", "performance", "data", "model-card")]
+    urls = [
+        "/",
+        "/offline",
+        "/sw.js",
+        "/static/js/classifier.js",
+        f"/static/tfjs_model/{tasks[0]}/model.json",
+    ]
+    urls += [
+        f"/{kind}/{task}"
+        for task in tasks
+        for kind in ("screen", "performance", "data", "model-card")
+    ]
     for url in urls:
         response = client.get(url)
         response.close()
@@ -119,8 +139,11 @@ def test_headers_file_carries_what_the_app_sends(app, export, tasks):
 
 
 def test_addresses_without_a_task_are_redirected(export, tasks):
-    redirects = [line.split() for line in (export / "_redirects").read_text().splitlines()
-                 if line and not line.startswith("#")]
+    redirects = [
+        line.split()
+        for line in (export / "_redirects").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     assert ["/screen", "/", "302"] in redirects
     assert ["/performance", f"/performance/{tasks[0]}", "302"] in redirects
 
@@ -136,9 +159,11 @@ def test_an_earlier_export_is_replaced_but_no_other_folder(app, tmp_path):
 
 # ---- in Chromium, from a static file server ----------------------------------------
 
+
 class StaticHost(SimpleHTTPRequestHandler):
     """http.server as a static host: ``/a/b`` is served from ``a/b.html`` when there is
     no file ``a/b``, and ``rules`` (a parsed _headers, or None) are applied."""
+
     rules: dict | None = None
 
     def translate_path(self, path):
@@ -182,8 +207,9 @@ def classify(page, sample, n_labels):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("with_headers", [True, False], ids=["_headers", "no headers"])
-def test_screener_works_from_a_static_host_and_offline(browser, export, with_headers,
-                                                       sample_paths, task_metadata):
+def test_screener_works_from_a_static_host_and_offline(
+    browser, export, with_headers, sample_paths, task_metadata
+):
     """With the headers the page is cross-origin isolated (WebAssembly threads);
     without, it is not, and the screener still works, offline included."""
     screener = f"/screen/{task_metadata['task']}"
@@ -202,7 +228,8 @@ def test_screener_works_from_a_static_host_and_offline(browser, export, with_hea
             context.set_offline(True)
             page.goto(url + "/")
             page.get_by_role("article", name=task_metadata["title"]).get_by_role(
-                "link", name="Open the screener").click()
+                "link", name="Open the screener"
+            ).click()
             status = page.get_by_role("status")
             expect(status).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
             expect(status).to_contain_text("Loaded from this device’s cache")

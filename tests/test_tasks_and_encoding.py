@@ -1,4 +1,5 @@
 """The task registry and the metadata encoding (Python side)."""
+
 import re
 from pathlib import Path
 
@@ -27,8 +28,8 @@ def test_blank_metadata_is_all_unknown():
     task = get_task("skin_lesion")
     blank = blank_metadata(task)
     age, sex, site = (blank[s] for s in field_slices(task))
-    assert list(age) == [0.0, 1.0]                 # no value, missing flag set
-    assert list(sex) == [0, 0, 1]                  # male, female, unknown
+    assert list(age) == [0.0, 1.0]  # no value, missing flag set
+    assert list(sex) == [0, 0, 1]  # male, female, unknown
     assert site[-1] == 1 and site[:-1].sum() == 0
     assert blank.shape == (task.metadata_size,)
 
@@ -43,22 +44,27 @@ def test_encoding_of_given_values():
     assert site[spec.values.index("lower extremity")] == 1 and site.sum() == 1
 
 
-@pytest.mark.parametrize("values", [{"age": None}, {"age": float("nan")}, {"sex": "unknown"},
-                                    {"site": ""}, {}])
+@pytest.mark.parametrize(
+    "values", [{"age": None}, {"age": float("nan")}, {"sex": "unknown"}, {"site": ""}, {}]
+)
 def test_missing_values_encode_as_unknown(values):
     task = get_task("skin_lesion")
     np.testing.assert_array_equal(encode_metadata(task, values), blank_metadata(task))
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"age": 121}, "between 0 and 120"),
-    ({"age": -1}, "between 0 and 120"),
-    ({"age": "old"}, "must be a number"), ({"age": True}, "must be a number"),
-    ({"age": "0x10"}, "must be a number"),
-    ({"sex": "x"}, "male, female"),
-    ({"site": "elbow"}, "abdomen"),
-    ({"colour": "red"}, "unknown metadata field"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"age": 121}, "between 0 and 120"),
+        ({"age": -1}, "between 0 and 120"),
+        ({"age": "old"}, "must be a number"),
+        ({"age": True}, "must be a number"),
+        ({"age": "0x10"}, "must be a number"),
+        ({"sex": "x"}, "male, female"),
+        ({"site": "elbow"}, "abdomen"),
+        ({"colour": "red"}, "unknown metadata field"),
+    ],
+)
 def test_bad_values_are_refused_with_a_readable_message(values, message):
     with pytest.raises(ValueError, match=message):
         encode_metadata(get_task("skin_lesion"), values)

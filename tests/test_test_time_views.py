@@ -1,4 +1,5 @@
 """Test-time mirrors inside the graph: the mean of four views, in Python and in the browser."""
+
 import json
 from pathlib import Path
 
@@ -8,8 +9,16 @@ import pytest
 from training.data import data_root
 from training.encoding import blank_metadata
 from training.layers import MeanOfViews, MirrorViews
-from training.model import (CLASS_MAP_OUTPUT, IMAGE_INPUT, METADATA_INPUT, ModelConfig,
-                            browser_model, build_model, image_features, load_model)
+from training.model import (
+    CLASS_MAP_OUTPUT,
+    IMAGE_INPUT,
+    METADATA_INPUT,
+    ModelConfig,
+    browser_model,
+    build_model,
+    image_features,
+    load_model,
+)
 from training.preprocess import decode_image
 from training.tasks import get_task
 from training.views import with_views
@@ -32,7 +41,7 @@ def softmax(z):
 
 @pytest.fixture(scope="module")
 def models():
-    if not WEIGHTS.is_file():   # a random backbone answers nearly alike to every image
+    if not WEIGHTS.is_file():  # a random backbone answers nearly alike to every image
         pytest.skip(f"{WEIGHTS} not available")
     config = ModelConfig(image_size=SIZE, weights=str(WEIGHTS))
     one = build_model(TASK, config)
@@ -48,17 +57,21 @@ def feeds(images, metadata=None):
 def test_views_give_the_softmax_of_the_mean_log_probability_of_the_four_mirrors(models):
     _, one, mirrored = models
     images = [decode_image(path).astype("float32") for path in SAMPLES[:2]]
-    images = [image[:144, :180] for image in images]   # already at the model's aspect
+    images = [image[:144, :180] for image in images]  # already at the model's aspect
     got = np.asarray(mirrored(feeds(images), training=False))
     for image, row in zip(images, got):
         per_view = np.asarray(one(feeds(views_of(image)), training=False))
         np.testing.assert_allclose(row, softmax(np.log(per_view).mean(axis=0)), atol=2e-5)
     # Any mirror of the image gives the same answer; the one-view model does not.
     for view in views_of(images[0])[1:]:
-        np.testing.assert_allclose(np.asarray(mirrored(feeds([view]), training=False))[0],
-                                   got[0], atol=2e-5)
-    assert not np.allclose(np.asarray(one(feeds([images[0][:, ::-1]]), training=False)),
-                           np.asarray(one(feeds([images[0]]), training=False)), atol=1e-4)
+        np.testing.assert_allclose(
+            np.asarray(mirrored(feeds([view]), training=False))[0], got[0], atol=2e-5
+        )
+    assert not np.allclose(
+        np.asarray(one(feeds([images[0][:, ::-1]]), training=False)),
+        np.asarray(one(feeds([images[0]]), training=False)),
+        atol=1e-4,
+    )
 
 
 def test_in_training_the_mirrored_model_is_the_one_view_model():
@@ -67,8 +80,11 @@ def test_in_training_the_mirrored_model_is_the_one_view_model():
     one = build_model(TASK, config)
     mirrored = with_views(one, TASK, config)
     images = np.random.default_rng(4).uniform(0, 255, (3, 64, 80, 3)).astype("float32")
-    np.testing.assert_allclose(np.asarray(mirrored(feeds(images), training=True)),
-                               np.asarray(one(feeds(images), training=True)), atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(mirrored(feeds(images), training=True)),
+        np.asarray(one(feeds(images), training=True)),
+        atol=1e-5,
+    )
     labels = np.eye(len(TASK.labels), dtype="float32")[[0, 1, 2]]
     mirrored.compile(optimizer="sgd", loss="categorical_crossentropy")
     mirrored.fit(feeds(images), labels, epochs=1, batch_size=3, verbose=0)  # shapes agree
@@ -80,48 +96,63 @@ def test_in_training_the_batch_passes_unchanged():
     np.testing.assert_array_equal(np.asarray(MeanOfViews()(x, training=True)), x)
     assert np.asarray(MirrorViews()(x, training=False)).shape == (12, 4, 5, 2)
     views = np.asarray(MirrorViews()(x, training=False))
-    np.testing.assert_array_equal(views[3:6], x[:, :, ::-1])    # left-right
+    np.testing.assert_array_equal(views[3:6], x[:, :, ::-1])  # left-right
     np.testing.assert_array_equal(views[9:], x[:, ::-1, ::-1])  # turned
     folded = MeanOfViews(spatial=True)(views, training=False)
-    np.testing.assert_allclose(np.asarray(folded), x, atol=1e-6)   # mirrored back, all alike
+    np.testing.assert_allclose(np.asarray(folded), x, atol=1e-6)  # mirrored back, all alike
 
 
 def test_the_browser_form_keeps_the_answers_and_its_heatmap_follows_the_image(models):
     config, _, mirrored = models
     from dataclasses import replace
+
     head = {"weights": np.random.default_rng(1).normal(0, 0.1, 256).tolist(), "bias": 0.2}
     combined = browser_model(mirrored, TASK, replace(config, test_time_views="mirrors"), head)
     image = decode_image(SAMPLES[0]).astype("float32")[:144, :180]
     out = combined(feeds([image]), training=False)
-    np.testing.assert_allclose(np.asarray(out["probabilities"]),
-                               np.asarray(mirrored(feeds([image]), training=False)), atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(out["probabilities"]),
+        np.asarray(mirrored(feeds([image]), training=False)),
+        atol=1e-5,
+    )
     from training.doubt import head_scores
-    np.testing.assert_allclose(np.asarray(out["in_kind"])[:, 0],
-                               head_scores(head, image_features(mirrored, image[None])), atol=1e-5)
+
+    np.testing.assert_allclose(
+        np.asarray(out["in_kind"])[:, 0],
+        head_scores(head, image_features(mirrored, image[None])),
+        atol=1e-5,
+    )
     # The map of the mirrored image is the mirrored map.
     flipped = combined(feeds([image[:, ::-1]]), training=False)
-    np.testing.assert_allclose(np.asarray(flipped[CLASS_MAP_OUTPUT])[0],
-                               np.asarray(out[CLASS_MAP_OUTPUT])[0][:, ::-1], atol=1e-4)
+    np.testing.assert_allclose(
+        np.asarray(flipped[CLASS_MAP_OUTPUT])[0],
+        np.asarray(out[CLASS_MAP_OUTPUT])[0][:, ::-1],
+        atol=1e-4,
+    )
 
 
 def test_the_exported_form_takes_the_four_views_of_one_image(models):
     """``views_outside``: what the browser runs, given the mirrors (views.js makes them),
     answers as the model that mirrors inside; the mirrors are of the raw image."""
     from dataclasses import replace
+
     config, _, mirrored = models
     mirrored_config = replace(config, test_time_views="mirrors")
     inside = browser_model(mirrored, TASK, mirrored_config)
     outside = browser_model(mirrored, TASK, mirrored_config, views_outside=True)
     assert "views" not in [layer.name for layer in outside.layers]
-    image = decode_image(SAMPLES[1]).astype("float32")   # 150 × 200, cropped to 64:80
-    got = outside({IMAGE_INPUT: np.asarray(views_of(image)),
-                   METADATA_INPUT: blank_metadata(TASK)[None]}, training=False)
+    image = decode_image(SAMPLES[1]).astype("float32")  # 150 × 200, cropped to 64:80
+    got = outside(
+        {IMAGE_INPUT: np.asarray(views_of(image)), METADATA_INPUT: blank_metadata(TASK)[None]},
+        training=False,
+    )
     want = inside(feeds([image]), training=False)
     for name in ("probabilities", CLASS_MAP_OUTPUT):
         assert np.asarray(got[name]).shape[0] == 1
         np.testing.assert_allclose(np.asarray(got[name]), np.asarray(want[name]), atol=1e-5)
     with pytest.raises(ValueError, match="views"):
         from training import export
+
         export.build_metadata(TASK, {}, Path("."), SIZE, quantization="float32", views="turns")
 
 
@@ -129,6 +160,7 @@ def test_a_mirrored_model_saves_loads_and_matches_in_the_browser(models, tmp_pat
     from dataclasses import replace
 
     from training import export, parity
+
     config, _, mirrored = models
     mirrored.save(tmp_path / "model.keras")
     loaded = load_model(tmp_path / "model.keras")
@@ -141,8 +173,9 @@ def test_a_mirrored_model_saves_loads_and_matches_in_the_browser(models, tmp_pat
     expected = parity.python_probabilities(combined, TASK, images, metadata)
     out = tmp_path / "tfjs"
     signature = export.convert(graph, out)
-    contract = export.build_metadata(TASK, signature, out, SIZE, quantization="float32",
-                                     views="mirrors")
+    contract = export.build_metadata(
+        TASK, signature, out, SIZE, quantization="float32", views="mirrors"
+    )
     assert contract["inputs"]["image"]["views"] == "mirrors"
     assert contract["inputs"]["image"]["shape"] == [4, None, None, 3]
     (out / "metadata.json").write_text(json.dumps(contract))

@@ -1,4 +1,5 @@
 """Train on a few real images, evaluate, export to TF.js and check it in Chromium."""
+
 import json
 import shutil
 import subprocess
@@ -10,8 +11,8 @@ import pytest
 
 from training import parity
 from training.data import PROJECT_ROOT, data_root
-from training.export import canonical_model_json, content_version
 from training.doubt import run as run_doubt
+from training.export import canonical_model_json, content_version
 from training.tasks import TASKS
 from training.train import command_line, config_from_json, parse_config, train
 
@@ -29,10 +30,31 @@ def task(request):
 @pytest.fixture(scope="module")
 def run_dir(task, tmp_path_factory):
     out = tmp_path_factory.mktemp(f"run_{task.id}")
-    config = parse_config([
-        "--task", task.id, "--out", str(out), "--limit", "42", "--epochs", "6",
-        "--batch_size", "8", "--max_lr", "0.005", "--augment", "none", "--cache_dir", "",
-        "--model.image_size", "64", "64", "--model.weights", str(WEIGHTS)])
+    config = parse_config(
+        [
+            "--task",
+            task.id,
+            "--out",
+            str(out),
+            "--limit",
+            "42",
+            "--epochs",
+            "6",
+            "--batch_size",
+            "8",
+            "--max_lr",
+            "0.005",
+            "--augment",
+            "none",
+            "--cache_dir",
+            "",
+            "--model.image_size",
+            "64",
+            "64",
+            "--model.weights",
+            str(WEIGHTS),
+        ]
+    )
     train(config)
     run_doubt(out, n_negatives=16)
     return out
@@ -44,7 +66,7 @@ def test_training_lowers_the_loss(run_dir):
     assert len(loss) == 6
     assert loss[-1] < 0.7 * loss[0]
     schedule = history["schedule"]["learning_rate"]
-    assert max(schedule) == pytest.approx(0.005, rel=0.05)   # the one-cycle peak was reached
+    assert max(schedule) == pytest.approx(0.005, rel=0.05)  # the one-cycle peak was reached
     assert schedule[-1] < schedule[0]
 
 
@@ -53,7 +75,9 @@ def test_run_writes_its_config_model_and_report(task, run_dir):
     assert config["epochs"] == 6 and config["model"]["image_size"] == [64, 64]
     assert (run_dir / "model.keras").is_file() and (run_dir / "split.csv").is_file()
     report = json.loads((run_dir / "report.json").read_text())
-    variants = ("with_metadata", "without_metadata") if task.metadata_size else ("without_metadata",)
+    variants = (
+        ("with_metadata", "without_metadata") if task.metadata_size else ("without_metadata",)
+    )
     assert [v for v in ("with_metadata", "without_metadata") if v in report] == list(variants)
     for variant in variants:
         metrics = report[variant]
@@ -61,24 +85,52 @@ def test_run_writes_its_config_model_and_report(task, run_dir):
         assert 0 <= metrics["balanced_accuracy"] <= 1
         assert np.asarray(metrics["confusion_matrix"]).sum() == metrics["n"]
     predictions = json.loads((run_dir / "test_predictions.json").read_text())
-    assert len(predictions["image_id"]) == len(predictions["y_true"]) == report["without_metadata"]["n"]
+    assert (
+        len(predictions["image_id"])
+        == len(predictions["y_true"])
+        == report["without_metadata"]["n"]
+    )
 
 
 def test_a_config_survives_its_command_line():
-    config = parse_config(["--task", "skin_lesion", "--epochs", "3", "--max_lr", "0.004",
-                           "--imbalance", "sampling", "--label_smoothing", "0.1",
-                           "--model.image_size", "96", "128",
-                           "--model.backbone", "mobilenet_v2"])
+    config = parse_config(
+        [
+            "--task",
+            "skin_lesion",
+            "--epochs",
+            "3",
+            "--max_lr",
+            "0.004",
+            "--imbalance",
+            "sampling",
+            "--label_smoothing",
+            "0.1",
+            "--model.image_size",
+            "96",
+            "128",
+            "--model.backbone",
+            "mobilenet_v2",
+        ]
+    )
     assert parse_config(command_line(config)) == config
     plain = parse_config(["--task", "malaria"])
     assert parse_config(command_line(plain)) == plain
 
 
-@pytest.mark.parametrize("flags", [["--focal_gamma", "2"], ["--mix", "cutmix"],
-                                   ["--imbalance", "logit_adjusted"], ["--imbalance", "sqrt"],
-                                   ["--teacher", "t.npz"], ["--hold_out_source", "rosendahl"],
-                                   ["--train_fraction", "0.5"], ["--init", "m.keras"],
-                                   ["--model.colour_constancy", "shades_of_gray"]])
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--focal_gamma", "2"],
+        ["--mix", "cutmix"],
+        ["--imbalance", "logit_adjusted"],
+        ["--imbalance", "sqrt"],
+        ["--teacher", "t.npz"],
+        ["--hold_out_source", "rosendahl"],
+        ["--train_fraction", "0.5"],
+        ["--init", "m.keras"],
+        ["--model.colour_constancy", "shades_of_gray"],
+    ],
+)
 def test_experiments_are_not_settings_of_the_product(flags, capsys):
     """Measured and not shipped: these live in research/ (python -m research.train)."""
     with pytest.raises(SystemExit):
@@ -93,21 +145,34 @@ def test_saved_configs_are_read_old_and_new(tmp_path):
         assert config.task == saved.parent.name
         assert config.imbalance in ("weights", "sampling", "none")
     old = json.loads((PROJECT_ROOT / "reports" / "skin_lesion" / "config.json").read_text())
-    old.update(focal_gamma=0.0, mix="none", mix_probability=0.5, teacher="",
-               teacher_weight=0.7, hold_out_source="", train_fraction=1.0, init="",
-               logit_tau=1.0)
+    old.update(
+        focal_gamma=0.0,
+        mix="none",
+        mix_probability=0.5,
+        teacher="",
+        teacher_weight=0.7,
+        hold_out_source="",
+        train_fraction=1.0,
+        init="",
+        logit_tau=1.0,
+    )
     old["model"]["colour_constancy"] = "none"
     path = tmp_path / "config.json"
     path.write_text(json.dumps(old))
     assert config_from_json(path) == config_from_json(
-        PROJECT_ROOT / "reports" / "skin_lesion" / "config.json")
-    for name, value in (("focal_gamma", 2.0), ("imbalance", "logit_adjusted"),
-                        ("hold_out_source", "rosendahl")):
+        PROJECT_ROOT / "reports" / "skin_lesion" / "config.json"
+    )
+    for name, value in (
+        ("focal_gamma", 2.0),
+        ("imbalance", "logit_adjusted"),
+        ("hold_out_source", "rosendahl"),
+    ):
         path.write_text(json.dumps({**old, name: value}))
         with pytest.raises(ValueError, match=name):
             config_from_json(path)
-    path.write_text(json.dumps({**old, "model": {**old["model"],
-                                                 "colour_constancy": "shades_of_gray"}}))
+    path.write_text(
+        json.dumps({**old, "model": {**old["model"], "colour_constancy": "shades_of_gray"}})
+    )
     with pytest.raises(ValueError, match="colour_constancy"):
         config_from_json(path)
     path.write_text(json.dumps({**old, "learning_rate_typo": 1}))
@@ -125,9 +190,24 @@ def test_conversion_matches_keras_in_the_browser(task, run_dir, tmp_path):
     """The real script: SavedModel → graph model → metadata.json → parity in Chromium."""
     out, reports = tmp_path / "model", tmp_path / "reports"
     result = subprocess.run(
-        [sys.executable, "-m", "training.convert", "--run", str(run_dir), "--out", str(out),
-         "--reports", str(reports), "--parity-images", "7"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "training.convert",
+            "--run",
+            str(run_dir),
+            "--out",
+            str(out),
+            "--reports",
+            str(reports),
+            "--parity-images",
+            "7",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     assert "[parity]" in result.stdout and ": OK" in result.stdout
     metadata = json.loads((out / "metadata.json").read_text())
@@ -148,7 +228,10 @@ def test_conversion_matches_keras_in_the_browser(task, run_dir, tmp_path):
     assert metadata["split_group"] == task.group_name
     doubt = metadata["doubt"]
     assert doubt["output"] == "in_kind" and 0 < doubt["threshold"] < 1
-    assert set(doubt["detection_rate"]) == set(doubt["kind_names"]) and task.id not in doubt["kind_names"]
+    assert (
+        set(doubt["detection_rate"]) == set(doubt["kind_names"])
+        and task.id not in doubt["kind_names"]
+    )
     for name in ("report.json", "curves.json", "doubt.json"):
         assert (reports / name).is_file(), name
     index = json.loads((out.parent / "index.json").read_text())
@@ -180,9 +263,10 @@ def test_conversion_matches_keras_in_the_browser(task, run_dir, tmp_path):
 def test_views_command_gives_a_finished_run_test_time_mirrors(task, run_dir, tmp_path):
     from training.model import load_model
     from training.views import main as add_views
+
     run = tmp_path / "run"
     shutil.copytree(run_dir, run)
-    with pytest.raises(SystemExit, match="doubt.json"):   # fitted on single-view answers
+    with pytest.raises(SystemExit, match="doubt.json"):  # fitted on single-view answers
         add_views(["--run", str(run)])
     (run / "doubt.json").unlink()
     before = json.loads((run / "report.json").read_text())
@@ -191,8 +275,10 @@ def test_views_command_gives_a_finished_run_test_time_mirrors(task, run_dir, tmp
     report = json.loads((run / "report.json").read_text())
     views = report["test_time_views"]
     assert views["views"] == "mirrors" and set(views["validation"]) == {"one_view", "mirrors"}
-    assert views["test_one_view"]["without_metadata"]["balanced_accuracy"] == \
-        before["without_metadata"]["balanced_accuracy"]
+    assert (
+        views["test_one_view"]["without_metadata"]["balanced_accuracy"]
+        == before["without_metadata"]["balanced_accuracy"]
+    )
     assert report["selected_epoch"] == before["selected_epoch"]
     model = load_model(run / "model.keras")
     assert {"views", "view_mean"} <= {layer.name for layer in model.layers}
@@ -200,13 +286,15 @@ def test_views_command_gives_a_finished_run_test_time_mirrors(task, run_dir, tmp
     # The report's test probabilities are the mirrored network's.
     from training.evaluate import predict_without_metadata
     from training.train import load_run
+
     _, _, _, parts, _ = load_run(run)
     images = parts["test"][0][:3]
     expected = predict_without_metadata(model, task, images)
     stored = json.loads((run / "test_predictions.json").read_text())["without_metadata"][:3]
     np.testing.assert_allclose(stored, expected, atol=1e-4)
-    np.testing.assert_allclose(predict_without_metadata(model, task, images[:, :, ::-1]),
-                               expected, atol=1e-4)   # a mirror changes nothing
+    np.testing.assert_allclose(
+        predict_without_metadata(model, task, images[:, :, ::-1]), expected, atol=1e-4
+    )  # a mirror changes nothing
     with pytest.raises(SystemExit, match="already has"):
         add_views(["--run", str(run)])
 
@@ -218,16 +306,17 @@ def test_parity_tolerance():
     top = p.argmax(1)
     near = p.copy()
     near[np.arange(len(p)), top] += 0.019
-    parity.compare(p, near)                              # within 0.02
+    parity.compare(p, near)  # within 0.02
     with pytest.raises(parity.ParityError, match="differs by"):
         far = p.copy()
         far[5, 3] += 0.021
         parity.compare(p, far)
 
-    def flips(n):   # move the top label of the first n images one place along
+    def flips(n):  # move the top label of the first n images one place along
         return np.array([np.roll(row, 1) if i < n else row for i, row in enumerate(p)])
+
     assert int((flips(1).argmax(1) != top).sum()) == 1
-    parity.compare(p, flips(1), max_probability_diff=1.0)      # 1 % of images: allowed
+    parity.compare(p, flips(1), max_probability_diff=1.0)  # 1 % of images: allowed
     with pytest.raises(parity.ParityError, match="top-1 differs on 2/100"):
         parity.compare(p, flips(2), max_probability_diff=1.0)
 
@@ -236,12 +325,14 @@ def test_balanced_batches_of_fewer_images_than_a_batch():
     """Balanced sampling draws every class alike, and a training part smaller than one batch
     still gives batches (it once looped forever without yielding one)."""
     from training.train import class_balance, make_dataset
+
     labels = np.array([0, 0, 0, 0, 1])
     weights, sampling = class_balance("sampling", labels, 3)
     assert weights is None and sampling[0] == pytest.approx(sampling[1] / 4)
     images = np.zeros((5, 8, 8, 3), np.uint8)
     config = parse_config(["--task", "malaria", "--batch_size", "8", "--augment", "none"])
-    ds = make_dataset(images, np.zeros((5, 0), np.float32), labels, 3, config, True,
-                      sampling=sampling)
+    ds = make_dataset(
+        images, np.zeros((5, 0), np.float32), labels, 3, config, True, sampling=sampling
+    )
     for _, y, _ in ds.take(2):
         assert y.shape == (5, 3)

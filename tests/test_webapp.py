@@ -1,4 +1,5 @@
 """The Flask site through its test client: pages, static files, errors, no outside hosts."""
+
 from __future__ import annotations
 
 import html as html_module
@@ -69,7 +70,9 @@ def test_screener_page_says_what_it_is(screener, task_metadata):
     assert "never leaves your device" in text
     assert "Loading model…" in text
     assert [attrs["src"] for tag, attrs in page.tags if tag == "script"] == [
-        "/static/js/offline.js", "/static/js/screen-page.js"]
+        "/static/js/offline.js",
+        "/static/js/screen-page.js",
+    ]
 
 
 def test_screener_has_file_camera_and_status_controls(screener):
@@ -92,7 +95,9 @@ def test_details_form_is_built_from_metadata(screener, task_metadata):
     assert len(age) == 1
     assert age[0]["type"] == "number"
     assert (float(age[0]["min"]), float(age[0]["max"])) == (
-        fields["age"]["minimum"], fields["age"]["maximum"])
+        fields["age"]["minimum"],
+        fields["age"]["maximum"],
+    )
     for name in ("sex", "site"):
         match = re.search(rf'<select[^>]*data-field="{name}"[^>]*>(.*?)</select>', screener, re.S)
         assert match, name
@@ -112,17 +117,23 @@ def test_every_label_is_explained_from_metadata(screener, task_metadata):
 
 # ---- per-kind test results ("What the model tells apart") -----------------------------
 
+
 def results_rows(html: str) -> dict[str, dict]:
     """{label id: {"header", "support", "sensitivity", "specificity", "auc", "classes"}}: the
     visible text of each row of the results table."""
     rows = {}
     for label_id, attributes, body in re.findall(
-            r'<tr[^>]*data-label-id="([^"]+)"([^>]*)>(.*?)</tr>', html, re.S):
-        row = {"header": text_of(re.search(r"<th\b.*?</th>", body, re.S).group(0)).strip(),
-               "classes": re.search(r'class="([^"]*)"', attributes).group(1).split()
-               if "class=" in attributes else [],
-               "support": text_of(re.search(r'data-label="Test images">(.*?)</td>', body, re.S)
-                                  .group(1)).strip()}
+        r'<tr[^>]*data-label-id="([^"]+)"([^>]*)>(.*?)</tr>', html, re.S
+    ):
+        row = {
+            "header": text_of(re.search(r"<th\b.*?</th>", body, re.S).group(0)).strip(),
+            "classes": re.search(r'class="([^"]*)"', attributes).group(1).split()
+            if "class=" in attributes
+            else [],
+            "support": text_of(
+                re.search(r'data-label="Test images">(.*?)</td>', body, re.S).group(1)
+            ).strip(),
+        }
         for metric, cell in re.findall(r'data-metric="(\w+)">(.*?)</td>', body, re.S):
             row[metric] = text_of(cell).strip()
         rows[label_id] = row
@@ -192,8 +203,9 @@ def test_a_poorly_found_kind_is_marked_often_missed(client_with_metadata):
             per_class[label_id].update(sensitivity=0.5, specificity=0.9, auc=0.8)  # not below
         per_class[poor].update(support=10, sensitivity=0.2, specificity=0.9991, auc=0.61)
         per_class[good].update(support=10, sensitivity=0.9, specificity=0.004, auc=0.9)
-        per_class[untested].update(support=0, sensitivity=None, specificity=0.95, precision=None,
-                                   auc=None)
+        per_class[untested].update(
+            support=0, sensitivity=None, specificity=0.95, precision=None, auc=None
+        )
 
     client, metadata = client_with_metadata(edit)
     html = client.get(f"/screen/{metadata['task']}").get_data(as_text=True)
@@ -227,11 +239,25 @@ def test_without_metrics_the_kinds_are_still_listed(client_with_metadata):
         assert label["name"] in text and label["description"] in text
 
 
-@pytest.mark.parametrize(("fraction", "shown"), [
-    (0.0, "0%"), (0.004, "<1%"), (0.005, "1%"), (0.125, "13%"), (0.5, "50%"), (0.8, "80%"),
-    (0.994, "99%"), (0.995, ">99%"), (0.9999, ">99%"), (1.0, "100%"), (1, "100%"),
-    (None, "–"), (float("nan"), "–"), (True, "–"),
-])
+@pytest.mark.parametrize(
+    ("fraction", "shown"),
+    [
+        (0.0, "0%"),
+        (0.004, "<1%"),
+        (0.005, "1%"),
+        (0.125, "13%"),
+        (0.5, "50%"),
+        (0.8, "80%"),
+        (0.994, "99%"),
+        (0.995, ">99%"),
+        (0.9999, ">99%"),
+        (1.0, "100%"),
+        (1, "100%"),
+        (None, "–"),
+        (float("nan"), "–"),
+        (True, "–"),
+    ],
+)
 def test_percent_never_rounds_a_miss_away(fraction, shown):
     from webapp.catalog import format_percent
 
@@ -241,8 +267,9 @@ def test_percent_never_rounds_a_miss_away(fraction, shown):
 def test_models_folder_setting_is_what_pages_and_browser_get(client_with_metadata):
     client, metadata = client_with_metadata(lambda metadata: metadata.update(title="Edited copy"))
     assert "Edited copy" in text_of(client.get("/").get_data(as_text=True))
-    assert "Edited copy" in text_of(client.get(f"/screen/{metadata['task']}").get_data(
-        as_text=True))
+    assert "Edited copy" in text_of(
+        client.get(f"/screen/{metadata['task']}").get_data(as_text=True)
+    )
     response = client.get(f"/static/tfjs_model/{metadata['task']}/metadata.json")
     try:
         assert response.status_code == 200 and response.mimetype == "application/json"
@@ -290,17 +317,20 @@ def test_no_url_to_another_host(client, path):
                 assert value.startswith(("/", "#")), (tag, name, value)
 
 
-@pytest.mark.parametrize(("path", "mimetype"), [
-    ("/static/js/classifier.js", "text/javascript"),
-    ("/static/js/screen-page.js", "text/javascript"),
-    ("/static/vendor/tfjs/tf-core.es2017.min.js", "text/javascript"),
-    ("/static/vendor/tfjs/tfjs-backend-wasm.wasm", "application/wasm"),
-    ("/static/tfjs_model/index.json", "application/json"),
-    ("/static/tfjs_model/skin_lesion/model.json", "application/json"),
-    ("/static/tfjs_model/skin_lesion/metadata.json", "application/json"),
-    ("/static/css/site.css", "text/css"),
-    ("/bootstrap/static/css/bootstrap.min.css", "text/css"),
-])
+@pytest.mark.parametrize(
+    ("path", "mimetype"),
+    [
+        ("/static/js/classifier.js", "text/javascript"),
+        ("/static/js/screen-page.js", "text/javascript"),
+        ("/static/vendor/tfjs/tf-core.es2017.min.js", "text/javascript"),
+        ("/static/vendor/tfjs/tfjs-backend-wasm.wasm", "application/wasm"),
+        ("/static/tfjs_model/index.json", "application/json"),
+        ("/static/tfjs_model/skin_lesion/model.json", "application/json"),
+        ("/static/tfjs_model/skin_lesion/metadata.json", "application/json"),
+        ("/static/css/site.css", "text/css"),
+        ("/bootstrap/static/css/bootstrap.min.css", "text/css"),
+    ],
+)
 def test_static_files_are_served(client, path, mimetype):
     response = client.get(path)
     try:
@@ -363,20 +393,26 @@ def test_config_overrides_and_environment(monkeypatch):
 
 def test_unknown_default_task_is_a_readable_404():
     client = create_app({"TESTING": True, "DEFAULT_TASK": "nope"}).test_client()
-    assert client.get("/").status_code == 200   # the home page lists what there is
-    response = client.get("/performance")       # an address without a task shows DEFAULT_TASK
+    assert client.get("/").status_code == 200  # the home page lists what there is
+    response = client.get("/performance")  # an address without a task shows DEFAULT_TASK
     assert response.status_code == 404
     assert "skin_lesion" in response.get_data(as_text=True)
 
 
 def test_webapp_never_imports_training_or_tensorflow():
-    code = ("import sys, webapp; app = webapp.create_app({'TESTING': True}); "
-            "app.test_client().get('/'); "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('training', 'tensorflow', 'keras')]; "
-            "print(bad); sys.exit(1 if bad else 0)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parent.parent,
-                            timeout=120)
+    code = (
+        "import sys, webapp; app = webapp.create_app({'TESTING': True}); "
+        "app.test_client().get('/'); "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('training', 'tensorflow', 'keras')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -389,15 +425,24 @@ def test_wsgi_entry_point():
 def test_every_page_describes_itself(client):
     """A meta description per page (search results, link previews): there, readable,
     and different on each page."""
-    tasks = [task["id"] for task in json.loads(
-        (Path(__file__).parent.parent / "static" / "tfjs_model" / "index.json").read_text())["tasks"]]
+    tasks = [
+        task["id"]
+        for task in json.loads(
+            (Path(__file__).parent.parent / "static" / "tfjs_model" / "index.json").read_text()
+        )["tasks"]
+    ]
     pages = ["/", "/offline", "/no/such/page"] + [
-        f"/{kind}/{task}" for task in tasks
-        for kind in ("screen", "performance", "data", "model-card")]
+        f"/{kind}/{task}"
+        for task in tasks
+        for kind in ("screen", "performance", "data", "model-card")
+    ]
     seen = {}
     for page in pages:
-        metas = [attributes for tag, attributes in parse(client.get(page).get_data(as_text=True)).tags
-                 if tag == "meta" and attributes.get("name") == "description"]
+        metas = [
+            attributes
+            for tag, attributes in parse(client.get(page).get_data(as_text=True)).tags
+            if tag == "meta" and attributes.get("name") == "description"
+        ]
         assert len(metas) == 1, page
         description = metas[0]["content"]
         assert 40 <= len(description) <= 300 or page == "/no/such/page", (page, description)

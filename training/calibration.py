@@ -13,6 +13,7 @@ test. The run's ``model.keras`` is replaced (the original is kept as
 ``model_uncalibrated.keras``), its test report is rewritten, and
 ``calibration.json`` records ``T`` and the figures.
 """
+
 from __future__ import annotations
 
 import json
@@ -84,8 +85,15 @@ def reliability(probabilities: np.ndarray, y_true: np.ndarray, bins: int = BINS)
             continue
         conf, acc = float(confidence[mask].mean()), float(correct[mask].mean())
         ece += mask.mean() * abs(conf - acc)
-        rows.append({"low": float(edges[b]), "high": float(edges[b + 1]),
-                     "confidence": conf, "accuracy": acc, "count": int(mask.sum())})
+        rows.append(
+            {
+                "low": float(edges[b]),
+                "high": float(edges[b + 1]),
+                "confidence": conf,
+                "accuracy": acc,
+                "count": int(mask.sum()),
+            }
+        )
     return {"ece": float(ece), "nll": nll(probabilities, y_true), "bins": rows}
 
 
@@ -116,22 +124,39 @@ def main(argv=None) -> int:
     val_p, val_y = probabilities_of("val")
     test_p, test_y = probabilities_of("test")
     temperature = fit_temperature(val_p, val_y)
-    result = {"method": "temperature scaling of the softmax layer, fitted on validation",
-              "temperature": temperature, "bins": BINS}
+    result = {
+        "method": "temperature scaling of the softmax layer, fitted on validation",
+        "temperature": temperature,
+        "bins": BINS,
+    }
     for name, (p, y) in {"validation": (val_p, val_y), "test": (test_p, test_y)}.items():
-        result[name] = {"before": reliability(p, y),
-                        "after": reliability(apply_temperature(p, temperature), y)}
-    print(f"[calibration] T = {temperature:.3f}; ECE validation "
-          f"{result['validation']['before']['ece']:.4f} → {result['validation']['after']['ece']:.4f}, "
-          f"test {result['test']['before']['ece']:.4f} → {result['test']['after']['ece']:.4f}",
-          flush=True)
+        result[name] = {
+            "before": reliability(p, y),
+            "after": reliability(apply_temperature(p, temperature), y),
+        }
+    print(
+        f"[calibration] T = {temperature:.3f}; ECE validation "
+        f"{result['validation']['before']['ece']:.4f} → {result['validation']['after']['ece']:.4f}, "
+        f"test {result['test']['before']['ece']:.4f} → {result['test']['after']['ece']:.4f}",
+        flush=True,
+    )
 
     shutil.copy2(run / "model.keras", run / "model_uncalibrated.keras")
     scale_output_layer(model, temperature)
     model.save(run / "model.keras")
-    rewrite_test_report(model, task, table, split, parts, run, calibration={
-        "temperature": temperature, "test_ece_before": result["test"]["before"]["ece"],
-        "test_ece_after": result["test"]["after"]["ece"]})
+    rewrite_test_report(
+        model,
+        task,
+        table,
+        split,
+        parts,
+        run,
+        calibration={
+            "temperature": temperature,
+            "test_ece_before": result["test"]["before"]["ece"],
+            "test_ece_after": result["test"]["after"]["ece"],
+        },
+    )
     (run / "calibration.json").write_text(json.dumps(result, indent=1) + "\n")
     return 0
 

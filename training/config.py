@@ -6,6 +6,7 @@ not shipped live in ``research/`` and pass what they vary into ``training.train.
 (a loss, targets, a row filter …); their old settings are listed in ``RETIRED`` so that
 the config.json of a run made before they moved can still be read.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,11 +22,11 @@ from training.tasks import TASKS, get_task
 
 @dataclass
 class TrainConfig:
-    task: str = ""                     # a task id of training.tasks (required)
-    data_dir: str = ""                 # default: $SCREENER_DATA_DIR or ../shared/data
-    out: str = ""                      # default: runs/<task>/latest
-    split_file: str = ""               # default: reports/<task>/split.csv (made if absent)
-    limit: int = 0                     # use only this many images (tests, smoke runs)
+    task: str = ""  # a task id of training.tasks (required)
+    data_dir: str = ""  # default: $SCREENER_DATA_DIR or ../shared/data
+    out: str = ""  # default: runs/<task>/latest
+    split_file: str = ""  # default: reports/<task>/split.csv (made if absent)
+    limit: int = 0  # use only this many images (tests, smoke runs)
     seed: int = 42
     epochs: int = 12
     batch_size: int = 32
@@ -33,11 +34,11 @@ class TrainConfig:
     pct_start: float = 0.25
     weight_decay: float = 1e-4
     label_smoothing: float = 0.0
-    imbalance: str = "weights"         # "weights" (class-weighted loss), "sampling" (balanced
-                                       # batches) or "none" (IMBALANCE_MODES)
-    metadata_dropout: float = 0.5      # chance to blank all metadata of a training image
-    field_dropout: float = 0.2         # otherwise, chance to blank each field
-    augment: str = "standard"          # "none", "light", "standard"
+    imbalance: str = "weights"  # "weights" (class-weighted loss), "sampling" (balanced
+    # batches) or "none" (IMBALANCE_MODES)
+    metadata_dropout: float = 0.5  # chance to blank all metadata of a training image
+    field_dropout: float = 0.2  # otherwise, chance to blank each field
+    augment: str = "standard"  # "none", "light", "standard"
     cache_dir: str = ".cache"
     model: ModelConfig = field(default_factory=ModelConfig)
 
@@ -55,9 +56,17 @@ AUGMENT_MODES = ("none", "light", "standard")
 # Settings of experiments that moved to research/ (research.train gives them again), with
 # the value that meant "not used". A saved config.json may hold them; read_config sets
 # them apart. ``imbalance`` values of theirs are listed in RETIRED_IMBALANCE.
-RETIRED = {"focal_gamma": 0.0, "logit_tau": 1.0, "mix": "none", "mix_probability": 0.5,
-           "init": "", "teacher": "", "teacher_weight": 0.7, "hold_out_source": "",
-           "train_fraction": 1.0}
+RETIRED = {
+    "focal_gamma": 0.0,
+    "logit_tau": 1.0,
+    "mix": "none",
+    "mix_probability": 0.5,
+    "init": "",
+    "teacher": "",
+    "teacher_weight": 0.7,
+    "hold_out_source": "",
+    "train_fraction": 1.0,
+}
 RETIRED_MODEL = {"colour_constancy": "none"}
 RETIRED_IMBALANCE = ("sqrt", "logit_adjusted")
 
@@ -69,11 +78,15 @@ metadata), config.json (the resolved config), history.json, split.csv, report.js
 test_predictions.json (see training.train)."""
 
 
-def parse_config(argv: list[str] | None = None, prog: str = "python -m training.train",
-                 description: str = DESCRIPTION) -> TrainConfig:
+def parse_config(
+    argv: list[str] | None = None,
+    prog: str = "python -m training.train",
+    description: str = DESCRIPTION,
+) -> TrainConfig:
     """Every field of TrainConfig (and ModelConfig, as --model.alpha etc.) is a flag."""
-    parser = argparse.ArgumentParser(prog=prog, description=description,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     defaults = TrainConfig()
 
     def add(prefix: str, obj) -> None:
@@ -84,11 +97,18 @@ def parse_config(argv: list[str] | None = None, prog: str = "python -m training.
                 continue
             kind = type(value) if value is not None else str
             if f.name == "image_size":
-                parser.add_argument(f"--{prefix}{f.name}", type=int, nargs=2, default=value,
-                                    metavar=("HEIGHT", "WIDTH"))
+                parser.add_argument(
+                    f"--{prefix}{f.name}",
+                    type=int,
+                    nargs=2,
+                    default=value,
+                    metavar=("HEIGHT", "WIDTH"),
+                )
             else:
-                parser.add_argument(f"--{prefix}{f.name}", type=kind, default=value,
-                                    help=f"default: {value!r}")
+                parser.add_argument(
+                    f"--{prefix}{f.name}", type=kind, default=value, help=f"default: {value!r}"
+                )
+
     add("", defaults)
     args = vars(parser.parse_args(argv))  # unknown flags are an error
     model_args = {k.split(".", 1)[1]: v for k, v in args.items() if k.startswith("model.")}
@@ -122,6 +142,7 @@ def command_line(config: TrainConfig) -> list[str]:
                     args.extend([f"--{prefix}{f.name}", *map(str, value)])
             else:
                 args.extend([f"--{prefix}{f.name}", str(value)])
+
     add("", config)
     return args
 
@@ -154,8 +175,9 @@ def read_config(path: Path) -> tuple[TrainConfig, dict]:
     try:
         return TrainConfig(**saved, model=ModelConfig(**model)), retired
     except TypeError as error:
-        raise ValueError(f"{path}: {error} (not a setting of training.config.TrainConfig "
-                         "or ModelConfig)") from None
+        raise ValueError(
+            f"{path}: {error} (not a setting of training.config.TrainConfig or ModelConfig)"
+        ) from None
 
 
 def config_from_json(path: Path) -> TrainConfig:
@@ -164,6 +186,8 @@ def config_from_json(path: Path) -> TrainConfig:
     is refused: the product cannot repeat it (research.train.read_run_config reads it)."""
     config, retired = read_config(path)
     if retired:
-        raise ValueError(f"{path} was trained with experiment settings the product no longer "
-                         f"has: {retired}; read it with research.train.read_run_config")
+        raise ValueError(
+            f"{path} was trained with experiment settings the product no longer "
+            f"has: {retired}; read it with research.train.read_run_config"
+        )
     return config

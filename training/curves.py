@@ -8,6 +8,7 @@ often it was right, in 10 bins) and the expected calibration error. Computed
 for each variant in the predictions (with / without metadata). Curves are
 thinned to at most ``MAX_POINTS`` points so the site stays light.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,13 @@ def reliability(y_true: np.ndarray, probabilities: np.ndarray, bins: int = BINS)
     correct = (probabilities.argmax(axis=1) == y_true).astype(float)
     edges = np.linspace(0, 1, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    rows = {"bin_lower": edges[:-1].round(2).tolist(), "bin_upper": edges[1:].round(2).tolist(),
-            "count": [], "confidence": [], "accuracy": []}
+    rows = {
+        "bin_lower": edges[:-1].round(2).tolist(),
+        "bin_upper": edges[1:].round(2).tolist(),
+        "count": [],
+        "confidence": [],
+        "accuracy": [],
+    }
     ece = 0.0
     for b in range(bins):
         mask = which == b
@@ -51,8 +57,8 @@ def reliability(y_true: np.ndarray, probabilities: np.ndarray, bins: int = BINS)
 
 
 def curves(y_true: np.ndarray, probabilities: np.ndarray, labels: list[str]) -> dict:
-    from sklearn.metrics import (auc, average_precision_score, precision_recall_curve,
-                                 roc_curve)
+    from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
+
     per_class = {}
     for i, label in enumerate(labels):
         positives = y_true == i
@@ -65,10 +71,12 @@ def curves(y_true: np.ndarray, probabilities: np.ndarray, labels: list[str]) -> 
         recall_t, precision_t = _thin(recall[::-1], precision[::-1])
         per_class[label] = {
             "roc": {"fpr": fpr_t, "tpr": tpr_t, "auc": float(auc(fpr, tpr))},
-            "pr": {"recall": recall_t, "precision": precision_t,
-                   "average_precision": float(average_precision_score(positives,
-                                                                      probabilities[:, i])),
-                   "prevalence": float(positives.mean())},
+            "pr": {
+                "recall": recall_t,
+                "precision": precision_t,
+                "average_precision": float(average_precision_score(positives, probabilities[:, i])),
+                "prevalence": float(positives.mean()),
+            },
         }
     return {"per_class": per_class, "reliability": reliability(y_true, probabilities)}
 

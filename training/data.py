@@ -5,6 +5,7 @@ columns ``image_id``, ``group`` (what must not be split: the lesion),
 ``label`` (a label id of the task), ``label_index`` and ``path``. Metadata
 columns are named after the task's metadata fields.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from training.datasets import (DataError, _rows, load_class_folders,  # noqa: F401 (re-exported)
-                               load_ham10000)
+from training.datasets import (  # noqa: F401 (re-exported)
+    DataError,
+    _rows,
+    load_class_folders,
+    load_ham10000,
+)
 from training.encoding import encode_metadata
 from training.tasks import Task
 
@@ -22,14 +27,21 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_ROOT = PROJECT_ROOT.parent / "shared" / "data"
 SPLITS = ("train", "val", "test")
 
+
 def data_root(explicit: str | Path | None = None) -> Path:
     """The data folder: an explicit path, else $SCREENER_DATA_DIR, else ../shared/data."""
     import os
+
     return Path(explicit or os.environ.get("SCREENER_DATA_DIR") or DEFAULT_DATA_ROOT)
 
 
-def split_dataset(table: pd.DataFrame, seed: int = 42, val_fraction: float = 0.15,
-                  test_fraction: float = 0.15, fold: int = 0) -> pd.Series:
+def split_dataset(
+    table: pd.DataFrame,
+    seed: int = 42,
+    val_fraction: float = 0.15,
+    test_fraction: float = 0.15,
+    fold: int = 0,
+) -> pd.Series:
     """Assign each row to train/val/test, grouped by ``group``, stratified by label.
 
     The test part is fold ``fold`` of ``round(1 / test_fraction)`` lesion-grouped folds,
@@ -71,22 +83,30 @@ def _small_split(table, seed, val_fraction, test_fraction) -> pd.Series:
         n_test = max(1, round(len(groups) * test_fraction)) if len(groups) > 2 else 0
         n_val = max(1, round(len(groups) * val_fraction)) if len(groups) > 2 else 0
         split[table["group"].isin(groups[:n_test])] = "test"
-        split[table["group"].isin(groups[n_test:n_test + n_val])] = "val"
+        split[table["group"].isin(groups[n_test : n_test + n_val])] = "val"
     return split
 
 
 def sample_per_label(table: pd.DataFrame, per_label: int, seed: int = 0) -> pd.DataFrame:
     """Up to ``per_label`` random rows of each label (every label represented)."""
-    parts = [rows.sample(min(len(rows), per_label), random_state=seed)
-             for _, rows in table.groupby("label", sort=True)]
+    parts = [
+        rows.sample(min(len(rows), per_label), random_state=seed)
+        for _, rows in table.groupby("label", sort=True)
+    ]
     return pd.concat(parts)
 
 
 def write_split(table: pd.DataFrame, split: pd.Series, path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    out = pd.DataFrame({"image_id": table["image_id"], "group": table["group"],
-                        "label": table["label"], "split": split})
+    out = pd.DataFrame(
+        {
+            "image_id": table["image_id"],
+            "group": table["group"],
+            "label": table["label"],
+            "split": split,
+        }
+    )
     out.to_csv(path, index=False)
 
 
@@ -173,7 +193,7 @@ def load_data(config, task: Task, out: Path | None = None, rows=None):
     if config.limit:
         table = subset(table, config.limit, config.seed)
     split_path = config.resolved_split_file()
-    fresh = config.limit and not config.split_file   # a subset run splits its own subset
+    fresh = config.limit and not config.split_file  # a subset run splits its own subset
     if split_path.is_file() and not fresh:
         split = read_split(table, split_path)
     else:
@@ -182,8 +202,11 @@ def load_data(config, task: Task, out: Path | None = None, rows=None):
     if out is not None and not config.limit and split_path != out / "split.csv":
         write_split(table, split, out / "split.csv")
     size = config.model.image_size or task.image_size
-    print(f"[data] {len(table)} images; " + ", ".join(
-        f"{s}={int((split == s).sum())}" for s in SPLITS), flush=True)
+    print(
+        f"[data] {len(table)} images; "
+        + ", ".join(f"{s}={int((split == s).sum())}" for s in SPLITS),
+        flush=True,
+    )
     parts = {}
     for name in SPLITS:
         part = part_rows(table, split, name, rows)

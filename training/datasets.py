@@ -5,6 +5,7 @@ the task registry can name them without an import loop (tasks → datasets; data
 assembles training arrays, imports both). The table's columns are described in
 ``training.data``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,8 +24,12 @@ class DataError(ValueError):
 def _rows(frame: pd.DataFrame, limit: int = 10) -> str:
     ids = list(frame["image_id"])
     more = f" … and {len(ids) - limit} more" if len(ids) > limit else ""
-    return ", ".join(f"row {i + 2} ({image_id})" for i, image_id in
-                     zip(frame.index[:limit], ids[:limit])) + more
+    return (
+        ", ".join(
+            f"row {i + 2} ({image_id})" for i, image_id in zip(frame.index[:limit], ids[:limit])
+        )
+        + more
+    )
 
 
 def load_ham10000(folder: str | Path, task) -> pd.DataFrame:
@@ -40,8 +45,10 @@ def load_ham10000(folder: str | Path, task) -> pd.DataFrame:
 
     bad = table[~table["dx"].isin(task.label_ids)]
     if len(bad):
-        raise DataError(f"{csv}: unknown label(s) {sorted(set(bad['dx'].astype(str)))} in "
-                        f"{_rows(bad)}; valid labels: {', '.join(task.label_ids)}")
+        raise DataError(
+            f"{csv}: unknown label(s) {sorted(set(bad['dx'].astype(str)))} in "
+            f"{_rows(bad)}; valid labels: {', '.join(task.label_ids)}"
+        )
 
     dirs = [folder / d for d in HAM10000_IMAGE_DIRS if (folder / d).is_dir()]
     index = {}
@@ -51,8 +58,9 @@ def load_ham10000(folder: str | Path, task) -> pd.DataFrame:
     table["path"] = table["image_id"].map(lambda i: str(index[i]) if i in index else None)
     missing_files = table[table["path"].isna()]
     if len(missing_files):
-        raise DataError(f"{len(missing_files)} image file(s) missing under {folder}: "
-                        f"{_rows(missing_files)}")
+        raise DataError(
+            f"{len(missing_files)} image file(s) missing under {folder}: {_rows(missing_files)}"
+        )
 
     sources = folder / "HAM10000_metadata_sources.csv"
     if sources.is_file():
@@ -60,18 +68,20 @@ def load_ham10000(folder: str | Path, task) -> pd.DataFrame:
         table = table.merge(src, on="image_id", how="left")
 
     label_index = {label: i for i, label in enumerate(task.label_ids)}
-    return pd.DataFrame({
-        "image_id": table["image_id"],
-        "group": table["lesion_id"],
-        "label": table["dx"],
-        "label_index": table["dx"].map(label_index).astype(int),
-        "path": table["path"],
-        "age": pd.to_numeric(table["age"], errors="coerce"),
-        "sex": table["sex"].fillna("unknown").str.lower(),
-        "site": table["localization"].fillna("unknown").str.lower(),
-        "dx_type": table.get("dx_type", pd.Series(["unknown"] * len(table))),
-        "source": table.get("dataset", pd.Series([None] * len(table))),
-    })
+    return pd.DataFrame(
+        {
+            "image_id": table["image_id"],
+            "group": table["lesion_id"],
+            "label": table["dx"],
+            "label_index": table["dx"].map(label_index).astype(int),
+            "path": table["path"],
+            "age": pd.to_numeric(table["age"], errors="coerce"),
+            "sex": table["sex"].fillna("unknown").str.lower(),
+            "site": table["localization"].fillna("unknown").str.lower(),
+            "dx_type": table.get("dx_type", pd.Series(["unknown"] * len(table))),
+            "source": table.get("dataset", pd.Series([None] * len(table))),
+        }
+    )
 
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -87,23 +97,27 @@ def load_class_folders(folder: str | Path, task, folders: dict[str, str], group_
     rows, unnamed = [], []
     for label, name in folders.items():
         if label not in task.label_ids:
-            raise DataError(f"folder {name!r} maps to unknown label {label!r}; "
-                            f"valid labels: {', '.join(task.label_ids)}")
+            raise DataError(
+                f"folder {name!r} maps to unknown label {label!r}; "
+                f"valid labels: {', '.join(task.label_ids)}"
+            )
         sub = folder / name
         if not sub.is_dir():
-            raise DataError(f"no folder {sub} (expected one folder per label: "
-                            f"{', '.join(folders.values())})")
+            raise DataError(
+                f"no folder {sub} (expected one folder per label: {', '.join(folders.values())})"
+            )
         for path in sorted(sub.iterdir()):
             if path.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
             group = group_of(path.name)
             if not group:
                 unnamed.append(path.name)
-            rows.append({"image_id": path.stem, "group": group, "label": label,
-                         "path": str(path)})
+            rows.append({"image_id": path.stem, "group": group, "label": label, "path": str(path)})
     if unnamed:
-        raise DataError(f"cannot tell the group (patient/slide) of {len(unnamed)} file(s): "
-                        + ", ".join(unnamed[:10]))
+        raise DataError(
+            f"cannot tell the group (patient/slide) of {len(unnamed)} file(s): "
+            + ", ".join(unnamed[:10])
+        )
     if not rows:
         raise DataError(f"no images under {folder}")
     table = pd.DataFrame(rows)

@@ -16,6 +16,7 @@ Writes ``doubt.json`` into the run folder; ``training.convert`` puts
 the head into the exported graph (output ``in_kind``) and the threshold and
 measurements into ``metadata.json``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 FALSE_ALARM_TARGET = 0.01
-FIT_IN_KIND_MAX = 3000       # in-kind training images used to fit the head
+FIT_IN_KIND_MAX = 3000  # in-kind training images used to fit the head
 NEGATIVES_PER_KIND = 300
 
 
@@ -37,8 +38,9 @@ def fit_head(in_kind: np.ndarray, other: np.ndarray, seed: int = 0) -> dict:
     x = np.concatenate([in_kind, other]).astype(np.float64)
     y = np.concatenate([np.ones(len(in_kind)), np.zeros(len(other))])
     mean, std = x.mean(0), x.std(0) + 1e-6
-    classifier = LogisticRegression(C=0.1, class_weight="balanced", max_iter=5000,
-                                    random_state=seed).fit((x - mean) / std, y)
+    classifier = LogisticRegression(
+        C=0.1, class_weight="balanced", max_iter=5000, random_state=seed
+    ).fit((x - mean) / std, y)
     weights = classifier.coef_[0] / std
     bias = float(classifier.intercept_[0] - (classifier.coef_[0] * mean / std).sum())
     return {"weights": weights.tolist(), "bias": bias}
@@ -57,16 +59,20 @@ def threshold_for(in_kind_scores: np.ndarray, false_alarm: float = FALSE_ALARM_T
 
 def measure(threshold: float, in_kind: np.ndarray, by_kind: dict[str, np.ndarray]) -> dict:
     """False-alarm rate on in-kind scores; detection rate (score < threshold) per other kind."""
-    return {"threshold": threshold,
-            "false_alarm_rate": float((in_kind < threshold).mean()),
-            "n_in_kind": int(len(in_kind)),
-            "detection_rate": {kind: float((scores < threshold).mean())
-                               for kind, scores in by_kind.items()},
-            "n_per_kind": {kind: int(len(scores)) for kind, scores in by_kind.items()}}
+    return {
+        "threshold": threshold,
+        "false_alarm_rate": float((in_kind < threshold).mean()),
+        "n_in_kind": int(len(in_kind)),
+        "detection_rate": {
+            kind: float((scores < threshold).mean()) for kind, scores in by_kind.items()
+        },
+        "n_per_kind": {kind: int(len(scores)) for kind, scores in by_kind.items()},
+    }
 
 
-def run(run_dir: Path, data_dir: str | None = None, seed: int = 0,
-        n_negatives: int = NEGATIVES_PER_KIND) -> dict:
+def run(
+    run_dir: Path, data_dir: str | None = None, seed: int = 0, n_negatives: int = NEGATIVES_PER_KIND
+) -> dict:
     from training.evaluate import predict_without_metadata
     from training.model import image_features
     from training.negatives import KIND_NAMES, negatives
@@ -79,11 +85,14 @@ def run(run_dir: Path, data_dir: str | None = None, seed: int = 0,
     size = model_image_size(model)
     rng = np.random.default_rng(seed)
     train_images = parts["train"][0]
-    pick = np.sort(rng.choice(len(train_images), min(FIT_IN_KIND_MAX, len(train_images)),
-                              replace=False))
+    pick = np.sort(
+        rng.choice(len(train_images), min(FIT_IN_KIND_MAX, len(train_images)), replace=False)
+    )
     fit_negatives = negatives(task, "fit", size, data_dir, n_negatives, seed)
     test_negatives = negatives(task, "test", size, data_dir, n_negatives, seed)
-    print(f"[doubt] images ready in {time.time() - started:.0f}s; extracting features …", flush=True)
+    print(
+        f"[doubt] images ready in {time.time() - started:.0f}s; extracting features …", flush=True
+    )
 
     features = {name: image_features(model, parts[name][0]) for name in ("val", "test")}
     train_features = image_features(model, np.asarray(train_images[pick]))
@@ -105,35 +114,51 @@ def run(run_dir: Path, data_dir: str | None = None, seed: int = 0,
         "kind_names": {kind: KIND_NAMES[kind] for kind in test_negatives},
         "in_kind_head": {
             "validation": measure(head_threshold, val_scores, {}),
-            "test": measure(head_threshold, head_scores(head, features["test"]),
-                            {kind: head_scores(head, f) for kind, f in test_other.items()}),
+            "test": measure(
+                head_threshold,
+                head_scores(head, features["test"]),
+                {kind: head_scores(head, f) for kind, f in test_other.items()},
+            ),
         },
         "max_probability": {
             "validation": measure(top_threshold, val_top, {}),
-            "test": measure(top_threshold, top_probability(parts["test"][0]),
-                            {kind: top_probability(images)
-                             for kind, images in test_negatives.items()}),
+            "test": measure(
+                top_threshold,
+                top_probability(parts["test"][0]),
+                {kind: top_probability(images) for kind, images in test_negatives.items()},
+            ),
         },
-        "fit": {"in_kind": int(len(train_features)), "other": int(len(fit_other)),
-                "negatives_per_kind": n_negatives},
+        "fit": {
+            "in_kind": int(len(train_features)),
+            "other": int(len(fit_other)),
+            "negatives_per_kind": n_negatives,
+        },
         "seconds": round(time.time() - started, 1),
     }
     (run_dir / "doubt.json").write_text(json.dumps({**report, "head": head}, indent=1))
     for method in ("in_kind_head", "max_probability"):
         test = report[method]["test"]
         rates = ", ".join(f"{KIND_NAMES[k]} {v:.1%}" for k, v in test["detection_rate"].items())
-        print(f"[doubt {method}] threshold {test['threshold']:.4f}; false alarms on the test "
-              f"split {test['false_alarm_rate']:.1%}; detected: {rates}", flush=True)
+        print(
+            f"[doubt {method}] threshold {test['threshold']:.4f}; false alarms on the test "
+            f"split {test['false_alarm_rate']:.1%}; detected: {rates}",
+            flush=True,
+        )
     return report
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--run", type=Path, required=True)
     parser.add_argument("--data_dir", default=None)
-    parser.add_argument("--negatives", type=int, default=NEGATIVES_PER_KIND,
-                        help=f"images of each other kind, to fit and to test (default {NEGATIVES_PER_KIND})")
+    parser.add_argument(
+        "--negatives",
+        type=int,
+        default=NEGATIVES_PER_KIND,
+        help=f"images of each other kind, to fit and to test (default {NEGATIVES_PER_KIND})",
+    )
     args = parser.parse_args(argv)
     run(args.run, args.data_dir, n_negatives=args.negatives)
 

@@ -4,6 +4,7 @@ The encoding is defined by the task's fields (``training.tasks``) and written
 into ``metadata.json``; ``static/js/encoding.js`` implements the same rules and
 a test checks that both give the same vectors.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,7 +13,6 @@ import re
 import numpy as np
 
 from training.tasks import CategoryField, NumberField, Task
-
 
 # Plain decimal numbers only ("45", "45.5", "-1e2"); no hex, no booleans, no "inf".
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -35,11 +35,14 @@ def encode_field(spec, value) -> list[float]:
                 raise ValueError
             number = float(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{spec.name} must be a number between {spec.minimum:g} and "
-                             f"{spec.maximum:g}, got {value!r}") from None
+            raise ValueError(
+                f"{spec.name} must be a number between {spec.minimum:g} and "
+                f"{spec.maximum:g}, got {value!r}"
+            ) from None
         if not spec.minimum <= number <= spec.maximum:
-            raise ValueError(f"{spec.name} must be between {spec.minimum:g} and "
-                             f"{spec.maximum:g}, got {value!r}")
+            raise ValueError(
+                f"{spec.name} must be between {spec.minimum:g} and {spec.maximum:g}, got {value!r}"
+            )
         return [number / spec.scale, 0.0]
     if isinstance(spec, CategoryField):
         slots = [0.0] * spec.size
@@ -48,8 +51,9 @@ def encode_field(spec, value) -> list[float]:
             return slots
         key = str(value).strip().lower()
         if key not in spec.values:
-            raise ValueError(f"{spec.name} must be one of {', '.join(spec.values)} "
-                             f"or unknown, got {value!r}")
+            raise ValueError(
+                f"{spec.name} must be one of {', '.join(spec.values)} or unknown, got {value!r}"
+            )
         slots[spec.values.index(key)] = 1.0
         return slots
     raise TypeError(f"unsupported field {spec!r}")
@@ -60,8 +64,10 @@ def encode_metadata(task: Task, values: dict | None = None) -> np.ndarray:
     values = values or {}
     unknown = set(values) - {f.name for f in task.metadata_fields}
     if unknown:
-        raise ValueError(f"unknown metadata field(s) {sorted(unknown)}; "
-                         f"valid: {[f.name for f in task.metadata_fields]}")
+        raise ValueError(
+            f"unknown metadata field(s) {sorted(unknown)}; "
+            f"valid: {[f.name for f in task.metadata_fields]}"
+        )
     out: list[float] = []
     for spec in task.metadata_fields:
         out.extend(encode_field(spec, values.get(spec.name)))
@@ -83,5 +89,4 @@ def field_slices(task: Task) -> list[slice]:
 
 
 def encoding_json(task: Task) -> dict:
-    return {"size": task.metadata_size,
-            "fields": [spec.to_json() for spec in task.metadata_fields]}
+    return {"size": task.metadata_size, "fields": [spec.to_json() for spec in task.metadata_fields]}

@@ -4,6 +4,7 @@ Everything is computed with scikit-learn from predicted probabilities, once
 with the metadata as recorded and once with it blanked (as when a person gives
 none).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,10 +12,16 @@ import numpy as np
 from training.tasks import Task
 
 
-def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray,
-                           label_ids: list[str]) -> dict:
-    from sklearn.metrics import (accuracy_score, balanced_accuracy_score, confusion_matrix,
-                                 f1_score, roc_auc_score)
+def classification_metrics(
+    y_true: np.ndarray, probabilities: np.ndarray, label_ids: list[str]
+) -> dict:
+    from sklearn.metrics import (
+        accuracy_score,
+        balanced_accuracy_score,
+        confusion_matrix,
+        f1_score,
+        roc_auc_score,
+    )
 
     k = len(label_ids)
     y_pred = probabilities.argmax(axis=1)
@@ -26,9 +33,12 @@ def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray,
         fn = matrix[i].sum() - tp
         fp = matrix[:, i].sum() - tp
         tn = matrix.sum() - tp - fn - fp
-        positives = (y_true == i)
-        auc = (float(roc_auc_score(positives, probabilities[:, i]))
-               if 0 < positives.sum() < len(y_true) else None)
+        positives = y_true == i
+        auc = (
+            float(roc_auc_score(positives, probabilities[:, i]))
+            if 0 < positives.sum() < len(y_true)
+            else None
+        )
         if auc is not None:
             aucs.append(auc)
         per_class[label] = {
@@ -43,8 +53,9 @@ def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray,
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
         "macro_auc": float(np.mean(aucs)) if aucs else None,
-        "macro_f1": float(f1_score(y_true, y_pred, labels=range(k), average="macro",
-                                   zero_division=0)),
+        "macro_f1": float(
+            f1_score(y_true, y_pred, labels=range(k), average="macro", zero_division=0)
+        ),
         "per_class": per_class,
         "confusion_matrix": matrix.tolist(),
     }
@@ -54,11 +65,12 @@ def predict(model, images: np.ndarray, metadata: np.ndarray | None, batch_size: 
     from keras import ops
 
     from training.model import IMAGE_INPUT, METADATA_INPUT
+
     out = []
     for start in range(0, len(images), batch_size):
-        batch = {IMAGE_INPUT: np.asarray(images[start:start + batch_size], dtype=np.float32)}
+        batch = {IMAGE_INPUT: np.asarray(images[start : start + batch_size], dtype=np.float32)}
         if metadata is not None and metadata.shape[1]:
-            batch[METADATA_INPUT] = metadata[start:start + batch_size]
+            batch[METADATA_INPUT] = metadata[start : start + batch_size]
         out.append(ops.convert_to_numpy(model(batch, training=False)))
     return np.concatenate(out)
 
@@ -66,12 +78,14 @@ def predict(model, images: np.ndarray, metadata: np.ndarray | None, batch_size: 
 def predict_without_metadata(model, task: Task, images: np.ndarray) -> np.ndarray:
     """Probabilities with every detail unknown (as when a person gives none)."""
     from training.encoding import blank_metadata
+
     blank = np.broadcast_to(blank_metadata(task), (len(images), task.metadata_size))
     return predict(model, images, np.ascontiguousarray(blank))
 
 
-def evaluate(model, task: Task, images: np.ndarray, metadata: np.ndarray,
-             y_true: np.ndarray) -> tuple[dict, dict]:
+def evaluate(
+    model, task: Task, images: np.ndarray, metadata: np.ndarray, y_true: np.ndarray
+) -> tuple[dict, dict]:
     """Return (report, predictions) for metadata as given and blanked."""
     report = {"labels": task.label_ids}
     predictions = {"y_true": y_true.astype(int).tolist()}

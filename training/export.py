@@ -4,6 +4,7 @@ Keras 3 → ``model.export()`` (SavedModel) → ``tensorflowjs_converter
 --input_format=tf_saved_model`` → graph model. (The TF.js *layers* format does
 not load Keras 3 models in tfjs 4.22.)
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,11 @@ from training.model import CLASS_MAP_OUTPUT, IMAGE_INPUT, METADATA_INPUT, TEST_T
 from training.preprocess import max_side_for
 from training.tasks import Task
 
-QUANTIZATIONS = {"float32": [], "float16": ["--quantize_float16=*"],
-                 "uint8": ["--quantize_uint8=*"]}
+QUANTIZATIONS = {
+    "float32": [],
+    "float16": ["--quantize_float16=*"],
+    "uint8": ["--quantize_uint8=*"],
+}
 METADATA_FORMAT = 1
 
 
@@ -35,12 +39,15 @@ def export_saved_model(model, path: Path) -> None:
     import keras
     import tensorflow as tf
 
-    signature = {name: tf.TensorSpec([None, *tensor.shape[1:]], tf.float32, name=name)
-                 for name, tensor in _named_inputs(model).items()}
+    signature = {
+        name: tf.TensorSpec([None, *tensor.shape[1:]], tf.float32, name=name)
+        for name, tensor in _named_inputs(model).items()
+    }
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint("serving_default", lambda inputs: model(inputs, training=False),
-                         input_signature=[signature])
+    archive.add_endpoint(
+        "serving_default", lambda inputs: model(inputs, training=False), input_signature=[signature]
+    )
     archive.write_out(str(path), verbose=False)
 
 
@@ -64,10 +71,18 @@ def convert(model, out_dir: str | Path, quantization: str = "float32") -> dict:
             for old in [*out_dir.glob("group*-shard*of*.bin"), out_dir / "model.json"]:
                 old.unlink(missing_ok=True)
         out_dir.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "tensorflowjs.converters.converter",
-                   "--input_format=tf_saved_model", "--output_format=tfjs_graph_model",
-                   "--signature_name=serving_default", "--saved_model_tags=serve",
-                   *QUANTIZATIONS[quantization], str(saved), str(out_dir)]
+        command = [
+            sys.executable,
+            "-m",
+            "tensorflowjs.converters.converter",
+            "--input_format=tf_saved_model",
+            "--output_format=tfjs_graph_model",
+            "--signature_name=serving_default",
+            "--saved_model_tags=serve",
+            *QUANTIZATIONS[quantization],
+            str(saved),
+            str(out_dir),
+        ]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"tensorflowjs_converter failed:\n{result.stderr[-3000:]}")
@@ -105,10 +120,18 @@ def _signature_name(signature: dict, side: str, wanted: str | None = None) -> st
     raise RuntimeError(f"converted model has {side} {names}, expected {wanted or 'one output'}")
 
 
-def build_metadata(task: Task, signature: dict, out_dir: Path, image_size, *,
-                   quantization: str, training: dict | None = None,
-                   metrics: dict | None = None, doubt: dict | None = None,
-                   views: str = "none") -> dict:
+def build_metadata(
+    task: Task,
+    signature: dict,
+    out_dir: Path,
+    image_size,
+    *,
+    quantization: str,
+    training: dict | None = None,
+    metrics: dict | None = None,
+    doubt: dict | None = None,
+    views: str = "none",
+) -> dict:
     """The ``metadata.json`` contract; ``doubt`` is a ``training.doubt`` report whose
     head is in the graph (output ``in_kind``); ``views="mirrors"``: the graph was
     exported with ``views_outside`` (``training.model.build_model``) and its image
@@ -117,21 +140,35 @@ def build_metadata(task: Task, signature: dict, out_dir: Path, image_size, *,
         raise ValueError(f"views must be one of {TEST_TIME_VIEWS}, got {views!r}")
     height, width = image_size
     outputs = [key.split(":")[0] for key in signature.get("outputs", {})]
-    inputs = {"image": {
-        "name": _signature_name(signature, "inputs", IMAGE_INPUT),
-        "dtype": "float32", "shape": [1, None, None, 3], "size": [height, width],
-        "pixels": "RGB, 0-255, any size; the model crops to its aspect ratio, resizes and rescales",
-        "min_side": task.min_image_side, "max_side": max_side_for(image_size)}}
+    inputs = {
+        "image": {
+            "name": _signature_name(signature, "inputs", IMAGE_INPUT),
+            "dtype": "float32",
+            "shape": [1, None, None, 3],
+            "size": [height, width],
+            "pixels": "RGB, 0-255, any size; the model crops to its aspect ratio, resizes and rescales",
+            "min_side": task.min_image_side,
+            "max_side": max_side_for(image_size),
+        }
+    }
     if views == "mirrors":
-        from training.layers import MIRRORS   # (imports Keras: only when it is needed)
-        inputs["image"].update({
-            "shape": [MIRRORS, None, None, 3], "views": "mirrors",
-            "pixels": "the image (RGB, 0-255, any size) and its mirrors, stacked in this "
-                      "order: as given, left-right, up-down, both (turned 180°); the model "
-                      "crops each to its aspect ratio, resizes, rescales and averages them"})
+        from training.layers import MIRRORS  # (imports Keras: only when it is needed)
+
+        inputs["image"].update(
+            {
+                "shape": [MIRRORS, None, None, 3],
+                "views": "mirrors",
+                "pixels": "the image (RGB, 0-255, any size) and its mirrors, stacked in this "
+                "order: as given, left-right, up-down, both (turned 180°); the model "
+                "crops each to its aspect ratio, resizes, rescales and averages them",
+            }
+        )
     if task.metadata_size:
-        inputs["metadata"] = {"name": _signature_name(signature, "inputs", METADATA_INPUT),
-                              "dtype": "float32", "shape": [1, task.metadata_size]}
+        inputs["metadata"] = {
+            "name": _signature_name(signature, "inputs", METADATA_INPUT),
+            "dtype": "float32",
+            "shape": [1, task.metadata_size],
+        }
     files = model_files(out_dir)
     return {
         "format": METADATA_FORMAT,
@@ -141,42 +178,57 @@ def build_metadata(task: Task, signature: dict, out_dir: Path, image_size, *,
         "split_group": task.group_name,
         "version": content_version(out_dir),
         "exported": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-        "labels": [{"id": l.id, "name": l.name, "description": l.description,
-                    "malignant": l.malignant} for l in task.labels],
+        "labels": [
+            {"id": l.id, "name": l.name, "description": l.description, "malignant": l.malignant}
+            for l in task.labels
+        ],
         "inputs": inputs,
-        "output": {"name": _signature_name(signature, "outputs",
-                                           "probabilities" if len(outputs) > 1 else None),
-                   "kind": "probabilities", "order": task.label_ids},
+        "output": {
+            "name": _signature_name(
+                signature, "outputs", "probabilities" if len(outputs) > 1 else None
+            ),
+            "kind": "probabilities",
+            "order": task.label_ids,
+        },
         "metadata_encoding": encoding_json(task),
-        "weights": {"quantization": quantization,
-                    "bytes": sum(p.stat().st_size for p in files[1:]),
-                    "files": [p.name for p in files]},
+        "weights": {
+            "quantization": quantization,
+            "bytes": sum(p.stat().st_size for p in files[1:]),
+            "files": [p.name for p in files],
+        },
         "training": training or {},
         "metrics": metrics or {},
         **({"doubt": doubt_contract(signature, doubt)} if doubt else {}),
-        **({"explanation": explanation_contract(signature, image_size)}
-           if CLASS_MAP_OUTPUT in outputs else {}),
+        **(
+            {"explanation": explanation_contract(signature, image_size)}
+            if CLASS_MAP_OUTPUT in outputs
+            else {}
+        ),
     }
 
 
 def explanation_contract(signature: dict, image_size) -> dict:
     """The class activation map output (``training.model.build_model``)."""
-    shape = [int(d["size"]) for d in
-             next(v for k, v in signature["outputs"].items()
-                  if k.split(":")[0] == CLASS_MAP_OUTPUT)["tensorShape"]["dim"]]
+    shape = [
+        int(d["size"])
+        for d in next(
+            v for k, v in signature["outputs"].items() if k.split(":")[0] == CLASS_MAP_OUTPUT
+        )["tensorShape"]["dim"]
+    ]
     return {
         "output": CLASS_MAP_OUTPUT,
         "kind": "class activation map: the linear head at each place of the last feature "
-                "map (its mean over the places is the class's image logit)",
+        "map (its mean over the places is the class's image logit)",
         "shape": shape[1:],
         "region": f"the centred crop of the image at the input's aspect ratio "
-                  f"({image_size[1]}:{image_size[0]}), which is what the model sees",
+        f"({image_size[1]}:{image_size[0]}), which is what the model sees",
     }
 
 
 def doubt_contract(signature: dict, doubt: dict) -> dict:
     """What the browser needs to warn about an image of the wrong kind, and the evidence."""
     from training.model import IN_KIND_OUTPUT
+
     test = doubt["in_kind_head"]["test"]
     return {
         "output": _signature_name(signature, "outputs", IN_KIND_OUTPUT),
@@ -188,8 +240,10 @@ def doubt_contract(signature: dict, doubt: dict) -> dict:
         "detection_rate": test["detection_rate"],
         "n_per_kind": test["n_per_kind"],
         "kind_names": doubt["kind_names"],
-        "max_probability_rule": {key: doubt["max_probability"]["test"][key]
-                                 for key in ("threshold", "false_alarm_rate", "detection_rate")},
+        "max_probability_rule": {
+            key: doubt["max_probability"]["test"][key]
+            for key in ("threshold", "false_alarm_rate", "detection_rate")
+        },
     }
 
 
@@ -203,9 +257,13 @@ def write_index(models_root: Path) -> dict:
 
     order = list(TASKS)
     tasks = []
-    paths = sorted(models_root.glob("*/metadata.json"),
-                   key=lambda p: (order.index(p.parent.name) if p.parent.name in order
-                                  else len(order), p.parent.name))
+    paths = sorted(
+        models_root.glob("*/metadata.json"),
+        key=lambda p: (
+            order.index(p.parent.name) if p.parent.name in order else len(order),
+            p.parent.name,
+        ),
+    )
     for meta_path in paths:
         meta = json.loads(meta_path.read_text())
         tasks.append({"id": meta["task"], "title": meta["title"], "version": meta["version"]})
@@ -217,9 +275,16 @@ def write_index(models_root: Path) -> dict:
 def copy_reports(run_dir: Path, reports_dir: Path) -> list[Path]:
     reports_dir.mkdir(parents=True, exist_ok=True)
     copied = []
-    for name in ("report.json", "history.json", "config.json",
-                 "split.csv", "doubt.json", "calibration.json", "risk.json",
-                 "unsure.json"):
+    for name in (
+        "report.json",
+        "history.json",
+        "config.json",
+        "split.csv",
+        "doubt.json",
+        "calibration.json",
+        "risk.json",
+        "unsure.json",
+    ):
         source = run_dir / name
         if source.is_file() and source.resolve() != (reports_dir / name).resolve():
             shutil.copy2(source, reports_dir / name)

@@ -3,13 +3,13 @@
 Import this module before loading a model that uses them;
 ``training.model.load_model`` does.
 """
+
 from __future__ import annotations
 
 import keras
 from keras import ops
 
-
-MIRRORS = 4   # the image, its left-right and up-down mirrors, its 180° turn
+MIRRORS = 4  # the image, its left-right and up-down mirrors, its 180° turn
 
 
 def _mirrored(x, view: int, axes=(1, 2)):

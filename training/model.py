@@ -4,6 +4,7 @@ Everything between the decoded image and the backbone lives in the graph:
 crop to the model's aspect ratio, resize, rescale to [-1, 1]. The browser and
 Python hand the model the same thing, raw RGB 0-255 of any size.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,17 +19,17 @@ METADATA_INPUT = "metadata"
 
 @dataclass
 class ModelConfig:
-    backbone: str = "mobilenet"    # "mobilenet" (MobileNet V1) or "mobilenet_v2" (BACKBONES)
+    backbone: str = "mobilenet"  # "mobilenet" (MobileNet V1) or "mobilenet_v2" (BACKBONES)
     alpha: float = 0.25
-    weights: str = "none"          # "none", "imagenet" (downloaded by Keras) or a .h5 path
+    weights: str = "none"  # "none", "imagenet" (downloaded by Keras) or a .h5 path
     dropout: float = 0.2
     metadata_units: int = 32
-    image_size: tuple[int, int] | None = None   # (height, width); default: the task's
-    test_time_views: str = "none"   # "none" or "mirrors": at inference, the mean of the image
-                                    # and its 3 mirrors (training.layers.MirrorViews)
+    image_size: tuple[int, int] | None = None  # (height, width); default: the task's
+    test_time_views: str = "none"  # "none" or "mirrors": at inference, the mean of the image
+    # and its 3 mirrors (training.layers.MirrorViews)
     batchnorm_momentum: float = 0.0  # > 0: every batch-norm layer of the backbone gets this
-                                     # momentum (Keras builds V2 with 0.999, which lags far
-                                     # behind in a short fine-tune; 0.9 works); 0: Keras' own
+    # momentum (Keras builds V2 with 0.999, which lags far
+    # behind in a short fine-tune; 0.9 works); 0: Keras' own
 
 
 BACKBONES = ("mobilenet", "mobilenet_v2")
@@ -43,12 +44,20 @@ def backbone_name(config: ModelConfig) -> str:
 def make_backbone(config: ModelConfig, height: int, width: int, pooling):
     """The ImageNet backbone of ``config`` (inputs scaled to [-1, 1]), without its top."""
     import keras
+
     if config.backbone not in BACKBONES:
         raise ValueError(f"backbone must be one of {BACKBONES}, got {config.backbone!r}")
-    build = {"mobilenet": keras.applications.MobileNet,
-             "mobilenet_v2": keras.applications.MobileNetV2}[config.backbone]
-    backbone = build(input_shape=(height, width, 3), alpha=config.alpha, include_top=False,
-                     weights=backbone_weights(config.weights), pooling=pooling)
+    build = {
+        "mobilenet": keras.applications.MobileNet,
+        "mobilenet_v2": keras.applications.MobileNetV2,
+    }[config.backbone]
+    backbone = build(
+        input_shape=(height, width, 3),
+        alpha=config.alpha,
+        include_top=False,
+        weights=backbone_weights(config.weights),
+        pooling=pooling,
+    )
     if config.batchnorm_momentum:
         for layer in backbone.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
@@ -64,20 +73,24 @@ def load_model(path):
     import keras
 
     from training.layers import MeanOfViews, MirrorViews
-    return keras.models.load_model(path, compile=False, custom_objects={
-        "MirrorViews": MirrorViews, "MeanOfViews": MeanOfViews})
+
+    return keras.models.load_model(
+        path, compile=False, custom_objects={"MirrorViews": MirrorViews, "MeanOfViews": MeanOfViews}
+    )
 
 
 def backbone_weights(weights: str):
     """Keras' ``weights=`` argument for our setting; a path must exist."""
     from pathlib import Path
+
     if weights in ("none", "", None):
         return None
     if weights == "imagenet":
         return "imagenet"
     if not Path(weights).is_file():
-        raise FileNotFoundError(f"backbone weights file not found: {weights} "
-                                "(give a .h5 path, 'imagenet' or 'none')")
+        raise FileNotFoundError(
+            f"backbone weights file not found: {weights} (give a .h5 path, 'imagenet' or 'none')"
+        )
     return str(weights)
 
 
@@ -86,8 +99,13 @@ CLASS_MAP_OUTPUT = "class_map"
 LUMA = (0.299, 0.587, 0.114)
 
 
-def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: bool = False,
-                class_map: bool = False, views_outside: bool = False):
+def build_model(
+    task: Task,
+    config: ModelConfig | None = None,
+    in_kind_head: bool = False,
+    class_map: bool = False,
+    views_outside: bool = False,
+):
     """The screening network.
 
     With ``config.test_time_views == "mirrors"`` every inference (not training)
@@ -112,14 +130,16 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
 
     config = config or ModelConfig()
     if config.test_time_views not in TEST_TIME_VIEWS:
-        raise ValueError(f"test_time_views must be one of {TEST_TIME_VIEWS}, "
-                         f"got {config.test_time_views!r}")
+        raise ValueError(
+            f"test_time_views must be one of {TEST_TIME_VIEWS}, got {config.test_time_views!r}"
+        )
     height, width = config.image_size or task.image_size
     image = keras.Input(shape=(None, None, 3), name=IMAGE_INPUT, dtype="float32")
     mirrors = config.test_time_views == "mirrors"
     x = image
     if mirrors and not views_outside:
         from training.layers import MirrorViews
+
         x = MirrorViews(name="views")(x)
     x = layers.Resizing(height, width, crop_to_aspect_ratio=True, name="resize")(x)
     x = layers.Rescaling(1 / 127.5, offset=-1.0, name="rescale")(x)
@@ -149,16 +169,18 @@ def build_model(task: Task, config: ModelConfig | None = None, in_kind_head: boo
         m = layers.Dense(config.metadata_units, activation="relu", name="metadata_dense")(metadata)
         features = layers.Concatenate(name="features")([features, m])
     features = layers.Dropout(config.dropout, name="dropout")(features)
-    probabilities = layers.Dense(len(task.labels), activation="softmax",
-                                 name="probabilities")(features)
+    probabilities = layers.Dense(len(task.labels), activation="softmax", name="probabilities")(
+        features
+    )
     outputs = probabilities
     if in_kind_head or class_map:
         outputs = {"probabilities": probabilities}
     if in_kind_head:
         outputs[IN_KIND_OUTPUT] = layers.Dense(1, activation="sigmoid", name=IN_KIND_OUTPUT)(pooled)
     if class_map:
-        outputs[CLASS_MAP_OUTPUT] = layers.Conv2D(len(task.labels), 1, use_bias=False,
-                                                  name=CLASS_MAP_OUTPUT)(maps)
+        outputs[CLASS_MAP_OUTPUT] = layers.Conv2D(
+            len(task.labels), 1, use_bias=False, name=CLASS_MAP_OUTPUT
+        )(maps)
     model = keras.Model(inputs=inputs, outputs=outputs, name=f"{task.id}_mobilenet")
     if gray is not None:
         gray.set_weights([np.tile(np.array(LUMA, np.float32)[None, None, :, None], (1, 1, 1, 3))])
@@ -173,22 +195,27 @@ def copy_weights(source, target, skip: tuple[str, ...] = ()) -> None:
             layer.set_weights(source.get_layer(layer.name).get_weights())
 
 
-def browser_model(model, task: Task, config: ModelConfig, in_kind: dict | None = None,
-                  views_outside: bool = False):
+def browser_model(
+    model, task: Task, config: ModelConfig, in_kind: dict | None = None, views_outside: bool = False
+):
     """The trained ``model`` with the outputs the browser uses: ``probabilities``,
     ``class_map`` and, given a fitted ``in_kind`` head (``{"weights", "bias"}``
     from ``training.doubt``), ``in_kind``. Same weights, same probabilities.
     ``views_outside``: see ``build_model`` (what is exported; JavaScript mirrors)."""
-    combined = build_model(task, config, in_kind_head=in_kind is not None, class_map=True,
-                           views_outside=views_outside)
+    combined = build_model(
+        task, config, in_kind_head=in_kind is not None, class_map=True, views_outside=views_outside
+    )
     copy_weights(model, combined, skip=(IN_KIND_OUTPUT, CLASS_MAP_OUTPUT))
     kernel = model.get_layer("probabilities").get_weights()[0]
     n_image = combined.get_layer(CLASS_MAP_OUTPUT).kernel.shape[2]
     combined.get_layer(CLASS_MAP_OUTPUT).set_weights([kernel[:n_image][None, None]])
     if in_kind is not None:
         combined.get_layer(IN_KIND_OUTPUT).set_weights(
-            [np.asarray(in_kind["weights"], np.float32)[:, None],
-             np.asarray([in_kind["bias"]], np.float32)])
+            [
+                np.asarray(in_kind["weights"], np.float32)[:, None],
+                np.asarray([in_kind["bias"]], np.float32),
+            ]
+        )
     return combined
 
 
@@ -202,6 +229,7 @@ def normalized_class_map(class_map: np.ndarray, index: int) -> np.ndarray:
 def backbone_of(model):
     """The MobileNet inside ``model`` (a nested Keras model)."""
     import keras
+
     return next(layer for layer in model.layers if isinstance(layer, keras.Model))
 
 
@@ -213,21 +241,25 @@ def image_features(model, images, batch_size: int = 64):
     """
     import keras
     from keras import ops
+
     backbone = backbone_of(model)
     # The steps before the backbone, in the graph's (topological) order.
-    steps = [layer for layer in model.layers[:model.layers.index(backbone)]
-             if not isinstance(layer, keras.layers.InputLayer)]
+    steps = [
+        layer
+        for layer in model.layers[: model.layers.index(backbone)]
+        if not isinstance(layer, keras.layers.InputLayer)
+    ]
     names = [layer.name for layer in model.layers]
     after = [model.get_layer("view_mean")] if "view_mean" in names else []
     out = []
     for start in range(0, len(images), batch_size):
-        x = np.asarray(images[start:start + batch_size], dtype=np.float32)
+        x = np.asarray(images[start : start + batch_size], dtype=np.float32)
         for step in steps:
             x = step(x, training=False)
         x = backbone(x, training=False)
-        for step in after:                   # the mean of the test-time views
+        for step in after:  # the mean of the test-time views
             x = step(x, training=False)
-        if len(x.shape) == 4:                # a feature map (the browser form): pool it
+        if len(x.shape) == 4:  # a feature map (the browser form): pool it
             x = ops.mean(x, axis=(1, 2))
         out.append(ops.convert_to_numpy(x))
     return np.concatenate(out)

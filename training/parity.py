@@ -7,6 +7,7 @@ Python side decodes with Pillow (``training.preprocess``) and runs Keras.
 Tolerance: the top-1 label may differ on at most ``MAX_TOP1_DISAGREEMENT`` of
 the images, and no probability may differ by more than ``MAX_PROBABILITY_DIFF``.
 """
+
 from __future__ import annotations
 
 import mimetypes
@@ -29,9 +30,12 @@ class ParityError(AssertionError):
     pass
 
 
-def compare(python_probs: np.ndarray, browser_probs: np.ndarray,
-            max_top1_disagreement: float = MAX_TOP1_DISAGREEMENT,
-            max_probability_diff: float = MAX_PROBABILITY_DIFF) -> dict:
+def compare(
+    python_probs: np.ndarray,
+    browser_probs: np.ndarray,
+    max_top1_disagreement: float = MAX_TOP1_DISAGREEMENT,
+    max_probability_diff: float = MAX_PROBABILITY_DIFF,
+) -> dict:
     """Summary of the differences; raises ParityError past the tolerance."""
     python_probs = np.asarray(python_probs, dtype=np.float64)
     browser_probs = np.asarray(browser_probs, dtype=np.float64)
@@ -39,20 +43,28 @@ def compare(python_probs: np.ndarray, browser_probs: np.ndarray,
         raise ParityError(f"shapes differ: {python_probs.shape} vs {browser_probs.shape}")
     diff = np.abs(python_probs - browser_probs)
     disagree = python_probs.argmax(1) != browser_probs.argmax(1)
-    summary = {"n_images": int(len(python_probs)),
-               "max_abs_diff": float(diff.max()) if diff.size else 0.0,
-               "mean_abs_diff": float(diff.mean()) if diff.size else 0.0,
-               "top1_disagreement": float(disagree.mean()) if len(disagree) else 0.0,
-               "tolerance": {"max_top1_disagreement": max_top1_disagreement,
-                             "max_probability_diff": max_probability_diff}}
+    summary = {
+        "n_images": int(len(python_probs)),
+        "max_abs_diff": float(diff.max()) if diff.size else 0.0,
+        "mean_abs_diff": float(diff.mean()) if diff.size else 0.0,
+        "top1_disagreement": float(disagree.mean()) if len(disagree) else 0.0,
+        "tolerance": {
+            "max_top1_disagreement": max_top1_disagreement,
+            "max_probability_diff": max_probability_diff,
+        },
+    }
     problems = []
     if summary["top1_disagreement"] > max_top1_disagreement:
-        problems.append(f"top-1 differs on {int(disagree.sum())}/{len(disagree)} images "
-                        f"({summary['top1_disagreement']:.1%} > {max_top1_disagreement:.1%})")
+        problems.append(
+            f"top-1 differs on {int(disagree.sum())}/{len(disagree)} images "
+            f"({summary['top1_disagreement']:.1%} > {max_top1_disagreement:.1%})"
+        )
     if summary["max_abs_diff"] > max_probability_diff:
         worst = np.unravel_index(diff.argmax(), diff.shape)
-        problems.append(f"probability differs by {summary['max_abs_diff']:.4f} > "
-                        f"{max_probability_diff} (image {worst[0]}, class {worst[1]})")
+        problems.append(
+            f"probability differs by {summary['max_abs_diff']:.4f} > "
+            f"{max_probability_diff} (image {worst[0]}, class {worst[1]})"
+        )
     if problems:
         raise ParityError("TF.js model does not match Keras: " + "; ".join(problems))
     return summary
@@ -62,8 +74,13 @@ def python_probabilities(model, task, images: list[Path], metadata: list[dict]) 
     from keras import ops
 
     from training.encoding import encode_metadata
-    from training.model import (CLASS_MAP_OUTPUT, IMAGE_INPUT, IN_KIND_OUTPUT, METADATA_INPUT,
-                                normalized_class_map)
+    from training.model import (
+        CLASS_MAP_OUTPUT,
+        IMAGE_INPUT,
+        IN_KIND_OUTPUT,
+        METADATA_INPUT,
+        normalized_class_map,
+    )
     from training.preprocess import decode_image, max_side_for
 
     limit = max_side_for(model_image_size(model))
@@ -81,8 +98,12 @@ def python_probabilities(model, task, images: list[Path], metadata: list[dict]) 
             if IN_KIND_OUTPUT in output:
                 row.append(ops.convert_to_numpy(output[IN_KIND_OUTPUT])[0])
             if CLASS_MAP_OUTPUT in output:
-                row.append(normalized_class_map(ops.convert_to_numpy(output[CLASS_MAP_OUTPUT])[0],
-                                                int(probabilities.argmax())).ravel())
+                row.append(
+                    normalized_class_map(
+                        ops.convert_to_numpy(output[CLASS_MAP_OUTPUT])[0],
+                        int(probabilities.argmax()),
+                    ).ravel()
+                )
             row = np.concatenate(row)
         else:
             row = ops.convert_to_numpy(output)[0]
@@ -115,10 +136,12 @@ class _Handler(SimpleHTTPRequestHandler):
             file = self.images[int(path.rsplit("/", 1)[1])]
             return self._send(file.read_bytes(), mimetypes.guess_type(file.name)[0])
         if path.startswith("/model/"):
-            file = self.model_dir / path[len("/model/"):]
+            file = self.model_dir / path[len("/model/") :]
             if file.is_file():
-                return self._send(file.read_bytes(), mimetypes.guess_type(file.name)[0]
-                                  or "application/octet-stream")
+                return self._send(
+                    file.read_bytes(),
+                    mimetypes.guess_type(file.name)[0] or "application/octet-stream",
+                )
             return self.send_error(404)
         if path.startswith("/static/"):
             return super().do_GET()
@@ -170,8 +193,14 @@ async ([task, metadata, backend]) => {
 """
 
 
-def browser_probabilities(task, model_dir: Path, images: list[Path], metadata: list[dict],
-                          backend: str = "wasm", browser=None) -> tuple[np.ndarray, str]:
+def browser_probabilities(
+    task,
+    model_dir: Path,
+    images: list[Path],
+    metadata: list[dict],
+    backend: str = "wasm",
+    browser=None,
+) -> tuple[np.ndarray, str]:
     """Rows of the browser's answers (probabilities, then in-kind score and heatmap if any).
 
     ``browser``: an already launched Playwright browser to use (a test session has one, and
@@ -182,6 +211,7 @@ def browser_probabilities(task, model_dir: Path, images: list[Path], metadata: l
         from playwright.sync_api import sync_playwright
 
         from training.browser import launch_chromium
+
         with sync_playwright() as p:
             launched = launch_chromium(p)
             try:
@@ -204,28 +234,43 @@ def browser_probabilities(task, model_dir: Path, images: list[Path], metadata: l
     return np.asarray(result["rows"], dtype=np.float64), result["backend"]
 
 
-def check(model, task, model_dir: Path, images: list[Path], metadata: list[dict],
-          backend: str = "wasm", **tolerance) -> dict:
+def check(
+    model,
+    task,
+    model_dir: Path,
+    images: list[Path],
+    metadata: list[dict],
+    backend: str = "wasm",
+    **tolerance,
+) -> dict:
     """Run both sides and compare; returns the summary (raises ParityError on failure)."""
     expected = python_probabilities(model, task, images, metadata)
     actual, used_backend = browser_probabilities(task, model_dir, images, metadata, backend)
     if expected.shape != actual.shape:
-        raise ParityError(f"outputs differ in shape: Keras {expected.shape}, browser {actual.shape}")
+        raise ParityError(
+            f"outputs differ in shape: Keras {expected.shape}, browser {actual.shape}"
+        )
     k = len(task.labels)
     summary = compare(expected[:, :k], actual[:, :k], **tolerance)
-    same_tolerance = {key: value for key, value in tolerance.items()
-                      if key == "max_probability_diff"}
+    same_tolerance = {
+        key: value for key, value in tolerance.items() if key == "max_probability_diff"
+    }
     names = set(model.output) if isinstance(model.output, dict) else set()
-    if IN_KIND_OUTPUT in names:   # the in-kind score: same tolerance as a probability
-        in_kind = compare(expected[:, k:k + 1], actual[:, k:k + 1], max_top1_disagreement=1.0,
-                          **same_tolerance)
+    if IN_KIND_OUTPUT in names:  # the in-kind score: same tolerance as a probability
+        in_kind = compare(
+            expected[:, k : k + 1],
+            actual[:, k : k + 1],
+            max_top1_disagreement=1.0,
+            **same_tolerance,
+        )
         summary["in_kind_max_abs_diff"] = in_kind["max_abs_diff"]
         k += 1
     if CLASS_MAP_OUTPUT in names:
         # The heatmap of the top class (scaled 0-1), where both sides agree on that class.
-        agree = expected[:, :len(task.labels)].argmax(1) == actual[:, :len(task.labels)].argmax(1)
-        maps = compare(expected[agree, k:], actual[agree, k:], max_top1_disagreement=1.0,
-                       **same_tolerance)
+        agree = expected[:, : len(task.labels)].argmax(1) == actual[:, : len(task.labels)].argmax(1)
+        maps = compare(
+            expected[agree, k:], actual[agree, k:], max_top1_disagreement=1.0, **same_tolerance
+        )
         summary["class_map_max_abs_diff"] = maps["max_abs_diff"]
     summary["backend"] = used_backend
     return summary

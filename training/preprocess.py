@@ -5,6 +5,7 @@ The model does its own resizing, cropping to its aspect ratio and rescaling
 decode, apply the EXIF orientation, put transparent pixels on white, and
 shrink very large images (the same limit ``static/js/classifier.js`` uses).
 """
+
 from __future__ import annotations
 
 import io
@@ -34,8 +35,9 @@ def decode_image(source, max_side: int | None = None) -> np.ndarray:
         im = im.convert("RGB")
         if max_side and max(im.size) > max_side:
             scale = max_side / max(im.size)
-            im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))),
-                           Image.BILINEAR)
+            im = im.resize(
+                (max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.BILINEAR
+            )
         return np.asarray(im, dtype=np.uint8)
 
 

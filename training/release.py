@@ -23,6 +23,7 @@ leave it in the run folder).
 ``--quick`` runs the whole chain on a few dozen images for one epoch at 64×64 (the tests
 run it); it never installs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,13 @@ from training.data import PROJECT_ROOT
 
 RECIPES = PROJECT_ROOT / "training" / "recipes"
 STEPS = ("train", "views", "calibration", "risk", "doubt", "unsure", "export")
-QUICK = {"limit": 40, "epochs": 1, "batch_size": 8, "cache_dir": "",
-         "model": {"image_size": [64, 64]}}
+QUICK = {
+    "limit": 40,
+    "epochs": 1,
+    "batch_size": 8,
+    "cache_dir": "",
+    "model": {"image_size": [64, 64]},
+}
 QUICK_NEGATIVES, QUICK_PARITY_IMAGES = 12, 7
 
 
@@ -48,8 +54,15 @@ def read_recipe(task_id: str, path: Path | None = None) -> dict:
         known = sorted(p.stem for p in RECIPES.glob("*.json"))
         raise SystemExit(f"no recipe {path}; recipes: {', '.join(known)}")
     recipe = json.loads(path.read_text())
-    allowed = {"task", "about", "train", "views", "quantization", "parity_images",
-               "doubt_negatives"}
+    allowed = {
+        "task",
+        "about",
+        "train",
+        "views",
+        "quantization",
+        "parity_images",
+        "doubt_negatives",
+    }
     if set(recipe) - allowed:
         raise SystemExit(f"{path}: unknown keys {sorted(set(recipe) - allowed)}")
     if recipe.get("task") != task_id:
@@ -68,11 +81,12 @@ def merged(base: dict, extra: dict) -> dict:
 def train_config(recipe: dict, out: Path, quick: bool):
     """The recipe's ``TrainConfig`` (its fields over the defaults), writing into ``out``."""
     from training.train import TrainConfig, config_from_json
+
     fields = merged(recipe["train"], QUICK) if quick else recipe["train"]
     config = merged({"task": recipe["task"], "out": str(out)}, fields)
     path = out.parent / "train_config.json"
     path.write_text(json.dumps(config))
-    try:   # the one place that knows a config's fields and defaults
+    try:  # the one place that knows a config's fields and defaults
         resolved = config_from_json(path)
     finally:
         path.unlink()
@@ -87,8 +101,9 @@ def same_recipe(run: Path, recipe: dict, quick: bool) -> None:
     if saved.is_file():
         found = json.loads(saved.read_text())
         if found != wanted:
-            raise SystemExit(f"{run} was started from another recipe or mode ({saved}); "
-                             "give a new --run folder")
+            raise SystemExit(
+                f"{run} was started from another recipe or mode ({saved}); give a new --run folder"
+            )
     else:
         run.mkdir(parents=True, exist_ok=True)
         saved.write_text(json.dumps(wanted, indent=1) + "\n")
@@ -114,24 +129,41 @@ def run_step(name: str, folder: Path, previous: Path | None, action) -> bool:
     print(f"[release] {name} → {folder}", flush=True)
     started = time.time()
     action(folder)
-    marker.write_text(json.dumps({"step": name, "seconds": round(time.time() - started, 1),
-                                  "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
+    marker.write_text(
+        json.dumps(
+            {
+                "step": name,
+                "seconds": round(time.time() - started, 1),
+                "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            }
+        )
+        + "\n"
+    )
     return True
 
 
-def release(task_id: str, run: Path, quick: bool = False, install: bool = True,
-            recipe_path: Path | None = None, data_dir: str | None = None) -> Path:
+def release(
+    task_id: str,
+    run: Path,
+    quick: bool = False,
+    install: bool = True,
+    recipe_path: Path | None = None,
+    data_dir: str | None = None,
+) -> Path:
     """Run (or resume) every step; returns the export folder (``7-export``)."""
     from training import calibration, convert, doubt, risk, unsure, views
 
     recipe = read_recipe(task_id, recipe_path)
     run = Path(run).resolve()
     same_recipe(run, recipe, quick)
-    negatives = QUICK_NEGATIVES if quick else recipe.get("doubt_negatives", doubt.NEGATIVES_PER_KIND)
+    negatives = (
+        QUICK_NEGATIVES if quick else recipe.get("doubt_negatives", doubt.NEGATIVES_PER_KIND)
+    )
     parity_images = QUICK_PARITY_IMAGES if quick else recipe.get("parity_images", 140)
 
     def train(folder: Path) -> None:
         from training.train import train as train_model
+
         config = train_config(recipe, folder, quick)
         if data_dir:
             config.data_dir = data_dir
@@ -139,13 +171,25 @@ def release(task_id: str, run: Path, quick: bool = False, install: bool = True,
 
     def export(folder: Path) -> None:
         from training.site_tables import write_site_tables
-        convert.main(["--run", str(folder), "--out", str(folder / "tfjs_model" / task_id),
-                      "--reports", str(folder / "reports" / task_id),
-                      "--quantization", recipe.get("quantization", "float32"),
-                      "--parity-images", str(parity_images),
-                      *(["--data-dir", data_dir] if data_dir else [])])
-        write_site_tables(task_id, folder / "reports" / task_id,
-                          folder / "tfjs_model" / task_id / "metadata.json")
+
+        convert.main(
+            [
+                "--run",
+                str(folder),
+                "--out",
+                str(folder / "tfjs_model" / task_id),
+                "--reports",
+                str(folder / "reports" / task_id),
+                "--quantization",
+                recipe.get("quantization", "float32"),
+                "--parity-images",
+                str(parity_images),
+                *(["--data-dir", data_dir] if data_dir else []),
+            ]
+        )
+        write_site_tables(
+            task_id, folder / "reports" / task_id, folder / "tfjs_model" / task_id / "metadata.json"
+        )
 
     data = ["--data_dir", data_dir] if data_dir else []
     actions = {
@@ -159,7 +203,7 @@ def release(task_id: str, run: Path, quick: bool = False, install: bool = True,
     }
     previous, redone = None, False
     for name, folder in step_folders(run, recipe):
-        if redone and folder.exists():   # made from an earlier version of the step before it
+        if redone and folder.exists():  # made from an earlier version of the step before it
             shutil.rmtree(folder)
         redone = run_step(name, folder, previous, actions[name]) or redone
         previous = folder
@@ -168,12 +212,17 @@ def release(task_id: str, run: Path, quick: bool = False, install: bool = True,
     return previous
 
 
-def install_export(task_id: str, export_dir: Path, models_root: Path | None = None,
-                   reports_root: Path | None = None) -> None:
+def install_export(
+    task_id: str,
+    export_dir: Path,
+    models_root: Path | None = None,
+    reports_root: Path | None = None,
+) -> None:
     """Copy the export into the site: the model folder (replaced whole) and the report files
     the release made (other report files of the task, e.g. research's measurements, stay)."""
     from training import export
     from training.site_tables import write_site_tables
+
     models_root = models_root or PROJECT_ROOT / "static" / "tfjs_model"
     reports_root = reports_root or PROJECT_ROOT / "reports"
     target = models_root / task_id
@@ -190,22 +239,35 @@ def install_export(task_id: str, export_dir: Path, models_root: Path | None = No
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.release", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m training.release",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("task", help="a task id with a recipe in training/recipes/")
-    parser.add_argument("--run", type=Path, default=None,
-                        help="the run folder (default runs/TASK/release, runs/TASK/quick)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a few dozen images, one epoch, 64×64: the whole chain in minutes")
-    parser.add_argument("--no-install", action="store_true",
-                        help="leave the export in the run folder")
-    parser.add_argument("--data-dir", default=None,
-                        help="default: $SCREENER_DATA_DIR or ../shared/data")
+    parser.add_argument(
+        "--run",
+        type=Path,
+        default=None,
+        help="the run folder (default runs/TASK/release, runs/TASK/quick)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a few dozen images, one epoch, 64×64: the whole chain in minutes",
+    )
+    parser.add_argument(
+        "--no-install", action="store_true", help="leave the export in the run folder"
+    )
+    parser.add_argument(
+        "--data-dir", default=None, help="default: $SCREENER_DATA_DIR or ../shared/data"
+    )
     args = parser.parse_args(argv)
-    os.chdir(PROJECT_ROOT)    # the recipes' paths are relative to the project
+    os.chdir(PROJECT_ROOT)  # the recipes' paths are relative to the project
     run = args.run or PROJECT_ROOT / "runs" / args.task / ("quick" if args.quick else "release")
-    out = release(args.task, run, quick=args.quick, install=not args.no_install,
-                  data_dir=args.data_dir)
+    out = release(
+        args.task, run, quick=args.quick, install=not args.no_install, data_dir=args.data_dir
+    )
     print(f"[release] {args.task}: done; export in {out}", flush=True)
     return 0
 

@@ -10,6 +10,7 @@ focus label and for all malignant labels, and specificity on the rest, with
 and without metadata. Writes ``risk.json`` into the run folder; the exporter
 puts it into ``metadata.json`` for the page.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,41 +35,57 @@ def threshold_for_sensitivity(scores: np.ndarray, positive: np.ndarray, target: 
     return float(positives[max(needed, 1) - 1])
 
 
-def measure(scores: np.ndarray, y: np.ndarray, threshold: float, malignant: np.ndarray,
-            focus: int) -> dict:
+def measure(
+    scores: np.ndarray, y: np.ndarray, threshold: float, malignant: np.ndarray, focus: int
+) -> dict:
     flagged = scores >= threshold
     is_malignant = np.isin(y, np.flatnonzero(malignant))
 
     def rate(mask):
         return float(flagged[mask].mean()) if mask.any() else None
-    return {"n": int(len(y)), "flagged": float(flagged.mean()),
-            "focus_sensitivity": rate(y == focus),
-            "sensitivity": rate(is_malignant),
-            "specificity": (1 - rate(~is_malignant)) if (~is_malignant).any() else None,
-            "n_focus": int((y == focus).sum()), "n_malignant": int(is_malignant.sum())}
+
+    return {
+        "n": int(len(y)),
+        "flagged": float(flagged.mean()),
+        "focus_sensitivity": rate(y == focus),
+        "sensitivity": rate(is_malignant),
+        "specificity": (1 - rate(~is_malignant)) if (~is_malignant).any() else None,
+        "n_focus": int((y == focus).sum()),
+        "n_malignant": int(is_malignant.sum()),
+    }
 
 
 def summarise(task, val_probabilities, val_y, test_predictions: dict) -> dict:
     malignant = np.array([label.malignant for label in task.labels])
     focus = task.label_ids.index(task.risk_focus)
-    threshold = min(NEVER_ABOVE, threshold_for_sensitivity(
-        risk_scores(val_probabilities, malignant), val_y == focus, task.risk_sensitivity))
+    threshold = min(
+        NEVER_ABOVE,
+        threshold_for_sensitivity(
+            risk_scores(val_probabilities, malignant), val_y == focus, task.risk_sensitivity
+        ),
+    )
     test_y = np.asarray(test_predictions["y_true"])
     result = {
         "labels": [label.id for label in task.labels if label.malignant],
-        "focus": task.risk_focus, "target_focus_sensitivity": task.risk_sensitivity,
+        "focus": task.risk_focus,
+        "target_focus_sensitivity": task.risk_sensitivity,
         "threshold": threshold,
         "rule": "sum of the probabilities of 'labels' >= threshold",
         "messages": {"high": task.risk_messages[0], "low": task.risk_messages[1]},
-        "validation": measure(risk_scores(val_probabilities, malignant), val_y, threshold,
-                              malignant, focus),
+        "validation": measure(
+            risk_scores(val_probabilities, malignant), val_y, threshold, malignant, focus
+        ),
         "test": {},
     }
     for variant in ("without_metadata", "with_metadata"):
         if variant in test_predictions:
             result["test"][variant] = measure(
-                risk_scores(np.asarray(test_predictions[variant]), malignant), test_y,
-                threshold, malignant, focus)
+                risk_scores(np.asarray(test_predictions[variant]), malignant),
+                test_y,
+                threshold,
+                malignant,
+                focus,
+            )
     return result
 
 
@@ -79,14 +96,21 @@ def main(argv=None) -> int:
     run = run_arguments(__doc__, argv)
     task, _, _, parts, model = load_run(run)
     images, _, y = parts["val"]
-    result = summarise(task, predict_without_metadata(model, task, images), y,
-                       json.loads((run / "test_predictions.json").read_text()))
+    result = summarise(
+        task,
+        predict_without_metadata(model, task, images),
+        y,
+        json.loads((run / "test_predictions.json").read_text()),
+    )
     (run / "risk.json").write_text(json.dumps(result, indent=1) + "\n")
     test = result["test"]["without_metadata"]
-    print(f"[risk] threshold {result['threshold']:.4f} (validation {task.risk_focus} sensitivity "
-          f"{result['validation']['focus_sensitivity']:.3f}); test without metadata: "
-          f"{task.risk_focus} sensitivity {test['focus_sensitivity']:.3f}, malignant sensitivity "
-          f"{test['sensitivity']:.3f}, specificity {test['specificity']:.3f}", flush=True)
+    print(
+        f"[risk] threshold {result['threshold']:.4f} (validation {task.risk_focus} sensitivity "
+        f"{result['validation']['focus_sensitivity']:.3f}); test without metadata: "
+        f"{task.risk_focus} sensitivity {test['focus_sensitivity']:.3f}, malignant sensitivity "
+        f"{test['sensitivity']:.3f}, specificity {test['specificity']:.3f}",
+        flush=True,
+    )
     return 0
 
 

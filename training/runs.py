@@ -5,6 +5,7 @@ The post-training commands (``training.views``, ``calibration``, ``risk``, ``uns
 (``load_run``) and, when they change its network, write its test report again
 (``rewrite_test_report``) with the training facts kept.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,9 @@ from training.tasks import get_task
 
 def run_arguments(doc: str, argv=None) -> Path:
     """``--run RUN`` of the post-training commands (calibration, risk, views …)."""
-    parser = argparse.ArgumentParser(description=doc,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--run", required=True, type=Path)
     return parser.parse_args(argv).run
 
@@ -30,6 +32,7 @@ def load_run(run_dir: Path, data_dir: str | None = None):
     """(task, table, split, parts, model) of a finished run, its data as it trained on
     (read from ``data_dir`` if given, else where the run read it)."""
     from training.model import load_model
+
     config = config_from_json(run_dir / "config.json")
     if data_dir:
         config.data_dir = data_dir
@@ -45,33 +48,47 @@ def write_test_report(model, task, table, split, parts, out: Path, extra: dict) 
 
     test_images, test_meta, test_y = parts["test"]
     report, predictions = evaluate(model, task, test_images, test_meta, test_y)
-    report.update({
-        "task": task.id,
-        "split": {s: {label: int(((split == s) & (table["label"] == label)).sum())
-                      for label in task.label_ids} for s in ("train", "val", "test")},
-        **extra,
-    })
+    report.update(
+        {
+            "task": task.id,
+            "split": {
+                s: {
+                    label: int(((split == s) & (table["label"] == label)).sum())
+                    for label in task.label_ids
+                }
+                for s in ("train", "val", "test")
+            },
+            **extra,
+        }
+    )
     predictions["image_id"] = table[split == "test"]["image_id"].tolist()
     (out / "report.json").write_text(json.dumps(report, indent=1))
     (out / "test_predictions.json").write_text(json.dumps(predictions))
     for variant in ("with_metadata", "without_metadata"):
         if variant in report:
             r = report[variant]
-            print(f"[test {variant}] accuracy {r['accuracy']:.4f}, balanced accuracy "
-                  f"{r['balanced_accuracy']:.4f}, macro AUC {r['macro_auc']:.4f}", flush=True)
+            print(
+                f"[test {variant}] accuracy {r['accuracy']:.4f}, balanced accuracy "
+                f"{r['balanced_accuracy']:.4f}, macro AUC {r['macro_auc']:.4f}",
+                flush=True,
+            )
     return report
 
 
 def rewrite_test_report(model, task, table, split, parts, run_dir: Path, **added) -> dict:
     """Evaluate a changed model of a run afresh, keeping its report's training facts."""
     report = json.loads((run_dir / "report.json").read_text())
-    extra = {k: v for k, v in report.items()
-             if k not in ("labels", "with_metadata", "without_metadata", "task", "split")}
+    extra = {
+        k: v
+        for k, v in report.items()
+        if k not in ("labels", "with_metadata", "without_metadata", "task", "split")
+    }
     return write_test_report(model, task, table, split, parts, run_dir, {**extra, **added})
 
 
-def rerun(config: TrainConfig, tag: str, module: str = "training.train",
-          extra: list[str] | tuple = ()) -> None:
+def rerun(
+    config: TrainConfig, tag: str, module: str = "training.train", extra: list[str] | tuple = ()
+) -> None:
     """Train ``config`` in a fresh Python process (``python -m module *extra`` and its
     command line), printing that line. ``module`` and ``extra``: an experiment's trainer
     and its own flags (``research.train``)."""

@@ -5,6 +5,7 @@ first ``pct_start`` of the steps, then cosine annealing down to
 ``max_lr / (div_factor * final_div_factor)``. Momentum (Adam's β1) moves the
 other way: from ``momentum[0]`` down to ``momentum[1]`` at the peak and back.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,9 +15,15 @@ def _cos(start: float, end: float, fraction: float) -> float:
     return end + (start - end) / 2 * (1 + math.cos(math.pi * fraction))
 
 
-def one_cycle(step: int, total_steps: int, max_lr: float, pct_start: float = 0.25,
-              div_factor: float = 25.0, final_div_factor: float = 1e4,
-              momentum: tuple[float, float] = (0.95, 0.85)) -> tuple[float, float]:
+def one_cycle(
+    step: int,
+    total_steps: int,
+    max_lr: float,
+    pct_start: float = 0.25,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    momentum: tuple[float, float] = (0.95, 0.85),
+) -> tuple[float, float]:
     """Return ``(learning_rate, momentum)`` for ``step`` in ``[0, total_steps]``."""
     if total_steps < 2:
         raise ValueError(f"total_steps must be at least 2, got {total_steps}")

@@ -13,6 +13,7 @@ and ``report.json`` / ``test_predictions.json`` (test-split evaluation, see
 Experiments (``research/``) call ``train`` with what they vary: a loss, soft targets,
 a row filter, a balance, a batch transform or the starting network.
 """
+
 from __future__ import annotations
 
 import functools
@@ -25,12 +26,22 @@ import numpy as np
 
 # The config, data and run helpers are importable from here too (training.release,
 # training.views … and older scripts import them from training.train).
-from training.config import (TrainConfig, command_line, config_from_json,  # noqa: F401
-                             parse_config, save_config)
+from training.config import (  # noqa: F401
+    TrainConfig,
+    command_line,
+    config_from_json,
+    parse_config,
+    save_config,
+)
 from training.data import load_data, part_rows
 from training.model import IMAGE_INPUT, METADATA_INPUT, build_model, load_model
-from training.runs import (load_run, rerun, rewrite_test_report,  # noqa: F401
-                           run_arguments, write_test_report)
+from training.runs import (  # noqa: F401
+    load_run,
+    rerun,
+    rewrite_test_report,
+    run_arguments,
+    write_test_report,
+)
 from training.schedule import one_cycle
 from training.tasks import get_task
 
@@ -65,30 +76,52 @@ def augmentation(mode: str, upright: bool = False):
     """
     import keras
     from keras import layers
+
     if mode == "none":
         return None
     if upright:
-        steps = [layers.RandomRotation(0.03, fill_mode="constant"),
-                 layers.RandomZoom((-0.15, 0.1), fill_mode="constant")]
+        steps = [
+            layers.RandomRotation(0.03, fill_mode="constant"),
+            layers.RandomZoom((-0.15, 0.1), fill_mode="constant"),
+        ]
     else:
-        steps = [layers.RandomFlip("horizontal_and_vertical"),
-                 layers.RandomRotation(0.5, fill_mode="reflect"),
-                 layers.RandomZoom((-0.2, 0.1), fill_mode="reflect")]
+        steps = [
+            layers.RandomFlip("horizontal_and_vertical"),
+            layers.RandomRotation(0.5, fill_mode="reflect"),
+            layers.RandomZoom((-0.2, 0.1), fill_mode="reflect"),
+        ]
     if mode == "standard":
-        steps += [layers.RandomTranslation(0.08 if upright else 0.1, 0.08 if upright else 0.1,
-                                           fill_mode="constant" if upright else "reflect"),
-                  layers.RandomBrightness(0.15, value_range=(0, 255)),
-                  layers.RandomContrast(0.2, value_range=(0, 255))]
+        steps += [
+            layers.RandomTranslation(
+                0.08 if upright else 0.1,
+                0.08 if upright else 0.1,
+                fill_mode="constant" if upright else "reflect",
+            ),
+            layers.RandomBrightness(0.15, value_range=(0, 255)),
+            layers.RandomContrast(0.2, value_range=(0, 255)),
+        ]
         if not upright:
-            steps += [layers.RandomSaturation((0.35, 0.65)),
-                      layers.RandomHue(0.04, value_range=(0, 255))]
+            steps += [
+                layers.RandomSaturation((0.35, 0.65)),
+                layers.RandomHue(0.04, value_range=(0, 255)),
+            ]
     return keras.Sequential(steps, name="augment")
 
 
-
-def make_dataset(images, metadata, labels, k, config: TrainConfig, training: bool,
-                 blank=None, sample_weights=None, slices=(), targets=None, sampling=None,
-                 batches=None):
+def make_dataset(
+    images,
+    metadata,
+    labels,
+    k,
+    config: TrainConfig,
+    training: bool,
+    blank=None,
+    sample_weights=None,
+    slices=(),
+    targets=None,
+    sampling=None,
+    batches=None,
+):
     """A tf.data pipeline over in-memory arrays (indices are batched, pixels gathered).
 
     ``sample_weights``: a loss weight per class; ``sampling``: a weight per class for
@@ -109,14 +142,15 @@ def make_dataset(images, metadata, labels, k, config: TrainConfig, training: boo
                 order = rng.choice(n, size=n, replace=True, p=p)
                 # (fewer images than a batch: one smaller batch, not an endless empty loop)
                 for s in range(0, max(n - config.batch_size + 1, 1), config.batch_size):
-                    yield order[s:s + config.batch_size]
+                    yield order[s : s + config.batch_size]
     else:
-        def index_batches():   # endless: Keras counts steps (validation: every image once)
+
+        def index_batches():  # endless: Keras counts steps (validation: every image once)
             while True:
                 order = rng.permutation(n) if training else np.arange(n)
                 stop = n - config.batch_size + 1 if training else n
                 for s in range(0, max(stop, 1), config.batch_size):
-                    yield order[s:s + config.batch_size]
+                    yield order[s : s + config.batch_size]
 
     weights = sample_weights if sample_weights is not None else np.ones(k, np.float32)
     weights = np.asarray(weights, np.float32)
@@ -128,47 +162,61 @@ def make_dataset(images, metadata, labels, k, config: TrainConfig, training: boo
     def gather(idx):
         idx = np.sort(idx)
         meta = metadata[idx] if has_meta else np.zeros((len(idx), 0), np.float32)
-        return (np.asarray(images[idx], np.float32), meta,
-                targets[idx], weights[labels[idx]])
+        return (np.asarray(images[idx], np.float32), meta, targets[idx], weights[labels[idx]])
 
     ds = tf.data.Dataset.from_generator(
-        index_batches, output_signature=tf.TensorSpec([None], tf.int64))
-    ds = ds.map(lambda idx: tf.numpy_function(
-        gather, [idx], (tf.float32, tf.float32, tf.float32, tf.float32)),
-        num_parallel_calls=2)
+        index_batches, output_signature=tf.TensorSpec([None], tf.int64)
+    )
+    ds = ds.map(
+        lambda idx: tf.numpy_function(
+            gather, [idx], (tf.float32, tf.float32, tf.float32, tf.float32)
+        ),
+        num_parallel_calls=2,
+    )
     h, w = images.shape[1:3]
     m = metadata.shape[1]
 
     def shape(x, meta, y, sw):
-        x.set_shape([None, h, w, 3]); meta.set_shape([None, m])
-        y.set_shape([None, k]); sw.set_shape([None])
+        x.set_shape([None, h, w, 3])
+        meta.set_shape([None, m])
+        y.set_shape([None, k])
+        sw.set_shape([None])
         return x, meta, y, sw
+
     ds = ds.map(shape)
 
     if training:
         augment = augmentation(config.augment, get_task(config.task).upright)
         if augment is not None:
-            ds = ds.map(lambda x, meta, y, sw: (augment(x, training=True), meta, y, sw),
-                        num_parallel_calls=2)
+            ds = ds.map(
+                lambda x, meta, y, sw: (augment(x, training=True), meta, y, sw),
+                num_parallel_calls=2,
+            )
         if batches is not None:
+
             def transform(x, meta, y, sw):
                 x, y, sw = batches(x, y, sw)
                 return x, meta, y, sw
+
             ds = ds.map(transform)
         if has_meta and blank is not None:
-            ds = ds.map(lambda x, meta, y, sw: (x, blank_randomly(meta, blank, slices, config), y, sw))
+            ds = ds.map(
+                lambda x, meta, y, sw: (x, blank_randomly(meta, blank, slices, config), y, sw)
+            )
 
     def pack(x, meta, y, sw):
         inputs = {IMAGE_INPUT: x}
         if has_meta:
             inputs[METADATA_INPUT] = meta
         return (inputs, y, sw) if training else (inputs, y)
+
     return ds.map(pack).prefetch(2)
 
 
 def blank_randomly(meta, blank, slices, config: TrainConfig):
     """Replace all metadata (p=metadata_dropout) or single fields (p=field_dropout) by 'unknown'."""
     import tensorflow as tf
+
     batch = tf.shape(meta)[0]
     all_mask = tf.random.uniform([batch, 1]) < config.metadata_dropout
     columns = []
@@ -179,15 +227,23 @@ def blank_randomly(meta, blank, slices, config: TrainConfig):
     return tf.where(mask, tf.broadcast_to(tf.constant(blank), tf.shape(meta)), meta)
 
 
-
 def training_loss(config: TrainConfig):
     """Cross-entropy with ``label_smoothing``."""
     import keras
+
     return keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
 
 
-def train(config: TrainConfig, *, loss=None, targets=None, rows=None, balance=None,
-          batches=None, network=None) -> dict:
+def train(
+    config: TrainConfig,
+    *,
+    loss=None,
+    targets=None,
+    rows=None,
+    balance=None,
+    batches=None,
+    network=None,
+) -> dict:
     """Train ``config``'s recipe; returns the test report (also written, with the model,
     config.json, history.json, split.csv and test_predictions.json, into ``config.out``).
 
@@ -221,25 +277,40 @@ def train(config: TrainConfig, *, loss=None, targets=None, rows=None, balance=No
 
     blank = blank_metadata(task)
     train_images, train_meta, train_y = parts["train"]
-    weights, sampling = (balance or functools.partial(class_balance, config.imbalance))(
-        train_y, k)
+    weights, sampling = (balance or functools.partial(class_balance, config.imbalance))(train_y, k)
     soft = None
     if targets is not None:
         soft = targets(part_rows(table, split, "train", rows), train_y, k)
-    train_ds = make_dataset(train_images, train_meta, train_y, k, config, True, blank, weights,
-                            field_slices(task), soft, sampling, batches)
+    train_ds = make_dataset(
+        train_images,
+        train_meta,
+        train_y,
+        k,
+        config,
+        True,
+        blank,
+        weights,
+        field_slices(task),
+        soft,
+        sampling,
+        batches,
+    )
     val_ds = make_dataset(*parts["val"], k, config, False)
     steps_per_epoch = max(1, len(train_y) // config.batch_size)
     total_steps = steps_per_epoch * config.epochs
 
     BalancedAccuracy = _balanced_accuracy_class()
     model = network(task, config) if network is not None else build_model(task, config.model)
-    optimizer = keras.optimizers.AdamW(learning_rate=config.max_lr / 25,
-                                       weight_decay=config.weight_decay)
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=config.max_lr / 25, weight_decay=config.weight_decay
+    )
     optimizer.beta_1 = keras.Variable(0.95, trainable=False, name="beta_1", dtype="float32")
     counts = np.bincount(train_y, minlength=k)
-    model.compile(optimizer=optimizer, loss=loss(counts) if loss else training_loss(config),
-                  metrics=["accuracy", BalancedAccuracy(k)])
+    model.compile(
+        optimizer=optimizer,
+        loss=loss(counts) if loss else training_loss(config),
+        metrics=["accuracy", BalancedAccuracy(k)],
+    )
     schedule_log = {"step": [], "learning_rate": [], "momentum": []}
     val_images, val_meta, val_y = parts["val"]
 
@@ -271,37 +342,71 @@ def train(config: TrainConfig, *, loss=None, targets=None, rows=None, balance=No
             logs["val_balanced_accuracy_no_metadata"] = m["balanced_accuracy"]
             logs["val_macro_auc_no_metadata"] = m["macro_auc"]
             logs["elapsed_s"] = time.time() - started
-            print(f"\n[epoch {epoch + 1}/{config.epochs}] val balanced accuracy without "
-                  f"metadata {m['balanced_accuracy']:.4f}, macro AUC {m['macro_auc']:.4f}",
-                  flush=True)
+            print(
+                f"\n[epoch {epoch + 1}/{config.epochs}] val balanced accuracy without "
+                f"metadata {m['balanced_accuracy']:.4f}, macro AUC {m['macro_auc']:.4f}",
+                flush=True,
+            )
 
     callbacks = [
-        OneCycle(), BlankMetadataValidation(),
-        keras.callbacks.ModelCheckpoint(out / "model.keras", save_best_only=True,
-                                        monitor="val_balanced_accuracy_no_metadata", mode="max"),
+        OneCycle(),
+        BlankMetadataValidation(),
+        keras.callbacks.ModelCheckpoint(
+            out / "model.keras",
+            save_best_only=True,
+            monitor="val_balanced_accuracy_no_metadata",
+            mode="max",
+        ),
         keras.callbacks.ModelCheckpoint(out / "last.keras"),
         keras.callbacks.CSVLogger(out / "history.csv"),
     ]
-    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
-                         steps_per_epoch=steps_per_epoch, callbacks=callbacks, shuffle=False,
-                         validation_steps=-(-len(val_y) // config.batch_size),
-                         verbose=2 if not sys.stdout.isatty() else 1)
+    history = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=config.epochs,
+        steps_per_epoch=steps_per_epoch,
+        callbacks=callbacks,
+        shuffle=False,
+        validation_steps=-(-len(val_y) // config.batch_size),
+        verbose=2 if not sys.stdout.isatty() else 1,
+    )
     train_seconds = time.time() - started
 
     best = load_model(out / "model.keras")
     epochs_log = {key: [float(v) for v in values] for key, values in history.history.items()}
     selected = key_best_epoch(epochs_log)
-    (out / "history.json").write_text(json.dumps({
-        "epochs": epochs_log, "schedule": schedule_log, "selected_epoch": selected,
-        "steps_per_epoch": steps_per_epoch, "train_seconds": round(train_seconds, 1)}, indent=1))
+    (out / "history.json").write_text(
+        json.dumps(
+            {
+                "epochs": epochs_log,
+                "schedule": schedule_log,
+                "selected_epoch": selected,
+                "steps_per_epoch": steps_per_epoch,
+                "train_seconds": round(train_seconds, 1),
+            },
+            indent=1,
+        )
+    )
 
-    report = write_test_report(best, task, table, split, parts, out, {
-        "selected_epoch": selected, "epochs": config.epochs,
-        "train_seconds": round(train_seconds, 1),
-        "validation": {"balanced_accuracy_without_metadata":
-                       epochs_log["val_balanced_accuracy_no_metadata"][selected - 1]},
-        "imbalance": config.imbalance,
-    })
+    report = write_test_report(
+        best,
+        task,
+        table,
+        split,
+        parts,
+        out,
+        {
+            "selected_epoch": selected,
+            "epochs": config.epochs,
+            "train_seconds": round(train_seconds, 1),
+            "validation": {
+                "balanced_accuracy_without_metadata": epochs_log[
+                    "val_balanced_accuracy_no_metadata"
+                ][selected - 1]
+            },
+            "imbalance": config.imbalance,
+        },
+    )
     print(f"[done] {train_seconds / 60:.1f} min; results in {out}", flush=True)
     return report
 
@@ -323,10 +428,10 @@ def _balanced_accuracy_class():
         def __init__(self, num_classes, name="balanced_accuracy", **kwargs):
             super().__init__(name=name, **kwargs)
             self.num_classes = num_classes
-            self.correct = self.add_variable(shape=(num_classes,), initializer="zeros",
-                                             name="correct")
-            self.total = self.add_variable(shape=(num_classes,), initializer="zeros",
-                                           name="total")
+            self.correct = self.add_variable(
+                shape=(num_classes,), initializer="zeros", name="correct"
+            )
+            self.total = self.add_variable(shape=(num_classes,), initializer="zeros", name="total")
 
         def update_state(self, y_true, y_pred, sample_weight=None):
             true = ops.one_hot(ops.argmax(y_true, axis=-1), self.num_classes)
@@ -345,6 +450,7 @@ def _balanced_accuracy_class():
 
         def get_config(self):
             return {**super().get_config(), "num_classes": self.num_classes}
+
     return BalancedAccuracy
 
 

@@ -12,6 +12,7 @@ the exporter puts it into ``metadata.json`` for the page.
 Run after ``training.calibration`` (the threshold is on the probabilities the
 page shows).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,25 +41,34 @@ def measure(probabilities: np.ndarray, y: np.ndarray, threshold: float | None) -
 
     def accuracy(mask):
         return float(correct[mask].mean()) if mask.any() else None
-    return {"n": int(len(y)), "flagged": float(flagged.mean()), "n_flagged": int(flagged.sum()),
-            "accuracy_flagged": accuracy(flagged), "accuracy_not_flagged": accuracy(~flagged),
-            "accuracy_all": accuracy(np.ones(len(y), bool))}
+
+    return {
+        "n": int(len(y)),
+        "flagged": float(flagged.mean()),
+        "n_flagged": int(flagged.sum()),
+        "accuracy_flagged": accuracy(flagged),
+        "accuracy_not_flagged": accuracy(~flagged),
+        "accuracy_all": accuracy(np.ones(len(y), bool)),
+    }
 
 
 def summarise(val_probabilities: np.ndarray, val_y: np.ndarray, test_predictions: dict) -> dict:
     val_probabilities = np.asarray(val_probabilities)
-    threshold = threshold_for(val_probabilities.max(axis=1),
-                              val_probabilities.argmax(axis=1) == val_y)
+    threshold = threshold_for(
+        val_probabilities.max(axis=1), val_probabilities.argmax(axis=1) == val_y
+    )
     test_y = np.asarray(test_predictions["y_true"])
     return {
         "threshold": threshold,
         "rule": "top probability < threshold",
         "chosen": f"highest threshold with top-1 accuracy <= {MAX_ACCURACY_BELOW} on the "
-                  f"validation images below it (at least {MIN_IMAGES_BELOW}), without metadata",
+        f"validation images below it (at least {MIN_IMAGES_BELOW}), without metadata",
         "validation": measure(val_probabilities, val_y, threshold),
-        "test": {variant: measure(np.asarray(test_predictions[variant]), test_y, threshold)
-                 for variant in ("without_metadata", "with_metadata")
-                 if variant in test_predictions},
+        "test": {
+            variant: measure(np.asarray(test_predictions[variant]), test_y, threshold)
+            for variant in ("without_metadata", "with_metadata")
+            if variant in test_predictions
+        },
     }
 
 
@@ -69,17 +79,25 @@ def main(argv=None) -> int:
     run = run_arguments(__doc__, argv)
     task, _, _, parts, model = load_run(run)
     images, _, y = parts["val"]
-    result = summarise(predict_without_metadata(model, task, images), y,
-                       json.loads((run / "test_predictions.json").read_text()))
+    result = summarise(
+        predict_without_metadata(model, task, images),
+        y,
+        json.loads((run / "test_predictions.json").read_text()),
+    )
     (run / "unsure.json").write_text(json.dumps(result, indent=1) + "\n")
     test = result["test"]["without_metadata"]
     if result["threshold"] is None:
-        print("[unsure] no threshold: the model is right on most images at every confidence",
-              flush=True)
+        print(
+            "[unsure] no threshold: the model is right on most images at every confidence",
+            flush=True,
+        )
     else:
-        print(f"[unsure] threshold {result['threshold']:.2f}; test without metadata: "
-              f"{test['flagged']:.1%} flagged, accuracy {test['accuracy_flagged']:.3f} flagged vs "
-              f"{test['accuracy_not_flagged']:.3f} not flagged", flush=True)
+        print(
+            f"[unsure] threshold {result['threshold']:.2f}; test without metadata: "
+            f"{test['flagged']:.1%} flagged, accuracy {test['accuracy_flagged']:.3f} flagged vs "
+            f"{test['accuracy_not_flagged']:.3f} not flagged",
+            flush=True,
+        )
     return 0
 
 

@@ -14,6 +14,7 @@ single-view model is kept as ``model_one_view.keras``; ``config.json`` records
 single-view figures (``one_view``) beside the new ones. The epoch was chosen on
 single-view validation figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,15 +25,18 @@ from pathlib import Path
 
 from training.model import TEST_TIME_VIEWS, ModelConfig, build_model, copy_weights
 
-
 MIRROR_NAMES = ("plain", "left_right", "up_down", "turned")
 
 
 def mirrored(images, name: str):
     """One of the four mirror views of an image batch (N, H, W, C), as arrays: the same
     views the graph's ``MirrorViews`` layer and the site's JavaScript make."""
-    return {"plain": images, "left_right": images[:, :, ::-1], "up_down": images[:, ::-1],
-            "turned": images[:, ::-1, ::-1]}[name]
+    return {
+        "plain": images,
+        "left_right": images[:, :, ::-1],
+        "up_down": images[:, ::-1],
+        "turned": images[:, ::-1, ::-1],
+    }[name]
 
 
 def with_views(model, task, config: ModelConfig, views: str = "mirrors"):
@@ -46,11 +50,13 @@ def main(argv=None) -> int:
     from training.evaluate import classification_metrics, predict_without_metadata
     from training.train import config_from_json, load_run, rewrite_test_report
 
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--run", required=True, type=Path)
-    parser.add_argument("--views", default="mirrors",
-                        choices=[v for v in TEST_TIME_VIEWS if v != "none"])
+    parser.add_argument(
+        "--views", default="mirrors", choices=[v for v in TEST_TIME_VIEWS if v != "none"]
+    )
     args = parser.parse_args(argv)
     run, views = args.run, args.views
     config = config_from_json(run / "config.json")
@@ -58,30 +64,46 @@ def main(argv=None) -> int:
         raise SystemExit(f"{run} already has test-time views ({config.model.test_time_views})")
     for later in ("calibration", "risk", "doubt", "unsure", "decision"):
         if (run / f"{later}.json").is_file():
-            raise SystemExit(f"{run} has {later}.json, fitted on single-view answers: add the "
-                             "views first (start again from the trained run)")
+            raise SystemExit(
+                f"{run} has {later}.json, fitted on single-view answers: add the "
+                "views first (start again from the trained run)"
+            )
     task, table, split, parts, model = load_run(run)
     rebuilt = with_views(model, task, config.model, views)
 
     report = json.loads((run / "report.json").read_text())
-    one_view = {variant: {k: report[variant][k] for k in ("balanced_accuracy", "macro_auc")}
-                for variant in ("with_metadata", "without_metadata") if variant in report}
+    one_view = {
+        variant: {k: report[variant][k] for k in ("balanced_accuracy", "macro_auc")}
+        for variant in ("with_metadata", "without_metadata")
+        if variant in report
+    }
     val_images, _, val_y = parts["val"]
     validation = {}
     for name, m in (("one_view", model), (views, rebuilt)):
-        found = classification_metrics(val_y, predict_without_metadata(m, task, val_images),
-                                       task.label_ids)
+        found = classification_metrics(
+            val_y, predict_without_metadata(m, task, val_images), task.label_ids
+        )
         validation[name] = {k: found[k] for k in ("balanced_accuracy", "macro_auc")}
-        print(f"[views] validation without metadata, {name}: balanced accuracy "
-              f"{found['balanced_accuracy']:.4f}, macro AUC {found['macro_auc']:.4f}", flush=True)
+        print(
+            f"[views] validation without metadata, {name}: balanced accuracy "
+            f"{found['balanced_accuracy']:.4f}, macro AUC {found['macro_auc']:.4f}",
+            flush=True,
+        )
 
     shutil.copy2(run / "model.keras", run / "model_one_view.keras")
     rebuilt.save(run / "model.keras")
     saved = json.loads((run / "config.json").read_text())
     saved["model"]["test_time_views"] = views
     (run / "config.json").write_text(json.dumps(saved, indent=2))
-    rewrite_test_report(rebuilt, task, table, split, parts, run, test_time_views={
-        "views": views, "test_one_view": one_view, "validation": validation})
+    rewrite_test_report(
+        rebuilt,
+        task,
+        table,
+        split,
+        parts,
+        run,
+        test_time_views={"views": views, "test_one_view": one_view, "validation": validation},
+    )
     return 0
 
 

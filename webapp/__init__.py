@@ -7,6 +7,7 @@ the report files training wrote (charts drawn in the browser by plotly.js).
     from webapp import create_app
     app = create_app({"TESTING": True})   # or create_app() for the real settings
 """
+
 from __future__ import annotations
 
 import mimetypes
@@ -39,6 +40,7 @@ def create_app(config=None) -> Flask:
     app.extensions["compress"] = Compress(app)
 
     from webapp import errors, offline, report_pages, views
+
     app.register_blueprint(views.bp)
     app.register_blueprint(report_pages.bp)
     app.register_blueprint(offline.bp)

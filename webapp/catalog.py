@@ -7,6 +7,7 @@ export by the training code. The files are small and read on each request,
 so a newly exported model shows up without restarting the site. This module
 never imports the training package or TensorFlow.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,6 @@ import re
 from pathlib import Path
 
 from flask import abort, current_app
-
 
 # A kind whose test sensitivity is below this is marked "often missed" on its page.
 OFTEN_MISSED_BELOW = 0.5
@@ -63,9 +63,12 @@ def load_task(task_id: str) -> dict:
     tasks = list_tasks()
     ids = [task["id"] for task in tasks]
     if task_id not in ids:
-        abort(404, f"There is no screener called “{task_id}”. "
-                   f"Available: {', '.join(ids) or 'none'}.")
-    return _read_json(models_dir() / task_id / "metadata.json", f"description of the {task_id} model")
+        abort(
+            404, f"There is no screener called “{task_id}”. Available: {', '.join(ids) or 'none'}."
+        )
+    return _read_json(
+        models_dir() / task_id / "metadata.json", f"description of the {task_id} model"
+    )
 
 
 def field_names(metadata: dict) -> list[str]:
@@ -75,8 +78,7 @@ def field_names(metadata: dict) -> list[str]:
     return [re.sub(r"\s*\(.*?\)", "", field.get("label") or field["name"]) for field in fields]
 
 
-def headline_metrics(metadata: dict,
-                     variants=("with_metadata", "without_metadata")) -> dict | None:
+def headline_metrics(metadata: dict, variants=("with_metadata", "without_metadata")) -> dict | None:
     """The test-set numbers worth showing, or None when the model has not been evaluated.
 
     ``{"n", "variant", "accuracy", "balanced_accuracy", "macro_auc"}`` (a figure
@@ -89,8 +91,11 @@ def headline_metrics(metadata: dict,
     variant, result = found[0] if found else (None, test)
     if not isinstance(result, dict) or not result.get("n"):
         return None
-    shown = {key: result[key] for key in ("accuracy", "balanced_accuracy", "macro_auc")
-             if _is_number(result.get(key))}
+    shown = {
+        key: result[key]
+        for key in ("accuracy", "balanced_accuracy", "macro_auc")
+        if _is_number(result.get(key))
+    }
     return {"n": result["n"], "variant": variant, **shown} if shown else None
 
 
@@ -111,13 +116,24 @@ def class_results(metadata: dict) -> dict | None:
     rows = []
     for label in metadata.get("labels", []):
         measured = result["per_class"].get(label["id"]) or {}
-        figures = {key: measured[key] if _is_number(measured.get(key)) else None
-                   for key in ("support", "sensitivity", "specificity", "auc")}
+        figures = {
+            key: measured[key] if _is_number(measured.get(key)) else None
+            for key in ("support", "sensitivity", "specificity", "auc")
+        }
         sensitivity = figures["sensitivity"]
-        rows.append({"label": label, **figures,
-                     "often_missed": sensitivity is not None and sensitivity < OFTEN_MISSED_BELOW})
-    return {"n": result["n"], "rows": rows, "often_missed_below": OFTEN_MISSED_BELOW,
-            "often_missed": [row["label"] for row in rows if row["often_missed"]]}
+        rows.append(
+            {
+                "label": label,
+                **figures,
+                "often_missed": sensitivity is not None and sensitivity < OFTEN_MISSED_BELOW,
+            }
+        )
+    return {
+        "n": result["n"],
+        "rows": rows,
+        "often_missed_below": OFTEN_MISSED_BELOW,
+        "often_missed": [row["label"] for row in rows if row["often_missed"]],
+    }
 
 
 def format_percent(fraction: float | None) -> str:
@@ -141,5 +157,4 @@ def sentence(text: str) -> str:
 
 
 def _is_number(value) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

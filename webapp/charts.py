@@ -10,6 +10,7 @@ trace type needs a larger bundle, see ``scripts/vendor_plotly.sh``).
 Nothing here knows a particular task: names, counts and the word for what a
 split keeps together (lesion, patient, …) all come from the files.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,40 +22,62 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 # Okabe & Ito's colour-blind-safe palette, yellow last (hard to see as a line on white).
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#222222",
-           "#F0E442"]
-ACCENT = "#2f6f73"      # the site's accent (static/css/site.css)
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#222222", "#F0E442"]
+ACCENT = "#2f6f73"  # the site's accent (static/css/site.css)
 SOFT = "#9fc5c7"
 MUTED = "#8a939b"
 SEQUENTIAL = [[0.0, "#f4f8f8"], [0.5, "#7fb2b5"], [1.0, "#1f4f52"]]
 
-TEMPLATE = go.layout.Template(layout=go.Layout(
-    font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
-                    "sans-serif", "size": 13, "color": "#212529"},
-    colorway=PALETTE,
-    paper_bgcolor="#ffffff",
-    plot_bgcolor="#ffffff",
-    margin={"l": 8, "r": 8, "t": 8, "b": 8},
-    xaxis={"gridcolor": "#e9ecef", "linecolor": "#adb5bd", "zeroline": False, "automargin": True,
-           "title": {"standoff": 8}},
-    yaxis={"gridcolor": "#e9ecef", "linecolor": "#adb5bd", "zeroline": False, "automargin": True,
-           "title": {"standoff": 8}},
-    legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "xanchor": "left",
-            "font": {"size": 12}},
-    hoverlabel={"font": {"size": 13}},
-    hovermode="closest",
-))
+TEMPLATE = go.layout.Template(
+    layout=go.Layout(
+        font={
+            "family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
+            "sans-serif",
+            "size": 13,
+            "color": "#212529",
+        },
+        colorway=PALETTE,
+        paper_bgcolor="#ffffff",
+        plot_bgcolor="#ffffff",
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        xaxis={
+            "gridcolor": "#e9ecef",
+            "linecolor": "#adb5bd",
+            "zeroline": False,
+            "automargin": True,
+            "title": {"standoff": 8},
+        },
+        yaxis={
+            "gridcolor": "#e9ecef",
+            "linecolor": "#adb5bd",
+            "zeroline": False,
+            "automargin": True,
+            "title": {"standoff": 8},
+        },
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.02,
+            "x": 0,
+            "xanchor": "left",
+            "font": {"size": 12},
+        },
+        hoverlabel={"font": {"size": 13}},
+        hovermode="closest",
+    )
+)
 
 
 @dataclass
 class Chart:
     """One figure of a page: drawn from ``figure`` (Plotly JSON), or the reason it is not."""
+
     id: str
     title: str
     caption: str = ""
     figure: str | None = None
     problem: str | None = None
-    height: int | None = None   # of the figure, kept free on the page until it is drawn
+    height: int | None = None  # of the figure, kept free on the page until it is drawn
 
 
 class Labels:
@@ -115,44 +138,93 @@ VARIANT_NAMES = {"without_metadata": "without details", "with_metadata": "with d
 
 # ---- performance page ------------------------------------------------------------------
 
+
 def training_curves(history: dict, has_details: bool) -> list[Chart]:
     """Loss, accuracy and balanced accuracy per epoch, training vs validation."""
     epochs = history["epochs"]
     x = list(range(1, len(epochs["loss"]) + 1))
     selected = history.get("selected_epoch")
     panels = [
-        ("loss", "Loss", "loss", "Loss",
-         "Both should fall; a validation loss that turns back up while the training loss keeps "
-         "falling means the model has begun to memorise its training images."),
-        ("accuracy", "Accuracy", "accuracy", "Accuracy",
-         "Accuracy counts every image alike, so it mostly follows the commonest kind; "
-         "balanced accuracy (next) weighs every kind the same."),
-        ("balanced-accuracy", "Balanced accuracy", "balanced_accuracy", "Balanced accuracy",
-         "The mean of the per-kind sensitivities; the model kept is the marked epoch"
-         + (", where validation balanced accuracy without details was highest."
-            if has_details else ", where validation balanced accuracy was highest.")),
+        (
+            "loss",
+            "Loss",
+            "loss",
+            "Loss",
+            "Both should fall; a validation loss that turns back up while the training loss keeps "
+            "falling means the model has begun to memorise its training images.",
+        ),
+        (
+            "accuracy",
+            "Accuracy",
+            "accuracy",
+            "Accuracy",
+            "Accuracy counts every image alike, so it mostly follows the commonest kind; "
+            "balanced accuracy (next) weighs every kind the same.",
+        ),
+        (
+            "balanced-accuracy",
+            "Balanced accuracy",
+            "balanced_accuracy",
+            "Balanced accuracy",
+            "The mean of the per-kind sensitivities; the model kept is the marked epoch"
+            + (
+                ", where validation balanced accuracy without details was highest."
+                if has_details
+                else ", where validation balanced accuracy was highest."
+            ),
+        ),
     ]
     charts = []
     for slug, title, key, axis, caption in panels:
-        figure = _figure(300, xaxis={"title": {"text": "Epoch"},
-                                     "dtick": 1 if len(x) <= 15 else None},
-                         yaxis={"title": {"text": axis},
-                                "tickformat": ".0%" if key != "loss" else None},
-                         hovermode="x unified")
-        figure.add_trace(go.Scatter(x=x, y=epochs[key], name="training", mode="lines+markers",
-                                    line={"color": PALETTE[1]}))
-        figure.add_trace(go.Scatter(x=x, y=epochs[f"val_{key}"], name="validation",
-                                    mode="lines+markers", line={"color": PALETTE[0]}))
+        figure = _figure(
+            300,
+            xaxis={"title": {"text": "Epoch"}, "dtick": 1 if len(x) <= 15 else None},
+            yaxis={"title": {"text": axis}, "tickformat": ".0%" if key != "loss" else None},
+            hovermode="x unified",
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=x,
+                y=epochs[key],
+                name="training",
+                mode="lines+markers",
+                line={"color": PALETTE[1]},
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=x,
+                y=epochs[f"val_{key}"],
+                name="validation",
+                mode="lines+markers",
+                line={"color": PALETTE[0]},
+            )
+        )
         blanked = epochs.get("val_balanced_accuracy_no_metadata")
         if key == "balanced_accuracy" and has_details and blanked:
-            figure.add_trace(go.Scatter(x=x, y=blanked,
-                                        name="validation, no details", mode="lines+markers",
-                                        line={"color": PALETTE[0], "dash": "dot"}))
+            figure.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=blanked,
+                    name="validation, no details",
+                    mode="lines+markers",
+                    line={"color": PALETTE[0], "dash": "dot"},
+                )
+            )
         if selected:
             figure.add_vline(x=selected, line={"color": MUTED, "dash": "dash", "width": 1})
-            figure.add_annotation(x=selected, y=0, yref="paper", text="kept", showarrow=False,
-                                  xanchor="right", yanchor="bottom", xshift=-3,
-                                  font={"color": MUTED, "size": 11}, bgcolor="#ffffff")
+            figure.add_annotation(
+                x=selected,
+                y=0,
+                yref="paper",
+                text="kept",
+                showarrow=False,
+                xanchor="right",
+                yanchor="bottom",
+                xshift=-3,
+                font={"color": MUTED, "size": 11},
+                bgcolor="#ffffff",
+            )
         charts.append(_chart(f"chart-{slug}", title, caption, figure))
     return charts
 
@@ -164,21 +236,41 @@ def schedule(history: dict) -> Chart:
     x = [step / per_epoch for step in sampled["step"]]
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     figure.update_layout(template=TEMPLATE, height=300, hovermode="x unified")
-    figure.add_trace(go.Scatter(x=x, y=sampled["learning_rate"], name="learning rate",
-                                mode="lines", line={"color": ACCENT, "width": 2.5}),
-                     secondary_y=False)
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=sampled["learning_rate"],
+            name="learning rate",
+            mode="lines",
+            line={"color": ACCENT, "width": 2.5},
+        ),
+        secondary_y=False,
+    )
     if sampled.get("momentum"):
-        figure.add_trace(go.Scatter(x=x, y=sampled["momentum"], name="momentum (β₁)",
-                                    mode="lines", line={"color": PALETTE[1], "dash": "dot"}),
-                         secondary_y=True)
+        figure.add_trace(
+            go.Scatter(
+                x=x,
+                y=sampled["momentum"],
+                name="momentum (β₁)",
+                mode="lines",
+                line={"color": PALETTE[1], "dash": "dot"},
+            ),
+            secondary_y=True,
+        )
         figure.update_yaxes(title_text="Momentum", secondary_y=True, showgrid=False)
     figure.update_yaxes(title_text="Learning rate", exponentformat="power", secondary_y=False)
     figure.update_xaxes(title_text="Epoch")
     peak = max(sampled["learning_rate"])
-    return _chart("chart-schedule", "Learning rate and momentum", (
-        f"The learning rate climbs to its peak ({peak:.2g}) early in training and then anneals "
-        "towards zero while the momentum moves the opposite way, so the model explores first "
-        "and settles at the end."), figure)
+    return _chart(
+        "chart-schedule",
+        "Learning rate and momentum",
+        (
+            f"The learning rate climbs to its peak ({peak:.2g}) early in training and then anneals "
+            "towards zero while the momentum moves the opposite way, so the model explores first "
+            "and settles at the end."
+        ),
+        figure,
+    )
 
 
 def confusion_matrices(result: dict, labels: Labels, label_order: list[str]) -> list[Chart]:
@@ -187,45 +279,94 @@ def confusion_matrices(result: dict, labels: Labels, label_order: list[str]) -> 
     ids = list(label_order)
     names = [labels.name(i) for i in ids]
     rows = [sum(row) for row in matrix]
-    shares = [[count / total if total else None for count in row]
-              for row, total in zip(matrix, rows)]
+    shares = [
+        [count / total if total else None for count in row] for row, total in zip(matrix, rows)
+    ]
     hover_names = [[[names[r], names[c]] for c in range(len(ids))] for r in range(len(ids))]
     height = max(320, 120 + 44 * len(ids))
-    axes = {"xaxis": {"title": {"text": "Model said"}, "side": "bottom", "type": "category",
-                      "showgrid": False},
-            "yaxis": {"title": {"text": "True kind"}, "autorange": "reversed", "type": "category",
-                      "showgrid": False}}
+    axes = {
+        "xaxis": {
+            "title": {"text": "Model said"},
+            "side": "bottom",
+            "type": "category",
+            "showgrid": False,
+        },
+        "yaxis": {
+            "title": {"text": "True kind"},
+            "autorange": "reversed",
+            "type": "category",
+            "showgrid": False,
+        },
+    }
     counts = _figure(height, **axes)
-    counts.add_trace(go.Heatmap(
-        z=matrix, x=ids, y=ids, colorscale=SEQUENTIAL, showscale=False,
-        customdata=hover_names, texttemplate="%{z}", zmin=0, xgap=1, ygap=1,
-        hovertemplate="True: %{customdata[0]}<br>Model said: %{customdata[1]}<br>"
-                      "%{z} images<extra></extra>"))
+    counts.add_trace(
+        go.Heatmap(
+            z=matrix,
+            x=ids,
+            y=ids,
+            colorscale=SEQUENTIAL,
+            showscale=False,
+            customdata=hover_names,
+            texttemplate="%{z}",
+            zmin=0,
+            xgap=1,
+            ygap=1,
+            hovertemplate="True: %{customdata[0]}<br>Model said: %{customdata[1]}<br>"
+            "%{z} images<extra></extra>",
+        )
+    )
     normalised = _figure(height, **axes)
-    normalised.add_trace(go.Heatmap(
-        z=shares, x=ids, y=ids, colorscale=SEQUENTIAL, showscale=False, zmin=0, zmax=1,
-        customdata=[[[names[r], names[c], matrix[r][c]] for c in range(len(ids))]
-                    for r in range(len(ids))],
-        texttemplate="%{z:.0%}", xgap=1, ygap=1,
-        hovertemplate="True: %{customdata[0]}<br>Model said: %{customdata[1]}<br>"
-                      "%{z:.1%} of the row (%{customdata[2]} images)<extra></extra>"))
+    normalised.add_trace(
+        go.Heatmap(
+            z=shares,
+            x=ids,
+            y=ids,
+            colorscale=SEQUENTIAL,
+            showscale=False,
+            zmin=0,
+            zmax=1,
+            customdata=[
+                [[names[r], names[c], matrix[r][c]] for c in range(len(ids))]
+                for r in range(len(ids))
+            ],
+            texttemplate="%{z:.0%}",
+            xgap=1,
+            ygap=1,
+            hovertemplate="True: %{customdata[0]}<br>Model said: %{customdata[1]}<br>"
+            "%{z:.1%} of the row (%{customdata[2]} images)<extra></extra>",
+        )
+    )
     return [
-        _chart("chart-confusion-counts", "Confusion matrix (counts)",
-               "Each row is the true kind and each column what the model said: the diagonal "
-               "holds the right answers and the other cells show which kinds it mixes up.",
-               counts),
-        _chart("chart-confusion-normalised", "Confusion matrix (share of each row)",
-               "The same matrix with each row divided by its total, so the diagonal is each "
-               "kind's sensitivity whatever its size, and a pale diagonal cell is a kind often "
-               "missed.", normalised),
+        _chart(
+            "chart-confusion-counts",
+            "Confusion matrix (counts)",
+            "Each row is the true kind and each column what the model said: the diagonal "
+            "holds the right answers and the other cells show which kinds it mixes up.",
+            counts,
+        ),
+        _chart(
+            "chart-confusion-normalised",
+            "Confusion matrix (share of each row)",
+            "The same matrix with each row divided by its total, so the diagonal is each "
+            "kind's sensitivity whatever its size, and a pale diagonal cell is a kind often "
+            "missed.",
+            normalised,
+        ),
     ]
 
 
 def _diagonal(figure: go.Figure, name: str) -> None:
     """The dashed line from (0, 0) to (1, 1): guessing (ROC) or perfect calibration."""
-    figure.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=name,
-                                line={"color": MUTED, "dash": "dash", "width": 1},
-                                hoverinfo="skip"))
+    figure.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name=name,
+            line={"color": MUTED, "dash": "dash", "width": 1},
+            hoverinfo="skip",
+        )
+    )
 
 
 def _per_class_curves(per_class: dict, labels: Labels, order: list[str]):
@@ -236,58 +377,106 @@ def _per_class_curves(per_class: dict, labels: Labels, order: list[str]):
 
 
 def roc(curves: dict, labels: Labels, order: list[str]) -> Chart:
-    figure = _figure(440, xaxis={"title": {"text": "False-positive rate (1 − specificity)"},
-                                 **UNIT_AXIS},
-                     yaxis={"title": {"text": "Sensitivity"}, **UNIT_AXIS})
+    figure = _figure(
+        440,
+        xaxis={"title": {"text": "False-positive rate (1 − specificity)"}, **UNIT_AXIS},
+        yaxis={"title": {"text": "Sensitivity"}, **UNIT_AXIS},
+    )
     _diagonal(figure, "chance")
     for label_id, curve in _per_class_curves(curves["per_class"], labels, order):
-        figure.add_trace(go.Scatter(
-            x=curve["roc"]["fpr"], y=curve["roc"]["tpr"], mode="lines",
-            name=f"{labels.name(label_id)} (AUC {curve['roc']['auc']:.2f})",
-            line={"color": labels.colour(label_id), "width": 2},
-            hovertemplate=f"{labels.name(label_id)}<br>false positives %{{x:.1%}}<br>"
-                          "sensitivity %{y:.1%}<extra></extra>"))
-    return _chart("chart-roc", "ROC curve per kind", (
-        "The nearer a curve runs to the top-left corner (AUC near 1), the better the model ranks "
-        "images of that kind above all others; the dashed diagonal is guessing."), figure)
+        figure.add_trace(
+            go.Scatter(
+                x=curve["roc"]["fpr"],
+                y=curve["roc"]["tpr"],
+                mode="lines",
+                name=f"{labels.name(label_id)} (AUC {curve['roc']['auc']:.2f})",
+                line={"color": labels.colour(label_id), "width": 2},
+                hovertemplate=f"{labels.name(label_id)}<br>false positives %{{x:.1%}}<br>"
+                "sensitivity %{y:.1%}<extra></extra>",
+            )
+        )
+    return _chart(
+        "chart-roc",
+        "ROC curve per kind",
+        (
+            "The nearer a curve runs to the top-left corner (AUC near 1), the better the model ranks "
+            "images of that kind above all others; the dashed diagonal is guessing."
+        ),
+        figure,
+    )
 
 
 def precision_recall(curves: dict, labels: Labels, order: list[str]) -> Chart:
-    figure = _figure(440, xaxis={"title": {"text": "Sensitivity (recall)"}, **UNIT_AXIS},
-                     yaxis={"title": {"text": "Precision"}, **UNIT_AXIS})
+    figure = _figure(
+        440,
+        xaxis={"title": {"text": "Sensitivity (recall)"}, **UNIT_AXIS},
+        yaxis={"title": {"text": "Precision"}, **UNIT_AXIS},
+    )
     for label_id, curve in _per_class_curves(curves["per_class"], labels, order):
         pr = curve["pr"]
-        figure.add_trace(go.Scatter(
-            x=pr["recall"], y=pr["precision"], mode="lines",
-            name=f"{labels.name(label_id)} (AP {pr['average_precision']:.2f})",
-            line={"color": labels.colour(label_id), "width": 2},
-            hovertemplate=f"{labels.name(label_id)}<br>sensitivity %{{x:.1%}}<br>"
-                          f"precision %{{y:.1%}}<br>(guessing: {pr['prevalence']:.1%})"
-                          "<extra></extra>"))
-    return _chart("chart-precision-recall", "Precision–recall curve per kind", (
-        "Precision is how often the model is right when it names a kind; rare kinds sit lower "
-        "even when ranked well, because guessing would be right only as often as the kind "
-        "occurs (AP: the area under each curve)."), figure)
+        figure.add_trace(
+            go.Scatter(
+                x=pr["recall"],
+                y=pr["precision"],
+                mode="lines",
+                name=f"{labels.name(label_id)} (AP {pr['average_precision']:.2f})",
+                line={"color": labels.colour(label_id), "width": 2},
+                hovertemplate=f"{labels.name(label_id)}<br>sensitivity %{{x:.1%}}<br>"
+                f"precision %{{y:.1%}}<br>(guessing: {pr['prevalence']:.1%})"
+                "<extra></extra>",
+            )
+        )
+    return _chart(
+        "chart-precision-recall",
+        "Precision–recall curve per kind",
+        (
+            "Precision is how often the model is right when it names a kind; rare kinds sit lower "
+            "even when ranked well, because guessing would be right only as often as the kind "
+            "occurs (AP: the area under each curve)."
+        ),
+        figure,
+    )
 
 
 def reliability(curves: dict) -> Chart:
     bins = curves["reliability"]
     centres = [(lo + hi) / 2 for lo, hi in zip(bins["bin_lower"], bins["bin_upper"])]
     widths = [hi - lo for lo, hi in zip(bins["bin_lower"], bins["bin_upper"])]
-    figure = _figure(380, xaxis={"title": {"text": "Confidence in the top answer"}, **UNIT_AXIS},
-                     yaxis={"title": {"text": "Share right"}, **UNIT_AXIS}, bargap=0.08)
-    figure.add_trace(go.Bar(
-        x=centres, y=bins["accuracy"], width=widths, name="share right", marker={"color": ACCENT},
-        customdata=[[lo, hi, n, conf] for lo, hi, n, conf in
-                    zip(bins["bin_lower"], bins["bin_upper"], bins["count"], bins["confidence"])],
-        hovertemplate="confidence %{customdata[0]:.0%}–%{customdata[1]:.0%}: "
-                      "%{customdata[2]} images<br>mean confidence %{customdata[3]:.1%}<br>"
-                      "right %{y:.1%}<extra></extra>"))
+    figure = _figure(
+        380,
+        xaxis={"title": {"text": "Confidence in the top answer"}, **UNIT_AXIS},
+        yaxis={"title": {"text": "Share right"}, **UNIT_AXIS},
+        bargap=0.08,
+    )
+    figure.add_trace(
+        go.Bar(
+            x=centres,
+            y=bins["accuracy"],
+            width=widths,
+            name="share right",
+            marker={"color": ACCENT},
+            customdata=[
+                [lo, hi, n, conf]
+                for lo, hi, n, conf in zip(
+                    bins["bin_lower"], bins["bin_upper"], bins["count"], bins["confidence"]
+                )
+            ],
+            hovertemplate="confidence %{customdata[0]:.0%}–%{customdata[1]:.0%}: "
+            "%{customdata[2]} images<br>mean confidence %{customdata[3]:.1%}<br>"
+            "right %{y:.1%}<extra></extra>",
+        )
+    )
     _diagonal(figure, "perfectly calibrated")
-    return _chart("chart-reliability", "Reliability (calibration)", (
-        "A bar below the diagonal means the model was more confident than it was right "
-        f"(over-confident) at that confidence; the expected calibration error, {bins['ece']:.3f}, "
-        "is the average gap, weighted by the number of images."), figure)
+    return _chart(
+        "chart-reliability",
+        "Reliability (calibration)",
+        (
+            "A bar below the diagonal means the model was more confident than it was right "
+            f"(over-confident) at that confidence; the expected calibration error, {bins['ece']:.3f}, "
+            "is the average gap, weighted by the number of images."
+        ),
+        figure,
+    )
 
 
 def calibration(calibration: dict) -> Chart:
@@ -297,52 +486,95 @@ def calibration(calibration: dict) -> Chart:
     temperature = calibration["temperature"]
     test = calibration["test"]
     largest = max(row["count"] for when in ("before", "after") for row in test[when]["bins"])
-    figure = _figure(400, xaxis={"title": {"text": "Confidence in the top answer"}, **UNIT_AXIS},
-                     yaxis={"title": {"text": "Share right"}, **UNIT_AXIS})
+    figure = _figure(
+        400,
+        xaxis={"title": {"text": "Confidence in the top answer"}, **UNIT_AXIS},
+        yaxis={"title": {"text": "Share right"}, **UNIT_AXIS},
+    )
     _diagonal(figure, "perfectly calibrated")
     for when, name, colour, dash in (
-            ("before", "before calibration", PALETTE[1], "dot"),
-            ("after", f"after (scores ÷ {temperature:.2f}), as shown", ACCENT, "solid")):
+        ("before", "before calibration", PALETTE[1], "dot"),
+        ("after", f"after (scores ÷ {temperature:.2f}), as shown", ACCENT, "solid"),
+    ):
         bins = test[when]["bins"]
-        figure.add_trace(go.Scatter(
-            x=[row["confidence"] for row in bins], y=[row["accuracy"] for row in bins],
-            mode="lines+markers", name=f"{name}: ECE {test[when]['ece']:.3f}",
-            line={"color": colour, "dash": dash, "width": 2},
-            marker={"color": colour, "size": [5 + 19 * math.sqrt(row["count"] / largest)
-                                              for row in bins]},
-            customdata=[[row["low"], row["high"], row["count"]] for row in bins],
-            hovertemplate=f"{name}<br>confidence %{{customdata[0]:.0%}}–%{{customdata[1]:.0%}}: "
-                          "%{customdata[2]:,} answers<br>mean confidence %{x:.1%}<br>"
-                          "right %{y:.1%}<extra></extra>"))
-    return _chart("chart-calibration", "Reliability before and after calibration", (
-        "Each point is one range of confidence, larger where it holds more test answers; a point "
-        "below the dashed diagonal means the model was right less often than it was confident. "
-        f"Dividing the scores by T = {temperature:.2f} moved the test ECE from "
-        f"{test['before']['ece']:.3f} to {test['after']['ece']:.3f}."), figure)
+        figure.add_trace(
+            go.Scatter(
+                x=[row["confidence"] for row in bins],
+                y=[row["accuracy"] for row in bins],
+                mode="lines+markers",
+                name=f"{name}: ECE {test[when]['ece']:.3f}",
+                line={"color": colour, "dash": dash, "width": 2},
+                marker={
+                    "color": colour,
+                    "size": [5 + 19 * math.sqrt(row["count"] / largest) for row in bins],
+                },
+                customdata=[[row["low"], row["high"], row["count"]] for row in bins],
+                hovertemplate=f"{name}<br>confidence %{{customdata[0]:.0%}}–%{{customdata[1]:.0%}}: "
+                "%{customdata[2]:,} answers<br>mean confidence %{x:.1%}<br>"
+                "right %{y:.1%}<extra></extra>",
+            )
+        )
+    return _chart(
+        "chart-calibration",
+        "Reliability before and after calibration",
+        (
+            "Each point is one range of confidence, larger where it holds more test answers; a point "
+            "below the dashed diagonal means the model was right less often than it was confident. "
+            f"Dividing the scores by T = {temperature:.2f} moved the test ECE from "
+            f"{test['before']['ece']:.3f} to {test['after']['ece']:.3f}."
+        ),
+        figure,
+    )
 
 
 def metadata_effect(report: dict, labels: Labels, field_names: list[str]) -> Chart:
     """Sensitivity per kind (and their mean, the balanced accuracy) without vs with details."""
     order = report.get("labels") or labels.ids
     categories = ["Mean of the kinds"] + [wrap(labels.name(i)) for i in order]
-    figure = _figure(110 + 52 * len(categories), barmode="group",
-                     xaxis={"title": {"text": "Sensitivity"}, "range": [0, 1.15],
-                            "tickformat": ".0%", "tickvals": [0, 0.25, 0.5, 0.75, 1]},
-                     yaxis={"autorange": "reversed", "type": "category"}, bargap=0.25)
+    figure = _figure(
+        110 + 52 * len(categories),
+        barmode="group",
+        xaxis={
+            "title": {"text": "Sensitivity"},
+            "range": [0, 1.15],
+            "tickformat": ".0%",
+            "tickvals": [0, 0.25, 0.5, 0.75, 1],
+        },
+        yaxis={"autorange": "reversed", "type": "category"},
+        bargap=0.25,
+    )
     for variant, colour in (("without_metadata", SOFT), ("with_metadata", ACCENT)):
         result = report[variant]
         values = [result["balanced_accuracy"]] + [
-            (result["per_class"].get(i) or {}).get("sensitivity") for i in order]
-        figure.add_trace(go.Bar(
-            y=categories, x=values, orientation="h", name=VARIANT_NAMES[variant],
-            marker={"color": colour}, texttemplate="%{x:.0%}", textposition="outside",
-            cliponaxis=False,
-            hovertemplate=f"%{{y}}<br>{VARIANT_NAMES[variant]}: %{{x:.1%}}<extra></extra>"))
-    given = (", ".join(plain_name(name) for name in field_names).lower() if field_names
-             else "the details")
-    return _chart("chart-metadata-effect", "Effect of the details", (
-        f"Where the dark bar is longer than the pale one, giving {given} helped the model find "
-        "that kind; the top pair is the balanced accuracy."), figure)
+            (result["per_class"].get(i) or {}).get("sensitivity") for i in order
+        ]
+        figure.add_trace(
+            go.Bar(
+                y=categories,
+                x=values,
+                orientation="h",
+                name=VARIANT_NAMES[variant],
+                marker={"color": colour},
+                texttemplate="%{x:.0%}",
+                textposition="outside",
+                cliponaxis=False,
+                hovertemplate=f"%{{y}}<br>{VARIANT_NAMES[variant]}: %{{x:.1%}}<extra></extra>",
+            )
+        )
+    given = (
+        ", ".join(plain_name(name) for name in field_names).lower()
+        if field_names
+        else "the details"
+    )
+    return _chart(
+        "chart-metadata-effect",
+        "Effect of the details",
+        (
+            f"Where the dark bar is longer than the pale one, giving {given} helped the model find "
+            "that kind; the top pair is the balanced accuracy."
+        ),
+        figure,
+    )
 
 
 def held_out_sources(loso: dict, name: Callable[[str], str]) -> Chart:
@@ -351,55 +583,97 @@ def held_out_sources(loso: dict, name: Callable[[str], str]) -> Chart:
     (``name(source)``: how the page calls it)."""
     sources = list(loso["sources"])
     categories = [wrap(name(source)) for source in sources]
-    figure = _figure(max(300, 110 + 52 * len(categories)), barmode="group",
-                     xaxis={"title": {"text": "Balanced accuracy on its test images"},
-                            "range": [0, 1.15], "tickformat": ".0%",
-                            "tickvals": [0, 0.25, 0.5, 0.75, 1]},
-                     yaxis={"autorange": "reversed", "type": "category"}, bargap=0.25)
+    figure = _figure(
+        max(300, 110 + 52 * len(categories)),
+        barmode="group",
+        xaxis={
+            "title": {"text": "Balanced accuracy on its test images"},
+            "range": [0, 1.15],
+            "tickformat": ".0%",
+            "tickvals": [0, 0.25, 0.5, 0.75, 1],
+        },
+        yaxis={"autorange": "reversed", "type": "category"},
+        bargap=0.25,
+    )
     shown = []
-    for key, trace_name, colour in (("reference", "trained with it", SOFT),
-                                    ("held_out", "never saw it", ACCENT)):
+    for key, trace_name, colour in (
+        ("reference", "trained with it", SOFT),
+        ("held_out", "never saw it", ACCENT),
+    ):
         values = [loso["sources"][s]["test_split"][key]["balanced_accuracy"] for s in sources]
         counts = [loso["sources"][s]["test_split"][key]["n"] for s in sources]
         shown.append(values)
-        figure.add_trace(go.Bar(
-            y=categories, x=values, orientation="h", name=trace_name, customdata=counts,
-            marker={"color": colour}, texttemplate="%{x:.0%}", textposition="outside",
-            cliponaxis=False,
-            hovertemplate=f"%{{y}}<br>{trace_name}: %{{x:.1%}} "
-                          "(%{customdata:,} test images)<extra></extra>"))
+        figure.add_trace(
+            go.Bar(
+                y=categories,
+                x=values,
+                orientation="h",
+                name=trace_name,
+                customdata=counts,
+                marker={"color": colour},
+                texttemplate="%{x:.0%}",
+                textposition="outside",
+                cliponaxis=False,
+                hovertemplate=f"%{{y}}<br>{trace_name}: %{{x:.1%}} "
+                "(%{customdata:,} test images)<extra></extra>",
+            )
+        )
     fell = sum(with_it > without for with_it, without in zip(*shown))
-    return _chart("chart-held-out-sources", "Trained with and without each collection", (
-        f"Where the dark bar is shorter than the pale one ({fell} of the {len(sources)} "
-        "collections), the model did worse on that collection's test images when it had never "
-        "seen the collection."), figure)
+    return _chart(
+        "chart-held-out-sources",
+        "Trained with and without each collection",
+        (
+            f"Where the dark bar is shorter than the pale one ({fell} of the {len(sources)} "
+            "collections), the model did worse on that collection's test images when it had never "
+            "seen the collection."
+        ),
+        figure,
+    )
 
 
 # ---- data page --------------------------------------------------------------------------
+
 
 def class_distribution(data: dict, labels: Labels) -> Chart:
     order = data.get("labels") or labels.ids
     counts = [data["images_per_label"].get(i, 0) for i in order]
     total = sum(counts) or 1
     names = [labels.name(i) for i in order]
-    figure = _figure(90 + 44 * len(order), xaxis={"title": {"text": "Images"}},
-                     yaxis={"autorange": "reversed", "type": "category"}, showlegend=False)
-    figure.add_trace(go.Bar(
-        y=[wrap(name) for name in names], x=counts, orientation="h",
-        marker={"color": [labels.colour(i) for i in order]},
-        text=[f"{n:,} ({n / total:.0%})" for n in counts], textposition="outside",
-        cliponaxis=False, hovertemplate="%{y}: %{x:,} images<extra></extra>"))
+    figure = _figure(
+        90 + 44 * len(order),
+        xaxis={"title": {"text": "Images"}},
+        yaxis={"autorange": "reversed", "type": "category"},
+        showlegend=False,
+    )
+    figure.add_trace(
+        go.Bar(
+            y=[wrap(name) for name in names],
+            x=counts,
+            orientation="h",
+            marker={"color": [labels.colour(i) for i in order]},
+            text=[f"{n:,} ({n / total:.0%})" for n in counts],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:,} images<extra></extra>",
+        )
+    )
     figure.update_xaxes(range=[0, max(counts) * 1.6 if max(counts) else 1], nticks=4)
-    common, rare = max(range(len(order)), key=counts.__getitem__), min(
-        range(len(order)), key=counts.__getitem__)
+    common, rare = (
+        max(range(len(order)), key=counts.__getitem__),
+        min(range(len(order)), key=counts.__getitem__),
+    )
     if counts[common] == counts[rare]:
-        caption = (f"Every kind has {counts[common]:,} of the {total:,} images, so no kind "
-                   "outweighs another in training or in the plain accuracy.")
+        caption = (
+            f"Every kind has {counts[common]:,} of the {total:,} images, so no kind "
+            "outweighs another in training or in the plain accuracy."
+        )
     else:
-        caption = (f"{names[common]} alone makes up {counts[common] / total:.0%} of the "
-                   f"{total:,} images and {names[rare]} only {counts[rare] / total:.1%}, so plain "
-                   "accuracy would reward favouring the common kinds; that is why balanced "
-                   "accuracy is reported.")
+        caption = (
+            f"{names[common]} alone makes up {counts[common] / total:.0%} of the "
+            f"{total:,} images and {names[rare]} only {counts[rare] / total:.1%}, so plain "
+            "accuracy would reward favouring the common kinds; that is why balanced "
+            "accuracy is reported."
+        )
     return _chart("chart-classes", "Images per kind", caption, figure)
 
 
@@ -408,66 +682,138 @@ def images_and_groups(data: dict, labels: Labels, group: str) -> Chart:
     names = [wrap(labels.name(i)) for i in order]
     images = [data["images_per_label"].get(i, 0) for i in order]
     groups = [data["groups_per_label"].get(i, 0) for i in order]
-    figure = _figure(110 + 52 * len(order), barmode="group",
-                     xaxis={"title": {"text": "Count"}, "nticks": 4},
-                     yaxis={"autorange": "reversed", "type": "category"}, bargap=0.25)
-    figure.add_trace(go.Bar(y=names, x=images, orientation="h", name="images",
-                            marker={"color": ACCENT},
-                            hovertemplate="%{y}: %{x:,} images<extra></extra>"))
-    figure.add_trace(go.Bar(y=names, x=groups, orientation="h", name=f"{group}s",
-                            marker={"color": SOFT},
-                            customdata=[n / g if g else None for n, g in zip(images, groups)],
-                            hovertemplate=f"%{{y}}: %{{x:,}} {group}s "
-                                          "(%{customdata:.2f} images each)<extra></extra>"))
-    return _chart("chart-groups", f"Images and {group}s per kind", (
-        f"Where the dark bar is longer, some {group}s have more than one image; the "
-        f"split keeps every image of a {group} in one part, so no test image shows a {group} "
-        "the model trained on."), figure)
+    figure = _figure(
+        110 + 52 * len(order),
+        barmode="group",
+        xaxis={"title": {"text": "Count"}, "nticks": 4},
+        yaxis={"autorange": "reversed", "type": "category"},
+        bargap=0.25,
+    )
+    figure.add_trace(
+        go.Bar(
+            y=names,
+            x=images,
+            orientation="h",
+            name="images",
+            marker={"color": ACCENT},
+            hovertemplate="%{y}: %{x:,} images<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Bar(
+            y=names,
+            x=groups,
+            orientation="h",
+            name=f"{group}s",
+            marker={"color": SOFT},
+            customdata=[n / g if g else None for n, g in zip(images, groups)],
+            hovertemplate=f"%{{y}}: %{{x:,}} {group}s "
+            "(%{customdata:.2f} images each)<extra></extra>",
+        )
+    )
+    return _chart(
+        "chart-groups",
+        f"Images and {group}s per kind",
+        (
+            f"Where the dark bar is longer, some {group}s have more than one image; the "
+            f"split keeps every image of a {group} in one part, so no test image shows a {group} "
+            "the model trained on."
+        ),
+        figure,
+    )
 
 
 # Heat maps below have gaps between cells (xgap, ygap): besides reading better, that keeps
 # plotly.js from drawing them as one pixelated image with a style="" attribute, which the
 # site's Content-Security-Policy blocks.
 
-def _share_heatmap(chart_id: str, title: str, caption: str, rows: list[str], counts: dict,
-                   order: list[str], labels: Labels, row_title: str) -> Chart:
+
+def _share_heatmap(
+    chart_id: str,
+    title: str,
+    caption: str,
+    rows: list[str],
+    counts: dict,
+    order: list[str],
+    labels: Labels,
+    row_title: str,
+) -> Chart:
     """y: the rows (values or bins), x: kinds; colour and text: share of the kind's images."""
     columns = [[counts.get(i, [0] * len(rows))[r] for i in order] for r in range(len(rows))]
     totals = [sum(counts.get(i, [0] * len(rows))) for i in order]
     shares = [[n / t if t else None for n, t in zip(row, totals)] for row in columns]
-    figure = _figure(130 + 30 * len(rows),
-                     xaxis={"title": {"text": "Kind"}, "type": "category", "showgrid": False,
-                            "side": "top"},
-                     yaxis={"title": {"text": row_title}, "type": "category",
-                            "autorange": "reversed", "showgrid": False})
-    figure.add_trace(go.Heatmap(
-        z=shares, x=order, y=rows, colorscale=SEQUENTIAL, showscale=False, zmin=0,
-        customdata=[[[labels.name(i), n] for i, n in zip(order, row)] for row in columns],
-        texttemplate="%{z:.0%}", xgap=1, ygap=1,
-        hovertemplate="%{customdata[0]}, %{y}: %{customdata[1]:,} images "
-                      "(%{z:.1%} of the kind)<extra></extra>"))
+    figure = _figure(
+        130 + 30 * len(rows),
+        xaxis={"title": {"text": "Kind"}, "type": "category", "showgrid": False, "side": "top"},
+        yaxis={
+            "title": {"text": row_title},
+            "type": "category",
+            "autorange": "reversed",
+            "showgrid": False,
+        },
+    )
+    figure.add_trace(
+        go.Heatmap(
+            z=shares,
+            x=order,
+            y=rows,
+            colorscale=SEQUENTIAL,
+            showscale=False,
+            zmin=0,
+            customdata=[[[labels.name(i), n] for i, n in zip(order, row)] for row in columns],
+            texttemplate="%{z:.0%}",
+            xgap=1,
+            ygap=1,
+            hovertemplate="%{customdata[0]}, %{y}: %{customdata[1]:,} images "
+            "(%{z:.1%} of the kind)<extra></extra>",
+        )
+    )
     return _chart(chart_id, title, caption, figure)
 
 
-def _share_bars(chart_id: str, title: str, caption: str, values: list[str], counts: dict,
-                order: list[str], labels: Labels) -> Chart:
+def _share_bars(
+    chart_id: str,
+    title: str,
+    caption: str,
+    values: list[str],
+    counts: dict,
+    order: list[str],
+    labels: Labels,
+) -> Chart:
     """One 100% bar per kind, split by ``values``."""
     names = [wrap(labels.name(i)) for i in order]
     totals = [sum(counts.get(i, [])) for i in order]
-    figure = _figure(120 + 40 * len(order), barmode="stack",
-                     xaxis={"title": {"text": "Share of the kind's images"}, "range": [0, 1],
-                            "tickformat": ".0%", "tickvals": [0, 0.25, 0.5, 0.75, 1]},
-                     yaxis={"autorange": "reversed", "type": "category"},
-                     uniformtext={"minsize": 10, "mode": "hide"}, legend={"traceorder": "normal"})
+    figure = _figure(
+        120 + 40 * len(order),
+        barmode="stack",
+        xaxis={
+            "title": {"text": "Share of the kind's images"},
+            "range": [0, 1],
+            "tickformat": ".0%",
+            "tickvals": [0, 0.25, 0.5, 0.75, 1],
+        },
+        yaxis={"autorange": "reversed", "type": "category"},
+        uniformtext={"minsize": 10, "mode": "hide"},
+        legend={"traceorder": "normal"},
+    )
     for v, value in enumerate(values):
         raw = [(counts.get(i) or [0] * len(values))[v] for i in order]
-        figure.add_trace(go.Bar(
-            y=names, x=[n / t if t else 0 for n, t in zip(raw, totals)], orientation="h",
-            name=value, customdata=raw, marker={"color": PALETTE[v % len(PALETTE)]},
-            texttemplate="%{x:.0%}", textposition="inside", insidetextanchor="middle",
-            textangle=0,
-            hovertemplate=f"%{{y}}, {value}: %{{customdata:,}} images (%{{x:.1%}})"
-                          "<extra></extra>"))
+        figure.add_trace(
+            go.Bar(
+                y=names,
+                x=[n / t if t else 0 for n, t in zip(raw, totals)],
+                orientation="h",
+                name=value,
+                customdata=raw,
+                marker={"color": PALETTE[v % len(PALETTE)]},
+                texttemplate="%{x:.0%}",
+                textposition="inside",
+                insidetextanchor="middle",
+                textangle=0,
+                hovertemplate=f"%{{y}}, {value}: %{{customdata:,}} images (%{{x:.1%}})"
+                "<extra></extra>",
+            )
+        )
     return _chart(chart_id, title, caption, figure)
 
 
@@ -475,10 +821,16 @@ def age_by_class(data: dict, labels: Labels) -> Chart:
     age = data["age"]
     order = data.get("labels") or labels.ids
     return _share_heatmap(
-        "chart-age", "Age by kind",
+        "chart-age",
+        "Age by kind",
         "Each column spreads one kind's images over the age bands (each column adds up to 100%), "
         "so read down a column to see at what ages that kind was photographed.",
-        age["bins"], age["counts"], order, labels, "Age (years)")
+        age["bins"],
+        age["counts"],
+        order,
+        labels,
+        "Age (years)",
+    )
 
 
 def category_by_class(key: str, category: dict, data: dict, labels: Labels) -> Chart:
@@ -487,14 +839,25 @@ def category_by_class(key: str, category: dict, data: dict, labels: Labels) -> C
     order = data.get("labels") or labels.ids
     title = category["title"]
     values = [str(v).replace("_", " ") for v in category["values"]]
-    caption = (f"Each kind's images divided by {title[0].lower() + title[1:]}; kinds that differ "
-               "strongly here were collected differently, and a model can learn such "
-               "differences as shortcuts that do not hold elsewhere.")
+    caption = (
+        f"Each kind's images divided by {title[0].lower() + title[1:]}; kinds that differ "
+        "strongly here were collected differently, and a model can learn such "
+        "differences as shortcuts that do not hold elsewhere."
+    )
     if len(values) <= 5:
-        return _share_bars(f"chart-{key}", f"{title} by kind", caption, values,
-                           category["counts"], order, labels)
-    return _share_heatmap(f"chart-{key}", f"{title} by kind", caption, values,
-                          category["counts"], order, labels, title)
+        return _share_bars(
+            f"chart-{key}", f"{title} by kind", caption, values, category["counts"], order, labels
+        )
+    return _share_heatmap(
+        f"chart-{key}",
+        f"{title} by kind",
+        caption,
+        values,
+        category["counts"],
+        order,
+        labels,
+        title,
+    )
 
 
 SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
@@ -502,21 +865,40 @@ SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 
 def split_sizes(split: dict, labels: Labels, order: list[str], group: str) -> Chart:
     names = [wrap(labels.name(i)) for i in order]
-    figure = _figure(110 + 40 * len(order), barmode="stack",
-                     xaxis={"title": {"text": "Images"}, "nticks": 4},
-                     yaxis={"autorange": "reversed", "type": "category"},
-                     uniformtext={"minsize": 10, "mode": "hide"}, legend={"traceorder": "normal"})
+    figure = _figure(
+        110 + 40 * len(order),
+        barmode="stack",
+        xaxis={"title": {"text": "Images"}, "nticks": 4},
+        yaxis={"autorange": "reversed", "type": "category"},
+        uniformtext={"minsize": 10, "mode": "hide"},
+        legend={"traceorder": "normal"},
+    )
     colours = {"train": ACCENT, "val": PALETTE[1], "test": PALETTE[0]}
     for part in ("train", "val", "test"):
         counts = [(split.get(part) or {}).get(i, 0) for i in order]
-        figure.add_trace(go.Bar(y=names, x=counts, orientation="h", name=SPLIT_NAMES[part],
-                                marker={"color": colours[part]}, texttemplate="%{x:,}",
-                                textposition="inside", insidetextanchor="middle", textangle=0,
-                                hovertemplate=f"%{{y}}: %{{x:,}} {SPLIT_NAMES[part]} images"
-                                              "<extra></extra>"))
+        figure.add_trace(
+            go.Bar(
+                y=names,
+                x=counts,
+                orientation="h",
+                name=SPLIT_NAMES[part],
+                marker={"color": colours[part]},
+                texttemplate="%{x:,}",
+                textposition="inside",
+                insidetextanchor="middle",
+                textangle=0,
+                hovertemplate=f"%{{y}}: %{{x:,}} {SPLIT_NAMES[part]} images<extra></extra>",
+            )
+        )
     totals = {part: sum((split.get(part) or {}).values()) for part in ("train", "val", "test")}
     whole = sum(totals.values()) or 1
     shares = " / ".join(_percent(totals[part] / whole) for part in ("train", "val", "test"))
-    return _chart("chart-split", "Training, validation and test images per kind", (
-        f"The saved split ({shares} of the images) keeps each {group} in one part; the test "
-        "images are the ones behind every figure on the performance page."), figure)
+    return _chart(
+        "chart-split",
+        "Training, validation and test images per kind",
+        (
+            f"The saved split ({shares} of the images) keeps each {group} in one part; the test "
+            "images are the ones behind every figure on the performance page."
+        ),
+        figure,
+    )

@@ -6,6 +6,7 @@ parsed as JSON when they can be, so ``SCREENER_DEFAULT_TASK=malaria`` and
 ``SCREENER_SEND_FILE_MAX_AGE_DEFAULT=3600`` both work), and then by the
 ``config`` argument of :func:`webapp.create_app`.
 """
+
 from __future__ import annotations
 
 ENV_PREFIX = "SCREENER"
@@ -73,7 +74,8 @@ class Config:
             "camera=(self), microphone=(), geolocation=(), display-capture=(), "
             "accelerometer=(), gyroscope=(), magnetometer=(), payment=(), usb=(), "
             "serial=(), hid=(), midi=(), screen-wake-lock=(), "
-            "idle-detection=(), xr-spatial-tracking=(), browsing-topics=()"),
+            "idle-detection=(), xr-spatial-tracking=(), browsing-topics=()"
+        ),
     }
 
     # Compression (Flask-Compress, webapp/__init__.py): every text response
@@ -87,13 +89,23 @@ class Config:
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_ALGORITHM_STREAMING = ["br", "gzip"]
     COMPRESS_MIMETYPES = [
-        "text/html", "text/css", "text/plain", "text/javascript",
-        "application/javascript", "application/json", "application/manifest+json",
-        "image/svg+xml", "application/wasm",
+        "text/html",
+        "text/css",
+        "text/plain",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "application/manifest+json",
+        "image/svg+xml",
+        "application/wasm",
     ]
     # File responses answer If-None-Match with 304 for the compressed ETag too.
     COMPRESS_STREAMING_ENDPOINT_CONDITIONAL = [
-        "static", "bootstrap.static", "screen.model_file", "reports.plotly_js"]
+        "static",
+        "bootstrap.static",
+        "screen.model_file",
+        "reports.plotly_js",
+    ]
 
     # The service worker (/sw.js, webapp/offline.py) precaches these pages for
     # each task of index.json besides the home page (the list of screeners) and

@@ -1,4 +1,5 @@
 """Error pages a person can read, with a way back."""
+
 from __future__ import annotations
 
 from flask import render_template
@@ -21,9 +22,12 @@ def render_error(error: HTTPException):
     code = error.code or 500
     # Keep headers such as Allow (405); the body is ours.
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
-    message = error.description if _described(error) else DEFAULT_MESSAGES.get(code, error.description)
-    body = render_template("error.html", code=code, title=TITLES.get(code, error.name),
-                           message=message)
+    message = (
+        error.description if _described(error) else DEFAULT_MESSAGES.get(code, error.description)
+    )
+    body = render_template(
+        "error.html", code=code, title=TITLES.get(code, error.name), message=message
+    )
     return body, code, headers
 
 

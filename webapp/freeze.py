@@ -19,6 +19,7 @@ integrity hashes in the service worker's list hold. The site must sit at the roo
 of its domain (its addresses are absolute). What is lost on a host that sends no
 headers: docs/deploying.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,9 @@ class SiteFreezer(Freezer):
     ``/performance`` and ``/performance/<task>`` cannot both be files."""
 
     def __init__(self, app):
-        super().__init__(app, with_static_files=False, with_no_argument_rules=False,
-                         log_url_for=False)
+        super().__init__(
+            app, with_static_files=False, with_no_argument_rules=False, log_url_for=False
+        )
         self.pages: set[str] = set()
         self.redirects: list[tuple[str, str, int]] = []
         self.register_generator(self.site_urls)
@@ -62,13 +64,14 @@ class SiteFreezer(Freezer):
         featured = self.app.config.get("DEFAULT_TASK") or (tasks[0] if tasks else None)
         for rule in sorted(self.app.url_map.iter_rules(), key=lambda rule: rule.rule):
             if "GET" not in rule.methods or rule.arguments - {"task_id"}:
-                continue   # files named in the address: below
+                continue  # files named in the address: below
             if "task_id" not in rule.arguments:
                 urls = [url_for(rule.endpoint)]
             elif (rule.defaults or {}).get("task_id", "") is None:
                 if featured:
-                    self.redirects.append((rule.rule, url_for(rule.endpoint, task_id=featured),
-                                           302))
+                    self.redirects.append(
+                        (rule.rule, url_for(rule.endpoint, task_id=featured), 302)
+                    )
                 continue
             else:
                 urls = [url_for(rule.endpoint, task_id=task) for task in tasks]
@@ -80,7 +83,7 @@ class SiteFreezer(Freezer):
                     continue
                 if response.mimetype == "text/html":
                     self.pages.add(url)
-                    yield from _page_assets(response.get_data())   # what it loads
+                    yield from _page_assets(response.get_data())  # what it loads
                 yield url
         # Everything the service worker keeps (models, every TF.js backend,
         # Bootstrap, the site's scripts, styles and icons)...
@@ -105,10 +108,15 @@ def freeze(destination: Path, app=None) -> list[str]:
     """Write the site into ``destination`` (emptied of files of an earlier export);
     return the addresses written."""
     destination = Path(destination).resolve()
-    if destination.is_dir() and any(destination.iterdir()) and not (
-            destination / "_headers").is_file():
-        raise SystemExit(f"{destination} holds files that are not an earlier export; "
-                         "choose an empty or new folder")
+    if (
+        destination.is_dir()
+        and any(destination.iterdir())
+        and not (destination / "_headers").is_file()
+    ):
+        raise SystemExit(
+            f"{destination} holds files that are not an earlier export; "
+            "choose an empty or new folder"
+        )
     app = app or create_app()
     app.config["FREEZER_DESTINATION"] = str(destination)
     app.config["FREEZER_REMOVE_EXTRA_FILES"] = True
@@ -121,8 +129,10 @@ def freeze(destination: Path, app=None) -> list[str]:
     not_found = client.get("/404.html")
     (destination / "404.html").write_bytes(not_found.get_data())
     (destination / "_headers").write_text(headers_file(app, urls), encoding="utf-8")
-    lines = ["# Written by python -m webapp.freeze: what the app redirects, and the",
-             "# addresses without a task (the app shows the featured task's page there)."]
+    lines = [
+        "# Written by python -m webapp.freeze: what the app redirects, and the",
+        "# addresses without a task (the app shows the featured task's page there).",
+    ]
     lines += [f"{source} {target} {status}" for source, target, status in freezer.redirects]
     (destination / "_redirects").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return urls
@@ -142,8 +152,11 @@ def headers_file(app, urls: list[str]) -> str:
     for url in urls:
         response = client.get(url)
         response.close()
-        extra = [(name, response.headers[name]) for name in PER_ADDRESS_HEADERS
-                 if name in response.headers and name not in common]
+        extra = [
+            (name, response.headers[name])
+            for name in PER_ADDRESS_HEADERS
+            if name in response.headers and name not in common
+        ]
         if extra:
             lines.append(url)
             lines += [f"  {name}: {value}" for name, value in extra]
@@ -152,8 +165,9 @@ def headers_file(app, urls: list[str]) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("destination", type=Path,
-                        help="folder to write (files of an earlier export are removed)")
+    parser.add_argument(
+        "destination", type=Path, help="folder to write (files of an earlier export are removed)"
+    )
     args = parser.parse_args(argv)
     urls = freeze(args.destination)
     print(f"{len(urls)} files written to {args.destination}", file=sys.stderr)

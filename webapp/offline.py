@@ -16,6 +16,7 @@ it is kept until a file under the folders that feed it changes (one ``stat``
 each), so answering ``/sw.js`` is cheap. The worker itself is
 ``templates/sw.js``; the page side is ``static/js/offline.js``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -69,15 +70,17 @@ def manifest():
         "name": config["SITE_NAME"],
         "short_name": "Screener",
         "description": "Screens an image with a model that runs on this device; "
-                       "the image is never uploaded.",
+        "the image is never uploaded.",
         "start_url": url_for("screen.index"),
         "scope": url_for("screen.index"),
         "display": "standalone",
         "background_color": "#ffffff",
         "theme_color": config["THEME_COLOR"],
-        "icons": [icon("icon.svg", "any", "image/svg+xml"),
-                  icon("icon-192.png", "192x192", "image/png"),
-                  icon("icon-512.png", "512x512", "image/png")],
+        "icons": [
+            icon("icon.svg", "any", "image/svg+xml"),
+            icon("icon-192.png", "192x192", "image/png"),
+            icon("icon-512.png", "512x512", "image/png"),
+        ],
     }
     response = make_response(json.dumps(body, indent=1))
     response.mimetype = "application/manifest+json"
@@ -91,6 +94,7 @@ def offline_page():
 
 
 # ---- the precache list ------------------------------------------------------------
+
 
 def precache_list() -> dict:
     """``{"version", "prefix", "caches": {name: [[url, integrity], …]}, "offline_page"}``.
@@ -110,8 +114,10 @@ def precache_list() -> dict:
 def _build_precache_list() -> dict:
     pages = [url_for("screen.index"), url_for("offline.offline_page"), url_for("screen.history")]
     for task in list_tasks():
-        pages += [url_for(endpoint, task_id=task["id"])
-                  for endpoint in current_app.config.get("OFFLINE_PAGES", ())]
+        pages += [
+            url_for(endpoint, task_id=task["id"])
+            for endpoint in current_app.config.get("OFFLINE_PAGES", ())
+        ]
     client = current_app.test_client()
     bodies = {url: _get(client, url) for url in dict.fromkeys(pages)}
 
@@ -119,22 +125,31 @@ def _build_precache_list() -> dict:
     for body in list(bodies.values()):
         assets += _page_assets(body or b"")
     static = Path(current_app.static_folder)
-    assets += [url_for("static", filename=f"js/{path.name}")
-               for path in sorted((static / "js").glob("*.js"))]
-    assets += [url_for("static", filename=f"img/{path.name}")
-               for path in sorted((static / "img").glob("*")) if path.is_file()]
+    assets += [
+        url_for("static", filename=f"js/{path.name}")
+        for path in sorted((static / "js").glob("*.js"))
+    ]
+    assets += [
+        url_for("static", filename=f"img/{path.name}")
+        for path in sorted((static / "img").glob("*"))
+        if path.is_file()
+    ]
     # tf-loader.js loads these at run time; which .wasm depends on the browser.
-    assets += [url_for("static", filename=f"vendor/tfjs/{path.name}")
-               for path in sorted((static / "vendor" / "tfjs").iterdir())
-               if path.suffix in (".js", ".wasm")]
+    assets += [
+        url_for("static", filename=f"vendor/tfjs/{path.name}")
+        for path in sorted((static / "vendor" / "tfjs").iterdir())
+        if path.suffix in (".js", ".wasm")
+    ]
     assets += _model_urls()
     for url in dict.fromkeys(assets):
         if url not in bodies:
             bodies[url] = _get(client, url)
 
-    vendor_prefixes = (url_for("static", filename="vendor/"),
-                       url_for("bootstrap.static", filename="_")[:-1],
-                       url_for("reports.plotly_js"))
+    vendor_prefixes = (
+        url_for("static", filename="vendor/"),
+        url_for("bootstrap.static", filename="_")[:-1],
+        url_for("reports.plotly_js"),
+    )
     groups: dict[str, list[list[str]]] = {"vendor": [], "app": []}
     for url, body in bodies.items():
         group = "vendor" if url.startswith(vendor_prefixes) else "app"
@@ -143,14 +158,22 @@ def _build_precache_list() -> dict:
         # without it.
         groups[group].append([url, _integrity(body) if body is not None else ""])
 
-    caches = {f"{CACHE_PREFIX}{group}-{_digest(entries)}": entries
-              for group, entries in groups.items() if entries}
-    return {"version": _digest(sorted(caches)), "prefix": CACHE_PREFIX, "caches": caches,
-            "offline_page": url_for("offline.offline_page")}
+    caches = {
+        f"{CACHE_PREFIX}{group}-{_digest(entries)}": entries
+        for group, entries in groups.items()
+        if entries
+    }
+    return {
+        "version": _digest(sorted(caches)),
+        "prefix": CACHE_PREFIX,
+        "caches": caches,
+        "offline_page": url_for("offline.offline_page"),
+    }
 
 
 def _model_urls() -> list[str]:
     """index.json, and each listed task's metadata.json, model.json and weight files."""
+
     def model_url(name: str) -> str:
         return url_for("screen.model_file", filename=name)
 
@@ -160,11 +183,15 @@ def _model_urls() -> list[str]:
         urls += [model_url(f"{task_id}/metadata.json"), model_url(f"{task_id}/model.json")]
         try:
             model = json.loads((models_dir() / task_id / "model.json").read_text("utf-8"))
-            urls += [model_url(f"{task_id}/{path}")
-                     for group in model["weightsManifest"] for path in group["paths"]]
+            urls += [
+                model_url(f"{task_id}/{path}")
+                for group in model["weightsManifest"]
+                for path in group["paths"]
+            ]
         except (OSError, ValueError, KeyError, TypeError) as error:
-            current_app.logger.warning("offline copy of %s: no weight files listed: %s",
-                                       task_id, error)
+            current_app.logger.warning(
+                "offline copy of %s: no weight files listed: %s", task_id, error
+            )
     return urls
 
 
@@ -173,8 +200,7 @@ def _get(client, url: str) -> bytes | None:
     response = client.get(url)
     try:
         if response.status_code != 200:
-            current_app.logger.warning("offline copy: %s answers %s", url,
-                                       response.status_code)
+            current_app.logger.warning("offline copy: %s answers %s", url, response.status_code)
             return None
         return response.get_data()
     finally:
@@ -190,8 +216,11 @@ class _AssetParser(HTMLParser):
         attrs = dict(attrs)
         if tag in ("script", "img") and attrs.get("src"):
             self.urls.append(attrs["src"])
-        elif tag == "link" and attrs.get("href") and PAGE_ASSET_RELS & set(
-                (attrs.get("rel") or "").split()):
+        elif (
+            tag == "link"
+            and attrs.get("href")
+            and PAGE_ASSET_RELS & set((attrs.get("rel") or "").split())
+        ):
             self.urls.append(attrs["href"])
 
 
@@ -218,8 +247,13 @@ def _digest(value) -> str:
 def _fingerprint() -> tuple:
     """Size, modification time and inode (a file replaced by a deploy is a new one) of
     every file that can change what is precached."""
-    folders = {Path(current_app.static_folder), models_dir(), reports_dir(), model_cards_dir(),
-               Path(current_app.root_path) / (current_app.template_folder or "templates")}
+    folders = {
+        Path(current_app.static_folder),
+        models_dir(),
+        reports_dir(),
+        model_cards_dir(),
+        Path(current_app.root_path) / (current_app.template_folder or "templates"),
+    }
     stats = []
     for folder in sorted(folders):
         for path in sorted(folder.rglob("*")):

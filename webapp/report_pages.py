@@ -11,6 +11,7 @@ files (``webapp.charts``), drawn in the browser by the partial plotly.js bundle 
 missing or damaged file makes the page say so where its figures would be; it is never an
 error of the page.
 """
+
 from __future__ import annotations
 
 import functools
@@ -48,8 +49,10 @@ def _plotly_version() -> str:
     path = Path(current_app.static_folder) / PLOTLY_DIR / "VERSIONS.json"
     try:
         # {"plotly.js-cartesian-dist-min": "4.1.1"} → "cartesian-4.1.1"
-        return "-".join(f"{name.removeprefix('plotly.js-').removesuffix('-dist-min')}-{version}"
-                        for name, version in json.loads(path.read_text(encoding="utf-8")).items())
+        return "-".join(
+            f"{name.removeprefix('plotly.js-').removesuffix('-dist-min')}-{version}"
+            for name, version in json.loads(path.read_text(encoding="utf-8")).items()
+        )
     except (OSError, ValueError):
         return "unknown"
 
@@ -58,8 +61,11 @@ def _plotly_version() -> str:
 def plotly_js():
     """The partial plotly.js bundle of static/vendor/plotly (scripts/vendor_plotly.sh), at
     the address the chart pages name (charts.js loads it when a chart is due)."""
-    return send_from_directory(Path(current_app.static_folder) / PLOTLY_DIR, PLOTLY_BUNDLE,
-                               max_age=current_app.get_send_file_max_age(PLOTLY_BUNDLE))
+    return send_from_directory(
+        Path(current_app.static_folder) / PLOTLY_DIR,
+        PLOTLY_BUNDLE,
+        max_age=current_app.get_send_file_max_age(PLOTLY_BUNDLE),
+    )
 
 
 @bp.app_context_processor
@@ -75,8 +81,9 @@ def _with_charts(page: str):
     extra = current_app.config.get("CHART_STYLE_SOURCES")
     if policy and extra and response.mimetype == "text/html":
         directives = [part.strip() for part in policy.split(";") if part.strip()]
-        directives = [f"{part} {extra}" if part.split()[0] == "style-src" else part
-                      for part in directives]
+        directives = [
+            f"{part} {extra}" if part.split()[0] == "style-src" else part for part in directives
+        ]
         response.headers["Content-Security-Policy"] = "; ".join(directives)
     return response
 
@@ -95,8 +102,13 @@ def _safely(chart_id: str, title: str, source: str, build, *args) -> list[charts
         made = build(*args)
     except MALFORMED as error:
         current_app.logger.warning("cannot show %s from %s: %r", chart_id, source, error)
-        return [charts.Chart(chart_id, title, problem=(
-            f"This chart could not be drawn: {source} does not hold what it needs."))]
+        return [
+            charts.Chart(
+                chart_id,
+                title,
+                problem=(f"This chart could not be drawn: {source} does not hold what it needs."),
+            )
+        ]
     return made if isinstance(made, list) else [made]
 
 
@@ -108,8 +120,7 @@ def _with_swatches(table: dict | None, labels: charts.Labels) -> dict | None:
     """A per-kind table with each row's colour, the colour of the kind in the charts."""
     if table is None:
         return None
-    rows = [{**row, "swatch": labels.colour(row["data"].get("label-id"))}
-            for row in table["rows"]]
+    rows = [{**row, "swatch": labels.colour(row["data"].get("label-id"))} for row in table["rows"]]
     return {**table, "rows": rows}
 
 
@@ -119,8 +130,9 @@ def performance(task_id: str | None):
     metadata = _task(task_id)
     task = metadata["task"]
     labels = charts.Labels(metadata["labels"])
-    reports = load_reports(task, ("report", "history", "curves", "calibration",
-                                  "leave_one_source_out"))
+    reports = load_reports(
+        task, ("report", "history", "curves", "calibration", "leave_one_source_out")
+    )
     tables = load_site_tables(task)
     report, history, curves = reports.get("report"), reports.get("history"), reports.get("curves")
     fields = field_names(metadata)
@@ -133,62 +145,129 @@ def performance(task_id: str | None):
 
     figures = {}
     if history:
-        figures["training"] = _safely("chart-training", "Training curves", "history.json",
-                                      charts.training_curves, history, bool(fields))
-        figures["schedule"] = _safely("chart-schedule", "Learning rate and momentum",
-                                      "history.json", charts.schedule, history)
+        figures["training"] = _safely(
+            "chart-training",
+            "Training curves",
+            "history.json",
+            charts.training_curves,
+            history,
+            bool(fields),
+        )
+        figures["schedule"] = _safely(
+            "chart-schedule", "Learning rate and momentum", "history.json", charts.schedule, history
+        )
     else:
-        figures["training"] = _missing("chart-training", "Training curves",
-                                       reports.problem("history"))
+        figures["training"] = _missing(
+            "chart-training", "Training curves", reports.problem("history")
+        )
         figures["schedule"] = []
     if result:
-        figures["confusion"] = _safely("chart-confusion", "Confusion matrix", "report.json",
-                                       charts.confusion_matrices, result, labels, order)
+        figures["confusion"] = _safely(
+            "chart-confusion",
+            "Confusion matrix",
+            "report.json",
+            charts.confusion_matrices,
+            result,
+            labels,
+            order,
+        )
     else:
-        figures["confusion"] = _missing("chart-confusion", "Confusion matrix",
-                                        reports.problem("report"))
+        figures["confusion"] = _missing(
+            "chart-confusion", "Confusion matrix", reports.problem("report")
+        )
     variant_curves = (curves or {}).get(variant)
     if variant_curves:
-        figures["roc"] = _safely("chart-roc", "ROC curve per kind", "curves.json",
-                                 charts.roc, variant_curves, labels, labels.ids)
-        figures["pr"] = _safely("chart-precision-recall", "Precision–recall curve per kind",
-                                "curves.json", charts.precision_recall, variant_curves, labels,
-                                labels.ids)
-        figures["reliability"] = _safely("chart-reliability", "Reliability (calibration)",
-                                         "curves.json", charts.reliability, variant_curves)
+        figures["roc"] = _safely(
+            "chart-roc",
+            "ROC curve per kind",
+            "curves.json",
+            charts.roc,
+            variant_curves,
+            labels,
+            labels.ids,
+        )
+        figures["pr"] = _safely(
+            "chart-precision-recall",
+            "Precision–recall curve per kind",
+            "curves.json",
+            charts.precision_recall,
+            variant_curves,
+            labels,
+            labels.ids,
+        )
+        figures["reliability"] = _safely(
+            "chart-reliability",
+            "Reliability (calibration)",
+            "curves.json",
+            charts.reliability,
+            variant_curves,
+        )
     else:
-        problem = (reports.problem("curves") if not curves else
-                   "The curves of this evaluation are not in curves.json, so they cannot be "
-                   "shown here.")
+        problem = (
+            reports.problem("curves")
+            if not curves
+            else "The curves of this evaluation are not in curves.json, so they cannot be "
+            "shown here."
+        )
         figures["roc"] = _missing("chart-roc", "ROC curve per kind", problem)
-        figures["pr"] = _missing("chart-precision-recall", "Precision–recall curve per kind",
-                                 problem)
-        figures["reliability"] = _missing("chart-reliability", "Reliability (calibration)",
-                                          problem)
+        figures["pr"] = _missing(
+            "chart-precision-recall", "Precision–recall curve per kind", problem
+        )
+        figures["reliability"] = _missing("chart-reliability", "Reliability (calibration)", problem)
     # One reliability diagram: calibration.json's before/after one where the model was
     # calibrated (curves.json's, of the calibrated model only, would repeat its "after"
     # with other bins and another ECE), else curves.json's.
     if tables.facts("calibration") and reports.get("calibration"):
-        figures["reliability"] = _safely("chart-calibration", "Reliability before and after "
-                                         "calibration", "calibration.json", charts.calibration,
-                                         reports.get("calibration"))
-    figures["effect"] = (_safely("chart-metadata-effect", "Effect of the details", "report.json",
-                                 charts.metadata_effect, report, labels, fields)
-                         if len(evaluated) == 2 else [])
+        figures["reliability"] = _safely(
+            "chart-calibration",
+            "Reliability before and after calibration",
+            "calibration.json",
+            charts.calibration,
+            reports.get("calibration"),
+        )
+    figures["effect"] = (
+        _safely(
+            "chart-metadata-effect",
+            "Effect of the details",
+            "report.json",
+            charts.metadata_effect,
+            report,
+            labels,
+            fields,
+        )
+        if len(evaluated) == 2
+        else []
+    )
     sources = tables.facts("sources")
     figures["sources"] = []
     if sources and reports.get("leave_one_source_out"):
         names = sources.get("names") or {}
-        figures["sources"] = _safely("chart-held-out-sources", "Trained with and without each "
-                                     "collection", "leave_one_source_out.json",
-                                     charts.held_out_sources, reports.get("leave_one_source_out"),
-                                     lambda source: names.get(source, source))
+        figures["sources"] = _safely(
+            "chart-held-out-sources",
+            "Trained with and without each collection",
+            "leave_one_source_out.json",
+            charts.held_out_sources,
+            reports.get("leave_one_source_out"),
+            lambda source: names.get(source, source),
+        )
 
-    return _with_charts(render_template(
-        "performance.html", task=metadata, tasks=list_tasks(), reports=reports, tables=tables,
-        figures=figures, variant=variant, evaluated=evaluated, details_given=DETAILS_GIVEN,
-        fields=fields, per_class=_with_swatches(tables.table(f"per-class-{variant}"), labels),
-        matches=tables.matches(metadata), report=report))
+    return _with_charts(
+        render_template(
+            "performance.html",
+            task=metadata,
+            tasks=list_tasks(),
+            reports=reports,
+            tables=tables,
+            figures=figures,
+            variant=variant,
+            evaluated=evaluated,
+            details_given=DETAILS_GIVEN,
+            fields=fields,
+            per_class=_with_swatches(tables.table(f"per-class-{variant}"), labels),
+            matches=tables.matches(metadata),
+            report=report,
+        )
+    )
 
 
 @bp.get("/data", defaults={"task_id": None})
@@ -205,24 +284,64 @@ def data(task_id: str | None):
 
     figures = []
     if summary:
-        figures += _safely("chart-classes", "Images per kind", "data.json",
-                           charts.class_distribution, summary, labels)
-        figures += _safely("chart-groups", f"Images and {group}s per kind", "data.json",
-                           charts.images_and_groups, summary, labels, group)
+        figures += _safely(
+            "chart-classes",
+            "Images per kind",
+            "data.json",
+            charts.class_distribution,
+            summary,
+            labels,
+        )
+        figures += _safely(
+            "chart-groups",
+            f"Images and {group}s per kind",
+            "data.json",
+            charts.images_and_groups,
+            summary,
+            labels,
+            group,
+        )
         if summary.get("age"):
-            figures += _safely("chart-age", "Age by kind", "data.json", charts.age_by_class,
-                               summary, labels)
+            figures += _safely(
+                "chart-age", "Age by kind", "data.json", charts.age_by_class, summary, labels
+            )
         for key, category in (summary.get("categories") or {}).items():
-            figures += _safely(f"chart-{key}", f"{category.get('title', key)} by kind",
-                               "data.json", charts.category_by_class, key, category, summary,
-                               labels)
+            figures += _safely(
+                f"chart-{key}",
+                f"{category.get('title', key)} by kind",
+                "data.json",
+                charts.category_by_class,
+                key,
+                category,
+                summary,
+                labels,
+            )
     split = (summary or {}).get("split") or (report or {}).get("split")
     if split:
-        figures += _safely("chart-split", "Training, validation and test images per kind",
-                           "data.json", charts.split_sizes, split, labels, order, group)
-    return _with_charts(render_template(
-        "data.html", task=metadata, tasks=list_tasks(), reports=reports, summary=summary,
-        tables=tables, facts=tables.facts("data"), figures=figures, group=group, split=split))
+        figures += _safely(
+            "chart-split",
+            "Training, validation and test images per kind",
+            "data.json",
+            charts.split_sizes,
+            split,
+            labels,
+            order,
+            group,
+        )
+    return _with_charts(
+        render_template(
+            "data.html",
+            task=metadata,
+            tasks=list_tasks(),
+            reports=reports,
+            summary=summary,
+            tables=tables,
+            facts=tables.facts("data"),
+            figures=figures,
+            group=group,
+            split=split,
+        )
+    )
 
 
 def model_cards_dir() -> Path:
@@ -260,10 +379,18 @@ def model_card(task_id: str | None):
     weights = (metadata.get("weights") or {}).get("bytes")
     parity = (metadata.get("parity") or {}).get("max_abs_diff")
     return render_template(
-        "model_card.html", task=metadata, tasks=list_tasks(), reports=reports, tables=tables,
-        report=reports.get("report"), summary=reports.get("data"),
-        card=model_card_text(task), fields=field_names(metadata),
-        group=metadata.get("split_group") or "case", matches=tables.matches(metadata),
+        "model_card.html",
+        task=metadata,
+        tasks=list_tasks(),
+        reports=reports,
+        tables=tables,
+        report=reports.get("report"),
+        summary=reports.get("data"),
+        card=model_card_text(task),
+        fields=field_names(metadata),
+        group=metadata.get("split_group") or "case",
+        matches=tables.matches(metadata),
         # Facts of the model itself (metadata.json), only put in words here.
         weights_mb=f"{weights / 1e6:.1f}" if isinstance(weights, (int, float)) else None,
-        parity_gap=f"{parity:.1e}" if isinstance(parity, (int, float)) else None)
+        parity_gap=f"{parity:.1e}" if isinstance(parity, (int, float)) else None,
+    )

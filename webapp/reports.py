@@ -18,6 +18,7 @@ the pages' sentences comes ready to print from ``tables.json``, which
 ``training.site_tables`` makes from the files above when the reports are made
 (:func:`load_site_tables`). The raw files are read only for the charts.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,7 @@ REPORT_FILES = {
     "curves": ("curves.json", "ROC, precision–recall and calibration curves"),
     "data": ("data.json", "dataset summary"),
     "calibration": ("calibration.json", "calibration measurement"),
-    "leave_one_source_out": ("leave_one_source_out.json",
-                             "leave-one-collection-out measurement"),
+    "leave_one_source_out": ("leave_one_source_out.json", "leave-one-collection-out measurement"),
     "tables": ("tables.json", "set of finished tables"),
 }
 
@@ -50,6 +50,7 @@ def reports_dir() -> Path:
 @dataclass
 class Reports:
     """The report files of one task that could be read, and why the others could not."""
+
     task_id: str
     files: dict[str, dict] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
@@ -91,6 +92,7 @@ def load_reports(task_id: str, names=tuple(REPORT_FILES)) -> Reports:
 class SiteTables:
     """``tables.json`` of one task (see ``training.site_tables``): finished tables and the
     facts the pages' sentences print, per section; ``problem`` says why there are none."""
+
     content: dict | None
     problem: str | None = None
     model_version: str | None = None
@@ -120,7 +122,8 @@ class SiteTables:
             return True
         made_for = self.content.get("model_version")
         return bool(self.content.get("matches_model", True)) and (
-            made_for is None or made_for == metadata.get("version"))
+            made_for is None or made_for == metadata.get("version")
+        )
 
 
 def load_site_tables(task_id: str) -> SiteTables:
@@ -132,7 +135,9 @@ def load_site_tables(task_id: str) -> SiteTables:
         current_app.logger.error("tables.json of %s holds no tables", task_id)
         content, reports.problems["tables"] = None, "damaged"
     if content is None:
-        return SiteTables(None, reports.problem("tables") + (
-            " It is made from the report files by "
-            f"“python -m training.site_tables {task_id}”."))
+        return SiteTables(
+            None,
+            reports.problem("tables")
+            + (f" It is made from the report files by “python -m training.site_tables {task_id}”."),
+        )
     return SiteTables(content, model_version=content.get("model_version"))

@@ -1,13 +1,30 @@
 """Pages: the home page listing every screener, and each screener page (the same
 component, driven by its task's metadata.json)."""
+
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, redirect, render_template, request,
-                   send_from_directory, url_for)
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 
-from webapp.catalog import (class_results, field_names, format_percent, headline_metrics,
-                            installed_tasks, list_tasks, load_task, models_dir, sentence)
+from webapp.catalog import (
+    class_results,
+    field_names,
+    format_percent,
+    headline_metrics,
+    installed_tasks,
+    list_tasks,
+    load_task,
+    models_dir,
+    sentence,
+)
 
 bp = Blueprint("screen", __name__)
 bp.add_app_template_filter(format_percent, "percent")
@@ -34,16 +51,27 @@ def screener_summary(task: dict) -> dict:
     A task whose metadata.json cannot be read keeps its card, with ``problem``
     saying why, so one broken model does not take the home page down.
     """
-    summary = {"id": task["id"], "title": task.get("title") or task["id"], "image_kind": None,
-               "labels": [], "fields": [], "metrics": None, "problem": None}
+    summary = {
+        "id": task["id"],
+        "title": task.get("title") or task["id"],
+        "image_kind": None,
+        "labels": [],
+        "fields": [],
+        "metrics": None,
+        "problem": None,
+    }
     try:
         metadata = load_task(task["id"])
     except HTTPException as error:
         return {**summary, "problem": error.description}
-    return {**summary, "title": metadata.get("title") or summary["title"],
-            "image_kind": metadata.get("image_kind"), "labels": metadata.get("labels") or [],
-            "fields": field_names(metadata),
-            "metrics": headline_metrics(metadata, variants=("without_metadata",))}
+    return {
+        **summary,
+        "title": metadata.get("title") or summary["title"],
+        "image_kind": metadata.get("image_kind"),
+        "labels": metadata.get("labels") or [],
+        "fields": field_names(metadata),
+        "metrics": headline_metrics(metadata, variants=("without_metadata",)),
+    }
 
 
 @bp.get("/")
@@ -60,8 +88,9 @@ def index():
     if featured and featured not in {task["id"] for task in tasks}:
         current_app.logger.warning("DEFAULT_TASK %r is not in index.json", featured)
     ordered = sorted(tasks, key=lambda task: task["id"] != featured)
-    return render_template("home.html", screeners=[screener_summary(t) for t in ordered],
-                           tasks=tasks)
+    return render_template(
+        "home.html", screeners=[screener_summary(t) for t in ordered], tasks=tasks
+    )
 
 
 @bp.get("/screen", strict_slashes=False)
@@ -89,5 +118,6 @@ def model_file(filename: str):
     More specific than Flask's /static/<path> rule, so the browser runs the very
     models whose metadata the pages describe, wherever the folder is.
     """
-    return send_from_directory(models_dir(), filename,
-                               max_age=current_app.get_send_file_max_age(filename))
+    return send_from_directory(
+        models_dir(), filename, max_age=current_app.get_send_file_max_age(filename)
+    )

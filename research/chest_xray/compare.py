@@ -5,6 +5,7 @@ research/chest_xray/results/shipped.json research/chest_xray/results/robust.json
 Prints a side-by-side markdown table, each point of the rule with its numbers, a paired
 bootstrap over test patients (2,000 resamples) of the primary difference, and the verdict.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from research.chest_xray.outside_proxy import HELD_OUT, PNEUMONIA, predictions_path
+from research.chest_xray.outside_proxy import PNEUMONIA, predictions_path
 
-MARGIN = 0.02                # primary: held-out mean NORMAL recall, at least this much higher
-MIN_ACCURACY = 0.97          # unshifted test accuracy of the candidate
+MARGIN = 0.02  # primary: held-out mean NORMAL recall, at least this much higher
+MIN_ACCURACY = 0.97  # unshifted test accuracy of the candidate
 MIN_PNEUMONIA_RECALL = 0.95  # unshifted test pneumonia recall of the candidate
-AUC_SLACK = 0.005            # mean AUC over all shifts, at most this much lower
+AUC_SLACK = 0.005  # mean AUC over all shifts, at most this much lower
 
 
 def normal_recall_by_patient(predictions: dict, conditions: list[str]):
@@ -30,14 +31,25 @@ def normal_recall_by_patient(predictions: dict, conditions: list[str]):
     normal = y != PNEUMONIA
     patients, index = np.unique(groups[normal], return_inverse=True)
     n = np.bincount(index, minlength=len(patients)).astype(np.float64)
-    correct = np.stack([np.bincount(index, weights=(np.asarray(
-        predictions["p_pneumonia"][c])[normal] < 0.5).astype(np.float64),
-        minlength=len(patients)) for c in conditions], axis=1)
+    correct = np.stack(
+        [
+            np.bincount(
+                index,
+                weights=(np.asarray(predictions["p_pneumonia"][c])[normal] < 0.5).astype(
+                    np.float64
+                ),
+                minlength=len(patients),
+            )
+            for c in conditions
+        ],
+        axis=1,
+    )
     return patients, correct, n
 
 
-def bootstrap_difference(a: dict, b: dict, conditions: list[str], resamples: int = 2000,
-                         seed: int = 0) -> dict:
+def bootstrap_difference(
+    a: dict, b: dict, conditions: list[str], resamples: int = 2000, seed: int = 0
+) -> dict:
     """Paired patient bootstrap of B − A in the mean NORMAL recall over ``conditions``."""
     if a["image_id"] != b["image_id"]:
         raise ValueError("the two results were measured on different test images")
@@ -45,12 +57,16 @@ def bootstrap_difference(a: dict, b: dict, conditions: list[str], resamples: int
     _, correct_b, _ = normal_recall_by_patient(b, conditions)
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(len(n), np.full(len(n), 1 / len(n)), size=resamples).astype(float)
-    total = draws @ n                                              # (resamples,)
+    total = draws @ n  # (resamples,)
     diff = ((draws @ correct_b) - (draws @ correct_a)).mean(axis=1) / total
     point = float(((correct_b.sum(0) - correct_a.sum(0)) / n.sum()).mean())
     low, high = np.percentile(diff, [2.5, 97.5])
-    return {"difference": point, "ci95": [float(low), float(high)], "resamples": resamples,
-            "patients": int(len(n))}
+    return {
+        "difference": point,
+        "ci95": [float(low), float(high)],
+        "resamples": resamples,
+        "patients": int(len(n)),
+    }
 
 
 def judge(a: dict, b: dict, pa: dict, pb: dict) -> dict:
@@ -63,19 +79,28 @@ def judge(a: dict, b: dict, pa: dict, pb: dict) -> dict:
     floor = min(0.95, sa["all_shifts"]["argmax"]["mean_pneumonia_recall"] - 0.01)
     checks = {
         "1 primary: held-out mean NORMAL recall B − A ≥ 0.02, bootstrap CI above 0": {
-            "A": primary_a, "B": primary_b, "bootstrap": boot,
-            "pass": primary_b - primary_a >= MARGIN and boot["ci95"][0] > 0},
+            "A": primary_a,
+            "B": primary_b,
+            "bootstrap": boot,
+            "pass": primary_b - primary_a >= MARGIN and boot["ci95"][0] > 0,
+        },
         "2 unshifted: B accuracy ≥ 0.97 and pneumonia recall ≥ 0.95": {
-            "B accuracy": none_b["accuracy"], "B pneumonia recall": none_b["pneumonia_recall"],
+            "B accuracy": none_b["accuracy"],
+            "B pneumonia recall": none_b["pneumonia_recall"],
             "pass": none_b["accuracy"] >= MIN_ACCURACY
-            and none_b["pneumonia_recall"] >= MIN_PNEUMONIA_RECALL},
+            and none_b["pneumonia_recall"] >= MIN_PNEUMONIA_RECALL,
+        },
         "3 all shifts: B mean pneumonia recall ≥ min(0.95, A − 0.01)": {
             "A": sa["all_shifts"]["argmax"]["mean_pneumonia_recall"],
-            "B": sb["all_shifts"]["argmax"]["mean_pneumonia_recall"], "floor": floor,
-            "pass": sb["all_shifts"]["argmax"]["mean_pneumonia_recall"] >= floor},
+            "B": sb["all_shifts"]["argmax"]["mean_pneumonia_recall"],
+            "floor": floor,
+            "pass": sb["all_shifts"]["argmax"]["mean_pneumonia_recall"] >= floor,
+        },
         "4 all shifts: B mean AUC ≥ A − 0.005": {
-            "A": sa["all_shifts"]["mean_auc"], "B": sb["all_shifts"]["mean_auc"],
-            "pass": sb["all_shifts"]["mean_auc"] >= sa["all_shifts"]["mean_auc"] - AUC_SLACK},
+            "A": sa["all_shifts"]["mean_auc"],
+            "B": sb["all_shifts"]["mean_auc"],
+            "pass": sb["all_shifts"]["mean_auc"] >= sa["all_shifts"]["mean_auc"] - AUC_SLACK,
+        },
     }
     return {"checks": checks, "more_robust": all(c["pass"] for c in checks.values())}
 
@@ -83,10 +108,14 @@ def judge(a: dict, b: dict, pa: dict, pb: dict) -> dict:
 def side_by_side(a: dict, b: dict, names=("A", "B")) -> str:
     def f(x):
         return "–" if x is None else f"{x:.3f}"
-    lines = [f"A = `{a['model']}`, B = `{b['model']}`", "",
-             "| condition | group | accuracy A / B | AUC A / B | pneumonia recall A / B "
-             "| NORMAL recall A / B | NORMAL @val_sens95 A / B |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+
+    lines = [
+        f"A = `{a['model']}`, B = `{b['model']}`",
+        "",
+        "| condition | group | accuracy A / B | AUC A / B | pneumonia recall A / B "
+        "| NORMAL recall A / B | NORMAL @val_sens95 A / B |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for name, ca in a["conditions"].items():
         cb = b["conditions"].get(name)
         if cb is None:
@@ -96,9 +125,14 @@ def side_by_side(a: dict, b: dict, names=("A", "B")) -> str:
             f"{f(cb['argmax']['accuracy'])} | {f(ca['auc'])} / {f(cb['auc'])} | "
             f"{f(ca['argmax']['pneumonia_recall'])} / {f(cb['argmax']['pneumonia_recall'])} | "
             f"{f(ca['argmax']['normal_recall'])} / {f(cb['argmax']['normal_recall'])} | "
-            f"{f(ca['val_sens95']['normal_recall'])} / {f(cb['val_sens95']['normal_recall'])} |")
-    lines += ["", "| mean over | AUC A / B | pneumonia recall A / B | NORMAL recall A / B "
-              "| worst NORMAL recall A / B |", "| --- | ---: | ---: | ---: | ---: |"]
+            f"{f(ca['val_sens95']['normal_recall'])} / {f(cb['val_sens95']['normal_recall'])} |"
+        )
+    lines += [
+        "",
+        "| mean over | AUC A / B | pneumonia recall A / B | NORMAL recall A / B "
+        "| worst NORMAL recall A / B |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for group in a["summary"]:
         ga, gb = a["summary"][group], b["summary"][group]
         lines.append(
@@ -106,19 +140,26 @@ def side_by_side(a: dict, b: dict, names=("A", "B")) -> str:
             f"{f(ga['argmax']['mean_pneumonia_recall'])} / {f(gb['argmax']['mean_pneumonia_recall'])} | "
             f"{f(ga['argmax']['mean_normal_recall'])} / {f(gb['argmax']['mean_normal_recall'])} | "
             f"{f(ga['argmax']['worst_normal_recall'])} ({ga['argmax']['worst_condition']}) / "
-            f"{f(gb['argmax']['worst_normal_recall'])} ({gb['argmax']['worst_condition']}) |")
-    lines += ["", "| series (unshifted) | recall A / B | AUC vs pneumonia A / B |",
-              "| --- | ---: | ---: |"]
+            f"{f(gb['argmax']['worst_normal_recall'])} ({gb['argmax']['worst_condition']}) |"
+        )
+    lines += [
+        "",
+        "| series (unshifted) | recall A / B | AUC vs pneumonia A / B |",
+        "| --- | ---: | ---: |",
+    ]
     for name, sa in a["conditions"]["none"]["series"].items():
         sb = b["conditions"]["none"]["series"][name]
-        lines.append(f"| {name} (n = {sa['n']}) | {f(sa['recall'])} / {f(sb['recall'])} | "
-                     f"{f(sa.get('auc_vs_pneumonia'))} / {f(sb.get('auc_vs_pneumonia'))} |")
+        lines.append(
+            f"| {name} (n = {sa['n']}) | {f(sa['recall'])} / {f(sb['recall'])} | "
+            f"{f(sa.get('auc_vs_pneumonia'))} / {f(sb.get('auc_vs_pneumonia'))} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("shipped", type=Path)
     parser.add_argument("candidate", type=Path)
     args = parser.parse_args(argv)
@@ -128,8 +169,11 @@ def main(argv: list[str] | None = None) -> int:
     verdict = judge(a, b, pa, pb)
     print("\nThe rule (research/chest_xray/README.md):\n")
     for name, check in verdict["checks"].items():
-        shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in check.items()
-                 if k not in ("pass", "bootstrap")}
+        shown = {
+            k: (round(v, 4) if isinstance(v, float) else v)
+            for k, v in check.items()
+            if k not in ("pass", "bootstrap")
+        }
         if "bootstrap" in check:
             boot = check["bootstrap"]
             shown["B − A"] = round(boot["difference"], 4)

@@ -13,6 +13,7 @@ Writes NAME.json (the numbers) and NAME.predictions.json (p(pneumonia) of every 
 per condition, for ``research.chest_xray.compare``'s patient bootstrap); prints a markdown
 table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 TASK_ID = "chest_xray"
-PNEUMONIA = 1                      # label index of "pneumonia" (task.label_ids)
+PNEUMONIA = 1  # label index of "pneumonia" (task.label_ids)
 
 # --------------------------------------------------------------------------- series
 
@@ -57,6 +58,7 @@ def series_of(name: str) -> str | None:
 # Every shift takes an 8-bit RGB image (H, W, 3) of a grey radiograph and a numpy
 # Generator, and gives back an 8-bit RGB image of the same size, the channels alike.
 
+
 def _gray(image: np.ndarray) -> np.ndarray:
     """The grey image (H, W) as float: the mean of the channels (they are alike)."""
     return np.asarray(image, np.float32).mean(axis=2)
@@ -68,6 +70,7 @@ def _rgb(gray: np.ndarray) -> np.ndarray:
 
 def _pil(image: np.ndarray):
     from PIL import Image
+
     return Image.fromarray(np.clip(np.rint(_gray(image)), 0, 255).astype(np.uint8), "L")
 
 
@@ -95,6 +98,7 @@ def brightness(image, rng=None, offset: float = 0.0):
 def blur(image, rng=None, sigma: float = 1.0):
     """Gaussian blur of σ pixels."""
     from scipy import ndimage
+
     return _rgb(ndimage.gaussian_filter(_gray(image), sigma, mode="nearest"))
 
 
@@ -108,6 +112,7 @@ def noise(image, rng=None, sigma: float = 8.0):
 def equalize(image, rng=None):
     """Global histogram equalisation (PIL's)."""
     from PIL import ImageOps
+
     return _from_pil(ImageOps.equalize(_pil(image)))
 
 
@@ -121,37 +126,46 @@ def clahe(image, rng=None, tiles: int = 8, clip: float = 2.0):
     th, tw = math.ceil(h / tiles), math.ceil(w / tiles)
     padded = np.pad(g, ((0, th * tiles - h), (0, tw * tiles - w)), mode="reflect")
     blocks = padded.reshape(tiles, th, tiles, tw).transpose(0, 2, 1, 3).reshape(tiles, tiles, -1)
-    hist = np.stack([np.stack([np.bincount(blocks[i, j], minlength=256) for j in range(tiles)])
-                     for i in range(tiles)]).astype(np.float64)          # (T, T, 256)
+    hist = np.stack(
+        [
+            np.stack([np.bincount(blocks[i, j], minlength=256) for j in range(tiles)])
+            for i in range(tiles)
+        ]
+    ).astype(np.float64)  # (T, T, 256)
     limit = max(1.0, clip * th * tw / 256.0)
     excess = np.clip(hist - limit, 0, None).sum(axis=2, keepdims=True)
     hist = np.minimum(hist, limit) + excess / 256.0
-    lut = np.cumsum(hist, axis=2) / (th * tw) * 255.0                    # (T, T, 256)
+    lut = np.cumsum(hist, axis=2) / (th * tw) * 255.0  # (T, T, 256)
 
     def axis(n, size):
         t = (np.arange(n) + 0.5) / size - 0.5
         low = np.floor(t).astype(int)
         weight = t - low
         return np.clip(low, 0, tiles - 1), np.clip(low + 1, 0, tiles - 1), weight
+
     y0, y1, wy = axis(h, th)
     x0, x1, wx = axis(w, tw)
     wy, wx = wy[:, None], wx[None, :]
-    out = ((1 - wy) * (1 - wx) * lut[y0[:, None], x0[None, :], g]
-           + (1 - wy) * wx * lut[y0[:, None], x1[None, :], g]
-           + wy * (1 - wx) * lut[y1[:, None], x0[None, :], g]
-           + wy * wx * lut[y1[:, None], x1[None, :], g])
+    out = (
+        (1 - wy) * (1 - wx) * lut[y0[:, None], x0[None, :], g]
+        + (1 - wy) * wx * lut[y0[:, None], x1[None, :], g]
+        + wy * (1 - wx) * lut[y1[:, None], x0[None, :], g]
+        + wy * wx * lut[y1[:, None], x1[None, :], g]
+    )
     return _rgb(out)
 
 
 def sharpen(image, rng=None, radius: float = 2.0, percent: int = 150):
     """Unsharp mask (PIL's): a vendor's edge enhancement."""
     from PIL import ImageFilter
+
     return _from_pil(_pil(image).filter(ImageFilter.UnsharpMask(radius, percent, 0)))
 
 
 def jpeg(image, rng=None, quality: int = 25):
     """Re-compressed as a grey JPEG of this quality."""
     from PIL import Image
+
     buffer = io.BytesIO()
     _pil(image).save(buffer, format="JPEG", quality=quality)
     buffer.seek(0)
@@ -162,6 +176,7 @@ def jpeg(image, rng=None, quality: int = 25):
 def crop(image, rng=None, fraction: float = 0.10):
     """``fraction`` of the side cut from every edge, resized back to the same size."""
     from PIL import Image
+
     h, w = image.shape[:2]
     dy, dx = round(h * fraction), round(w * fraction)
     im = _pil(image).crop((dx, dy, w - dx, h - dy)).resize((w, h), Image.BILINEAR)
@@ -171,6 +186,7 @@ def crop(image, rng=None, fraction: float = 0.10):
 def pad(image, rng=None, fraction: float = 0.12):
     """A black border of ``fraction`` of the side on every edge, resized back."""
     from PIL import Image
+
     h, w = image.shape[:2]
     dy, dx = round(h * fraction), round(w * fraction)
     canvas = Image.new("L", (w + 2 * dx, h + 2 * dy), 0)
@@ -184,6 +200,7 @@ def aspect(image, rng=None, ratio: float = 1.3):
     (``Resizing(crop_to_aspect_ratio=True)``), back at the same size. ratio > 1 loses the
     sides, < 1 the top and bottom."""
     from PIL import Image
+
     h, w = image.shape[:2]
     if ratio >= 1:
         keep = round(w / ratio)
@@ -197,6 +214,7 @@ def aspect(image, rng=None, ratio: float = 1.3):
 def _shift(function, **kwargs):
     def apply(image, rng=None):
         return function(image, rng, **kwargs)
+
     apply.__name__ = function.__name__
     return apply
 
@@ -237,11 +255,16 @@ def shifted(images: np.ndarray, name: str, seed: int = 0) -> np.ndarray:
     if name == "none":
         return np.asarray(images)
     function = SHIFTS[name][0]
-    return np.stack([function(np.asarray(image), np.random.default_rng([seed, i]))
-                     for i, image in enumerate(images)])
+    return np.stack(
+        [
+            function(np.asarray(image), np.random.default_rng([seed, i]))
+            for i, image in enumerate(images)
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- thresholds
+
 
 def highest_threshold_for_recall(p_positive: np.ndarray, floor: float) -> float:
     """The highest t with mean(p_positive ≥ t) ≥ floor."""
@@ -259,22 +282,27 @@ def lowest_threshold_for_negative_recall(p_negative: np.ndarray, floor: float) -
 
 def thresholds_on(y: np.ndarray, p: np.ndarray) -> dict:
     """The validation-chosen operating points of one set of validation predictions."""
-    return {"sens95": highest_threshold_for_recall(p[y == PNEUMONIA], 0.95),
-            "normal90": lowest_threshold_for_negative_recall(p[y != PNEUMONIA], 0.90)}
+    return {
+        "sens95": highest_threshold_for_recall(p[y == PNEUMONIA], 0.95),
+        "normal90": lowest_threshold_for_negative_recall(p[y != PNEUMONIA], 0.90),
+    }
 
 
 def at_threshold(y: np.ndarray, p: np.ndarray, t: float) -> dict:
     called = p >= t
     pos = y == PNEUMONIA
-    return {"threshold": round(float(t), 6),
-            "accuracy": float(np.mean(called == pos)),
-            "pneumonia_recall": float(called[pos].mean()),
-            "normal_recall": float((~called[~pos]).mean()),
-            "balanced_accuracy": float((called[pos].mean() + (~called[~pos]).mean()) / 2)}
+    return {
+        "threshold": round(float(t), 6),
+        "accuracy": float(np.mean(called == pos)),
+        "pneumonia_recall": float(called[pos].mean()),
+        "normal_recall": float((~called[~pos]).mean()),
+        "balanced_accuracy": float((called[pos].mean() + (~called[~pos]).mean()) / 2),
+    }
 
 
 def auc(y: np.ndarray, p: np.ndarray) -> float | None:
     from sklearn.metrics import roc_auc_score
+
     pos = y == PNEUMONIA
     return float(roc_auc_score(pos, p)) if 0 < pos.sum() < len(y) else None
 
@@ -290,8 +318,7 @@ def by_series(series: np.ndarray, y: np.ndarray, p: np.ndarray, t: float = 0.5) 
             continue
         normal = name in NORMAL_SERIES
         called = p[rows] >= t
-        entry = {"n": int(rows.sum()),
-                 "recall": float((~called if normal else called).mean())}
+        entry = {"n": int(rows.sum()), "recall": float((~called if normal else called).mean())}
         if normal:
             keep = rows | pos
             entry["auc_vs_pneumonia"] = auc(y[keep], p[keep])
@@ -301,9 +328,11 @@ def by_series(series: np.ndarray, y: np.ndarray, p: np.ndarray, t: float = 0.5) 
 
 # --------------------------------------------------------------------------- evaluation
 
+
 def relative(path) -> str:
     """``path`` relative to the project (never an absolute path of this machine)."""
     from training.data import PROJECT_ROOT
+
     path = Path(path).resolve()
     try:
         return str(path.relative_to(PROJECT_ROOT))
@@ -315,6 +344,7 @@ def load_parts(split_path, data_dir=None):
     """{"val"|"test": (image ids, patient groups, labels, uint8 images)} of the task."""
     from training.data import data_root, load_images, read_split, split_rows
     from training.tasks import get_task
+
     task = get_task(TASK_ID)
     table = task.load(data_root(data_dir))
     saved = set(__import__("pandas").read_csv(split_path)["image_id"])
@@ -324,8 +354,12 @@ def load_parts(split_path, data_dir=None):
     for name in ("val", "test"):
         rows = split_rows(table, split, name)
         images = np.asarray(load_images(rows["path"], task.image_size))
-        parts[name] = (rows["image_id"].to_numpy(), rows["group"].to_numpy(),
-                       rows["label_index"].to_numpy(), images)
+        parts[name] = (
+            rows["image_id"].to_numpy(),
+            rows["group"].to_numpy(),
+            rows["label_index"].to_numpy(),
+            images,
+        )
     return task, parts
 
 
@@ -337,9 +371,10 @@ def probabilities(model, task, images: np.ndarray, batch_size: int = 64) -> np.n
 
     from training.encoding import blank_metadata
     from training.model import IMAGE_INPUT, METADATA_INPUT
+
     out = []
     for start in range(0, len(images), batch_size):
-        x = np.asarray(images[start:start + batch_size], np.float32)
+        x = np.asarray(images[start : start + batch_size], np.float32)
         batch = {IMAGE_INPUT: x}
         if task.metadata_size:
             batch[METADATA_INPUT] = np.repeat(blank_metadata(task)[None], len(x), axis=0)
@@ -350,8 +385,9 @@ def probabilities(model, task, images: np.ndarray, batch_size: int = 64) -> np.n
     return np.concatenate(out)
 
 
-def evaluate(model_path, split_path, conditions=CONDITIONS, data_dir=None, seed: int = 0,
-             log=print) -> tuple[dict, dict]:
+def evaluate(
+    model_path, split_path, conditions=CONDITIONS, data_dir=None, seed: int = 0, log=print
+) -> tuple[dict, dict]:
     """(results, test predictions) of a saved model on every condition."""
     from training.model import load_model
 
@@ -366,16 +402,26 @@ def evaluate(model_path, split_path, conditions=CONDITIONS, data_dir=None, seed:
     def p_of(images):
         return probabilities(model, task, images)[:, PNEUMONIA].astype(np.float64)
 
-    results = {"model": relative(model_path),
-               "model_sha1": hashlib.sha1(Path(model_path).read_bytes()).hexdigest()[:12],
-               "split": relative(split_path), "seed": seed,
-               "n": {"val": int(len(val_y)), "test": int(len(test_y)),
-                     "test_normal": int((test_y != PNEUMONIA).sum()),
-                     "test_pneumonia": int((test_y == PNEUMONIA).sum())},
-               "groups": {name: group for name, (_, group) in SHIFTS.items()},
-               "conditions": {}}
-    predictions = {"image_id": test_ids.tolist(), "group": test_groups.tolist(),
-                   "y": test_y.astype(int).tolist(), "p_pneumonia": {}}
+    results = {
+        "model": relative(model_path),
+        "model_sha1": hashlib.sha1(Path(model_path).read_bytes()).hexdigest()[:12],
+        "split": relative(split_path),
+        "seed": seed,
+        "n": {
+            "val": int(len(val_y)),
+            "test": int(len(test_y)),
+            "test_normal": int((test_y != PNEUMONIA).sum()),
+            "test_pneumonia": int((test_y == PNEUMONIA).sum()),
+        },
+        "groups": {name: group for name, (_, group) in SHIFTS.items()},
+        "conditions": {},
+    }
+    predictions = {
+        "image_id": test_ids.tolist(),
+        "group": test_groups.tolist(),
+        "y": test_y.astype(int).tolist(),
+        "p_pneumonia": {},
+    }
     fixed = None
     for name in conditions:
         started = time.time()
@@ -399,9 +445,11 @@ def evaluate(model_path, split_path, conditions=CONDITIONS, data_dir=None, seed:
         results["conditions"][name] = entry
         predictions["p_pneumonia"][name] = np.round(p_test, 5).tolist()
         a = entry["argmax"]
-        log(f"[{name}] accuracy {a['accuracy']:.4f} AUC {entry['auc']:.4f} pneumonia recall "
+        log(
+            f"[{name}] accuracy {a['accuracy']:.4f} AUC {entry['auc']:.4f} pneumonia recall "
             f"{a['pneumonia_recall']:.4f} NORMAL recall {a['normal_recall']:.4f} "
-            f"({time.time() - started:.0f}s)")
+            f"({time.time() - started:.0f}s)"
+        )
     results["summary"] = summary(results)
     return results, predictions
 
@@ -409,20 +457,25 @@ def evaluate(model_path, split_path, conditions=CONDITIONS, data_dir=None, seed:
 def summary(results: dict) -> dict:
     """Means (and the worst) over the shift groups, per operating point."""
     conditions = results["conditions"]
-    groups = {"all_shifts": [n for n in conditions
-                             if conditions[n]["group"] in (PHOTOMETRIC, HELD_OUT)],
-              "held_out": [n for n in conditions if conditions[n]["group"] == HELD_OUT],
-              "photometric": [n for n in conditions if conditions[n]["group"] == PHOTOMETRIC],
-              "added": [n for n in conditions if conditions[n]["group"] == ADDED]}
+    groups = {
+        "all_shifts": [n for n in conditions if conditions[n]["group"] in (PHOTOMETRIC, HELD_OUT)],
+        "held_out": [n for n in conditions if conditions[n]["group"] == HELD_OUT],
+        "photometric": [n for n in conditions if conditions[n]["group"] == PHOTOMETRIC],
+        "added": [n for n in conditions if conditions[n]["group"] == ADDED],
+    }
     out = {}
     for group, names in groups.items():
         if not names:
             continue
-        entry = {"conditions": names,
-                 "mean_auc": float(np.mean([conditions[n]["auc"] for n in names]))}
+        entry = {
+            "conditions": names,
+            "mean_auc": float(np.mean([conditions[n]["auc"] for n in names])),
+        }
         for point in ("argmax", "val_sens95", "val_normal90", "site_normal90"):
-            values = {key: [conditions[n][point][key] for n in names]
-                      for key in ("accuracy", "normal_recall", "pneumonia_recall")}
+            values = {
+                key: [conditions[n][point][key] for n in names]
+                for key in ("accuracy", "normal_recall", "pneumonia_recall")
+            }
             entry[point] = {f"mean_{key}": float(np.mean(v)) for key, v in values.items()}
             worst = int(np.argmin(values["normal_recall"]))
             entry[point]["worst_normal_recall"] = float(values["normal_recall"][worst])
@@ -433,43 +486,63 @@ def summary(results: dict) -> dict:
 
 # --------------------------------------------------------------------------- output
 
+
 def markdown(results: dict) -> str:
     """The results as markdown tables: conditions, group means, series."""
+
     def f(x):
         return "–" if x is None else f"{x:.3f}"
-    lines = [f"model `{results['model']}` (sha1 {results['model_sha1']}), split "
-             f"`{results['split']}`, test n = {results['n']['test']} "
-             f"({results['n']['test_normal']} NORMAL)", "",
-             "| condition | group | accuracy | AUC | pneumonia recall | NORMAL recall "
-             "| @val_sens95: pneu / NORMAL | @site_normal90: pneu / NORMAL |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+
+    lines = [
+        f"model `{results['model']}` (sha1 {results['model_sha1']}), split "
+        f"`{results['split']}`, test n = {results['n']['test']} "
+        f"({results['n']['test_normal']} NORMAL)",
+        "",
+        "| condition | group | accuracy | AUC | pneumonia recall | NORMAL recall "
+        "| @val_sens95: pneu / NORMAL | @site_normal90: pneu / NORMAL |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for name, c in results["conditions"].items():
         a, s, site = c["argmax"], c["val_sens95"], c["site_normal90"]
-        lines.append(f"| {name} | {c['group']} | {f(a['accuracy'])} | {f(c['auc'])} | "
-                     f"{f(a['pneumonia_recall'])} | {f(a['normal_recall'])} | "
-                     f"{f(s['pneumonia_recall'])} / {f(s['normal_recall'])} | "
-                     f"{f(site['pneumonia_recall'])} / {f(site['normal_recall'])} |")
+        lines.append(
+            f"| {name} | {c['group']} | {f(a['accuracy'])} | {f(c['auc'])} | "
+            f"{f(a['pneumonia_recall'])} | {f(a['normal_recall'])} | "
+            f"{f(s['pneumonia_recall'])} / {f(s['normal_recall'])} | "
+            f"{f(site['pneumonia_recall'])} / {f(site['normal_recall'])} |"
+        )
     none = results["conditions"].get("none")
     if none:
-        lines += ["", f"validation-chosen thresholds (unshifted validation): val_sens95 = "
-                  f"{none['val_sens95']['threshold']:.4f}, val_normal90 = "
-                  f"{none['val_normal90']['threshold']:.4f}"]
-    lines += ["", "| group | mean AUC | mean pneumonia recall | mean NORMAL recall | worst NORMAL "
-              "recall | mean NORMAL recall @val_sens95 | @site_normal90 (pneu / NORMAL) |",
-              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            f"validation-chosen thresholds (unshifted validation): val_sens95 = "
+            f"{none['val_sens95']['threshold']:.4f}, val_normal90 = "
+            f"{none['val_normal90']['threshold']:.4f}",
+        ]
+    lines += [
+        "",
+        "| group | mean AUC | mean pneumonia recall | mean NORMAL recall | worst NORMAL "
+        "recall | mean NORMAL recall @val_sens95 | @site_normal90 (pneu / NORMAL) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for group, s in results.get("summary", {}).items():
         a = s["argmax"]
-        lines.append(f"| {group} | {f(s['mean_auc'])} | {f(a['mean_pneumonia_recall'])} | "
-                     f"{f(a['mean_normal_recall'])} | {f(a['worst_normal_recall'])} "
-                     f"({a['worst_condition']}) | {f(s['val_sens95']['mean_normal_recall'])} | "
-                     f"{f(s['site_normal90']['mean_pneumonia_recall'])} / "
-                     f"{f(s['site_normal90']['mean_normal_recall'])} |")
+        lines.append(
+            f"| {group} | {f(s['mean_auc'])} | {f(a['mean_pneumonia_recall'])} | "
+            f"{f(a['mean_normal_recall'])} | {f(a['worst_normal_recall'])} "
+            f"({a['worst_condition']}) | {f(s['val_sens95']['mean_normal_recall'])} | "
+            f"{f(s['site_normal90']['mean_pneumonia_recall'])} / "
+            f"{f(s['site_normal90']['mean_normal_recall'])} |"
+        )
     if none:
-        lines += ["", "| series (unshifted test) | n | recall of its class (argmax) "
-                  "| AUC vs all pneumonia |", "| --- | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            "| series (unshifted test) | n | recall of its class (argmax) | AUC vs all pneumonia |",
+            "| --- | ---: | ---: | ---: |",
+        ]
         for name, s in none["series"].items():
-            lines.append(f"| {name} | {s['n']} | {f(s['recall'])} | "
-                         f"{f(s.get('auc_vs_pneumonia'))} |")
+            lines.append(
+                f"| {name} | {s['n']} | {f(s['recall'])} | {f(s.get('auc_vs_pneumonia'))} |"
+            )
     return "\n".join(lines)
 
 
@@ -483,8 +556,7 @@ def merged(new: dict, new_predictions: dict, old: dict, old_predictions: dict):
     conditions = {**old["conditions"], **new["conditions"]}
     p = {**old_predictions["p_pneumonia"], **new_predictions["p_pneumonia"]}
     order = [c for c in CONDITIONS if c in conditions]
-    results = {**old, "groups": new["groups"],
-               "conditions": {c: conditions[c] for c in order}}
+    results = {**old, "groups": new["groups"], "conditions": {c: conditions[c] for c in order}}
     results["summary"] = summary(results)
     return results, {**old_predictions, "p_pneumonia": {c: p[c] for c in order}}
 
@@ -495,21 +567,30 @@ def predictions_path(out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", type=Path, help="a saved .keras model (required to measure)")
     parser.add_argument("--split", type=Path, default=Path("reports/chest_xray/split.csv"))
     parser.add_argument("--out", type=Path, help="results JSON (and NAME.predictions.json)")
     parser.add_argument("--data_dir", default=None)
-    parser.add_argument("--conditions", nargs="*", default=list(CONDITIONS),
-                        help="default: all (must start with none)")
+    parser.add_argument(
+        "--conditions",
+        nargs="*",
+        default=list(CONDITIONS),
+        help="default: all (must start with none)",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--merge", action="store_true",
-                        help="add the conditions measured now to an existing --out of the "
-                             "same model and split (the others kept; each condition is seeded, "
-                             "so the result is the same as measuring all at once)")
-    parser.add_argument("--print", dest="show", type=Path,
-                        help="only print the table of an existing results JSON")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="add the conditions measured now to an existing --out of the "
+        "same model and split (the others kept; each condition is seeded, "
+        "so the result is the same as measuring all at once)",
+    )
+    parser.add_argument(
+        "--print", dest="show", type=Path, help="only print the table of an existing results JSON"
+    )
     args = parser.parse_args(argv)
     if args.show:
         print(markdown(json.loads(args.show.read_text())))
@@ -519,11 +600,21 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [c for c in args.conditions if c not in CONDITIONS]
     if unknown:
         parser.error(f"unknown condition(s) {unknown}; known: {', '.join(CONDITIONS)}")
-    results, predictions = evaluate(args.model, args.split, args.conditions, args.data_dir,
-                                    args.seed, log=lambda s: print(s, file=sys.stderr, flush=True))
+    results, predictions = evaluate(
+        args.model,
+        args.split,
+        args.conditions,
+        args.data_dir,
+        args.seed,
+        log=lambda s: print(s, file=sys.stderr, flush=True),
+    )
     if args.merge and args.out and args.out.is_file():
-        results, predictions = merged(results, predictions, json.loads(args.out.read_text()),
-                                      json.loads(predictions_path(args.out).read_text()))
+        results, predictions = merged(
+            results,
+            predictions,
+            json.loads(args.out.read_text()),
+            json.loads(predictions_path(args.out).read_text()),
+        )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1) + "\n")

@@ -8,6 +8,7 @@ border and the share of near-black pixels (< 10). Differences between the classe
 that are not disease are shortcuts a model can learn, and the directions a shift may
 exploit. Prints a markdown table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,12 +24,18 @@ COLUMNS = ("mean", "std", "p2", "p98", "laplacian_var", "border_mean", "dark_sha
 
 def image_statistics(gray: np.ndarray) -> dict:
     from scipy import ndimage
+
     g = np.asarray(gray, np.float32)
     border = np.concatenate([g[:8].ravel(), g[-8:].ravel(), g[:, :8].ravel(), g[:, -8:].ravel()])
-    return {"mean": float(g.mean()), "std": float(g.std()),
-            "p2": float(np.percentile(g, 2)), "p98": float(np.percentile(g, 98)),
-            "laplacian_var": float(ndimage.laplace(g).var()),
-            "border_mean": float(border.mean()), "dark_share": float((g < 10).mean())}
+    return {
+        "mean": float(g.mean()),
+        "std": float(g.std()),
+        "p2": float(np.percentile(g, 2)),
+        "p98": float(np.percentile(g, 98)),
+        "laplacian_var": float(ndimage.laplace(g).var()),
+        "border_mean": float(border.mean()),
+        "dark_share": float((g < 10).mean()),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,8 +43,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from training.data import data_root, read_split, split_rows
     from training.tasks import get_task
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--split", type=Path, default=Path("reports/chest_xray/split.csv"))
     parser.add_argument("--part", default="train")
     parser.add_argument("--per", type=int, default=300)
@@ -53,9 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         part = part.sample(min(args.per, len(part)), random_state=0)
         stats = [image_statistics(np.asarray(Image.open(p).convert("L"))) for p in part["path"]]
         means = {c: np.mean([s[c] for s in stats]) for c in COLUMNS}
-        print(f"| {series} | {len(rows[rows['series'] == series])} ({len(part)}) | "
-              + " | ".join(f"{means[c]:.3f}" if c == "dark_share" else f"{means[c]:.1f}"
-                           for c in COLUMNS) + " |")
+        print(
+            f"| {series} | {len(rows[rows['series'] == series])} ({len(part)}) | "
+            + " | ".join(
+                f"{means[c]:.3f}" if c == "dark_share" else f"{means[c]:.1f}" for c in COLUMNS
+            )
+            + " |"
+        )
     return 0
 
 

@@ -19,6 +19,7 @@ drawn. The hook is ``training.train.train(batches=…)`` (a transform of each tr
 after the product's augmentation); nothing of the product is patched. The run folder gets
 ``research.json`` (the augmentation's settings) beside the product's files.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,12 +34,12 @@ TASK_ID = "chest_xray"
 
 @dataclass
 class RadiographAugmentation:
-    gamma: float = 0.5          # log-gamma range: g = exp(U(−gamma, gamma))
-    contrast: float = 0.3       # c ~ U(1 − contrast, 1 + contrast)
-    blur_p: float = 0.5         # chance of a blur
-    blur_sigma: float = 2.0     # σ (pixels at the network's size) of the blur blended in
-    noise_p: float = 0.5        # chance of noise
-    noise: float = 10.0         # the largest noise σ (grey levels)
+    gamma: float = 0.5  # log-gamma range: g = exp(U(−gamma, gamma))
+    contrast: float = 0.3  # c ~ U(1 − contrast, 1 + contrast)
+    blur_p: float = 0.5  # chance of a blur
+    blur_sigma: float = 2.0  # σ (pixels at the network's size) of the blur blended in
+    noise_p: float = 0.5  # chance of noise
+    noise: float = 10.0  # the largest noise σ (grey levels)
 
     def batches(self):
         """The batch transform for ``training.train.train(batches=…)``: images (N, H, W, 3)
@@ -46,11 +47,12 @@ class RadiographAugmentation:
         import tensorflow as tf
 
         radius = max(1, int(round(3 * self.blur_sigma)))
-        taps = tf.exp(-0.5 * tf.square(tf.range(-radius, radius + 1, dtype=tf.float32)
-                                       / self.blur_sigma))
+        taps = tf.exp(
+            -0.5 * tf.square(tf.range(-radius, radius + 1, dtype=tf.float32) / self.blur_sigma)
+        )
         taps = taps / tf.reduce_sum(taps)
-        column = tf.tile(tf.reshape(taps, [-1, 1, 1, 1]), [1, 1, 3, 1])   # (k, 1, 3, 1)
-        row = tf.tile(tf.reshape(taps, [1, -1, 1, 1]), [1, 1, 3, 1])      # (1, k, 3, 1)
+        column = tf.tile(tf.reshape(taps, [-1, 1, 1, 1]), [1, 1, 3, 1])  # (k, 1, 3, 1)
+        row = tf.tile(tf.reshape(taps, [1, -1, 1, 1]), [1, 1, 3, 1])  # (1, k, 3, 1)
 
         def blurred(x):
             x = tf.pad(x, [[0, 0], [radius, radius], [radius, radius], [0, 0]], "SYMMETRIC")
@@ -67,19 +69,23 @@ class RadiographAugmentation:
             mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
             x = (x - mean) * c + mean
             a = tf.random.uniform(per_image) * tf.cast(
-                tf.random.uniform(per_image) < self.blur_p, tf.float32)
+                tf.random.uniform(per_image) < self.blur_p, tf.float32
+            )
             x = x + a * (blurred(x) - x)
             sigma = tf.random.uniform(per_image, 0.0, self.noise) * tf.cast(
-                tf.random.uniform(per_image) < self.noise_p, tf.float32)
+                tf.random.uniform(per_image) < self.noise_p, tf.float32
+            )
             grain = tf.random.normal(tf.concat([tf.shape(x)[:3], [1]], 0))
-            x = x + sigma * grain                        # the same on every channel: grey
+            x = x + sigma * grain  # the same on every channel: grey
             return tf.clip_by_value(x, 0.0, 255.0), labels, weights
+
         return transform
 
 
 def recipe_flags(task_id: str = TASK_ID) -> list[str]:
     """The flags of the product's recipe (``training/recipes/TASK.json``'s ``train``)."""
     from training.release import read_recipe
+
     recipe = read_recipe(task_id)
     flags = ["--task", task_id]
 
@@ -91,6 +97,7 @@ def recipe_flags(task_id: str = TASK_ID) -> list[str]:
                 flags.extend([f"--{prefix}{key}", *map(str, value)])
             else:
                 flags.extend([f"--{prefix}{key}", str(value)])
+
     add("", recipe["train"])
     return flags
 
@@ -99,13 +106,17 @@ def parse(argv=None):
     """(TrainConfig, RadiographAugmentation): the augmentation's flags, then the recipe's
     and the rest (``training.train.parse_config``; later flags win)."""
     from training.train import parse_config
+
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     for f in dataclasses.fields(RadiographAugmentation):
         parser.add_argument(f"--{f.name}", type=float, default=f.default)
     known, rest = parser.parse_known_args(argv)
     augmentation = RadiographAugmentation(**vars(known))
-    config = parse_config([*recipe_flags(), *rest],
-                          prog="python -m research.chest_xray.train_robust", description=__doc__)
+    config = parse_config(
+        [*recipe_flags(), *rest],
+        prog="python -m research.chest_xray.train_robust",
+        description=__doc__,
+    )
     if config.task != TASK_ID:
         raise SystemExit(f"this experiment is for {TASK_ID}, not {config.task}")
     return config, augmentation
@@ -113,15 +124,25 @@ def parse(argv=None):
 
 def main(argv=None) -> int:
     from training.train import train
+
     config, augmentation = parse(argv)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "research.json").write_text(json.dumps(
-        {"radiograph_augmentation": dataclasses.asdict(augmentation),
-         "hook": "training.train.train(batches=…)",
-         "script": "research/chest_xray/train_robust.py"}, indent=2) + "\n")
-    print(f"[robust] {dataclasses.asdict(augmentation)}; epochs {config.epochs}, out {out}",
-          flush=True)
+    (out / "research.json").write_text(
+        json.dumps(
+            {
+                "radiograph_augmentation": dataclasses.asdict(augmentation),
+                "hook": "training.train.train(batches=…)",
+                "script": "research/chest_xray/train_robust.py",
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(
+        f"[robust] {dataclasses.asdict(augmentation)}; epochs {config.epochs}, out {out}",
+        flush=True,
+    )
     train(config, batches=augmentation.batches())
     return 0
 

@@ -1,4 +1,5 @@
 """Fixtures of the experiments' tests: a tiny training run on real images, Chromium."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +11,9 @@ from training.tasks import get_task
 
 TASK = get_task("skin_lesion")
 WEIGHTS = data_root() / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
-SAMPLES = sorted((Path(__file__).resolve().parents[2] / "tests" / "data" / "ham10000").glob("*.jpg"))
+SAMPLES = sorted(
+    (Path(__file__).resolve().parents[2] / "tests" / "data" / "ham10000").glob("*.jpg")
+)
 
 
 def needs_data() -> None:
@@ -20,14 +23,34 @@ def needs_data() -> None:
 
 def tiny_arguments(out, *extra) -> list[str]:
     """The flags of a 2-epoch run on 28 skin-lesion images at 64×64."""
-    return ["--task", TASK.id, "--out", str(out), "--limit", "28", "--epochs", "2",
-            "--batch_size", "8", "--augment", "none", "--cache_dir", "",
-            "--model.image_size", "64", "64", "--model.weights", str(WEIGHTS), *extra]
+    return [
+        "--task",
+        TASK.id,
+        "--out",
+        str(out),
+        "--limit",
+        "28",
+        "--epochs",
+        "2",
+        "--batch_size",
+        "8",
+        "--augment",
+        "none",
+        "--cache_dir",
+        "",
+        "--model.image_size",
+        "64",
+        "64",
+        "--model.weights",
+        str(WEIGHTS),
+        *extra,
+    ]
 
 
 def tiny_run(out, *extra):
     """Train a tiny run with ``research.train`` (experiment flags in ``extra``)."""
     from research.train import main
+
     needs_data()
     assert main(tiny_arguments(out, *extra)) == 0
     return Path(out)

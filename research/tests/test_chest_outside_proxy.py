@@ -1,6 +1,7 @@
 """research.chest_xray.outside_proxy: the shifts do what they say on real X-rays, the
 series parser reads real file names, the thresholds keep their floors, and compare's
 bootstrap is paired."""
+
 import csv
 from pathlib import Path
 
@@ -50,15 +51,21 @@ def test_gamma_keeps_black_and_white_and_bends_the_midtones(xray):
     for g in (0.6, 1.6):
         out = proxy.gamma(ramp, g=g)[0, :, 0].astype(int)
         assert out[0] == 0 and out[255] == 255
-        assert (np.diff(out) >= 0).all()                   # monotone
+        assert (np.diff(out) >= 0).all()  # monotone
     assert proxy.gamma(ramp, g=0.6)[0, 128, 0] > 128 > proxy.gamma(ramp, g=1.6)[0, 128, 0]
-    assert gray(proxy.gamma(xray, g=0.6)).mean() > gray(xray).mean() > gray(
-        proxy.gamma(xray, g=1.6)).mean()
+    assert (
+        gray(proxy.gamma(xray, g=0.6)).mean()
+        > gray(xray).mean()
+        > gray(proxy.gamma(xray, g=1.6)).mean()
+    )
 
 
 def test_contrast_and_brightness_move_the_spread_and_the_level(xray):
-    assert gray(proxy.contrast(xray, c=0.7)).std() < gray(xray).std() < gray(
-        proxy.contrast(xray, c=1.3)).std()
+    assert (
+        gray(proxy.contrast(xray, c=0.7)).std()
+        < gray(xray).std()
+        < gray(proxy.contrast(xray, c=1.3)).std()
+    )
     assert abs(gray(proxy.contrast(xray, c=0.7)).mean() - gray(xray).mean()) < 2
     assert gray(proxy.brightness(xray, offset=30)).mean() > gray(xray).mean() + 20
     assert gray(proxy.brightness(xray, offset=-30)).mean() < gray(xray).mean() - 20
@@ -68,7 +75,8 @@ def test_blur_lowers_and_sharpening_raises_the_laplacian_variance(xray):
     before = laplacian_variance(xray)
     assert laplacian_variance(proxy.blur(xray, sigma=1.0)) < 0.5 * before
     assert laplacian_variance(proxy.blur(xray, sigma=2.0)) < laplacian_variance(
-        proxy.blur(xray, sigma=1.0))
+        proxy.blur(xray, sigma=1.0)
+    )
     assert laplacian_variance(proxy.sharpen(xray)) > 1.5 * before
 
 
@@ -76,15 +84,17 @@ def test_noise_has_its_sigma_and_is_reproducible(xray):
     a = proxy.noise(xray, np.random.default_rng(3), sigma=8.0)
     b = proxy.noise(xray, np.random.default_rng(3), sigma=8.0)
     assert np.array_equal(a, b)
-    inside = (gray(xray) > 30) & (gray(xray) < 225)        # away from clipping
+    inside = (gray(xray) > 30) & (gray(xray) < 225)  # away from clipping
     assert 6.5 < (gray(a) - gray(xray))[inside].std() < 9.5
 
 
 def test_equalisation_flattens_the_histogram_and_clahe_lifts_a_flat_image(xray):
     flat = proxy.contrast(xray, c=0.3)
-    share = np.bincount(proxy.equalize(flat)[:, :, 0].ravel() // 32, minlength=8) / flat[..., 0].size
-    assert share.min() > 0.05 and share.max() < 0.25          # eighths of the range: near 1/8 each
-    assert (np.bincount(flat[:, :, 0].ravel() // 32, minlength=8) == 0).sum() >= 3   # were empty
+    share = (
+        np.bincount(proxy.equalize(flat)[:, :, 0].ravel() // 32, minlength=8) / flat[..., 0].size
+    )
+    assert share.min() > 0.05 and share.max() < 0.25  # eighths of the range: near 1/8 each
+    assert (np.bincount(flat[:, :, 0].ravel() // 32, minlength=8) == 0).sum() >= 3  # were empty
     assert gray(proxy.clahe(flat)).std() > 1.5 * gray(flat).std()
 
 
@@ -102,11 +112,11 @@ def test_jpeg_recompression_changes_little_but_something(xray):
 def test_crop_zooms_in_and_pad_adds_a_black_border(xray):
     padded = proxy.pad(xray, fraction=0.12)
     h = xray.shape[0]
-    edge = round(h * 0.12 / 1.24) - 2                       # the border after resizing back
+    edge = round(h * 0.12 / 1.24) - 2  # the border after resizing back
     assert gray(padded)[:edge].max() <= 2 and gray(padded)[:, :edge].max() <= 2
     framed = xray.copy()
     framed[:15], framed[-15:], framed[:, :15], framed[:, -15:] = 255, 255, 255, 255
-    cropped = proxy.crop(framed, fraction=0.10)                 # 22 px cut: the frame goes
+    cropped = proxy.crop(framed, fraction=0.10)  # 22 px cut: the frame goes
     assert (gray(cropped) == 255).mean() < 0.5 * (gray(framed) == 255).mean()
     assert not (gray(cropped)[0] == 255).all() and not (gray(cropped)[:, 0] == 255).all()
 
@@ -115,8 +125,9 @@ def test_shifted_is_reproducible_and_none_is_the_identity(xray):
     images = np.stack([xray, xray])
     assert np.array_equal(proxy.shifted(images, "none"), images)
     assert np.array_equal(proxy.shifted(images, "noise_8", 5), proxy.shifted(images, "noise_8", 5))
-    assert not np.array_equal(proxy.shifted(images, "noise_8", 5)[0],
-                              proxy.shifted(images, "noise_8", 5)[1])
+    assert not np.array_equal(
+        proxy.shifted(images, "noise_8", 5)[0], proxy.shifted(images, "noise_8", 5)[1]
+    )
 
 
 def test_the_series_parser_names_the_series_of_real_file_names():
@@ -139,7 +150,7 @@ def test_the_thresholds_keep_their_floors():
     p_pos, p_neg = rng.uniform(0.3, 1, 200), rng.uniform(0, 0.7, 100)
     t = proxy.highest_threshold_for_recall(p_pos, 0.95)
     assert (p_pos >= t).mean() >= 0.95
-    assert (p_pos >= np.nextafter(t, 1)).mean() < 0.95      # and no higher one does
+    assert (p_pos >= np.nextafter(t, 1)).mean() < 0.95  # and no higher one does
     t = proxy.lowest_threshold_for_negative_recall(p_neg, 0.9)
     assert (p_neg < t).mean() >= 0.9
     assert (p_neg < np.nextafter(t, 0)).mean() < 0.9
@@ -150,25 +161,30 @@ def test_the_thresholds_keep_their_floors():
 
 
 def test_the_bootstrap_is_paired_over_patients():
-    predictions = {"image_id": ["a", "b", "c", "d"], "group": ["g1", "g1", "g2", "g3"],
-                   "y": [0, 0, 0, 1], "p_pneumonia": {"x": [0.9, 0.1, 0.2, 0.8]}}
+    predictions = {
+        "image_id": ["a", "b", "c", "d"],
+        "group": ["g1", "g1", "g2", "g3"],
+        "y": [0, 0, 0, 1],
+        "p_pneumonia": {"x": [0.9, 0.1, 0.2, 0.8]},
+    }
     same = bootstrap_difference(predictions, predictions, ["x"], resamples=200)
     assert same["difference"] == 0 and same["ci95"] == [0.0, 0.0] and same["patients"] == 2
     better = {**predictions, "p_pneumonia": {"x": [0.1, 0.1, 0.2, 0.8]}}
     up = bootstrap_difference(predictions, better, ["x"], resamples=200)
     assert up["difference"] == pytest.approx(1 / 3)
-    assert up["ci95"][0] >= 0 and up["ci95"][1] > 0          # never worse, in any resample
+    assert up["ci95"][0] >= 0 and up["ci95"][1] > 0  # never worse, in any resample
 
 
 def test_aspect_keeps_the_centre_square_of_the_unsquashed_image(xray):
     framed = xray.copy()
-    framed[:20] = 255                                         # a white band at the top
-    taller = proxy.aspect(framed, ratio=0.8)                  # top and bottom cut away
+    framed[:20] = 255  # a white band at the top
+    taller = proxy.aspect(framed, ratio=0.8)  # top and bottom cut away
     assert not (gray(taller)[:5] == 255).all()
-    assert np.array_equal(gray(proxy.aspect(framed, ratio=1.3))[:10] == 255,
-                          np.ones((10, xray.shape[1]), bool))  # wider: the top stays
+    assert np.array_equal(
+        gray(proxy.aspect(framed, ratio=1.3))[:10] == 255, np.ones((10, xray.shape[1]), bool)
+    )  # wider: the top stays
     framed = xray.copy()
-    framed[:, :20] = 255                                      # a white band at the left
+    framed[:, :20] = 255  # a white band at the left
     assert not (gray(proxy.aspect(framed, ratio=1.3))[:, :5] == 255).all()
 
 
@@ -176,12 +192,13 @@ def test_the_candidates_augmentation_keeps_grey_8_bit_range_and_can_blur():
     import tensorflow as tf
 
     from research.chest_xray.train_robust import RadiographAugmentation
+
     images = tf.constant(np.stack([load(p) for p in FILES]).astype(np.float32))
-    labels, weights = tf.one_hot([0, 1][:len(FILES)], 2), tf.ones([len(FILES)])
+    labels, weights = tf.one_hot([0, 1][: len(FILES)], 2), tf.ones([len(FILES)])
     x, y, w = RadiographAugmentation().batches()(images, labels, weights)
     x = x.numpy()
     assert x.shape == images.shape and x.min() >= 0 and x.max() <= 255
-    assert np.abs(x[..., 0] - x[..., 1]).max() < 1e-3        # still grey
+    assert np.abs(x[..., 0] - x[..., 1]).max() < 1e-3  # still grey
     assert np.array_equal(y.numpy(), labels.numpy()) and np.array_equal(w.numpy(), weights.numpy())
     only_blur = RadiographAugmentation(gamma=0.0, contrast=0.0, blur_p=1.0, noise_p=0.0)
     tf.random.set_seed(0)
@@ -195,14 +212,23 @@ def test_the_candidates_augmentation_runs_inside_the_products_training_pipeline(
     batch through it: no training, one batch drawn."""
     from research.chest_xray.train_robust import RadiographAugmentation, parse
     from training.train import make_dataset
-    config, augmentation = parse(["--out", str(tmp_path), "--batch_size", str(len(FILES)),
-                                  "--noise_p", "1.0"])
+
+    config, augmentation = parse(
+        ["--out", str(tmp_path), "--batch_size", str(len(FILES)), "--noise_p", "1.0"]
+    )
     assert config.task == "chest_xray" and config.epochs == 12 and config.imbalance == "weights"
     assert augmentation == RadiographAugmentation(noise_p=1.0)
     images = np.stack([load(p) for p in FILES])
     labels = np.arange(len(FILES)) % 2
-    ds = make_dataset(images, np.zeros((len(FILES), 0), np.float32), labels, 2, config, True,
-                      batches=augmentation.batches())
+    ds = make_dataset(
+        images,
+        np.zeros((len(FILES), 0), np.float32),
+        labels,
+        2,
+        config,
+        True,
+        batches=augmentation.batches(),
+    )
     inputs, y, sw = next(iter(ds.take(1)))
     x = inputs["image"].numpy()
     assert x.shape == images.shape and 0 <= x.min() and x.max() <= 255

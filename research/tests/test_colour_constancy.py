@@ -1,4 +1,5 @@
 """Shades-of-Gray colour constancy inside the graph: numbers, saving, TF.js."""
+
 import numpy as np
 import pytest
 
@@ -11,8 +12,8 @@ from training.preprocess import decode_image
 def reference(image: np.ndarray, p: float = 6.0) -> np.ndarray:
     """Shades of Gray written out with numpy, one image."""
     unit = image / 255.0
-    light = np.mean(unit ** p, axis=(0, 1)) ** (1 / p)
-    light = light / np.sqrt(np.sum(light ** 2) / 3)
+    light = np.mean(unit**p, axis=(0, 1)) ** (1 / p)
+    light = light / np.sqrt(np.sum(light**2) / 3)
     return np.clip(unit / light, 0, 1) * 255
 
 
@@ -30,12 +31,16 @@ def test_grey_light_leaves_the_image_and_a_colour_cast_is_removed():
 
     def colours(x):
         return x / x.mean()
-    assert np.abs(colours(a) - colours(b)).mean() < 0.1 * np.abs(colours(image) - colours(warm)).mean()
+
+    assert (
+        np.abs(colours(a) - colours(b)).mean() < 0.1 * np.abs(colours(image) - colours(warm)).mean()
+    )
 
 
 @pytest.mark.browser
 def test_a_model_with_it_saves_loads_and_converts_for_the_browser(tmp_path, browser):
     from training import export, parity
+
     model = build_model(TASK, ModelConfig(image_size=(64, 80)), "shades_of_gray")
     names = [layer.name for layer in model.layers]
     assert names.index("resize") + 1 == names.index("colour_constancy") < names.index("rescale")
@@ -44,12 +49,16 @@ def test_a_model_with_it_saves_loads_and_converts_for_the_browser(tmp_path, brow
     images = SAMPLES[:3]
     metadata = [{}] * len(images)
     expected = parity.python_probabilities(loaded, TASK, images, metadata)
-    np.testing.assert_allclose(expected, parity.python_probabilities(model, TASK, images, metadata),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        expected, parity.python_probabilities(model, TASK, images, metadata), atol=1e-6
+    )
     out = tmp_path / "tfjs"
     signature = export.convert(loaded, out)
-    (out / "metadata.json").write_text(__import__("json").dumps(export.build_metadata(
-        TASK, signature, out, (64, 80), quantization="float32")))
+    (out / "metadata.json").write_text(
+        __import__("json").dumps(
+            export.build_metadata(TASK, signature, out, (64, 80), quantization="float32")
+        )
+    )
     actual, _ = parity.browser_probabilities(TASK, out, images, metadata, browser=browser)
     parity.compare(expected, actual)
 
@@ -61,6 +70,7 @@ def test_unknown_colour_constancy_is_refused():
 
 def test_the_product_builds_no_colour_constancy():
     from training.model import build_model as product_build_model
+
     assert "colour_constancy" not in ModelConfig.__dataclass_fields__
     model = product_build_model(TASK, ModelConfig(image_size=(64, 80)))
     assert "colour_constancy" not in {layer.name for layer in model.layers}

@@ -1,4 +1,5 @@
 """``python -m research.cross_validate``: folds trained, summarized and compared."""
+
 import dataclasses
 import json
 
@@ -11,10 +12,12 @@ from training.data import PROJECT_ROOT
 
 def fold_report(ba, auc, n=100):
     """A fold's report.json as training writes it, with made-up figures."""
-    metrics = {"n": n, "balanced_accuracy": ba, "macro_auc": auc, "accuracy": 0.8,
-               "macro_f1": 0.5}
-    return {"without_metadata": metrics, "with_metadata": {**metrics, "macro_auc": auc + 0.01},
-            "selected_epoch": 4}
+    metrics = {"n": n, "balanced_accuracy": ba, "macro_auc": auc, "accuracy": 0.8, "macro_f1": 0.5}
+    return {
+        "without_metadata": metrics,
+        "with_metadata": {**metrics, "macro_auc": auc + 0.01},
+        "selected_epoch": 4,
+    }
 
 
 def test_cross_validation_summary_is_mean_and_sample_sd():
@@ -25,8 +28,14 @@ def test_cross_validation_summary_is_mean_and_sample_sd():
     assert summary["mean"]["with_metadata"]["macro_auc"] == pytest.approx(0.93)
     assert "0.650 ± 0.071" in cv.table(summary)
     # A task without metadata (malaria) has image-only figures, and a fold may lack an AUC.
-    image_only = {fold: {"without_metadata": r["without_metadata"]} for fold, r in
-                  {0: fold_report(0.6, 0.90), 1: fold_report(0.7, 0.94), 2: fold_report(0.8, 0.9)}.items()}
+    image_only = {
+        fold: {"without_metadata": r["without_metadata"]}
+        for fold, r in {
+            0: fold_report(0.6, 0.90),
+            1: fold_report(0.7, 0.94),
+            2: fold_report(0.8, 0.9),
+        }.items()
+    }
     image_only[2]["without_metadata"]["macro_auc"] = None
     summary = cv.summarize(image_only)
     assert set(summary["mean"]) == {"without_metadata"}
@@ -47,14 +56,33 @@ def test_cross_validation_command_summarizes_finished_folds(tmp_path, monkeypatc
         (run / "config.json").write_text(json.dumps({**config, "epochs": 4}))
         (run / "report.json").write_text(json.dumps(fold_report(ba, 0.9, n=70)))
         p = rng.dirichlet(np.ones(7), 70)
-        (run / "test_predictions.json").write_text(json.dumps(
-            {"y_true": [i % 7 for i in range(70)], "image_id": [f"{fold}_{i}" for i in range(70)],
-             "without_metadata": p.tolist(), "with_metadata": p.tolist()}))
+        (run / "test_predictions.json").write_text(
+            json.dumps(
+                {
+                    "y_true": [i % 7 for i in range(70)],
+                    "image_id": [f"{fold}_{i}" for i in range(70)],
+                    "without_metadata": p.tolist(),
+                    "with_metadata": p.tolist(),
+                }
+            )
+        )
     (tmp_path / "reports" / "skin_lesion").mkdir(parents=True)
-    assert cv.main(["--reference", str(PROJECT_ROOT / "reports" / "skin_lesion"),
-                    "--name", "cvtest", "--folds", "2"]) == 0
+    assert (
+        cv.main(
+            [
+                "--reference",
+                str(PROJECT_ROOT / "reports" / "skin_lesion"),
+                "--name",
+                "cvtest",
+                "--folds",
+                "2",
+            ]
+        )
+        == 0
+    )
     written = json.loads(
-        (tmp_path / "research" / "skin_lesion" / "results" / "cvtest.json").read_text())
+        (tmp_path / "research" / "skin_lesion" / "results" / "cvtest.json").read_text()
+    )
     assert written["mean"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.65)
     assert written["epochs"] == 4 and "decision_rule" in written
     assert "0.650 ± 0.071" in capsys.readouterr().out
@@ -72,26 +100,47 @@ def test_cross_validation_of_folds_given_test_time_views(tmp_path, monkeypatch, 
     def fold(number, views, ba, one_view_ba):
         run = tmp_path / "runs" / "skin_lesion" / f"cvviews_{number}"
         run.mkdir(parents=True, exist_ok=True)
-        (run / "config.json").write_text(json.dumps(
-            {**config, "model": {**config["model"], "test_time_views": views}}))
+        (run / "config.json").write_text(
+            json.dumps({**config, "model": {**config["model"], "test_time_views": views}})
+        )
         report = fold_report(ba, 0.9, n=70)
         if views != "none":
-            report["test_time_views"] = {"views": views, "test_one_view": {
-                variant: {"balanced_accuracy": one_view_ba, "macro_auc": 0.88}
-                for variant in ("without_metadata", "with_metadata")}}
+            report["test_time_views"] = {
+                "views": views,
+                "test_one_view": {
+                    variant: {"balanced_accuracy": one_view_ba, "macro_auc": 0.88}
+                    for variant in ("without_metadata", "with_metadata")
+                },
+            }
         (run / "report.json").write_text(json.dumps(report))
         p = rng.dirichlet(np.ones(7), 70)
-        (run / "test_predictions.json").write_text(json.dumps(
-            {"y_true": [i % 7 for i in range(70)], "image_id": [f"{number}_{i}" for i in range(70)],
-             "without_metadata": p.tolist(), "with_metadata": p.tolist()}))
+        (run / "test_predictions.json").write_text(
+            json.dumps(
+                {
+                    "y_true": [i % 7 for i in range(70)],
+                    "image_id": [f"{number}_{i}" for i in range(70)],
+                    "without_metadata": p.tolist(),
+                    "with_metadata": p.tolist(),
+                }
+            )
+        )
 
     (tmp_path / "reports" / "skin_lesion").mkdir(parents=True)
-    arguments = ["--reference", str(PROJECT_ROOT / "reports" / "skin_lesion"),
-                 "--name", "cvviews", "--folds", "2"]
+    arguments = [
+        "--reference",
+        str(PROJECT_ROOT / "reports" / "skin_lesion"),
+        "--name",
+        "cvviews",
+        "--folds",
+        "2",
+    ]
     # Fold 2 is trained now; meanwhile another process gives fold 1 its mirrors.
     fold(1, "none", 0.60, None)
-    monkeypatch.setattr(cv, "train_fold", lambda *a, **k: (fold(2, "mirrors", 0.64, 0.60),
-                                                           fold(1, "mirrors", 0.70, 0.66)))
+    monkeypatch.setattr(
+        cv,
+        "train_fold",
+        lambda *a, **k: (fold(2, "mirrors", 0.64, 0.60), fold(1, "mirrors", 0.70, 0.66)),
+    )
     assert cv.main(arguments + ["--only", "2"]) == 0
     assert "(2 of 2 folds)" in capsys.readouterr().out
     # Fold 1 still answering from one view is left out, not mixed in.
@@ -102,8 +151,7 @@ def test_cross_validation_of_folds_given_test_time_views(tmp_path, monkeypatch, 
     assert "fold 1 answers with test-time views 'none', the recipe with 'mirrors'" in printed
     assert "(1 of 2 folds)" in printed
     results = tmp_path / "research" / "skin_lesion" / "results"
-    assert list(json.loads((results / "cvviews.json").read_text())[
-        "folds"]) == ["1"]
+    assert list(json.loads((results / "cvviews.json").read_text())["folds"]) == ["1"]
     fold(1, "mirrors", 0.70, 0.66)
     # A third fold not trained yet: `--only` with no fold summarizes the two, trains nothing.
     assert cv.main(arguments[:-1] + ["3", "--only"]) == 0
@@ -111,7 +159,9 @@ def test_cross_validation_of_folds_given_test_time_views(tmp_path, monkeypatch, 
     with pytest.raises(SystemExit):
         cv.main(arguments + ["--only", "3"])
     assert cv.main(arguments) == 0
-    written = json.loads((tmp_path / "research" / "skin_lesion" / "results" / "cvviews.json").read_text())
+    written = json.loads(
+        (tmp_path / "research" / "skin_lesion" / "results" / "cvviews.json").read_text()
+    )
     assert written["test_time_views"] == "mirrors"
     assert written["mean"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.67)
     one_view = written["one_view"]
@@ -123,18 +173,19 @@ def test_cross_validation_of_folds_given_test_time_views(tmp_path, monkeypatch, 
 
 
 @pytest.mark.parametrize("views", ["mirrors", "none"])
-def test_a_fold_is_trained_from_one_view_then_given_the_recipes_views(tmp_path, monkeypatch,
-                                                                       views):
+def test_a_fold_is_trained_from_one_view_then_given_the_recipes_views(tmp_path, monkeypatch, views):
     """A fold follows the shipped recipe as it was made: trained (and its epoch chosen) from
     one view, then given the recipe's test-time views by training.views."""
     import training.data
     import training.runs
     import training.views
     from training.train import config_from_json
+
     cv = cross_validate
     config = config_from_json(PROJECT_ROOT / "reports" / "skin_lesion" / "config.json")
-    config = dataclasses.replace(config, model=dataclasses.replace(config.model,
-                                                                   test_time_views=views))
+    config = dataclasses.replace(
+        config, model=dataclasses.replace(config.model, test_time_views=views)
+    )
     trained, given = [], []
     monkeypatch.setattr(training.data, "split_dataset", lambda table, **kwargs: kwargs)
     monkeypatch.setattr(training.data, "write_split", lambda table, split, path: None)
@@ -152,9 +203,16 @@ def test_two_cross_validations_are_compared_fold_by_fold():
     cv = cross_validate
 
     def summary(bas, n=100):
-        return {"folds": {str(k): {"n_test": n, "without_metadata":
-                                   {"balanced_accuracy": ba, "macro_auc": 0.9}}
-                          for k, ba in enumerate(bas)}}
+        return {
+            "folds": {
+                str(k): {
+                    "n_test": n,
+                    "without_metadata": {"balanced_accuracy": ba, "macro_auc": 0.9},
+                }
+                for k, ba in enumerate(bas)
+            }
+        }
+
     comparison = cv.paired(summary([0.60, 0.70, 0.65]), summary([0.62, 0.69, 0.70]))
     gain = comparison["difference"]["without_metadata/balanced_accuracy"]
     assert gain["per_fold"] == pytest.approx([0.02, -0.01, 0.05])
@@ -175,10 +233,11 @@ def test_cross_fitted_decision_rule_is_tuned_on_the_other_folds_only():
         logits[:, 2] += shift
         p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
         return {"y": y, "p": p}
+
     rule = cv.decision_rule({k: fold() for k in range(3)})
-    assert rule["mean_gain"] > 0.03               # the offsets found the bias ...
+    assert rule["mean_gain"] > 0.03  # the offsets found the bias ...
     for measured in rule["folds"].values():
-        assert measured["offsets"][2] > 0.5         # ... by raising class 2
+        assert measured["offsets"][2] > 0.5  # ... by raising class 2
     # Tuned on the other folds only: a fold biased the other way is made worse by them.
     rule_folds = {0: fold(shift=+3), 1: fold(), 2: fold()}
     rule = cv.decision_rule(rule_folds)
@@ -186,7 +245,10 @@ def test_cross_fitted_decision_rule_is_tuned_on_the_other_folds_only():
     # Applied to another model: fitted on every image but that model's test images.
     for k, part in rule_folds.items():
         part["image_id"] = [f"{k}_{i}" for i in range(len(part["y"]))]
-    shipped = {"image_id": rule_folds[1]["image_id"][:100], "y_true": rule_folds[1]["y"][:100],
-               "without_metadata": rule_folds[1]["p"][:100]}
+    shipped = {
+        "image_id": rule_folds[1]["image_id"][:100],
+        "y_true": rule_folds[1]["y"][:100],
+        "without_metadata": rule_folds[1]["p"][:100],
+    }
     applied = cv.decision_rule_for(shipped, rule_folds)
     assert applied["n_fitted_on"] == 3 * 600 - 100 and applied["n_test"] == 100

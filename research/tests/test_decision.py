@@ -1,4 +1,5 @@
 """The balanced-accuracy decision rule (offsets on the softmax bias)."""
+
 import numpy as np
 import pytest
 
@@ -19,9 +20,11 @@ def test_offsets_recover_a_rare_class_that_argmax_misses():
 
 def test_bias_offsets_shift_the_softmax_as_log_p_plus_b():
     import keras
+
     inputs = keras.Input((3,))
-    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax",
-                                                   name="probabilities")(inputs))
+    model = keras.Model(
+        inputs, keras.layers.Dense(2, activation="softmax", name="probabilities")(inputs)
+    )
     x = np.random.default_rng(1).normal(size=(5, 3)).astype("float32")
     before = np.asarray(model(x))
     add_output_bias(model, np.array([0.0, 1.0]))

@@ -1,4 +1,5 @@
 """``python -m research.evaluate_views``: a run's answers on other framings of the images."""
+
 import json
 import shutil
 
@@ -27,6 +28,7 @@ def test_the_views_report_rebuilds_the_sites_answer_from_the_single_view_network
     """On a run given test-time mirrors (training.views), "as given" is the run's own test
     report (the mean of the mirrors) and "one view" the report from before the mirrors."""
     from training.views import main as add_views
+
     run = tiny_run(tmp_path / "run")
     before = json.loads((run / "report.json").read_text())
     assert add_views(["--run", str(run)]) == 0
@@ -37,5 +39,6 @@ def test_the_views_report_rebuilds_the_sites_answer_from_the_single_view_network
     assert set(measured["views"]) == {"as_given", "one_view", "centre_square_crop"}
     for name, source in (("as_given", report), ("one_view", before)):
         assert measured["views"][name]["test"]["macro_auc"] == pytest.approx(
-            source["without_metadata"]["macro_auc"], abs=1e-3), name
+            source["without_metadata"]["macro_auc"], abs=1e-3
+        ), name
     shutil.rmtree(run)

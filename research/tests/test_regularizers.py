@@ -1,5 +1,6 @@
 """Experiments' training changes: CutMix (the pasted area and the label mass moved agree), the
 focal and logit-adjusted losses, a start from a saved network, and research.train's flags."""
+
 import numpy as np
 import pytest
 
@@ -11,8 +12,9 @@ from research.train import Variation, hooks, parse  # noqa: E402
 
 def constant_batch(n=6, h=24, w=32, k=7):
     """Image i is filled with the value i; its label is class i (one-hot)."""
-    images = np.broadcast_to(np.arange(n, dtype=np.float32)[:, None, None, None],
-                             (n, h, w, 3)).copy()
+    images = np.broadcast_to(
+        np.arange(n, dtype=np.float32)[:, None, None, None], (n, h, w, 3)
+    ).copy()
     labels = np.eye(k, dtype=np.float32)[np.arange(n)]
     weights = np.arange(1, n + 1, dtype=np.float32)
     return images, labels, weights
@@ -37,11 +39,12 @@ def test_cutmix_moves_as_much_label_as_it_pastes_image():
                 donor = int(x[i][foreign][0, 0])
                 assert np.all(x[i][foreign] == donor)
                 assert y[i, donor] == pytest.approx(share, abs=1e-6)
-                assert sw[i] == pytest.approx((1 - share) * weights[i] + share * weights[donor],
-                                              abs=1e-5)
+                assert sw[i] == pytest.approx(
+                    (1 - share) * weights[i] + share * weights[donor], abs=1e-5
+                )
                 # The pasted region is one rectangle.
                 rows, cols = np.nonzero(foreign)
-                assert foreign[rows.min():rows.max() + 1, cols.min():cols.max() + 1].all()
+                assert foreign[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].all()
     assert mixed_some > 20
 
 
@@ -61,15 +64,16 @@ def test_mix_flag_is_checked():
 
 def test_focal_loss_spares_easy_images_and_refuses_negative_gamma():
     from training.train import TrainConfig, training_loss
+
     y = np.eye(3, dtype=np.float32)[[0, 0]]
-    p = np.array([[0.95, 0.03, 0.02], [0.3, 0.4, 0.3]], np.float32)   # easy, hard
+    p = np.array([[0.95, 0.03, 0.02], [0.3, 0.4, 0.3]], np.float32)  # easy, hard
     config = TrainConfig(task="skin_lesion")
     ce = training_loss(config)
     focal = hooks(Variation(focal_gamma=2.0), config)["loss"](np.array([5, 5, 5]))
-    easy_ce, hard_ce = (float(ce(y[i:i + 1], p[i:i + 1])) for i in range(2))
-    easy_f, hard_f = (float(focal(y[i:i + 1], p[i:i + 1])) for i in range(2))
-    assert easy_f == pytest.approx(easy_ce * 0.05 ** 2, rel=1e-3)
-    assert hard_f == pytest.approx(hard_ce * 0.7 ** 2, rel=1e-3)
+    easy_ce, hard_ce = (float(ce(y[i : i + 1], p[i : i + 1])) for i in range(2))
+    easy_f, hard_f = (float(focal(y[i : i + 1], p[i : i + 1])) for i in range(2))
+    assert easy_f == pytest.approx(easy_ce * 0.05**2, rel=1e-3)
+    assert hard_f == pytest.approx(hard_ce * 0.7**2, rel=1e-3)
     with pytest.raises(ValueError):
         hooks(Variation(focal_gamma=-1.0), config)
     with pytest.raises(ValueError, match="no focal variant"):
@@ -78,12 +82,13 @@ def test_focal_loss_spares_easy_images_and_refuses_negative_gamma():
 
 def test_logit_adjusted_loss_is_cross_entropy_of_prior_shifted_logits():
     from training.train import TrainConfig, training_loss
+
     counts = np.array([60, 30, 10])
     prior = counts / counts.sum()
     config, variation = parse(["--task", "skin_lesion", "--imbalance", "logit_adjusted"])
     assert config.imbalance == "none" and variation.imbalance == "logit_adjusted"
     found = hooks(variation, config)
-    assert found["balance"](np.array([0, 0, 1]), 3) == (None, None)   # natural batches
+    assert found["balance"](np.array([0, 0, 1]), 3) == (None, None)  # natural batches
     loss = found["loss"](counts)
     p = np.array([[0.5, 0.3, 0.2], [0.2, 0.2, 0.6]], np.float32)
     y = np.eye(3, dtype=np.float32)[[2, 0]]
@@ -91,7 +96,7 @@ def test_logit_adjusted_loss_is_cross_entropy_of_prior_shifted_logits():
     q = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
     expected = -np.log(q[[0, 1], [2, 0]])
     for i in range(2):
-        assert float(loss(y[i:i + 1], p[i:i + 1])) == pytest.approx(expected[i], rel=1e-4)
+        assert float(loss(y[i : i + 1], p[i : i + 1])) == pytest.approx(expected[i], rel=1e-4)
     # a rare class is penalised more than plain cross-entropy would: its margin is larger
     plain = training_loss(TrainConfig(task="skin_lesion"))
     assert float(loss(y[:1], p[:1])) > float(plain(y[:1], p[:1]))
@@ -104,7 +109,9 @@ def test_logit_adjusted_loss_is_cross_entropy_of_prior_shifted_logits():
 
 def test_logit_adjusted_training_saves_and_loads(tmp_path):
     import keras
+
     from research.losses import LogitAdjustedCrossentropy
+
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
     model.compile(optimizer="adam", loss=LogitAdjustedCrossentropy([0.6, 0.3, 0.1], 1.0, 0.1))
     x = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
@@ -125,6 +132,7 @@ def test_init_starts_training_from_a_saved_model(tmp_path):
     def initial_model(model, init):
         config = TrainConfig(task=task.id, model=model)
         return hooks(Variation(init=init), config)["network"](task, config)
+
     task = get_task("skin_lesion")
     small = ModelConfig(alpha=0.25, image_size=(64, 64), weights="none")
     source = build_model(task, small)
@@ -145,7 +153,7 @@ def test_sqrt_balance_weighs_and_draws_by_one_over_root_n():
     weights, sampling = hooks(variation, config)["balance"](labels, 4)
     np.testing.assert_allclose(sampling[:3], [1 / 4, 1 / 2, 1.0])
     np.testing.assert_allclose(weights[:3] / weights[0], [1.0, 2.0, 4.0], rtol=1e-6)
-    assert weights[3] == 0                                   # an absent class
+    assert weights[3] == 0  # an absent class
 
 
 def test_old_flags_and_configs_read_as_a_variation(tmp_path):
@@ -155,24 +163,45 @@ def test_old_flags_and_configs_read_as_a_variation(tmp_path):
 
     from research.train import read_run_config, variation_arguments
     from training.train import config_from_json
-    config, variation = parse(["--task", "skin_lesion", "--imbalance", "sampling",
-                               "--model.colour_constancy", "shades_of_gray",
-                               "--hold_out_source", "rosendahl", "--epochs", "3"])
+
+    config, variation = parse(
+        [
+            "--task",
+            "skin_lesion",
+            "--imbalance",
+            "sampling",
+            "--model.colour_constancy",
+            "shades_of_gray",
+            "--hold_out_source",
+            "rosendahl",
+            "--epochs",
+            "3",
+        ]
+    )
     assert config.imbalance == "sampling" and config.epochs == 3
-    assert variation.changes() == {"colour_constancy": "shades_of_gray",
-                                   "hold_out_source": "rosendahl"}
+    assert variation.changes() == {
+        "colour_constancy": "shades_of_gray",
+        "hold_out_source": "rosendahl",
+    }
     again = parse([*variation_arguments(variation), "--task", "skin_lesion"])[1]
     assert again == variation
-    saved = {"task": "skin_lesion", "out": "runs/skin_lesion/old", "imbalance": "logit_adjusted",
-             "logit_tau": 1.0,
-             "focal_gamma": 0.0, "mix": "cutmix", "mix_probability": 0.5,
-             "model": {"alpha": 0.25, "colour_constancy": "none"}}
+    saved = {
+        "task": "skin_lesion",
+        "out": "runs/skin_lesion/old",
+        "imbalance": "logit_adjusted",
+        "logit_tau": 1.0,
+        "focal_gamma": 0.0,
+        "mix": "cutmix",
+        "mix_probability": 0.5,
+        "model": {"alpha": 0.25, "colour_constancy": "none"},
+    }
     (tmp_path / "config.json").write_text(json.dumps(saved))
     config, variation = read_run_config(tmp_path)
     assert config.imbalance == "none"
     assert variation.changes() == {"imbalance": "logit_adjusted", "mix": "cutmix"}
     # Retrained in a fresh process (training.runs.rerun): the same recipe and variation.
     from training.config import command_line
+
     assert parse([*variation_arguments(variation), *command_line(config)]) == (config, variation)
     with pytest.raises(ValueError, match="research.train.read_run_config"):
         config_from_json(tmp_path / "config.json")

@@ -1,4 +1,5 @@
 """``python -m research.soup``: the weights of runs of one recipe, averaged into a new run."""
+
 import json
 import shutil
 
@@ -32,12 +33,16 @@ def test_the_soup_is_the_mean_of_the_image_path_and_the_first_runs_metadata_bran
     assert soup(["--runs", *map(str, runs), "--out", str(out)]) == 0
     a, b = (load_model(run / "model.keras") for run in runs)
     made = load_model(out / "model.keras")
-    backbone = [layer for layer in made.layers if layer.weights and layer.name not in
-                ("metadata_dense", "probabilities")]
+    backbone = [
+        layer
+        for layer in made.layers
+        if layer.weights and layer.name not in ("metadata_dense", "probabilities")
+    ]
     assert backbone
     for layer in backbone:
-        for got, wa, wb in zip(layer.get_weights(), weights_of(a, layer.name),
-                               weights_of(b, layer.name)):
+        for got, wa, wb in zip(
+            layer.get_weights(), weights_of(a, layer.name), weights_of(b, layer.name)
+        ):
             np.testing.assert_allclose(got, (wa + wb) / 2, atol=1e-6)
     for got, want in zip(weights_of(made, "metadata_dense"), weights_of(a, "metadata_dense")):
         np.testing.assert_array_equal(got, want)
@@ -54,8 +59,9 @@ def test_the_soup_is_the_mean_of_the_image_path_and_the_first_runs_metadata_bran
     assert set(found) == {str(runs[0]), str(runs[1]), "average"}
     _, _, _, parts, model = load_run(out)
     stored = json.loads((out / "test_predictions.json").read_text())["without_metadata"]
-    np.testing.assert_allclose(stored[:4], predict_without_metadata(
-        model, TASK, parts["test"][0][:4]), atol=1e-4)
+    np.testing.assert_allclose(
+        stored[:4], predict_without_metadata(model, TASK, parts["test"][0][:4]), atol=1e-4
+    )
 
 
 def test_a_soup_of_one_network_twice_is_that_network(runs, tmp_path):
@@ -65,9 +71,11 @@ def test_a_soup_of_one_network_twice_is_that_network(runs, tmp_path):
     soup(["--runs", str(runs[0]), str(twin), "--out", str(out), "--metadata", "average"])
     _, _, _, parts, model = load_run(out)
     images = parts["test"][0][:4]
-    np.testing.assert_allclose(predict_without_metadata(model, TASK, images),
-                               predict_without_metadata(load_model(runs[0] / "model.keras"),
-                                                        TASK, images), atol=1e-5)
+    np.testing.assert_allclose(
+        predict_without_metadata(model, TASK, images),
+        predict_without_metadata(load_model(runs[0] / "model.keras"), TASK, images),
+        atol=1e-5,
+    )
 
 
 def test_runs_that_cannot_be_averaged_are_refused(runs, tmp_path):
