@@ -15,9 +15,8 @@ from training.release import STEPS, install_export, read_recipe, release, step_f
 pytestmark = pytest.mark.browser  # the export step checks the model in Chromium
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    run = tmp_path_factory.mktemp("release") / "skin_lesion"
+def release_quick(run):
+    """``python -m training.release skin_lesion --quick --run RUN``; its output."""
     result = subprocess.run(
         [sys.executable, "-m", "training.release", "skin_lesion", "--quick", "--run", str(run)],
         cwd=PROJECT_ROOT,
@@ -26,7 +25,13 @@ def quick_run(tmp_path_factory):
         timeout=2400,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return run, result.stdout
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("release") / "skin_lesion"
+    return run, release_quick(run)
 
 
 def test_every_step_writes_its_own_folder(quick_run):
@@ -80,16 +85,9 @@ def test_a_rerun_resumes_and_redoes_an_interrupted_step(quick_run):
     trained = (folders["train"] / "model.keras").stat().st_mtime_ns
     (folders["unsure"] / "step.json").unlink()  # as if cut off during "unsure"
     exported = (folders["export"] / "step.json").read_text()
-    result = subprocess.run(
-        [sys.executable, "-m", "training.release", "skin_lesion", "--quick", "--run", str(run)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=2400,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "[release] train: done" in result.stdout
-    assert "unsure: interrupted before" in result.stdout
+    log = release_quick(run)
+    assert "[release] train: done" in log
+    assert "unsure: interrupted before" in log
     assert (folders["train"] / "model.keras").stat().st_mtime_ns == trained
     assert (folders["unsure"] / "step.json").is_file()
     assert (folders["export"] / "step.json").read_text() != exported  # made again after it

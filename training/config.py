@@ -158,7 +158,13 @@ def read_config(path: Path) -> tuple[TrainConfig, dict]:
     ``model.<name>``) whose value is not its default, and ``imbalance`` if that was one of
     ``RETIRED_IMBALANCE`` (the TrainConfig then says "none": natural batches). Settings
     that are neither a field nor retired are an error."""
-    saved = json.loads(Path(path).read_text())
+    return config_from_settings(json.loads(Path(path).read_text()), str(path))
+
+
+def config_from_settings(settings: dict, source: str) -> tuple[TrainConfig, dict]:
+    """``read_config`` for settings already read (a config.json's, or a recipe's over the
+    defaults); ``source`` names them in an error."""
+    saved = dict(settings)
     model = dict(saved.pop("model", {}))
     retired = {}
     for name, default in RETIRED.items():
@@ -176,7 +182,7 @@ def read_config(path: Path) -> tuple[TrainConfig, dict]:
         return TrainConfig(**saved, model=ModelConfig(**model)), retired
     except TypeError as error:
         raise ValueError(
-            f"{path}: {error} (not a setting of training.config.TrainConfig or ModelConfig)"
+            f"{source}: {error} (not a setting of training.config.TrainConfig or ModelConfig)"
         ) from None
 
 

@@ -172,12 +172,15 @@ def main(argv=None) -> int:
     )
     # The conversion is checked at full precision (strict tolerance); reduced precision is a
     # separate, measured cost (its figures go beside the check's in metadata.json).
+    expected = parity.python_probabilities(model, task, images, given)  # Keras, once
     with tempfile.TemporaryDirectory() as tmp:
         checked = out
         if args.quantization != "float32":
             checked = Path(tmp) / task.id
             write_export(checked, "float32")
-        summary = parity.check(model, task, checked, images, given, backend=args.backend)
+        summary = parity.check(
+            model, task, checked, images, given, backend=args.backend, expected=expected
+        )
     print(
         f"[parity] max |Δp| {summary['max_abs_diff']:.2e}, mean |Δp| "
         f"{summary['mean_abs_diff']:.2e}, top-1 disagreement "
@@ -187,10 +190,9 @@ def main(argv=None) -> int:
     )
     if args.quantization != "float32":
         k = len(task.labels)
-        expected = parity.python_probabilities(model, task, images, given)[:, :k]
         found, _ = parity.browser_probabilities(task, out, images, given, args.backend)
         effect = parity.compare(
-            expected, found[:, :k], max_top1_disagreement=1.0, max_probability_diff=1.0
+            expected[:, :k], found[:, :k], max_top1_disagreement=1.0, max_probability_diff=1.0
         )
         summary["quantized"] = {
             "quantization": args.quantization,

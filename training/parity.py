@@ -241,10 +241,13 @@ def check(
     images: list[Path],
     metadata: list[dict],
     backend: str = "wasm",
+    expected=None,
     **tolerance,
 ) -> dict:
-    """Run both sides and compare; returns the summary (raises ParityError on failure)."""
-    expected = python_probabilities(model, task, images, metadata)
+    """Run both sides and compare; returns the summary (raises ParityError on failure).
+    ``expected``: Keras' rows for these images (``python_probabilities``), if already made."""
+    if expected is None:
+        expected = python_probabilities(model, task, images, metadata)
     actual, used_backend = browser_probabilities(task, model_dir, images, metadata, backend)
     if expected.shape != actual.shape:
         raise ParityError(

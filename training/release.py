@@ -80,18 +80,15 @@ def merged(base: dict, extra: dict) -> dict:
 
 def train_config(recipe: dict, out: Path, quick: bool):
     """The recipe's ``TrainConfig`` (its fields over the defaults), writing into ``out``."""
-    from training.train import TrainConfig, config_from_json
+    from training.config import config_from_settings
 
     fields = merged(recipe["train"], QUICK) if quick else recipe["train"]
-    config = merged({"task": recipe["task"], "out": str(out)}, fields)
-    path = out.parent / "train_config.json"
-    path.write_text(json.dumps(config))
-    try:  # the one place that knows a config's fields and defaults
-        resolved = config_from_json(path)
-    finally:
-        path.unlink()
-    assert isinstance(resolved, TrainConfig)
-    return resolved
+    settings = merged({"task": recipe["task"], "out": str(out)}, fields)
+    # The one place that knows a config's fields and defaults.
+    config, retired = config_from_settings(settings, f"the {recipe['task']} recipe")
+    if retired:
+        raise ValueError(f"the {recipe['task']} recipe uses experiment settings: {retired}")
+    return config
 
 
 def same_recipe(run: Path, recipe: dict, quick: bool) -> None:
