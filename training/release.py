@@ -146,8 +146,10 @@ def release(
     install: bool = True,
     recipe_path: Path | None = None,
     data_dir: str | None = None,
+    until: str | None = None,
 ) -> Path:
-    """Run (or resume) every step; returns the export folder (``7-export``)."""
+    """Run (or resume) every step (or those up to ``until``); returns the last step's folder
+    (``7-export`` for a whole release)."""
     from training import calibration, convert, doubt, risk, unsure, views
 
     recipe = read_recipe(task_id, recipe_path)
@@ -204,6 +206,8 @@ def release(
             shutil.rmtree(folder)
         redone = run_step(name, folder, previous, actions[name]) or redone
         previous = folder
+        if name == until:
+            return previous
     if install and not quick:
         install_export(task_id, previous)
     return previous
@@ -259,13 +263,36 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--data-dir", default=None, help="default: $SCREENER_DATA_DIR or ../shared/data"
     )
+    parser.add_argument(
+        "--recipe",
+        type=Path,
+        default=None,
+        help="another recipe file for TASK (a candidate, e.g. under research/); "
+        "default training/recipes/TASK.json",
+    )
+    parser.add_argument(
+        "--until",
+        choices=STEPS,
+        default=None,
+        help="stop after this step (e.g. 'train' to judge a candidate on validation first); "
+        "a later run without it resumes there",
+    )
     args = parser.parse_args(argv)
     os.chdir(PROJECT_ROOT)  # the recipes' paths are relative to the project
     run = args.run or PROJECT_ROOT / "runs" / args.task / ("quick" if args.quick else "release")
     out = release(
-        args.task, run, quick=args.quick, install=not args.no_install, data_dir=args.data_dir
+        args.task,
+        run,
+        quick=args.quick,
+        install=not args.no_install,
+        recipe_path=args.recipe,
+        data_dir=args.data_dir,
+        until=args.until,
     )
-    print(f"[release] {args.task}: done; export in {out}", flush=True)
+    if args.until:
+        print(f"[release] {args.task}: stopped after {args.until}; in {out}", flush=True)
+    else:
+        print(f"[release] {args.task}: done; export in {out}", flush=True)
     return 0
 
 
