@@ -5,7 +5,7 @@
 Converts the run's model as float32, float16 and uint8 graph models and runs
 each one **in Chromium** (the shipped code path: static/js/classifier.js, WASM)
 on the test split without metadata. Prints a table and writes
-``reports/<task>/quantization.json``; ``recommended`` is the smallest variant
+``research/<task>/results/quantization.json``; ``recommended`` is the smallest variant
 whose balanced accuracy is within 0.5 point of float32's.
 """
 
@@ -43,7 +43,7 @@ def main(argv=None) -> int:
     parser.add_argument("--backend", default="wasm")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument(
-        "--out", type=Path, default=None, help="default: reports/<task>/quantization.json"
+        "--out", type=Path, default=None, help="default: research/<task>/results/quantization.json"
     )
     args = parser.parse_args(argv)
 
@@ -113,7 +113,7 @@ def main(argv=None) -> int:
         f"\nrecommended: {recommended} (smallest within "
         f"{MAX_BALANCED_ACCURACY_LOSS * 100:.1f} point of float32's balanced accuracy)"
     )
-    out = args.out or PROJECT_ROOT / "reports" / task.id / "quantization.json"
+    out = args.out or PROJECT_ROOT / "research" / task.id / "results" / "quantization.json"
     out.write_text(json.dumps(summary, indent=1) + "\n")
     return 0
 

@@ -46,7 +46,7 @@ start), and put on the page's clock. A long task that overlaps a forward pass
 ``long-animation-frame`` entry it falls in names the script that ran longest.
 Decoding the image and drawing the result are not inference.
 
-Prints Markdown tables and writes ``reports/<task>/benchmark.json`` (or ``--out``). Numbers
+Prints Markdown tables and writes ``docs/benchmarks/<task>.json`` (or ``--out``). Numbers
 depend on the machine (and on whatever else runs on it); this script is not a test.
 """
 
@@ -500,7 +500,7 @@ def main(argv=None) -> int:
         "--out",
         type=Path,
         default=None,
-        help="the JSON written (default: reports/<task>/benchmark.json)",
+        help="the JSON written (default: docs/benchmarks/<task>.json)",
     )
     parser.add_argument(
         "--native-model",
@@ -510,7 +510,6 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     image = (args.image or sorted(SAMPLE_DIR.rglob("*.jpg"))[0]).resolve()
-    reports = PROJECT_ROOT / "reports" / args.task
     native_model = args.native_model or (
         PROJECT_ROOT / "runs" / args.task / "release" / "7-export" / "model.keras"
     )
@@ -554,7 +553,7 @@ def main(argv=None) -> int:
             f"{r['median_ms'] / native['median_ms']:.2f} |"
         )
     print_cold(cold, path, args.cold_runs)
-    (args.out or reports / "benchmark.json").write_text(
+    (args.out or PROJECT_ROOT / "docs" / "benchmarks" / f"{args.task}.json").write_text(
         json.dumps(
             {
                 "image": image.name,

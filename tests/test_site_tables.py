@@ -54,6 +54,21 @@ def test_the_committed_tables_are_those_of_the_committed_reports(task):
 
 
 @pytest.mark.parametrize("task", TASKS)
+def test_reports_hold_only_what_the_site_reads(task):
+    """reports/<task>/ is what the pages read (webapp.reports), what their tables are made
+    from (training.site_tables) and the split and recipe of the shipped model: no models,
+    predictions or lab logs (those stay in runs/ and research/)."""
+    from webapp.reports import REPORT_FILES
+
+    allowed = {name for name, _ in REPORT_FILES.values()}
+    allowed |= {name for name, _ in site_tables.SOURCE_FILES.values()}
+    allowed |= {"split.csv", "config.json", TABLES_FILE}
+    present = {path.name for path in (REPORTS_DIR / task).iterdir()}
+    assert present <= allowed, sorted(present - allowed)
+    assert {"report.json", TABLES_FILE, "split.csv"} <= present
+
+
+@pytest.mark.parametrize("task", TASKS)
 def test_every_table_is_ready_to_print(task):
     content = json.loads((REPORTS_DIR / task / TABLES_FILE).read_text())
     assert {"headline", "per-class-without_metadata", "counts"} <= {
