@@ -1,17 +1,22 @@
 """The private history (static/js/history-*.js, /history) in Chromium: a result saved
 on a screener is listed after a reload, exports, imports back after "Delete all", a
 damaged or foreign file changes nothing, the list works offline, an opened entry
-prints without the site around it, and the page fits a phone.
+prints without the site around it, and the page fits a phone. Checks of one lesion
+(one name, screener and body site) are listed in date order, what changed is said in
+words, and the series prints on one page.
 
 Each test opens its own browser context, so its IndexedDB starts empty.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 from test_accessibility import AXE, run_axe
 
@@ -201,6 +206,15 @@ def test_print_view_and_phone_width(browser, live_server, samples):
         assert run_axe(page) == [], "the list of saved results"
         width = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
         assert page.evaluate(width) <= 0, "the list overflows a phone's width"
+        # The named entry is a lesion with one check so far; its series fits a phone too.
+        lesion = page.get_by_role("list", name="Lesions followed over time").get_by_role("listitem")
+        expect(lesion).to_have_count(1)
+        expect(lesion).to_contain_text("1 check")
+        lesion.get_by_role("link").click()
+        expect(page.get_by_role("article")).to_contain_text("One check so far")
+        expect(page.get_by_role("article")).to_contain_text(f"Most likely: {top}")
+        assert page.evaluate(width) <= 0, "a lesion's series overflows a phone's width"
+        page.get_by_role("link", name="Back to all saved results").click()
         saved_list(page).first.get_by_role("link").click()
         entry = page.get_by_role("article")
         expect(entry).to_contain_text(top)
@@ -286,6 +300,211 @@ def test_storage_full_says_so(browser, live_server, samples):
         expect(page.get_by_role("meter")).to_have_count(7)
         page.goto(live_server + "/history")
         expect(page.get_by_text("Nothing saved yet")).to_be_visible()
+        recorded.assert_clean()
+    finally:
+        page.context.close()
+
+
+# ---- a lesion followed over time ------------------------------------------------------
+
+
+def jpeg_data_url(path, side=96):
+    image = Image.open(path).convert("RGB")
+    image.thumbnail((side, side))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def check_entry(metadata, sample, created, top, *, lesion, site, high, version=None):
+    """A history entry as the skin screener saves it: ``top`` most likely, the risk
+    sentence of metadata.json's rule (high or low)."""
+    others = [label for label in metadata["labels"] if label["id"] != top]
+    results = [{"id": top, "probability": 0.7}] + [
+        {"id": label["id"], "probability": 0.3 / len(others)} for label in others
+    ]
+    names = {label["id"]: label["name"] for label in metadata["labels"]}
+    site_value, site_name = site
+    return {
+        "id": f"{lesion}-{site_value}-{created}",
+        "created": created,
+        "task": metadata["task"],
+        "task_title": metadata["title"],
+        "model_version": version or metadata["version"],
+        "file_name": sample.path.name,
+        "image": jpeg_data_url(sample.path),
+        "details": [
+            {"name": "site", "label": "Body site", "value": site_value, "shown": site_name}
+        ],
+        "site": {"value": site_value, "name": site_name},
+        "results": [{**item, "name": names[item["id"]]} for item in results],
+        "risk": {
+            "high": high,
+            "message": metadata["risk"]["messages"]["high" if high else "low"],
+            "trust": "On the test images it flagged 94% of the cancers (sensitivity) and "
+            "passed 64% of the harmless lesions (specificity).",
+        },
+        "warnings": [],
+        "limits": "Tested on 1431 images from two clinics.",
+        **({"lesion": lesion} if lesion else {}),
+    }
+
+
+@pytest.fixture
+def lesion_export(tmp_path, samples, task_metadata):
+    """An export file: three checks of one mole on the back (the top kind moves from
+    the most common harmless kind to the most serious one, and the risk sentence
+    appears, at the third), a one-check lesion of the same name on the chest and an
+    unnamed entry; saved out of date order, the name spelt in two ways."""
+    labels = task_metadata["labels"]
+    harmless = next(label for label in labels if not label["malignant"])
+    serious = next(label for label in labels if label["id"] == task_metadata["risk"]["focus"])
+    assert serious["malignant"]
+    back, chest = ("back", "Back"), ("chest", "Chest")
+
+    def entry(i, created, top, **options):
+        return check_entry(task_metadata, samples[i], created, top, **options)
+
+    checks = [
+        entry(
+            0,
+            "2026-03-01T12:00:00Z",
+            harmless["id"],
+            lesion="Mole on the back",
+            site=back,
+            high=False,
+        ),
+        entry(
+            1,
+            "2026-04-02T12:00:00Z",
+            harmless["id"],
+            lesion=" mole on  the BACK",
+            site=back,
+            high=False,
+        ),
+        entry(
+            2,
+            "2026-05-03T12:00:00Z",
+            serious["id"],
+            lesion="Mole on the back",
+            site=back,
+            high=True,
+        ),
+    ]
+    others = [
+        entry(
+            3,
+            "2026-04-15T12:00:00Z",
+            harmless["id"],
+            lesion="Mole on the back",
+            site=chest,
+            high=False,
+        ),
+        entry(4, "2026-04-20T12:00:00Z", harmless["id"], lesion="", site=back, high=False),
+    ]
+    path = tmp_path / "lesions.json"
+    document = {
+        "format": "screener-history",
+        "version": 1,
+        "exported": "2026-05-04T00:00:00Z",
+        "entries": [checks[2], others[0], checks[0], others[1], checks[1]],
+    }
+    path.write_text(json.dumps(document))
+    return path, task_metadata, harmless, serious
+
+
+def pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))
+
+
+def test_lesion_series_in_date_order_with_changes_in_words(browser, live_server, lesion_export):
+    export, metadata, harmless, serious = lesion_export
+    recorded = open_recorded_page(
+        browser, viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC"
+    )
+    page = recorded.page
+    page.add_init_script(path=str(AXE))
+    try:
+        page.goto(live_server + "/history")
+        page.get_by_label("Import a file").set_input_files(export)
+        expect(page.get_by_text("Imported 5 saved results")).to_be_visible()
+        lesions = page.get_by_role("list", name="Lesions followed over time").get_by_role(
+            "listitem"
+        )
+        expect(lesions).to_have_count(2)  # the same name on another body site is another lesion
+        expect(lesions.first).to_contain_text("“Mole on the back”")
+        expect(lesions.first).to_contain_text("Back · 3 checks, Mar 1, 2026 – May 3, 2026")
+        expect(lesions.first).to_contain_text("The result changed between checks.")
+        expect(lesions.nth(1)).to_contain_text("Chest · 1 check")
+        expect(saved_list(page)).to_have_count(5)
+
+        lesions.first.get_by_role("link").click()
+        series = page.get_by_role("article")
+        expect(series.get_by_role("heading", level=2)).to_have_text("“Mole on the back”, Back")
+        checks = series.get_by_role("list", name="The checks, oldest first").get_by_role("listitem")
+        expect(checks).to_have_count(3)
+        expect(checks.get_by_role("heading")).to_have_text(
+            [re.compile(r"^Mar 1, 2026"), re.compile(r"^Apr 2, 2026"), re.compile(r"^May 3, 2026")]
+        )
+        for check, kind in zip(checks.all(), [harmless, harmless, serious], strict=True):
+            expect(check.get_by_role("img")).to_be_visible()
+            expect(check).to_contain_text(f"Most likely: {kind['name']} (70.0%)")
+            expect(check.get_by_role("row")).to_have_count(len(metadata["labels"]))
+        expect(checks.nth(2)).to_contain_text(metadata["risk"]["messages"]["high"])
+
+        changes = series.get_by_role("list", name="What changed").get_by_role("listitem")
+        low = metadata["risk"]["messages"]["low"]
+        expect(changes).to_have_text(
+            [
+                f"From Mar 1, 2026 to Apr 2, 2026, nothing changed: the most likely kind stayed "
+                f"{harmless['name']} and the risk sentence stayed "
+                f"“{low}”{'' if low.endswith('.') else '.'}",
+                f"On May 3, 2026, the most likely kind moved from {harmless['name']} to "
+                f"{serious['name']}, a serious kind.",
+                f"The risk sentence “{metadata['risk']['messages']['high']}” appeared on May 3, "
+                "2026.",
+            ]
+        )
+        expect(series).to_contain_text("can change with the photo itself")
+        expect(series).to_contain_text("a reason to show the lesion to a doctor, not a diagnosis")
+        assert run_axe(page) == [], "a lesion's series"
+
+        # The print view: the series alone, with the model's version and limits.
+        page.emulate_media(media="print")
+        expect(page.get_by_role("navigation", name="Site")).to_be_hidden()
+        expect(page.get_by_role("button", name="Print or save as PDF")).to_be_hidden()
+        expect(page.get_by_role("link", name="Back to all saved results")).to_be_hidden()
+        expect(saved_list(page)).to_have_count(0)
+        expect(checks).to_have_count(3)
+        for check in checks.all():
+            expect(check.get_by_role("img")).to_be_visible()
+            expect(check.get_by_role("table")).to_be_visible()
+        expect(changes.nth(1)).to_be_visible()
+        expect(series).to_contain_text("This is not a diagnosis")
+        expect(series).to_contain_text(f"Version {metadata['version']}, checks of Mar 1, 2026")
+        expect(series).to_contain_text("Measured: Tested on 1431 images")
+        expect(series).to_contain_text("(sensitivity)")
+        top = [check.bounding_box()["y"] for check in checks.all()]
+        assert max(top) - min(top) < 1, "the checks are not side by side on paper"
+        assert pdf_pages(page.pdf(format="A4")) == 1, "the series does not print on one page"
+        page.emulate_media(media="screen")
+
+        # An opened check leads back to its series.
+        checks.nth(2).get_by_role("link").click()
+        entry = page.get_by_role("article")
+        expect(entry).to_contain_text(serious["name"])
+        entry.get_by_role("link", name="See all 3 checks of “Mole on the back”").click()
+        expect(checks).to_have_count(3)
+
+        # A phone: the checks stacked, nothing wider than the screen.
+        page.set_viewport_size({"width": 390, "height": 844})
+        lefts = [check.bounding_box()["x"] for check in checks.all()]
+        assert max(lefts) - min(lefts) < 1, "the checks are not stacked on a phone"
+        width = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        assert page.evaluate(width) <= 0, "a series overflows a phone's width"
+        page.get_by_role("link", name="Back to all saved results").click()
+        expect(lesions).to_have_count(2)
+        assert page.evaluate(width) <= 0, "the list of lesions overflows a phone's width"
         recorded.assert_clean()
     finally:
         page.context.close()

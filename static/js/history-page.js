@@ -1,11 +1,93 @@
 // The /history page (webapp/templates/history.html): lists the results saved in
 // this browser (history-store.js), newest first, filtered by screener and body site;
 // opens one (#entry=<id>), prints it, deletes one or all, exports and imports them.
-// Nothing here talks to the server.
+// Results saved under one name on one screener and body site are one lesion followed
+// over time (#lesion=<key>): its checks side by side, and what changed, in words.
+// Nothing here talks to the server but to read each screener's metadata.json (which
+// kinds are serious), as the screeners do.
 
+import { MODELS_URL } from './classifier.js';
 import {
-  MAX_IMPORT_BYTES, deleteAll, deleteEntry, exportDocument, importEntries, listEntries, parseExport,
+  MAX_IMPORT_BYTES, deleteAll, deleteEntry, exportDocument, importEntries, lesionKey, lesionSeries,
+  listEntries, parseExport,
 } from './history-store.js';
+
+// ---- every text this script shows (the template holds the rest) ----------------------
+
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+// A sentence's full stop, unless it already ends with one (in a quotation or not).
+const stop = (text) => (/[.!?]”?$/.test(text) ? text : `${text}.`);
+const TEXT = {
+  allSites: 'All body sites',
+  noMatch: 'No saved result matches these filters.',
+  nothingSaved: 'Nothing saved yet. After a result on a screener, choose “Save to history”.',
+  gone: 'That saved result is no longer here.',
+  seriesGone: 'No saved result has that name any more.',
+  pageTitle: 'History',
+  entryTitle: (task, date) => `${task}, ${date}: History`,
+  seriesTitle: (lesion, n) => `“${lesion}”, ${plural(n, 'check', 'checks')}: History`,
+  quoted: (name) => `“${name}”`,
+  // one entry
+  entryHeading: (task, date) => `${task}: ${date}`,
+  imageAlt: (fileName) => `The image saved with this result${fileName ? ` (${fileName})` : ''}`,
+  date: 'Date',
+  screener: 'Screener',
+  name: 'Name',
+  details: 'Details',
+  noDetails: 'none given',
+  bodySite: 'Body site',
+  noSite: 'not given',
+  modelVersion: 'Model version',
+  versionNow: (version, current) => (current && current !== version
+    ? `${version} (this site now runs version ${current})` : version),
+  kindsHeading: (n) => `All ${n} kinds, most likely first`,
+  limits: (version, limits) => `What the model (version ${version}) was measured to do: ${limits}`,
+  seeSeries: (lesion, n) => `See all ${plural(n, 'check', 'checks')} of “${lesion}” side by side`,
+  // a lesion followed over time
+  seriesHeading: (lesion, site) => `“${lesion}”${site ? `, ${site.name}` : ''}`,
+  seriesFacts: (task, n, first, last) => `${task} · ${plural(n, 'check', 'checks')}`
+    + (n > 1 ? `, from ${first} to ${last}` : `, on ${first}`),
+  seriesListFacts: (task, site, n, first, last) => [task, site ? site.name : null,
+    plural(n, 'check', 'checks') + (n > 1 ? `, ${first} – ${last}` : '')].filter(Boolean).join(' · '),
+  seriesChanged: 'The result changed between checks.',
+  seriesSame: 'The same result at every check.',
+  seriesOne: 'One check so far.',
+  seriesLink: (lesion, site) => `“${lesion}”${site ? `, ${site.name}` : ''}`,
+  oneCheck: 'One check so far: save another photo of this lesion later, under the same name and '
+    + 'body site, to see here whether the result changes.',
+  seriousKind: 'a serious kind',
+  topMoved: (date, from, fromSerious, to, toSerious) => `On ${date}, the most likely kind moved `
+    + `from ${from}${fromSerious ? ` (${TEXT.seriousKind})` : ''} to ${to}`
+    + `${toSerious ? `, ${TEXT.seriousKind}` : ''}.`,
+  riskAppeared: (date, message) => `The risk sentence “${message}” appeared on ${date}.`,
+  riskWent: (date, before, now) => stop(`On ${date}, the risk sentence “${before}” gave way to “${now}”`),
+  riskGone: (date, before) => `On ${date}, the risk sentence “${before}” no longer appeared.`,
+  versionChanged: (date, before, now) => `The check of ${date} was made by another version of the `
+    + `model (${now}; before: ${before}): a new model alone can change an answer.`,
+  unchanged: (from, to, top, risk) => stop(`From ${from} to ${to}, nothing changed: the most likely `
+    + `kind stayed ${top}${risk ? ` and the risk sentence stayed “${risk}”` : ''}`),
+  checkTop: (name, percent) => `Most likely: ${name} (${percent})`,
+  checkKinds: (date) => `Every kind on ${date}`,
+  modelsHeading: (n) => (n === 1 ? 'The model' : 'The models'),
+  modelLine: (version, dates, current) => `Version ${TEXT.versionNow(version, current)}, `
+    + `${dates.length === 1 ? 'check' : 'checks'} of ${dates.join('; ')}.`,
+  riskTrust: (trust) => `The risk sentence: ${trust}`,
+  measured: (limits) => `Measured: ${limits}`,
+  // actions
+  exported: (n) => `Exported ${plural(n, 'saved result', 'saved results')} to one JSON file.`,
+  tooLarge: 'This file is far too large to be a history export; nothing was imported.',
+  unchangedHistory: (message) => `${message} Nothing was imported; your history is unchanged.`,
+  imported: (n, file, added) => `Imported ${plural(n, 'saved result', 'saved results')} from “${file}”`
+    + ` (${added} new, ${n - added} already here).`,
+  confirmDeleteAll: (n) => `Delete all ${plural(n, 'saved result', 'saved results')} from this `
+    + 'browser? This cannot be undone; export them first to keep a copy.',
+  deleteAllAction: 'Delete all',
+  deletedAll: (n) => `Deleted all ${plural(n, 'saved result', 'saved results')}.`,
+  confirmDelete: 'Delete this saved result from this browser? This cannot be undone.',
+  deleteAction: 'Delete',
+  deleted: 'Deleted the saved result.',
+  unavailable: (message) => `${message} The screeners still work; only saving results is not possible.`,
+};
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -14,12 +96,15 @@ const ui = {
   listSection: $('history-list-section'),
   list: $('history-list'),
   empty: $('history-empty'),
+  lesions: $('history-lesions'),
+  lesionList: $('history-lesion-list'),
   filterTask: $('history-filter-task'),
   filterSite: $('history-filter-site'),
   exportButton: $('history-export'),
   importInput: $('history-import'),
   deleteAllButton: $('history-delete-all'),
   entry: $('history-entry'),
+  series: $('history-series'),
   confirm: $('history-confirm'),
   confirmText: $('history-confirm-text'),
   confirmButton: $('history-confirm-button'),
@@ -27,6 +112,9 @@ const ui = {
 };
 
 let entries = [];
+let series = [];
+// task → the ids of its serious kinds (metadata.json's labels marked malignant), or null
+const seriousKinds = new Map();
 
 // ---- helpers ----------------------------------------------------------------------
 
@@ -44,6 +132,7 @@ function formatPercent(probability) {
 }
 
 const formatDate = (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const formatDay = (iso) => new Date(iso).toLocaleDateString(undefined, { dateStyle: 'medium' });
 
 function showError(text) {
   ui.error.textContent = text;
@@ -80,6 +169,26 @@ function confirmWith(text, action) {
   });
 }
 
+/** Read which kinds of each of `tasks` are serious, once (null if its metadata.json cannot be read). */
+async function loadSeriousKinds(tasks) {
+  await Promise.all([...new Set(tasks)].filter((task) => !seriousKinds.has(task)).map(async (task) => {
+    let kinds = null;
+    try {
+      const response = await fetch(new URL(`${encodeURIComponent(task)}/metadata.json`, MODELS_URL));
+      if (response.ok) {
+        const { labels } = await response.json();
+        kinds = new Set(labels.filter((label) => label.malignant).map((label) => label.id));
+      }
+    } catch (error) {
+      kinds = null; // the sentences then do not say which kinds are serious
+    }
+    seriousKinds.set(task, kinds);
+  }));
+}
+
+const isSerious = (task, id) => Boolean(seriousKinds.get(task)?.has(id));
+const seriesHref = (key) => `#lesion=${encodeURIComponent(key)}`;
+
 // ---- the list ---------------------------------------------------------------------
 
 function fillSiteFilter() {
@@ -88,7 +197,7 @@ function fillSiteFilter() {
   for (const entry of entries) if (entry.site) sites.set(entry.site.value, entry.site.name);
   const options = [...sites].sort((a, b) => a[1].localeCompare(b[1]))
     .map(([value, name]) => new Option(name, value));
-  ui.filterSite.replaceChildren(new Option('All body sites', ''), ...options);
+  ui.filterSite.replaceChildren(new Option(TEXT.allSites, ''), ...options);
   ui.filterSite.value = sites.has(chosen) ? chosen : '';
 }
 
@@ -97,35 +206,55 @@ function entryTitle(entry) {
   return `${top.name} (${formatPercent(top.probability)})`;
 }
 
+function listItem(image, link, ...lines) {
+  const item = element('li', 'history-item');
+  const thumb = element('img', 'history-thumb rounded-1');
+  thumb.src = image;
+  thumb.alt = '';
+  const text = element('div', 'history-item-text');
+  text.append(link, ...lines);
+  item.append(thumb, text);
+  return item;
+}
+
+function riskLine(risk, className = 'small') {
+  return element('div', `${className} ${risk.high ? 'text-danger-emphasis' : 'text-success-emphasis'}`,
+    risk.message);
+}
+
 function renderList() {
   const task = ui.filterTask.value;
   const site = ui.filterSite.value;
-  const shown = entries.filter((entry) => (!task || entry.task === task)
-    && (!site || entry.site?.value === site));
+  const matches = (item) => (!task || item.task === task) && (!site || item.site?.value === site);
+  const shown = entries.filter(matches);
   ui.list.replaceChildren(...shown.map((entry) => {
-    const item = element('li', 'history-item');
-    item.dataset.task = entry.task;
-    const image = element('img', 'history-thumb rounded-1');
-    image.src = entry.image;
-    image.alt = '';
-    const text = element('div', 'history-item-text');
     const link = element('a', 'history-item-link fw-semibold', entryTitle(entry));
     link.href = `#entry=${encodeURIComponent(entry.id)}`;
     const facts = [formatDate(entry.created), taskTitles.get(entry.task) || entry.task_title];
     if (entry.site) facts.push(entry.site.name);
-    if (entry.lesion) facts.push(`“${entry.lesion}”`);
-    text.append(link, element('div', 'small text-body-secondary', facts.join(' · ')));
-    if (entry.risk) {
-      text.append(element('div', `small ${entry.risk.high ? 'text-danger-emphasis' : 'text-success-emphasis'}`,
-        entry.risk.message));
-    }
-    item.append(image, text);
+    if (entry.lesion) facts.push(TEXT.quoted(entry.lesion));
+    const item = listItem(entry.image, link, element('div', 'small text-body-secondary', facts.join(' · ')));
+    item.dataset.task = entry.task;
+    if (entry.risk) item.lastChild.append(riskLine(entry.risk));
     return item;
   }));
+  const lesions = series.filter(matches);
+  ui.lesionList.replaceChildren(...lesions.map((lesion) => {
+    const checks = lesion.entries;
+    const last = checks.at(-1);
+    const link = element('a', 'history-item-link fw-semibold', TEXT.seriesLink(lesion.lesion, null));
+    link.href = seriesHref(lesion.key);
+    const changed = changesOf(lesion).changed;
+    return listItem(last.image, link,
+      element('div', 'small text-body-secondary', TEXT.seriesListFacts(
+        taskTitles.get(lesion.task) || lesion.task_title, lesion.site, checks.length,
+        formatDay(checks[0].created), formatDay(last.created))),
+      element('div', `small ${changed ? 'text-danger-emphasis fw-semibold' : ''}`,
+        checks.length === 1 ? TEXT.seriesOne : changed ? TEXT.seriesChanged : TEXT.seriesSame));
+  }));
+  ui.lesions.hidden = lesions.length === 0;
   ui.empty.hidden = shown.length > 0;
-  ui.empty.textContent = entries.length
-    ? 'No saved result matches these filters.'
-    : 'Nothing saved yet. After a result on a screener, choose “Save to history”.';
+  ui.empty.textContent = entries.length ? TEXT.noMatch : TEXT.nothingSaved;
   ui.exportButton.disabled = entries.length === 0;
   ui.deleteAllButton.disabled = entries.length === 0;
 }
@@ -136,24 +265,32 @@ function fact(list, term, value) {
   list.append(element('dt', '', term), element('dd', '', value));
 }
 
+function probabilityRows(results) {
+  return results.map((item) => {
+    const row = element('tr');
+    const name = element('th', '', item.name);
+    name.scope = 'row';
+    row.append(name, element('td', 'text-end', formatPercent(item.probability)));
+    return row;
+  });
+}
+
 function renderEntry(entry) {
-  $('entry-heading').textContent = `${entry.task_title}: ${formatDate(entry.created)}`;
+  $('entry-heading').textContent = TEXT.entryHeading(entry.task_title, formatDate(entry.created));
   const image = $('entry-image');
   image.src = entry.image;
-  image.alt = `The image saved with this result${entry.file_name ? ` (${entry.file_name})` : ''}`;
+  image.alt = TEXT.imageAlt(entry.file_name);
   $('entry-image-caption').textContent = entry.file_name;
 
   const facts = $('entry-facts');
   facts.replaceChildren();
-  fact(facts, 'Date', formatDate(entry.created));
-  fact(facts, 'Screener', entry.task_title);
-  if (entry.lesion) fact(facts, 'Name', entry.lesion);
-  fact(facts, 'Details', entry.details.length
-    ? entry.details.map((item) => `${item.label}: ${item.shown}`).join(' · ') : 'none given');
-  fact(facts, 'Body site', entry.site ? entry.site.name : 'not given');
-  const current = taskVersions.get(entry.task);
-  fact(facts, 'Model version', entry.model_version + (current && current !== entry.model_version
-    ? ` (this site now runs version ${current})` : ''));
+  fact(facts, TEXT.date, formatDate(entry.created));
+  fact(facts, TEXT.screener, entry.task_title);
+  if (entry.lesion) fact(facts, TEXT.name, entry.lesion);
+  fact(facts, TEXT.details, entry.details.length
+    ? entry.details.map((item) => `${item.label}: ${item.shown}`).join(' · ') : TEXT.noDetails);
+  fact(facts, TEXT.bodySite, entry.site ? entry.site.name : TEXT.noSite);
+  fact(facts, TEXT.modelVersion, TEXT.versionNow(entry.model_version, taskVersions.get(entry.task)));
 
   $('entry-warnings').replaceChildren(...entry.warnings.map(
     (text) => element('div', 'alert alert-warning', text)));
@@ -166,39 +303,146 @@ function renderEntry(entry) {
         entry.risk.message),
       element('p', 'small text-body-secondary mb-0', entry.risk.trust));
   }
-  $('entry-probabilities-heading').textContent = `All ${entry.results.length} kinds, most likely first`;
-  $('entry-probabilities').replaceChildren(...entry.results.map((item) => {
-    const row = element('tr');
-    const name = element('th', '', item.name);
-    name.scope = 'row';
-    row.append(name, element('td', 'text-end', formatPercent(item.probability)));
-    return row;
-  }));
-  $('entry-limits').textContent = entry.limits
-    ? `What the model (version ${entry.model_version}) was measured to do: ${entry.limits}` : '';
+  $('entry-probabilities-heading').textContent = TEXT.kindsHeading(entry.results.length);
+  $('entry-probabilities').replaceChildren(...probabilityRows(entry.results));
+  $('entry-limits').textContent = entry.limits ? TEXT.limits(entry.model_version, entry.limits) : '';
+
+  const key = lesionKey(entry);
+  const lesion = key && series.find((item) => item.key === key);
+  $('entry-series').hidden = !lesion;
+  if (lesion) {
+    const link = $('entry-series-link');
+    link.href = seriesHref(key);
+    link.textContent = TEXT.seeSeries(lesion.lesion, lesion.entries.length);
+  }
 }
 
-function openedId() {
-  const match = /^#entry=(.+)$/.exec(window.location.hash);
+// ---- a lesion followed over time ----------------------------------------------------
+
+/**
+ * What changed from each check of `lesion` to the next, in words:
+ * {changed: true if the top kind or the risk sentence changed, sentences: [text, …]}.
+ */
+function changesOf(lesion) {
+  const checks = lesion.entries;
+  if (checks.length < 2) return { changed: false, sentences: [TEXT.oneCheck] };
+  const sentences = [];
+  let changed = false;
+  for (let i = 1; i < checks.length; i += 1) {
+    const before = checks[i - 1];
+    const now = checks[i];
+    // The day, or the day and time when both checks fall on the same day.
+    const sameDay = formatDay(before.created) === formatDay(now.created);
+    const when = (entry) => (sameDay ? formatDate : formatDay)(entry.created);
+    const found = [];
+    if (before.model_version !== now.model_version) {
+      sentences.push(TEXT.versionChanged(when(now), before.model_version, now.model_version));
+    }
+    const [topBefore, topNow] = [before.results[0], now.results[0]];
+    if (topBefore.id !== topNow.id) {
+      found.push(TEXT.topMoved(when(now), topBefore.name, isSerious(before.task, topBefore.id),
+        topNow.name, isSerious(now.task, topNow.id)));
+    }
+    const [highBefore, highNow] = [Boolean(before.risk?.high), Boolean(now.risk?.high)];
+    if (highNow && !highBefore) found.push(TEXT.riskAppeared(when(now), now.risk.message));
+    if (highBefore && !highNow) {
+      found.push(now.risk ? TEXT.riskWent(when(now), before.risk.message, now.risk.message)
+        : TEXT.riskGone(when(now), before.risk.message));
+    }
+    if (found.length) {
+      changed = true;
+      sentences.push(...found);
+    } else {
+      sentences.push(TEXT.unchanged(when(before), when(now), topNow.name, now.risk?.message));
+    }
+  }
+  return { changed, sentences };
+}
+
+function checkCard(entry) {
+  const card = element('li', 'series-check');
+  const heading = element('h4', 'h6 mb-1');
+  const link = element('a', '', formatDate(entry.created));
+  link.href = `#entry=${encodeURIComponent(entry.id)}`;
+  heading.append(link);
+  const image = element('img', 'series-image rounded-1');
+  image.src = entry.image;
+  image.alt = TEXT.imageAlt(entry.file_name);
+  const top = entry.results[0];
+  card.append(heading, image, element('p', 'series-top fw-semibold mb-1',
+    TEXT.checkTop(top.name, formatPercent(top.probability))));
+  if (entry.risk) card.append(riskLine(entry.risk, 'series-risk fw-semibold mb-1'));
+  for (const warning of entry.warnings) card.append(element('p', 'small text-warning-emphasis mb-1', warning));
+  const table = element('table', 'table table-sm series-probabilities mb-0');
+  const caption = element('caption', 'visually-hidden', TEXT.checkKinds(formatDate(entry.created)));
+  const body = element('tbody');
+  body.append(...probabilityRows(entry.results));
+  table.append(caption, body);
+  card.append(table);
+  return card;
+}
+
+function renderSeries(lesion) {
+  const checks = lesion.entries;
+  const title = taskTitles.get(lesion.task) || lesion.task_title;
+  $('series-heading').textContent = TEXT.seriesHeading(lesion.lesion, lesion.site);
+  $('series-facts').textContent = TEXT.seriesFacts(title, checks.length, formatDay(checks[0].created),
+    formatDay(checks.at(-1).created));
+  $('series-changes').replaceChildren(...changesOf(lesion).sentences.map((text) => element('li', '', text)));
+  $('series-checks').replaceChildren(...checks.map(checkCard));
+
+  // Each model version once: which checks it made, what it was measured to do.
+  const versions = new Map();
+  for (const entry of checks) {
+    if (!versions.has(entry.model_version)) versions.set(entry.model_version, []);
+    versions.get(entry.model_version).push(entry);
+  }
+  const models = $('series-models');
+  models.replaceChildren(element('h3', 'h6', TEXT.modelsHeading(versions.size)));
+  for (const [version, made] of versions) {
+    const last = made.at(-1);
+    const block = element('div', 'series-model mb-2');
+    block.append(element('p', 'fw-semibold mb-0', TEXT.modelLine(version,
+      made.map((entry) => formatDay(entry.created)), taskVersions.get(lesion.task))));
+    const trust = made.map((entry) => entry.risk?.trust).filter(Boolean).at(-1);
+    if (trust) block.append(element('p', 'mb-0', TEXT.riskTrust(trust)));
+    if (last.limits) block.append(element('p', 'mb-0', TEXT.measured(last.limits)));
+    models.append(block);
+  }
+}
+
+// ---- which view -----------------------------------------------------------------------
+
+function opened(kind) {
+  const match = new RegExp(`^#${kind}=(.+)$`).exec(window.location.hash);
   return match ? decodeURIComponent(match[1]) : null;
 }
 
 function route() {
-  const id = openedId();
+  const id = opened('entry');
   const entry = id && entries.find((item) => item.id === id);
+  const key = opened('lesion');
+  const lesion = key && series.find((item) => item.key === key);
   ui.entry.hidden = !entry;
-  ui.listSection.hidden = Boolean(entry);
+  ui.series.hidden = !lesion;
+  ui.listSection.hidden = Boolean(entry || lesion);
   if (entry) {
     renderEntry(entry);
-    document.title = `${entry.task_title}, ${formatDate(entry.created)}: History`;
+    document.title = TEXT.entryTitle(entry.task_title, formatDate(entry.created));
+  } else if (lesion) {
+    renderSeries(lesion);
+    document.title = TEXT.seriesTitle(lesion.lesion, lesion.entries.length);
   } else {
-    document.title = 'History';
-    if (id) say('That saved result is no longer here.');
+    document.title = TEXT.pageTitle;
+    if (id) say(TEXT.gone);
+    if (key) say(TEXT.seriesGone);
   }
 }
 
 async function refresh() {
   entries = await listEntries();
+  series = lesionSeries(entries);
+  await loadSeriousKinds(series.map((lesion) => lesion.task));
   fillSiteFilter();
   renderList();
   route();
@@ -225,38 +469,40 @@ function exportAll() {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  say(`Exported ${entries.length} saved result${entries.length === 1 ? '' : 's'} to one JSON file.`);
+  say(TEXT.exported(entries.length));
 }
 
 async function importFile(file) {
-  if (file.size > MAX_IMPORT_BYTES) throw new Error('This file is far too large to be a history export; nothing was imported.');
+  if (file.size > MAX_IMPORT_BYTES) throw new Error(TEXT.tooLarge);
   let imported;
   try {
     imported = parseExport(await file.text());
   } catch (error) {
-    throw new Error(`${error.message} Nothing was imported; your history is unchanged.`);
+    throw new Error(TEXT.unchangedHistory(error.message));
   }
   const known = new Set(entries.map((entry) => entry.id));
   const added = imported.filter((entry) => !known.has(entry.id)).length;
   try {
     await importEntries(imported);
   } catch (error) {
-    throw new Error(`${error.message} Nothing was imported; your history is unchanged.`);
+    throw new Error(TEXT.unchangedHistory(error.message));
   }
   await refresh();
-  say(`Imported ${imported.length} saved result${imported.length === 1 ? '' : 's'} from “${file.name}”`
-    + ` (${added} new, ${imported.length - added} already here).`);
+  say(TEXT.imported(imported.length, file.name, added));
+}
+
+function backToList(event) {
+  event.preventDefault();
+  history.pushState(null, '', window.location.pathname);
+  route();
 }
 
 function wire() {
   ui.filterTask.addEventListener('change', renderList);
   ui.filterSite.addEventListener('change', renderList);
   window.addEventListener('hashchange', () => { say(''); route(); });
-  $('history-back').addEventListener('click', (event) => {
-    event.preventDefault();
-    history.pushState(null, '', window.location.pathname);
-    route();
-  });
+  $('history-back').addEventListener('click', backToList);
+  $('series-back').addEventListener('click', backToList);
   ui.exportButton.addEventListener('click', exportAll);
   ui.importInput.addEventListener('change', () => {
     const [file] = ui.importInput.files;
@@ -265,27 +511,26 @@ function wire() {
   });
   ui.deleteAllButton.addEventListener('click', () => attempt(async () => {
     const n = entries.length;
-    if (!await confirmWith(`Delete all ${n} saved result${n === 1 ? '' : 's'} from this browser? `
-      + 'This cannot be undone; export them first to keep a copy.', 'Delete all')) return;
+    if (!await confirmWith(TEXT.confirmDeleteAll(n), TEXT.deleteAllAction)) return;
     await deleteAll();
     await refresh();
-    say(`Deleted all ${n} saved result${n === 1 ? '' : 's'}.`);
+    say(TEXT.deletedAll(n));
   }));
   $('entry-delete').addEventListener('click', () => attempt(async () => {
-    const id = openedId();
-    if (!id || !await confirmWith('Delete this saved result from this browser? This cannot be undone.',
-      'Delete')) return;
+    const id = opened('entry');
+    if (!id || !await confirmWith(TEXT.confirmDelete, TEXT.deleteAction)) return;
     await deleteEntry(id);
     history.pushState(null, '', window.location.pathname);
     await refresh();
-    say('Deleted the saved result.');
+    say(TEXT.deleted);
   }));
   $('entry-print').addEventListener('click', () => window.print());
+  $('series-print').addEventListener('click', () => window.print());
 }
 
 wire();
 refresh().catch((error) => {
-  showError(`${error.message} The screeners still work; only saving results is not possible.`);
+  showError(TEXT.unavailable(error.message));
   for (const control of [ui.exportButton, ui.importInput, ui.deleteAllButton]) control.disabled = true;
   ui.empty.hidden = true;
 });

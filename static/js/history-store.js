@@ -206,3 +206,38 @@ export function parseExport(text) {
   }
   return data.entries;
 }
+
+// ---- the same lesion: entries with one name, screener and body site ------------------
+
+const oldestFirst = (a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1
+  : a.id < b.id ? -1 : 1);
+
+/**
+ * The series `entry` belongs to: its screener, body site and name (the name compared
+ * without case or repeated spaces), or null for an entry saved without a name.
+ */
+export function lesionKey(entry) {
+  const name = entry.lesion?.replace(/\s+/g, ' ').trim().toLocaleLowerCase();
+  if (!name) return null;
+  return `${entry.task}/${entry.site ? entry.site.value : ''}/${name}`;
+}
+
+/**
+ * The series among `entries` (one lesion each: see lesionKey), the most recently checked
+ * first: [{key, task, task_title, lesion, site, entries}], `entries` oldest first and the
+ * other fields as the newest entry has them.
+ */
+export function lesionSeries(entries) {
+  const groups = new Map();
+  for (const entry of entries) {
+    const key = lesionKey(entry);
+    if (!key) continue;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(entry);
+  }
+  return [...groups].map(([key, members]) => {
+    members.sort(oldestFirst);
+    const { task, task_title: taskTitle, lesion, site } = members.at(-1);
+    return { key, task, task_title: taskTitle, lesion, site, entries: members };
+  }).sort((a, b) => -oldestFirst(a.entries.at(-1), b.entries.at(-1)));
+}
