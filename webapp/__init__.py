@@ -39,7 +39,9 @@ def create_app(config=None) -> Flask:
     app.config["COMPRESS_REGISTER"] = False
     app.extensions["compress"] = Compress(app)
 
-    from webapp import errors, offline, report_pages, views
+    from webapp import errors, i18n, offline, report_pages, views
+
+    i18n.init_app(app)
 
     app.register_blueprint(views.bp)
     app.register_blueprint(report_pages.bp)

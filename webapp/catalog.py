@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from flask import abort, current_app
+from flask_babel import gettext as _
 
 # A kind whose test sensitivity is below this is marked "often missed" on its page.
 OFTEN_MISSED_BELOW = 0.5
@@ -31,15 +32,18 @@ def _read_json(path: Path, what: str) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        abort(503, f"The {what} is missing from this site; it may not be installed yet.")
+        abort(
+            503,
+            _("The %(what)s is missing from this site; it may not be installed yet.", what=what),
+        )
     except (OSError, ValueError) as error:
         current_app.logger.error("cannot read %s: %s", path, error)
-        abort(500, f"The {what} on this site is damaged.")
+        abort(500, _("The %(what)s on this site is damaged.", what=what))
 
 
 def list_tasks() -> list[dict]:
     """``[{"id", "title", "version"}, …]`` in the order of index.json."""
-    index = _read_json(models_dir() / "index.json", "list of screening models")
+    index = _read_json(models_dir() / "index.json", _("list of screening models"))
     return list(index.get("tasks", []))
 
 
@@ -47,7 +51,7 @@ def installed_tasks() -> list[dict]:
     """:func:`list_tasks`, or 503 when no model is installed."""
     tasks = list_tasks()
     if not tasks:
-        abort(503, "No screening model has been installed on this site yet.")
+        abort(503, _("No screening model has been installed on this site yet."))
     return tasks
 
 
@@ -64,10 +68,16 @@ def load_task(task_id: str) -> dict:
     ids = [task["id"] for task in tasks]
     if task_id not in ids:
         abort(
-            404, f"There is no screener called “{task_id}”. Available: {', '.join(ids) or 'none'}."
+            404,
+            _(
+                "There is no screener called “%(task)s”. Available: %(tasks)s.",
+                task=task_id,
+                tasks=", ".join(ids) or _("none"),
+            ),
         )
     return _read_json(
-        models_dir() / task_id / "metadata.json", f"description of the {task_id} model"
+        models_dir() / task_id / "metadata.json",
+        _("description of the %(task)s model", task=task_id),
     )
 
 

@@ -18,6 +18,14 @@ class Config:
     SITE_NAME = "In-browser screener"
     THEME_COLOR = "#2f6f73"
 
+    # The languages of the site's text (webapp/i18n.py, docs/languages.md), the first the
+    # default: each with its own name and whether a native speaker has reviewed its
+    # catalogue (the pages of one that is not say so in the footer).
+    LANGUAGES = {
+        "en": {"name": "English", "reviewed": True},
+        "de": {"name": "Deutsch", "reviewed": False},
+    }
+
     # The featured task (None: the first task listed in index.json): the home
     # page (/) lists every screener of index.json with this one first, and the
     # addresses without a task (/performance, /data, /model-card) show it. Each

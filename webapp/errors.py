@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 TITLES = {
-    404: "Page not found",
-    405: "That action is not possible here",
-    500: "Something went wrong on the site",
-    503: "The screener is not available",
+    404: _l("Page not found"),
+    405: _l("That action is not possible here"),
+    500: _l("Something went wrong on the site"),
+    503: _l("The screener is not available"),
 }
 
 DEFAULT_MESSAGES = {
-    404: "There is nothing at this address. It may have moved, or the link may be mistyped.",
-    405: "This page can only be viewed; it does not accept submitted data.",
+    404: _l("There is nothing at this address. It may have moved, or the link may be mistyped."),
+    405: _l("This page can only be viewed; it does not accept submitted data."),
 }
 
 
@@ -26,7 +27,7 @@ def render_error(error: HTTPException):
         error.description if _described(error) else DEFAULT_MESSAGES.get(code, error.description)
     )
     body = render_template(
-        "error.html", code=code, title=TITLES.get(code, error.name), message=message
+        "error.html", code=code, title=str(TITLES.get(code, error.name)), message=str(message)
     )
     return body, code, headers
 

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, make_response, render_template, request, url_for
 
+from webapp import i18n
 from webapp.catalog import list_tasks, models_dir
 from webapp.report_pages import model_cards_dir
 from webapp.reports import reports_dir
@@ -50,7 +51,9 @@ def service_worker():
         response = make_response("", 204)
         del response.headers["Content-Type"]
         return response
-    precache = precache_list()
+    # The pages are kept in one language: ?lang= (what the pages name), else the first.
+    lang = request.args.get("lang")
+    precache = precache_list(lang if lang in i18n.languages() else None)
     response = make_response(render_template("sw.js", **precache))
     response.mimetype = "text/javascript"
     # Browsers revalidate worker scripts anyway; say so for proxies too.
@@ -96,22 +99,27 @@ def offline_page():
 # ---- the precache list ------------------------------------------------------------
 
 
-def precache_list() -> dict:
-    """``{"version", "prefix", "caches": {name: [[url, integrity], …]}, "offline_page"}``.
+def precache_list(lang: str | None = None) -> dict:
+    """``{"version", "prefix", "caches": {name: [[url, integrity], …]}, "sources",
+    "offline_page"}``.
 
     Two caches: ``vendor`` (third-party libraries, which rarely change) and
     ``app`` (pages, the site's scripts and styles, models), each named after the
-    hash of its own entries, so a new model does not download TF.js again.
+    hash of its own entries, so a new model does not download TF.js again. The pages
+    are in language ``lang`` (None: the first of LANGUAGES): ``sources`` maps each
+    page's url to the address it is downloaded from (``url?lang=…``).
     """
+    lang = lang or next(iter(i18n.languages()))
     key = _fingerprint()
-    memo = current_app.extensions.get("offline_precache")
+    memos = current_app.extensions.setdefault("offline_precache", {})
+    memo = memos.get(lang)
     if memo is None or memo[0] != key:
-        memo = (key, _build_precache_list())
-        current_app.extensions["offline_precache"] = memo
+        memo = (key, _build_precache_list(lang))
+        memos[lang] = memo
     return memo[1]
 
 
-def _build_precache_list() -> dict:
+def _build_precache_list(lang: str) -> dict:
     pages = [url_for("screen.index"), url_for("offline.offline_page"), url_for("screen.history")]
     for task in list_tasks():
         pages += [
@@ -119,7 +127,8 @@ def _build_precache_list() -> dict:
             for endpoint in current_app.config.get("OFFLINE_PAGES", ())
         ]
     client = current_app.test_client()
-    bodies = {url: _get(client, url) for url in dict.fromkeys(pages)}
+    sources = {url: f"{url}?lang={lang}" for url in pages}
+    bodies = {url: _get(client, sources[url]) for url in dict.fromkeys(pages)}
 
     assets = []
     for body in list(bodies.values()):
@@ -141,6 +150,7 @@ def _build_precache_list() -> dict:
         if path.suffix in (".js", ".wasm")
     ]
     assets += _model_urls()
+    assets.append(url_for("i18n.catalogue", lang=lang))
     for url in dict.fromkeys(assets):
         if url not in bodies:
             bodies[url] = _get(client, url)
@@ -167,6 +177,7 @@ def _build_precache_list() -> dict:
         "version": _digest(sorted(caches)),
         "prefix": CACHE_PREFIX,
         "caches": caches,
+        "sources": sources,
         "offline_page": url_for("offline.offline_page"),
     }
 
@@ -253,6 +264,7 @@ def _fingerprint() -> tuple:
         reports_dir(),
         model_cards_dir(),
         Path(current_app.root_path) / (current_app.template_folder or "templates"),
+        i18n.TRANSLATIONS_DIR,
     }
     stats = []
     for folder in sorted(folders):

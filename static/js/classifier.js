@@ -9,6 +9,7 @@
 
 import { encodeMetadata } from './encoding.js';
 import { prepareImage } from './image-input.js';
+import { msg } from './messages.js';
 import { viewCount } from './views.js';
 
 export const MODELS_URL = new URL('../tfjs_model/', import.meta.url);
@@ -50,7 +51,7 @@ function startWorker() {
     worker.addEventListener('error', (event) => {
       if (!started) event.preventDefault();
       const why = event.message || 'no details';
-      const error = new Error(started ? `The model stopped working (${why}). Reload the page.`
+      const error = new Error(started ? msg('The model stopped working ({why}). Reload the page.', { why })
         : `the model's worker could not start (${why})`);
       for (const { rejectCall } of pending.values()) rejectCall(error);
       pending.clear();
@@ -85,19 +86,21 @@ async function fetchJson(url, what) {
   try {
     response = await fetch(url);
   } catch (error) {
-    throw new Error(`Could not download ${what} (${url}): ${error.message}`);
+    throw new Error(msg('Could not download {what} ({url}): {why}', { what, url, why: error.message }));
   }
-  if (!response.ok) throw new Error(`Could not download ${what} (${url}): HTTP ${response.status}.`);
+  if (!response.ok) {
+    throw new Error(msg('Could not download {what} ({url}): HTTP {status}.', { what, url, status: response.status }));
+  }
   try {
     return await response.json();
   } catch (error) {
-    throw new Error(`${what} (${url}) is not valid JSON; the model files may be damaged.`);
+    throw new Error(msg('{what} ({url}) is not valid JSON; the model files may be damaged.', { what, url }));
   }
 }
 
 async function knownTasks() {
   try {
-    const index = await fetchJson(new URL('index.json', MODELS_URL), 'the model index');
+    const index = await fetchJson(new URL('index.json', MODELS_URL), msg('the model index'));
     return index.tasks.map((t) => t.id);
   } catch (error) {
     return [];
@@ -152,7 +155,7 @@ export async function loadClassifier(task, options = {}) {
 
   let metadata;
   try {
-    metadata = await fetchJson(new URL('metadata.json', folder), `the ${task} model description`);
+    metadata = await fetchJson(new URL('metadata.json', folder), msg('the {task} model description', { task }));
   } catch (error) {
     const tasks = await knownTasks();
     if (tasks.length && !tasks.includes(task)) {

@@ -7,6 +7,8 @@
 // The pure parts (colour map, upsampling, where the crop sits on the preview) are
 // exported for tests; heatmapView wires them to the page.
 
+import { t, tr } from './i18n.js';
+
 // ColorBrewer's RdYlBu, reversed: blue (low) through pale yellow to red (high), a
 // scale designed to read in order of value, also for most colour-blind readers.
 const STOPS = [
@@ -191,8 +193,8 @@ export function heatmapView(elements) {
         canvas.height = rows * CELL_PIXELS;
         const pixels = heatmapPixels(current, canvas.width, canvas.height);
         canvas.getContext('2d').putImageData(new ImageData(pixels, canvas.width, canvas.height), 0, 0);
-        canvas.setAttribute('aria-label', `Where the model found evidence for ${current.name}`);
-        name.textContent = current.name;
+        canvas.setAttribute('aria-label', t('Where the model found evidence for {name}', { name: tr(current.name) }));
+        name.textContent = tr(current.name);
         place();
       }
       applyControls();

@@ -8,6 +8,8 @@
 // DOM); imagePixels decodes, shrinks and draws, in the model's worker (or on the
 // page when there is none; the pixels are the same either way).
 
+import { msg } from './messages.js';
+
 export const ACCEPTED = 'a File/Blob, HTMLImageElement, HTMLCanvasElement or ImageBitmap';
 
 function describe(value) {
@@ -23,7 +25,7 @@ function naturalSize(blob) {
     img.onload = () => { URL.revokeObjectURL(url); resolve([img.naturalWidth, img.naturalHeight]); };
     img.onerror = () => {
       URL.revokeObjectURL(url);
-      reject(new Error('This file could not be read as an image: it may be damaged or in an unsupported format. Use a JPEG, PNG or WebP photo.'));
+      reject(new Error(msg('This file could not be read as an image: it may be damaged or in an unsupported format. Use a JPEG, PNG or WebP photo.')));
     };
     img.src = url;
   });
@@ -35,9 +37,10 @@ function fit(width, height, maxSide) {
 }
 
 function checkSize(width, height, minSide) {
-  if (!width || !height) throw new Error('The image is empty (0 × 0 pixels).');
+  if (!width || !height) throw new Error(msg('The image is empty (0 × 0 pixels).'));
   if (Math.min(width, height) < minSide) {
-    throw new Error(`The image is too small (${width} × ${height} pixels); it needs at least ${minSide} pixels on each side.`);
+    throw new Error(msg('The image is too small ({width} × {height} pixels); it needs at least {minSide} pixels on each side.',
+      { width, height, minSide }));
   }
 }
 
@@ -66,9 +69,10 @@ export async function prepareImage(source, { minSide = 32, maxSide = 512 } = {})
   let width;
   let height;
   if (typeof Blob !== 'undefined' && source instanceof Blob) {
-    if (source.size === 0) throw new Error('The file is empty (0 bytes). Choose a photo.');
+    if (source.size === 0) throw new Error(msg('The file is empty (0 bytes). Choose a photo.'));
     if (source.type && !source.type.startsWith('image/')) {
-      throw new Error(`"${source.name || 'This file'}" is not an image (${source.type}). Choose a JPEG, PNG or WebP photo.`);
+      throw new Error(msg('"{name}" is not an image ({type}). Choose a JPEG, PNG or WebP photo.',
+        { name: source.name || 'This file', type: source.type }));
     }
     [width, height] = await naturalSize(source);
   } else if (typeof HTMLImageElement !== 'undefined' && source instanceof HTMLImageElement) {
@@ -97,7 +101,7 @@ export async function imagePixels({ source, width, height, shrink }) {
     try {
       drawable = await createImageBitmap(source, options);
     } catch (error) {
-      throw new Error('This file could not be decoded as an image: it may be damaged. Try another photo.');
+      throw new Error(msg('This file could not be decoded as an image: it may be damaged. Try another photo.'));
     }
   }
   const ctx = draw(drawable, width, height);

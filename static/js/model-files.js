@@ -6,6 +6,8 @@
 // bytes, which tfjs's own onProgress (per file) cannot do for a one-file model.
 // It runs where the model runs: in the model's worker (model-worker.js).
 
+import { msg } from './messages.js';
+
 // Bytes per stored element of each dtype (a quantized weight is stored in its
 // quantization dtype). Strings have no fixed size.
 const BYTES_PER_ELEMENT = {
@@ -34,7 +36,7 @@ function concat(parts) {
 }
 
 function damaged(name, why) {
-  return new Error(`The model file ${name} on this site is damaged: ${why}.`);
+  return new Error(msg('The model file {name} on this site is damaged: {why}.', { name, why }));
 }
 
 async function download(url, name, onBytes) {
@@ -42,10 +44,11 @@ async function download(url, name, onBytes) {
   try {
     response = await fetch(url);
   } catch (error) {
-    throw new Error(`Could not download the model file ${name}: the site cannot be reached (${error.message}).`);
+    throw new Error(msg('Could not download the model file {name}: the site cannot be reached ({why}).',
+      { name, why: error.message }));
   }
-  if (response.status === 404) throw new Error(`The model file ${name} is missing from this site (HTTP 404).`);
-  if (!response.ok) throw new Error(`Could not download the model file ${name} (HTTP ${response.status}).`);
+  if (response.status === 404) throw new Error(msg('The model file {name} is missing from this site (HTTP 404).', { name }));
+  if (!response.ok) throw new Error(msg('Could not download the model file {name} (HTTP {status}).', { name, status: response.status }));
   const chunks = [];
   try {
     const reader = response.body.getReader();
@@ -56,7 +59,7 @@ async function download(url, name, onBytes) {
       onBytes(value.length);
     }
   } catch (error) {
-    throw new Error(`The download of the model file ${name} was interrupted (${error.message}).`);
+    throw new Error(msg('The download of the model file {name} was interrupted ({why}).', { name, why: error.message }));
   }
   return concat(chunks);
 }
@@ -112,8 +115,8 @@ export async function downloadModel(folder, { onProgress, version } = {}) {
     const got = files[i].reduce((n, file) => n + file.length, 0);
     if (expected[i] !== null && got !== expected[i]) {
       throw damaged(group.paths.join(', '), got < expected[i]
-        ? `it is cut short (${got} of ${expected[i]} bytes)`
-        : `it has ${got} bytes, more than the ${expected[i]} that model.json describes`);
+        ? msg('it is cut short ({got} of {expected} bytes)', { got, expected: expected[i] })
+        : msg('it has {got} bytes, more than the {expected} that model.json describes', { got, expected: expected[i] }));
     }
   });
   if (typeof version === 'string' && /^[0-9a-f]{12}$/.test(version)) {
@@ -121,8 +124,8 @@ export async function downloadModel(folder, { onProgress, version } = {}) {
       (path, j) => [path.split('/').pop(), files[i][j]])));
     const actual = await contentVersion(jsonBytes, byName);
     if (actual !== null && actual !== version) {
-      throw new Error(`The model files on this site do not match the model's version ${version} `
-        + '(their content is damaged, or comes partly from another version).');
+      throw new Error(msg('The model files on this site do not match the model\'s version {version} '
+        + '(their content is damaged, or comes partly from another version).', { version }));
     }
   }
   return {

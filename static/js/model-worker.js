@@ -11,6 +11,7 @@
 // `handle(type, args, onProgress)` lists the types.
 
 import { imagePixels } from './image-input.js';
+import { msg } from './messages.js';
 import { downloadModel } from './model-files.js';
 import { loadTf, selectBackend } from './tf-loader.js';
 import { mirrorViews, viewCount } from './views.js';
@@ -106,8 +107,8 @@ const operations = {
           files.modelJson, async () => [files.weightSpecs, files.weightData]),
       });
     } catch (error) {
-      throw new Error(`The ${task} model on this site is damaged: TF.js cannot build it from `
-        + `model.json (${error.message}).`);
+      throw new Error(msg('The {task} model on this site is damaged: TF.js cannot build it from '
+        + 'model.json ({why}).', { task, why: error.message }));
     }
     const entry = { tf, model, inputs };
     if (warmup) {

@@ -4,6 +4,8 @@
 // a new version has been downloaded and is waiting. base.html loads it on every
 // page but the error pages.
 
+import { t } from './i18n.js';
+
 const notice = document.getElementById('offline-status');
 const prompt = document.getElementById('update-prompt');
 const updateButton = document.getElementById('update-button');
@@ -39,11 +41,11 @@ async function showWhetherReady() {
   if (!worker) return;
   const { missing } = await ask(worker, 'status');
   if (missing.length) {
-    show('The offline copy is incomplete: reload while online to repair it', 'incomplete');
+    show(t('The offline copy is incomplete: reload while online to repair it'), 'incomplete');
   } else if (await keptOnDevice([window.location.pathname + window.location.search])) {
-    show('Ready to work offline', 'ready');
+    show(t('Ready to work offline'), 'ready');
   } else { // a chart page: not kept (see OFFLINE_PAGES in webapp/config.py)
-    show('The screener works offline; this page needs a connection', 'ready');
+    show(t('The screener works offline; this page needs a connection'), 'ready');
   }
 }
 
@@ -131,7 +133,7 @@ function track(worker) {
     const current = navigator.serviceWorker.controller;
     if (worker.state === 'installed' && current) offerUpdate(worker);
     if (worker.state === 'redundant' && !current && !updating) {
-      show('This site could not be saved for offline use; it still works online', 'failed');
+      show(t('This site could not be saved for offline use; it still works online'), 'failed');
     }
   });
 }

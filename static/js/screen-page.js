@@ -7,6 +7,7 @@ import { MODELS_URL, loadClassifier } from './classifier.js';
 import { heatmapView } from './heatmap.js';
 import { offerSave, withdrawSave } from './history-save.js';
 import { keptOnDevice } from './offline.js';
+import { t, tr, translateMessage } from './i18n.js';
 
 const root = document.querySelector('[data-screener]');
 const $ = (id) => document.getElementById(id);
@@ -75,7 +76,7 @@ function setStatus(text, phase = 'loading') {
 }
 
 function showError(message) {
-  ui.error.textContent = message;
+  ui.error.textContent = translateMessage(message);
   ui.error.hidden = false;
 }
 
@@ -136,14 +137,13 @@ function describesAnotherModel(version) {
 
 async function load() {
   const local = await modelOnDevice();
-  const fetching = local ? 'Loading the model from this device' : 'Downloading the model';
-  setStatus(`${fetching}…`);
+  setStatus(local ? t('Loading the model from this device…') : t('Downloading the model…'));
   showProgress(0);
   // The bar carries the percentage; the status line (read out by screen readers)
   // changes only with the step.
   const onProgress = (fraction) => {
     showProgress(fraction);
-    if (fraction >= 1) setStatus('Preparing the model…');
+    if (fraction >= 1) setStatus(t('Preparing the model…'));
   };
   try {
     const loaded = await loadClassifier(state.task, { onProgress });
@@ -151,8 +151,8 @@ async function load() {
       window.location.reload();
       return new Promise(() => {}); // the page is going
     }
-    const where = local ? ' Loaded from this device’s cache.' : '';
-    setStatus(`Model ready (${loaded.backend}).${where}`, 'ready');
+    const ready = t('Model ready ({backend}).', { backend: loaded.backend });
+    setStatus(local ? `${ready} ${t('Loaded from this device’s cache.')}` : ready, 'ready');
     return loaded;
   } finally {
     showProgress(null);
@@ -163,8 +163,9 @@ function classifier() {
   if (!state.classifier) {
     state.classifier = load().catch((error) => {
       state.classifier = null; // the next image tries again
-      setStatus('The model could not be loaded.', 'failed');
-      throw new Error(`${error.message} Reload the page to try again.`);
+      setStatus(t('The model could not be loaded.'), 'failed');
+      throw new Error(t('{message} Reload the page to try again.',
+        { message: translateMessage(error.message) }));
     });
   }
   return state.classifier;
@@ -189,10 +190,10 @@ function readDetails() {
     if (control.type === 'number' && (validity.badInput || validity.rangeUnderflow || validity.rangeOverflow)) {
       control.classList.add('is-invalid');
       control.setAttribute('aria-invalid', 'true');
-      const range = `between ${control.min} and ${control.max}`;
+      const params = { field: fieldLabel(control), min: control.min, max: control.max, value };
       throw new Error(validity.badInput
-        ? `${fieldLabel(control)} must be a number ${range}, or left empty.`
-        : `${fieldLabel(control)} must be ${range} (got ${value}).`);
+        ? t('{field} must be a number between {min} and {max}, or left empty.', params)
+        : t('{field} must be between {min} and {max} (got {value}).', params));
     }
     if (value !== '') values[control.dataset.field] = value;
   }
@@ -205,7 +206,7 @@ function describeDetails(values) {
     .map((control) => (control.tagName === 'SELECT'
       ? control.selectedOptions[0].textContent.trim()
       : `${fieldLabel(control)}: ${values[control.dataset.field]}`));
-  return parts.length ? parts.join(' · ') : 'no details given';
+  return parts.length ? parts.join(' · ') : t('no details given');
 }
 
 // ---- results ---------------------------------------------------------------------
@@ -213,13 +214,15 @@ function describeDetails(values) {
 function renderTop(best, label, hasRiskSummary) {
   ui.topResult.replaceChildren();
   const sentence = element('p', 'fs-5 mb-1');
-  sentence.append('The closest match is ', element('strong', '', label.name),
-    ` (${formatPercent(best.probability)}).`);
+  // The sentence around the name, in the page's language: "… {name} (…)".
+  const [before, after] = t('The closest match is {name} ({percent}).',
+    { percent: formatPercent(best.probability) }).split('{name}');
+  sentence.append(before, element('strong', '', tr(label.name)), after);
   ui.topResult.append(sentence);
-  if (label.description) ui.topResult.append(element('p', 'mb-1', label.description));
+  if (label.description) ui.topResult.append(element('p', 'mb-1', tr(label.description)));
   if (label.malignant && !hasRiskSummary) { // else the risk sentence says what to do
     ui.topResult.append(element('p', 'mb-1 fw-semibold',
-      'This kind can be serious: please have it checked by a doctor soon.'));
+      t('This kind can be serious: please have it checked by a doctor soon.')));
   }
 }
 
@@ -228,7 +231,7 @@ function renderBars(results) {
     const percent = formatPercent(item.probability);
     const row = element('li', 'probability mb-2');
     const head = element('div', 'd-flex justify-content-between gap-3');
-    const name = element('span', 'probability-name', item.name);
+    const name = element('span', 'probability-name', tr(item.name));
     name.id = `probability-${item.id}`;
     head.append(name, element('span', 'probability-value', percent));
     const bar = element('div', 'progress');
@@ -257,10 +260,11 @@ function renderDoubt(assessment, metadata) {
   const [low, high] = [rate(Math.min(...detected)), rate(Math.max(...detected))];
   const caught = low === high ? low : `${low}–${high}`;
   ui.doubt.replaceChildren(
-    element('strong', '', 'This does not look like the kind of image this screener was made for'),
-    ` (${metadata.image_kind}). The answer below is probably meaningless. `,
-    element('span', 'small', `This check caught ${caught} of other kinds of image on test and `
-      + `wrongly warns on ${rate(doubt.false_alarm_rate)} of real ones.`));
+    element('strong', '', t('This does not look like the kind of image this screener was made for')),
+    ` ${t('({kind}). The answer below is probably meaningless.', { kind: tr(metadata.image_kind) })} `,
+    element('span', 'small', t('This check caught {caught} of other kinds of image on test and '
+      + 'wrongly warns on {false_alarms} of real ones.',
+    { caught, false_alarms: rate(doubt.false_alarm_rate) })));
 }
 
 /**
@@ -275,15 +279,18 @@ function renderUnsure(assessment, metadata, detailed) {
   const measured = (detailed && test.with_metadata) || test.without_metadata;
   const top = assessment.results[0];
   const parts = [
-    element('strong', '', 'The model is unsure about this image:'),
-    ` its top answer has only ${formatPercent(top.probability)} probability.`,
+    element('strong', '', t('The model is unsure about this image:')),
+    ` ${t('its top answer has only {percent} probability.', { percent: formatPercent(top.probability) })}`,
   ];
   if (measured && measured.accuracy_flagged !== null && measured.accuracy_not_flagged !== null) {
-    parts.push(` On test images this unsure${measured === test.with_metadata ? ' (with their details)' : ''}, `
-      + `the top answer was right only ${rate(measured.accuracy_flagged)} of the time `
-      + `(vs ${rate(measured.accuracy_not_flagged)} otherwise). `,
-    element('span', 'small', `Look at the other likely kinds below too; `
-      + `${rate(measured.flagged)} of test images were this unsure.`));
+    const figures = { right: rate(measured.accuracy_flagged), otherwise: rate(measured.accuracy_not_flagged) };
+    parts.push(` ${measured === test.with_metadata
+      ? t('On test images this unsure (with their details), the top answer was right only {right} '
+        + 'of the time (vs {otherwise} otherwise).', figures)
+      : t('On test images this unsure, the top answer was right only {right} of the time '
+        + '(vs {otherwise} otherwise).', figures)} `,
+    element('span', 'small', t('Look at the other likely kinds below too; {flagged} of test images '
+      + 'were this unsure.', { flagged: rate(measured.flagged) })));
   }
   ui.unsure.replaceChildren(...parts);
 }
@@ -296,19 +303,26 @@ function renderRisk(assessment, metadata) {
   if (ui.risk.hidden) return;
   const rule = metadata.risk;
   const test = rule.test.without_metadata;
-  const names = new Map(metadata.labels.map((label) => [label.id, label.name]));
+  const names = new Map(metadata.labels.map((label) => [label.id, tr(label.name)]));
   ui.risk.dataset.level = risk.high ? 'high' : 'low';
   // With one serious kind, "all serious kinds" is the focus kind: say it once.
-  const others = rule.labels.length > 1
-    ? ` and ${rate(test.sensitivity)} of all ${rule.labels.map((id) => names.get(id)).join(', ')} cases`
-    : '';
+  const figures = {
+    n: test.n,
+    focus_rate: rate(test.focus_sensitivity),
+    focus: names.get(rule.focus),
+    all_rate: rate(test.sensitivity),
+    all: rule.labels.map((id) => names.get(id)).join(', '),
+    specificity: rate(test.specificity),
+  };
   ui.risk.replaceChildren(
     element('p', `fs-5 fw-semibold mb-1 ${risk.high ? 'text-danger-emphasis' : 'text-success-emphasis'}`,
-      risk.message),
-    element('p', 'small text-body-secondary mb-0',
-      `How far to trust this sentence: on ${test.n} test images it flagged `
-      + `${rate(test.focus_sensitivity)} of ${names.get(rule.focus)} cases${others} (sensitivity), and `
-      + `called ${rate(test.specificity)} of the others harmless (specificity).`));
+      tr(risk.message)),
+    element('p', 'small text-body-secondary mb-0', rule.labels.length > 1
+      ? t('How far to trust this sentence: on {n} test images it flagged {focus_rate} of {focus} cases '
+        + 'and {all_rate} of all {all} cases (sensitivity), and called {specificity} of the others '
+        + 'harmless (specificity).', figures)
+      : t('How far to trust this sentence: on {n} test images it flagged {focus_rate} of {focus} cases '
+        + '(sensitivity), and called {specificity} of the others harmless (specificity).', figures)));
 }
 
 function render(assessment, loaded, fileName, values) {
@@ -316,7 +330,7 @@ function render(assessment, loaded, fileName, values) {
   const labels = new Map(loaded.metadata.labels.map((label) => [label.id, label]));
   // A model of the image alone has no details form, so nothing to describe.
   const details = ui.detailsForm ? ` (${describeDetails(values)})` : '';
-  ui.resultCaption.textContent = `Result for “${fileName}”${details}`;
+  ui.resultCaption.textContent = t('Result for “{name}”', { name: fileName }) + details;
   renderDoubt(assessment, loaded.metadata);
   renderUnsure(assessment, loaded.metadata, Object.keys(values).length > 0);
   renderRisk(assessment, loaded.metadata);
@@ -340,10 +354,10 @@ async function classifyNow(run, file, values) {
     const assessment = await loaded.assess(file, values);
     if (run !== state.run) return;
     clearError();
-    render(assessment, loaded, file.name || 'the image', values);
+    render(assessment, loaded, file.name || t('the image'), values);
   } catch (error) {
     if (run !== state.run) return;
-    showPlaceholder('No result for this image.');
+    showPlaceholder(t('No result for this image.'));
     showError(error.message || String(error));
   } finally {
     if (run === state.run) ui.resultSection.removeAttribute('aria-busy');
@@ -357,7 +371,7 @@ function requestClassification() {
   } catch (error) {
     state.run += 1; // drop any answer still on its way
     state.last = null;
-    showPlaceholder(state.file ? 'No result: correct the details first.' : 'Choose an image to see the result.');
+    showPlaceholder(state.file ? t('No result: correct the details first.') : t('Choose an image to see the result.'));
     showError(error.message);
     return;
   }
@@ -371,7 +385,7 @@ function requestClassification() {
   const run = ++state.run;
   const { file } = state;
   clearError();
-  showPlaceholder('Analysing the image…');
+  showPlaceholder(t('Analysing the image…'));
   state.queue = state.queue.then(() => classifyNow(run, file, values));
 }
 
@@ -422,7 +436,7 @@ function wire() {
     ui.dropZone.classList.remove('is-dragover');
     const file = event.dataTransfer.files[0];
     if (file) choose(file);
-    else showError('Nothing usable was dropped: drop an image file.');
+    else showError(t('Nothing usable was dropped: drop an image file.'));
   });
 
   if (ui.detailsForm) {

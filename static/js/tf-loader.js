@@ -2,6 +2,8 @@
 // It runs wherever the model runs: in the model's worker (model-worker.js), or on
 // the page when no worker can start. Only model-worker.js uses it.
 
+import { msg } from './messages.js';
+
 const VENDOR_URL = new URL('../vendor/tfjs/', import.meta.url);
 export const BACKENDS = ['wasm', 'webgl', 'cpu'];
 // The backends' bundles; loadTf() loads WASM's, the others only when asked for.
@@ -66,5 +68,5 @@ export async function selectBackend(tf, preference = 'auto') {
       console.warn(`tfjs backend ${name} unavailable:`, error);
     }
   }
-  throw new Error(`None of the backends ${order.join(', ')} could start in this browser.`);
+  throw new Error(msg('None of the backends {backends} could start in this browser.', { backends: order.join(', ') }));
 }

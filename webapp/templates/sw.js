@@ -14,6 +14,9 @@
 const VERSION = {{ version|tojson }};
 const PREFIX = {{ prefix|tojson }};
 const CACHES = {{ caches|tojson }}; // cache name → [[url, integrity], …]
+// Each page is downloaded in this worker's language, from its address with ?lang=…,
+// and kept under its own address.
+const SOURCES = {{ sources|tojson }}; // url → the address to download it from
 const OFFLINE_PAGE = {{ offline_page|tojson }};
 
 const CACHE_OF = new Map(); // absolute URL → the cache that holds it
@@ -30,10 +33,21 @@ self.addEventListener('install', (event) => {
   event.waitUntil(Promise.all(Object.entries(CACHES).map(async ([name, entries]) => {
     const cache = await caches.open(name);
     const missing = [];
+    const pages = [];
     for (const [url, integrity] of entries) {
-      if (!(await cache.match(url))) missing.push(new Request(url, { cache: 'no-cache', integrity }));
+      if (await cache.match(url)) continue;
+      const source = SOURCES[url];
+      const request = new Request(source || url, { cache: 'no-cache', integrity });
+      (source ? pages : missing).push([url, request]);
     }
-    await cache.addAll(missing);
+    // Pages first, all of them, and kept only once everything has arrived.
+    const fetched = await Promise.all(pages.map(async ([url, request]) => {
+      const response = await fetch(request);
+      if (!response.ok) throw new TypeError(`${url}: HTTP ${response.status}`);
+      return [url, response];
+    }));
+    await cache.addAll(missing.map(([, request]) => request));
+    await Promise.all(fetched.map(([url, response]) => cache.put(url, response)));
   })));
 });
 

@@ -1,0 +1,232 @@
+"""Languages: the site's text in the visitor's language (Flask-Babel), and the browser's.
+
+Every string a person reads is English in the code (templates, ``static/js``, the task
+registry's labels, the report tables) and is looked up in the message catalogue of the
+chosen language: ``webapp/translations/<lang>/LC_MESSAGES/messages.po`` (its msgids are
+the English strings; ``python -m webapp.messages update`` extracts them, docs/languages.md).
+
+The language: ``?lang=<code>`` (which also sets the remembered choice, a cookie), else
+the cookie, else the best of the browser's Accept-Language, else English. The browser's
+scripts read their strings from ``/i18n/<lang>.json`` (``static/js/i18n.js``): the
+catalogue's entries used by the scripts and the models' metadata.json.
+
+The .po files are the source; their compiled .mo files (what gettext reads) are made
+here when the app starts, whenever one is missing or older than its .po, so a fresh
+clone needs no build step.
+
+Text that arrives already written (labels of metadata.json, the finished tables of
+``reports/<task>/tables.json``, error messages of the model's scripts) is translated by
+:func:`translate_text`: the whole string if the catalogue has it, else the first
+pattern of :mod:`webapp.report_text` it matches (``"On {n} test images."``),
+with the pattern's translation filled in by the parts it matched, each translated too.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, g, make_response, request
+from flask_babel import Babel, get_locale, get_translations
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+DOMAIN = "messages"
+# The remembered choice of language.
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+# Entries of the catalogue the browser's scripts need: those found in these places.
+BROWSER_SOURCES = ("static/js/", "static/tfjs_model/")
+
+bp = Blueprint("i18n", __name__)
+
+
+def init_app(app) -> None:
+    compile_catalogues(app)
+    Babel(
+        app,
+        locale_selector=select_language,
+        default_locale="en",
+        default_translation_directories=str(TRANSLATIONS_DIR),
+    )
+    # {% trans %} blocks spanning several lines are one line in the catalogue.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.filters["tr"] = translate_text
+    app.register_blueprint(bp)
+    app.context_processor(_template_context)
+    app.after_request(_remember_choice)
+
+
+def languages() -> dict:
+    """``{code: {"name", "reviewed"}}`` of the LANGUAGES setting."""
+    return current_app.config["LANGUAGES"]
+
+
+def select_language() -> str:
+    offered = languages()
+    chosen = request.args.get("lang")
+    if chosen in offered:
+        return chosen
+    remembered = request.cookies.get(COOKIE)
+    if remembered in offered:
+        return remembered
+    return request.accept_languages.best_match(list(offered), default=next(iter(offered)))
+
+
+def current_language() -> str:
+    return str(get_locale() or "en")
+
+
+def _template_context() -> dict:
+    def language_url(code: str) -> str:
+        """This page in language ``code`` (``?lang=``, which remembers the choice)."""
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+        query = "&".join(f"{k}={v}" for k, v in args + [("lang", code)])
+        return f"{request.path}?{query}"
+
+    lang = current_language()
+    return {
+        "current_language": lang,
+        "languages": languages(),
+        "language_url": language_url,
+        "translation_reviewed": languages().get(lang, {}).get("reviewed", True),
+    }
+
+
+def _remember_choice(response):
+    """``?lang=`` on a page the person opened sets the remembered choice; the service
+    worker's own downloads of pages (Sec-Fetch-Dest "empty") do not."""
+    chosen = request.args.get("lang")
+    if chosen in languages() and request.headers.get("Sec-Fetch-Dest", "document") == "document":
+        response.set_cookie(COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
+    if response.mimetype == "text/html":
+        response.vary.add("Cookie")
+        response.vary.add("Accept-Language")
+    return response
+
+
+# ---- the .po files ---------------------------------------------------------------------
+
+
+def po_path(lang: str) -> Path:
+    return TRANSLATIONS_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def compile_catalogues(app=None) -> list[Path]:
+    """Compile each .po whose .mo is missing or older; return the .mo files written."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written = []
+    for po in sorted(TRANSLATIONS_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        partial = mo.with_suffix(".mo.part")
+        try:
+            with partial.open("wb") as handle:
+                write_mo(handle, catalog)
+            partial.replace(mo)
+        except OSError as error:  # a read-only deployment: its .mo files must be shipped
+            if app is not None:
+                app.logger.error("cannot compile %s: %s", po, error)
+            continue
+        written.append(mo)
+    return written
+
+
+@functools.cache
+def _browser_messages(lang: str, mtime: float) -> dict:
+    from babel.messages.pofile import read_po
+
+    with po_path(lang).open("rb") as handle:
+        catalog = read_po(handle)
+    return {
+        message.id: message.string
+        for message in catalog
+        if message.id
+        and message.string
+        and not message.fuzzy
+        and any(str(place).startswith(BROWSER_SOURCES) for place, _ in message.locations)
+    }
+
+
+def browser_messages(lang: str) -> dict:
+    """``{English: translation}`` of the entries the browser's scripts use."""
+    path = po_path(lang)
+    return _browser_messages(lang, path.stat().st_mtime) if path.exists() else {}
+
+
+@bp.get("/i18n/<lang>.json")
+def catalogue(lang: str):
+    """The browser's catalogue for ``lang`` (``static/js/i18n.js`` loads it)."""
+    if lang not in languages():
+        abort(404, f"There is no catalogue for the language “{lang}”.")
+    body = {"lang": lang, "messages": browser_messages(lang)}
+    response = make_response(json.dumps(body, ensure_ascii=False, sort_keys=True))
+    response.mimetype = "application/json"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+# ---- text that arrives written ---------------------------------------------------------
+
+
+@functools.cache
+def _compiled_patterns(lists: bool = True) -> tuple:
+    from webapp.report_text import LISTS, PATTERNS, WHOLE
+
+    compiled = []
+    for pattern in PATTERNS + (LISTS if lists else ()):
+        if pattern in WHOLE:
+            continue
+        parts = re.split(r"\{(\w+)\}", pattern)
+        regex = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
+        compiled.append((re.compile(regex, re.DOTALL), pattern))
+    return tuple(compiled)
+
+
+# Numbers, percentages and figures ("63.1%", "1,431", "0.912", "−2.4"): the same in any language.
+FIGURE = re.compile(r"[\s\d.,:%+\-−–×±<>]*")
+
+
+def translate_text(text, lang: str | None = None):
+    """``text`` (English) in the page's language: see the module's docstring. Text the
+    catalogue does not know comes back as it is."""
+    if not isinstance(text, str) or (lang or current_language()) == "en":
+        return text
+    return _translate(text)[0]
+
+
+def _translate(text: str) -> tuple[str, bool]:
+    """(``text`` translated, whether the catalogue knew it). A pattern's placeholder named
+    with a leading underscore (``{_run}``) is a name kept as it is; every other part must be
+    known for the pattern to apply."""
+    if not text or FIGURE.fullmatch(text):
+        return text, True
+    translations = get_translations()
+    catalog = getattr(translations, "_catalog", {})
+    if text in catalog:
+        return translations.gettext(text), True
+    memo = g.setdefault("translated_text", {})
+    if text in memo:
+        return memo[text]
+    memo[text] = (text, False)  # no endless recursion on a pattern matching itself
+    for regex, pattern in _compiled_patterns():
+        match = regex.fullmatch(text)
+        if not match or pattern not in catalog:
+            continue
+        parts = {}
+        for name, value in match.groupdict().items():
+            parts[name], known = (value, True) if name.startswith("_") else _translate(value)
+            if not known:
+                break
+        else:
+            memo[text] = (translations.gettext(pattern).format(**parts), True)
+            break
+    return memo[text]
