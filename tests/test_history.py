@@ -482,7 +482,10 @@ def test_lesion_series_in_date_order_with_changes_in_words(browser, live_server,
         expect(changes.nth(1)).to_be_visible()
         expect(series).to_contain_text("This is not a diagnosis")
         expect(series).to_contain_text(f"Version {metadata['version']}, checks of Mar 1, 2026")
-        expect(series).to_contain_text("Measured: Tested on 1431 images")
+        expect(series.get_by_role("definition").last).to_have_text(
+            "Tested on 1431 images from two clinics."
+        )
+        expect(series.get_by_role("term").last).to_have_text("Measured limits")
         expect(series).to_contain_text("(sensitivity)")
         top = [check.bounding_box()["y"] for check in checks.all()]
         assert max(top) - min(top) < 1, "the checks are not side by side on paper"

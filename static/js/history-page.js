@@ -71,8 +71,8 @@ const TEXT = {
   modelsHeading: (n) => (n === 1 ? 'The model' : 'The models'),
   modelLine: (version, dates, current) => `Version ${TEXT.versionNow(version, current)}, `
     + `${dates.length === 1 ? 'check' : 'checks'} of ${dates.join('; ')}.`,
-  riskTrust: (trust) => `The risk sentence: ${trust}`,
-  measured: (limits) => `Measured: ${limits}`,
+  riskTrust: 'The risk sentence',
+  measured: 'Measured limits',
   // actions
   exported: (n) => `Exported ${plural(n, 'saved result', 'saved results')} to one JSON file.`,
   tooLarge: 'This file is far too large to be a history export; nothing was imported.',
@@ -404,9 +404,11 @@ function renderSeries(lesion) {
     const block = element('div', 'series-model mb-2');
     block.append(element('p', 'fw-semibold mb-0', TEXT.modelLine(version,
       made.map((entry) => formatDay(entry.created)), taskVersions.get(lesion.task))));
+    const facts = element('dl', 'series-model-facts mb-0');
     const trust = made.map((entry) => entry.risk?.trust).filter(Boolean).at(-1);
-    if (trust) block.append(element('p', 'mb-0', TEXT.riskTrust(trust)));
-    if (last.limits) block.append(element('p', 'mb-0', TEXT.measured(last.limits)));
+    if (trust) fact(facts, TEXT.riskTrust, trust);
+    if (last.limits) fact(facts, TEXT.measured, last.limits);
+    block.append(facts);
     models.append(block);
   }
 }
