@@ -165,3 +165,99 @@ def test_each_backbone_exports_and_matches_keras_in_the_browser(name, tmp_path, 
     found, _ = parity.browser_probabilities(TASK, out, images, given, browser=browser)
     summary = parity.compare(expected, found[:, :k])  # raises past the tolerance
     assert summary["top1_disagreement"] == 0.0
+
+
+# ---- the graph's resizing: crop (skin, malaria) or squash (chest X-ray) ------------------
+
+
+def test_each_task_names_its_resize_mode():
+    from dataclasses import replace
+
+    from training.tasks import RESIZE_MODES, TASKS
+
+    assert RESIZE_MODES == ("crop", "squash")
+    assert {task.id: task.resize for task in TASKS.values()} == {
+        "skin_lesion": "crop",
+        "chest_xray": "squash",
+        "malaria": "crop",
+    }
+    with pytest.raises(ValueError, match="resize must be one of"):
+        replace(get_task("chest_xray"), resize="stretch")
+
+
+def _first_step(task, size=(32, 32)):
+    """A model of ``task`` and the output of its 'resize' layer (what the backbone gets)."""
+    import keras
+
+    from training.model import resize_mode
+
+    model = build_model(task, ModelConfig(image_size=size))
+    assert resize_mode(model) == task.resize
+    return model, keras.Model(model.input, model.get_layer("resize").output)
+
+
+def test_a_squash_graph_keeps_the_sides_of_a_wide_image_and_a_crop_graph_loses_them():
+    """An image twice as wide as tall whose outer quarters are white and centre half black:
+    squashed to a square, a quarter of the columns on each side stay white; cropped to the
+    centre square, only the black centre is left."""
+    from dataclasses import replace
+
+    chest = get_task("chest_xray")
+    wide = np.zeros((1, 64, 128, 3), np.float32)
+    wide[:, :, :32] = wide[:, :, 96:] = 255.0
+    tall = np.transpose(wide, (0, 2, 1, 3))  # white top and bottom quarters
+    for mode in ("squash", "crop"):
+        _, step = _first_step(replace(chest, resize=mode))
+        seen_wide = np.asarray(step({IMAGE_INPUT: wide}))[0, ..., 0]
+        seen_tall = np.asarray(step({IMAGE_INPUT: tall}))[0, ..., 0]
+        assert seen_wide.shape == seen_tall.shape == (32, 32)
+        columns, rows = seen_wide.mean(axis=0), seen_tall.mean(axis=1)
+        if mode == "squash":  # the whole image: 8 white columns (rows) on each side
+            for profile in (columns, rows):
+                assert (profile[:7] > 250).all() and (profile[-7:] > 250).all()
+                assert (profile[9:-9] < 5).all()
+        else:  # the centre square: all black
+            assert seen_wide.max() < 1 and seen_tall.max() < 1
+
+
+def test_crop_and_squash_see_a_square_image_alike():
+    """A square image is neither cropped nor distorted: both graphs hand the backbone the
+    same pixels (so the same network answers alike), and different ones of a wide image."""
+    from dataclasses import replace
+
+    chest = get_task("chest_xray")
+    _, squash = _first_step(replace(chest, resize="squash"), (64, 64))
+    _, crop = _first_step(replace(chest, resize="crop"), (64, 64))
+    rng = np.random.default_rng(5)
+    square = rng.uniform(0, 255, (2, 100, 100, 3)).astype("float32")
+    wide = rng.uniform(0, 255, (2, 100, 160, 3)).astype("float32")
+    same = [np.asarray(step({IMAGE_INPUT: square})) for step in (squash, crop)]
+    np.testing.assert_allclose(same[0], same[1], atol=1e-4)
+    other = [np.asarray(step({IMAGE_INPUT: wide})) for step in (squash, crop)]
+    assert np.abs(other[0] - other[1]).mean() > 10
+
+
+@pytest.mark.parametrize("mode", ["crop", "squash"])
+def test_metadata_json_records_the_resize_mode(mode, tmp_path):
+    from dataclasses import replace
+
+    from training import export
+
+    task = replace(get_task("chest_xray"), resize=mode)
+    (tmp_path / "model.json").write_text("{}")
+    dims = [{"size": "-1"}, {"size": "7"}, {"size": "7"}, {"size": "2"}]
+    signature = {
+        "inputs": {"image:0": {}},
+        "outputs": {"probabilities:0": {}, "class_map:0": {"tensorShape": {"dim": dims}}},
+    }
+    metadata = export.build_metadata(task, signature, tmp_path, (224, 224), quantization="float32")
+    image = metadata["inputs"]["image"]
+    assert image["resize"] == mode
+    assert ("crops" in image["pixels"]) == (mode == "crop")
+    assert ("whole image" in metadata["explanation"]["region"]) == (mode == "squash")
+    # The graph's own mode wins over the task's (training.convert passes resize_mode(graph)).
+    other = {"crop": "squash", "squash": "crop"}[mode]
+    again = export.build_metadata(
+        task, signature, tmp_path, (224, 224), quantization="float32", resize=other
+    )
+    assert again["inputs"]["image"]["resize"] == other

@@ -474,6 +474,80 @@ def test_heatmap_colour_map(page):
     assert top_right == high and bottom_left == low  # each cell's value at its centre
 
 
+def test_heatmap_covers_the_crop_or_the_whole_image_as_metadata_says(page):
+    """A crop model's map lies over the centred crop at the input's aspect (also when
+    metadata.json says nothing: models exported before the setting); a squash model's
+    over the whole picture, wherever object-fit puts it."""
+    boxes = page.evaluate("""async () => {
+        const { regionBox } = await import('/static/js/heatmap.js');
+        const { explain } = await import('/static/js/classifier.js');
+        const map = { rows: 1, cols: 1, classes: 1, values: [0.5] };
+        const labels = [{ id: 'a', name: 'A' }];
+        const natural = { width: 400, height: 200 };
+        const box = { width: 300, height: 300 };
+        const out = {};
+        for (const [name, resize] of [['old', undefined], ['crop', 'crop'], ['squash', 'squash']]) {
+          const explanation = explain(map, labels, 'a', [224, 224], resize);
+          out[name] = { resize: explanation.resize, contain: regionBox(natural, box, explanation, 'contain'),
+                        fill: regionBox(natural, box, explanation) };
+        }
+        return out;
+    }""")
+    # contain: the 400 × 200 picture is shown 300 × 150, from y = 75.
+    whole = {"left": 0, "top": 75, "width": 300, "height": 150}
+    centre = {"left": 75, "top": 75, "width": 150, "height": 150}
+    assert boxes["old"] == boxes["crop"] and boxes["old"]["resize"] == "crop"
+    assert boxes["crop"]["contain"] == pytest.approx(centre)
+    assert boxes["squash"]["resize"] == "squash"
+    assert boxes["squash"]["contain"] == pytest.approx(whole)
+    assert boxes["squash"]["fill"] == pytest.approx(
+        {"left": 0, "top": 0, "width": 300, "height": 300}
+    )
+    assert boxes["crop"]["fill"] == pytest.approx(
+        {"left": 75, "top": 0, "width": 150, "height": 300}
+    )
+
+
+def test_a_squash_models_heatmap_lies_over_the_whole_x_ray(browser, live_server, tmp_path):
+    """The X-ray page with metadata.json saying "squash" (as the next release's will): the
+    map of a wide upload covers the whole picture and the "outlined centre" note stays
+    hidden; as installed (no setting: crop) it covers the centre square."""
+    from PIL import Image
+
+    xray = Path(__file__).parent / "data" / "chest_xray" / "IM-0125-0001.jpeg"
+    wide = tmp_path / "wide.png"
+    with Image.open(xray) as image:
+        image.convert("RGB").resize((image.width * 3 // 2, image.height)).save(wide)
+    with Image.open(wide) as image:
+        natural = image.size
+    for resize in ("squash", None):
+        recorded = open_recorded_page(browser, service_workers="block")
+        page = recorded.page
+        if resize:
+
+            def with_resize(route):
+                metadata = route.fetch().json()
+                metadata["inputs"]["image"]["resize"] = "squash"
+                route.fulfill(json=metadata)
+
+            page.route("**/tfjs_model/chest_xray/metadata.json", with_resize)
+        try:
+            page.goto(live_server + "/screen/chest_xray")
+            expect(page.get_by_role("status")).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
+            choose(page, wide)
+            expect(page.get_by_text(f"Result for “{wide.name}”")).to_be_visible()
+            heatmap = page.get_by_role("img", name=HEATMAP)
+            expect(heatmap).to_be_visible()
+            preview = page.get_by_role("img", name="The image you chose").bounding_box()
+            aspect = natural[0] / natural[1] if resize == "squash" else 1.0
+            expect_box(heatmap.bounding_box(), crop_box(preview, natural, aspect))
+            note = page.get_by_text("The model looks only at the outlined centre")
+            expect(note).to_be_visible(visible=resize != "squash")
+            recorded.assert_clean()
+        finally:
+            page.context.close()
+
+
 def catmull_rom_picture(values: np.ndarray, width: int, height: int) -> np.ndarray:
     """The map's values at each pixel centre of a width × height picture: Catmull-Rom
     between the cells' centres, edge cells repeated (what heatmap.js promises)."""

@@ -52,7 +52,7 @@ def parity_images(task, run_dir: Path, data_dir, n: int):
 
 def main(argv=None) -> int:
     from training import export, parity
-    from training.model import backbone_name, browser_model, load_model
+    from training.model import backbone_name, browser_model, load_model, resize_mode
     from training.tasks import get_task
     from training.train import config_from_json
 
@@ -146,6 +146,7 @@ def main(argv=None) -> int:
             metrics=metrics,
             doubt=doubt,
             views=model_config.test_time_views,
+            resize=resize_mode(graph),
         )
         # python -m training.risk / training.unsure / training.calibration
         for name in ("risk", "unsure", "calibration"):

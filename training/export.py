@@ -19,7 +19,7 @@ from pathlib import Path
 from training.encoding import encoding_json
 from training.model import CLASS_MAP_OUTPUT, IMAGE_INPUT, METADATA_INPUT, TEST_TIME_VIEWS
 from training.preprocess import max_side_for
-from training.tasks import Task
+from training.tasks import RESIZE_MODES, Task
 
 QUANTIZATIONS = {
     "float32": [],
@@ -131,14 +131,24 @@ def build_metadata(
     metrics: dict | None = None,
     doubt: dict | None = None,
     views: str = "none",
+    resize: str | None = None,
 ) -> dict:
     """The ``metadata.json`` contract; ``doubt`` is a ``training.doubt`` report whose
     head is in the graph (output ``in_kind``); ``views="mirrors"``: the graph was
     exported with ``views_outside`` (``training.model.build_model``) and its image
-    input takes the image's ``MIRRORS`` views, which the JavaScript makes."""
+    input takes the image's ``MIRRORS`` views, which the JavaScript makes; ``resize``:
+    what the graph's resizing does, "crop" or "squash" (``training.model.resize_mode``;
+    default the task's)."""
     if views not in TEST_TIME_VIEWS:
         raise ValueError(f"views must be one of {TEST_TIME_VIEWS}, got {views!r}")
+    resize = resize or task.resize
+    if resize not in RESIZE_MODES:
+        raise ValueError(f"resize must be one of {RESIZE_MODES}, got {resize!r}")
     height, width = image_size
+    fitted = {
+        "crop": "crops to its aspect ratio, resizes",
+        "squash": "resizes the whole image to its size (squashed, not cropped)",
+    }[resize]
     outputs = [key.split(":")[0] for key in signature.get("outputs", {})]
     inputs = {
         "image": {
@@ -146,7 +156,8 @@ def build_metadata(
             "dtype": "float32",
             "shape": [1, None, None, 3],
             "size": [height, width],
-            "pixels": "RGB, 0-255, any size; the model crops to its aspect ratio, resizes and rescales",
+            "resize": resize,
+            "pixels": f"RGB, 0-255, any size; the model {fitted} and rescales",
             "min_side": task.min_image_side,
             "max_side": max_side_for(image_size),
         }
@@ -160,7 +171,11 @@ def build_metadata(
                 "views": "mirrors",
                 "pixels": "the image (RGB, 0-255, any size) and its mirrors, stacked in this "
                 "order: as given, left-right, up-down, both (turned 180°); the model "
-                "crops each to its aspect ratio, resizes, rescales and averages them",
+                + {
+                    "crop": "crops each to its aspect ratio, resizes",
+                    "squash": "resizes each whole view to its size",
+                }[resize]
+                + ", rescales and averages them",
             }
         )
     if task.metadata_size:
@@ -200,14 +215,14 @@ def build_metadata(
         "metrics": metrics or {},
         **({"doubt": doubt_contract(signature, doubt)} if doubt else {}),
         **(
-            {"explanation": explanation_contract(signature, image_size)}
+            {"explanation": explanation_contract(signature, image_size, resize)}
             if CLASS_MAP_OUTPUT in outputs
             else {}
         ),
     }
 
 
-def explanation_contract(signature: dict, image_size) -> dict:
+def explanation_contract(signature: dict, image_size, resize: str = "crop") -> dict:
     """The class activation map output (``training.model.build_model``)."""
     shape = [
         int(d["size"])
@@ -220,8 +235,12 @@ def explanation_contract(signature: dict, image_size) -> dict:
         "kind": "class activation map: the linear head at each place of the last feature "
         "map (its mean over the places is the class's image logit)",
         "shape": shape[1:],
-        "region": f"the centred crop of the image at the input's aspect ratio "
-        f"({image_size[1]}:{image_size[0]}), which is what the model sees",
+        "region": (
+            f"the centred crop of the image at the input's aspect ratio "
+            f"({image_size[1]}:{image_size[0]}), which is what the model sees"
+            if resize == "crop"
+            else "the whole image (the model squashes it to its input size)"
+        ),
     }
 
 

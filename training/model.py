@@ -1,8 +1,9 @@
 """The network: raw pixels in, class probabilities out.
 
 Everything between the decoded image and the backbone lives in the graph:
-crop to the model's aspect ratio, resize, rescale to [-1, 1]. The browser and
-Python hand the model the same thing, raw RGB 0-255 of any size.
+crop to the model's aspect ratio and resize, or squash the whole image to the
+model's size (the task's ``resize``), rescale to [-1, 1]. The browser and Python
+hand the model the same thing, raw RGB 0-255 of any size.
 """
 
 from __future__ import annotations
@@ -94,6 +95,20 @@ def backbone_weights(weights: str):
     return str(weights)
 
 
+def resize_layer(task: Task, height: int, width: int):
+    """The graph's first step on the image: ``task.resize`` "crop" keeps the centred crop
+    at height:width and resizes it; "squash" resizes the whole image to height × width."""
+    from keras import layers
+
+    crop = {"crop": True, "squash": False}[task.resize]
+    return layers.Resizing(height, width, crop_to_aspect_ratio=crop, name="resize")
+
+
+def resize_mode(model) -> str:
+    """What ``model``'s 'resize' layer does: "crop" or "squash" (``resize_layer``)."""
+    return "crop" if model.get_layer("resize").crop_to_aspect_ratio else "squash"
+
+
 IN_KIND_OUTPUT = "in_kind"
 CLASS_MAP_OUTPUT = "class_map"
 LUMA = (0.299, 0.587, 0.114)
@@ -141,7 +156,7 @@ def build_model(
         from training.layers import MirrorViews
 
         x = MirrorViews(name="views")(x)
-    x = layers.Resizing(height, width, crop_to_aspect_ratio=True, name="resize")(x)
+    x = resize_layer(task, height, width)(x)
     x = layers.Rescaling(1 / 127.5, offset=-1.0, name="rescale")(x)
     gray = None
     if task.grayscale:

@@ -1,9 +1,9 @@
 """Turn an image file into the raw pixels the model takes.
 
-The model does its own resizing, cropping to its aspect ratio and rescaling
-(inside the graph), so the only steps here are the ones a browser does too:
-decode, apply the EXIF orientation, put transparent pixels on white, and
-shrink very large images (the same limit ``static/js/classifier.js`` uses).
+The model does its own resizing (cropping to its aspect ratio or squashing, as the
+task's ``resize`` says) and rescaling (inside the graph), so the only steps here
+are the ones a browser does too: decode, apply the EXIF orientation, put
+transparent pixels on white, and shrink very large images (the same limit ``static/js/classifier.js`` uses).
 """
 
 from __future__ import annotations

@@ -73,6 +73,9 @@ class CategoryField:
         }
 
 
+RESIZE_MODES = ("crop", "squash")
+
+
 @dataclass(frozen=True)
 class Task:
     id: str
@@ -88,6 +91,12 @@ class Task:
     group_name: str = "case"  # what a split keeps together: lesion, patient, slide
     upright: bool = False  # images have a fixed orientation (no flips/turns)
     grayscale: bool = False  # the model turns colour input grey (trained on grey)
+    # How the graph brings an image of any shape to ``image_size`` (RESIZE_MODES):
+    # "crop" keeps the centred crop at the input's aspect ratio, then resizes it (the
+    # sides or the top and bottom of another shape are lost); "squash" resizes the whole
+    # image, as training images squashed to ``image_size`` were made. Written into
+    # metadata.json (inputs.image.resize), where the browser places the heatmap by it.
+    resize: str = "crop"
     # Risk summary (training.risk): "worth showing to a doctor" when the summed
     # probability of the labels marked ``malignant`` reaches a threshold chosen on
     # validation so that ``risk_focus`` is caught with ``risk_sensitivity``.
@@ -101,6 +110,12 @@ class Task:
     # the leave-one-source-out experiment names them): (id, short name, where it was taken),
     # read by training.site_tables for the pages' tables; a source not listed keeps its id.
     sources: tuple[tuple[str, str, str], ...] = ()
+
+    def __post_init__(self):
+        if self.resize not in RESIZE_MODES:
+            raise ValueError(
+                f"task {self.id!r}: resize must be one of {RESIZE_MODES}, got {self.resize!r}"
+            )
 
     @property
     def label_ids(self) -> list[str]:
@@ -276,6 +291,10 @@ CHEST_XRAY = Task(
         ),
     ),
     image_size=(224, 224),
+    # The X-rays here are squares squashed from originals of many shapes (224×224, see
+    # training.data.load_images): an upload at its own shape is squashed alike, not cropped
+    # (research/chest_xray/README.md: a crop loses NORMAL recall on tall X-rays).
+    resize="squash",
     dataset_dir="chest_xray",
     loader=_chest_xray_loader,
     group_name="patient",

@@ -118,8 +118,11 @@ export function riskOf(rule, results) {
 /**
  * One label's class activation map, scaled 0-1 (min to max; all 0 if flat), as
  * assess() reports it (training/model.py's normalized_class_map does the same).
+ * `resize` is metadata.json's inputs.image.resize: 'crop' (the map covers the image's
+ * centred crop at the input's aspect; models exported before it was recorded) or
+ * 'squash' (the model squashed the whole image to its input: the map covers all of it).
  */
-export function explain(classMap, labels, id, [height, width]) {
+export function explain(classMap, labels, id, [height, width], resize = 'crop') {
   const { rows, cols, classes, values } = classMap;
   const index = labels.findIndex((label) => label.id === id);
   const picked = Array.from({ length: rows * cols }, (_, i) => values[i * classes + index]);
@@ -127,6 +130,7 @@ export function explain(classMap, labels, id, [height, width]) {
   const range = Math.max(...picked) - low;
   return {
     id, name: labels[index].name, rows, cols, aspect: width / height,
+    resize: resize === 'squash' ? 'squash' : 'crop',
     values: picked.map((v) => (range > 0 ? (v - low) / range : 0)),
   };
 }
@@ -214,8 +218,9 @@ export async function loadClassifier(task, options = {}) {
      *           high: score >= metadata.risk.threshold, message } or null,
      *   explanation: where the model found the evidence for its top label (class
      *     activation map), or null: { id, name, rows, cols, values: rows×cols numbers,
-     *     row-major, scaled 0 (least) to 1 (most), aspect: width / height of the region
-     *     they cover, the centred crop of the image at that aspect ratio } }
+     *     row-major, scaled 0 (least) to 1 (most), aspect: width / height of the model's
+     *     input, resize: 'crop' (they cover the centred crop of the image at that aspect
+     *     ratio) or 'squash' (they cover the whole image, squashed to the input) } }
      */
     async assess(image, values) {
       if (disposed) throw new Error('This classifier has been disposed; load it again.');
@@ -233,7 +238,9 @@ export async function loadClassifier(task, options = {}) {
         unsure: typeof metadata.unsure?.threshold === 'number'
           && results[0].probability < metadata.unsure.threshold,
         risk: riskOf(metadata.risk, results),
-        explanation: classMap ? explain(classMap, labels, results[0].id, imageInput.size) : null,
+        explanation: classMap
+          ? explain(classMap, labels, results[0].id, imageInput.size, imageInput.resize)
+          : null,
       };
     },
     /** tf.memory() where the models run (all classifiers of the page share it). */

@@ -2,10 +2,12 @@
 // laid over the image preview of a screener page.
 //
 // The map is a rows × cols grid of numbers from 0 (least evidence for the top label)
-// to 1 (most). It covers the centred crop of the image at `explanation.aspect`
-// (width / height), which is all the model sees, not necessarily the whole image.
-// The pure parts (colour map, upsampling, where the crop sits on the preview) are
-// exported for tests; heatmapView wires them to the page.
+// to 1 (most). It covers what the model sees: for `explanation.resize` 'crop' (or
+// absent, older models) the centred crop of the image at `explanation.aspect`
+// (width / height), not necessarily the whole image; for 'squash' the whole image,
+// which the model squashed to its input. The pure parts (colour map, upsampling,
+// where the map sits on the preview) are exported for tests; heatmapView wires them
+// to the page.
 
 import { t, tr } from './i18n.js';
 
@@ -136,6 +138,16 @@ export function cropBox(natural, box, aspect, fit = 'fill') {
 }
 
 /**
+ * Where the region the model saw of a natural-size picture is drawn in the box (as
+ * cropBox): the centred crop at `aspect` for resize 'crop' (the default, for models
+ * whose metadata.json does not say), the whole picture for 'squash'.
+ */
+export function regionBox(natural, box, { aspect, resize = 'crop' }, fit = 'fill') {
+  const seen = resize === 'squash' ? natural.width / natural.height : aspect;
+  return cropBox(natural, box, seen, fit);
+}
+
+/**
  * The overlay of a page: `show(explanation)` draws it over `image` (null hides
  * it), `hide()` removes it. Elements: { image, canvas (absolutely positioned in
  * the image's positioned parent), panel (controls and caption), toggle
@@ -155,7 +167,7 @@ export function heatmapView(elements) {
       height: image.clientHeight - padding('Top') - padding('Bottom'),
     };
     const natural = { width: image.naturalWidth, height: image.naturalHeight };
-    const crop = cropBox(natural, box, current.aspect, style.objectFit);
+    const crop = regionBox(natural, box, current, style.objectFit);
     const left = image.offsetLeft + image.clientLeft + padding('Left') + crop.left;
     const top = image.offsetTop + image.clientTop + padding('Top') + crop.top;
     Object.assign(canvas.style, {
