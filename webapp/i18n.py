@@ -96,10 +96,11 @@ def _template_context() -> dict:
 
 def _remember_choice(response):
     """``?lang=`` on a page the person opened sets the remembered choice; the service
-    worker's own downloads of pages (Sec-Fetch-Dest "empty") do not."""
+    worker's own downloads of pages (header X-Offline-Copy, templates/sw.js) do not. Not
+    HttpOnly: the service worker reads it (a language, no secret)."""
     chosen = request.args.get("lang")
-    if chosen in languages() and request.headers.get("Sec-Fetch-Dest", "document") == "document":
-        response.set_cookie(COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
+    if chosen in languages() and not request.headers.get("X-Offline-Copy"):
+        response.set_cookie(COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax")
     if response.mimetype == "text/html":
         response.vary.add("Cookie")
         response.vary.add("Accept-Language")

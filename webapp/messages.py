@@ -45,7 +45,7 @@ KEYWORDS = {
 }
 JINJA_OPTIONS = {"trimmed": "true", "silent": "false", "newstyle_gettext": "true"}
 # Strings of the data that are not text: ids, file names, run names.
-IDENTIFIER = re.compile(r"[a-z0-9_./-]+|[\w./-]*_[\w./-]*")
+IDENTIFIER = re.compile(r"[\w./-]*[_./\d][\w./-]*")
 
 
 def _source_files() -> list[tuple[str, Path]]:
@@ -136,7 +136,8 @@ def table_strings(content: dict) -> list[str]:
 
     for table in content.get("tables") or []:
         walk(table)
-    walk(content.get("facts") or {})
+    for section in (content.get("facts") or {}).values():  # a section may be called "data"
+        walk(section)
     walk(content.get("problems") or {})
     return list(dict.fromkeys(found))
 

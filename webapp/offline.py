@@ -106,8 +106,8 @@ def precache_list(lang: str | None = None) -> dict:
     Two caches: ``vendor`` (third-party libraries, which rarely change) and
     ``app`` (pages, the site's scripts and styles, models), each named after the
     hash of its own entries, so a new model does not download TF.js again. The pages
-    are in language ``lang`` (None: the first of LANGUAGES): ``sources`` maps each
-    page's url to the address it is downloaded from (``url?lang=…``).
+    are in language ``lang`` (None: the first of LANGUAGES); for another than the first,
+    ``sources`` maps each page's url to the address it is downloaded from (``url?lang=…``).
     """
     lang = lang or next(iter(i18n.languages()))
     key = _fingerprint()
@@ -127,8 +127,11 @@ def _build_precache_list(lang: str) -> dict:
             for endpoint in current_app.config.get("OFFLINE_PAGES", ())
         ]
     client = current_app.test_client()
-    sources = {url: f"{url}?lang={lang}" for url in pages}
-    bodies = {url: _get(client, sources[url]) for url in dict.fromkeys(pages)}
+    # The first language's pages come from their own addresses, as ever; another's
+    # from ?lang= (the worker downloads them from there too).
+    default = lang == next(iter(i18n.languages()))
+    sources = {} if default else {url: f"{url}?lang={lang}" for url in pages}
+    bodies = {url: _get(client, sources.get(url, url)) for url in dict.fromkeys(pages)}
 
     assets = []
     for body in list(bodies.values()):
@@ -150,7 +153,8 @@ def _build_precache_list(lang: str) -> dict:
         if path.suffix in (".js", ".wasm")
     ]
     assets += _model_urls()
-    assets.append(url_for("i18n.catalogue", lang=lang))
+    if not default:  # static/js/i18n.js needs no catalogue for the first language
+        assets.append(url_for("i18n.catalogue", lang=lang))
     for url in dict.fromkeys(assets):
         if url not in bodies:
             bodies[url] = _get(client, url)
@@ -178,6 +182,8 @@ def _build_precache_list(lang: str) -> dict:
         "prefix": CACHE_PREFIX,
         "caches": caches,
         "sources": sources,
+        "language": lang,
+        "language_cookie": i18n.COOKIE,
         "offline_page": url_for("offline.offline_page"),
     }
 

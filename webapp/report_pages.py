@@ -26,10 +26,12 @@ from flask import (
     request,
     send_from_directory,
 )
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from webapp import charts
 from webapp.catalog import default_task_id, field_names, list_tasks, load_task
+from webapp.i18n import current_language, translate_text
 from webapp.reports import PROJECT_ROOT, load_reports, load_site_tables
 
 bp = Blueprint("reports", __name__)
@@ -106,7 +108,10 @@ def _safely(chart_id: str, title: str, source: str, build, *args) -> list[charts
             charts.Chart(
                 chart_id,
                 title,
-                problem=(f"This chart could not be drawn: {source} does not hold what it needs."),
+                problem=_(
+                    "This chart could not be drawn: %(source)s does not hold what it needs.",
+                    source=source,
+                ),
             )
         ]
     return made if isinstance(made, list) else [made]
@@ -147,24 +152,28 @@ def performance(task_id: str | None):
     if history:
         figures["training"] = _safely(
             "chart-training",
-            "Training curves",
+            _("Training curves"),
             "history.json",
             charts.training_curves,
             history,
             bool(fields),
         )
         figures["schedule"] = _safely(
-            "chart-schedule", "Learning rate and momentum", "history.json", charts.schedule, history
+            "chart-schedule",
+            _("Learning rate and momentum"),
+            "history.json",
+            charts.schedule,
+            history,
         )
     else:
         figures["training"] = _missing(
-            "chart-training", "Training curves", reports.problem("history")
+            "chart-training", _("Training curves"), reports.problem("history")
         )
         figures["schedule"] = []
     if result:
         figures["confusion"] = _safely(
             "chart-confusion",
-            "Confusion matrix",
+            _("Confusion matrix"),
             "report.json",
             charts.confusion_matrices,
             result,
@@ -173,13 +182,13 @@ def performance(task_id: str | None):
         )
     else:
         figures["confusion"] = _missing(
-            "chart-confusion", "Confusion matrix", reports.problem("report")
+            "chart-confusion", _("Confusion matrix"), reports.problem("report")
         )
     variant_curves = (curves or {}).get(variant)
     if variant_curves:
         figures["roc"] = _safely(
             "chart-roc",
-            "ROC curve per kind",
+            _("ROC curve per kind"),
             "curves.json",
             charts.roc,
             variant_curves,
@@ -188,7 +197,7 @@ def performance(task_id: str | None):
         )
         figures["pr"] = _safely(
             "chart-precision-recall",
-            "Precision–recall curve per kind",
+            _("Precision–recall curve per kind"),
             "curves.json",
             charts.precision_recall,
             variant_curves,
@@ -197,7 +206,7 @@ def performance(task_id: str | None):
         )
         figures["reliability"] = _safely(
             "chart-reliability",
-            "Reliability (calibration)",
+            _("Reliability (calibration)"),
             "curves.json",
             charts.reliability,
             variant_curves,
@@ -206,21 +215,24 @@ def performance(task_id: str | None):
         problem = (
             reports.problem("curves")
             if not curves
-            else "The curves of this evaluation are not in curves.json, so they cannot be "
-            "shown here."
+            else _(
+                "The curves of this evaluation are not in curves.json, so they cannot be shown here."
+            )
         )
-        figures["roc"] = _missing("chart-roc", "ROC curve per kind", problem)
+        figures["roc"] = _missing("chart-roc", _("ROC curve per kind"), problem)
         figures["pr"] = _missing(
-            "chart-precision-recall", "Precision–recall curve per kind", problem
+            "chart-precision-recall", _("Precision–recall curve per kind"), problem
         )
-        figures["reliability"] = _missing("chart-reliability", "Reliability (calibration)", problem)
+        figures["reliability"] = _missing(
+            "chart-reliability", _("Reliability (calibration)"), problem
+        )
     # One reliability diagram: calibration.json's before/after one where the model was
     # calibrated (curves.json's, of the calibrated model only, would repeat its "after"
     # with other bins and another ECE), else curves.json's.
     if tables.facts("calibration") and reports.get("calibration"):
         figures["reliability"] = _safely(
             "chart-calibration",
-            "Reliability before and after calibration",
+            _("Reliability before and after calibration"),
             "calibration.json",
             charts.calibration,
             reports.get("calibration"),
@@ -228,7 +240,7 @@ def performance(task_id: str | None):
     figures["effect"] = (
         _safely(
             "chart-metadata-effect",
-            "Effect of the details",
+            _("Effect of the details"),
             "report.json",
             charts.metadata_effect,
             report,
@@ -244,7 +256,7 @@ def performance(task_id: str | None):
         names = sources.get("names") or {}
         figures["sources"] = _safely(
             "chart-held-out-sources",
-            "Trained with and without each collection",
+            _("Trained with and without each collection"),
             "leave_one_source_out.json",
             charts.held_out_sources,
             reports.get("leave_one_source_out"),
@@ -286,7 +298,7 @@ def data(task_id: str | None):
     if summary:
         figures += _safely(
             "chart-classes",
-            "Images per kind",
+            _("Images per kind"),
             "data.json",
             charts.class_distribution,
             summary,
@@ -294,7 +306,7 @@ def data(task_id: str | None):
         )
         figures += _safely(
             "chart-groups",
-            f"Images and {group}s per kind",
+            _("Images and %(groups)s per kind", groups=translate_text(f"{group}s")),
             "data.json",
             charts.images_and_groups,
             summary,
@@ -303,12 +315,12 @@ def data(task_id: str | None):
         )
         if summary.get("age"):
             figures += _safely(
-                "chart-age", "Age by kind", "data.json", charts.age_by_class, summary, labels
+                "chart-age", _("Age by kind"), "data.json", charts.age_by_class, summary, labels
             )
         for key, category in (summary.get("categories") or {}).items():
             figures += _safely(
                 f"chart-{key}",
-                f"{category.get('title', key)} by kind",
+                _("%(category)s by kind", category=translate_text(category.get("title", key))),
                 "data.json",
                 charts.category_by_class,
                 key,
@@ -320,7 +332,7 @@ def data(task_id: str | None):
     if split:
         figures += _safely(
             "chart-split",
-            "Training, validation and test images per kind",
+            _("Training, validation and test images per kind"),
             "data.json",
             charts.split_sizes,
             split,
@@ -349,15 +361,16 @@ def model_cards_dir() -> Path:
     return Path(folder) if folder else PROJECT_ROOT / "docs" / "model_cards"
 
 
-def model_card_text(task_id: str) -> Markup | None:
+def model_card_text(task_id: str, lang: str | None = None) -> Markup | None:
     """The task's hand-written card (``<MODEL_CARDS_FOLDER>/<task>.md``) as HTML, or None.
 
     The prose about a particular dataset (who it represents, its licence) lives
     there, not in the site's code; the files are part of the repository and trusted.
+    ``lang``: the card written in that language (``<MODEL_CARDS_FOLDER>/<lang>/<task>.md``).
     """
     import markdown
 
-    path = model_cards_dir() / f"{task_id}.md"
+    path = model_cards_dir() / (f"{lang}/{task_id}.md" if lang else f"{task_id}.md")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -378,6 +391,11 @@ def model_card(task_id: str | None):
     tables = load_site_tables(task)
     weights = (metadata.get("weights") or {}).get("bytes")
     parity = (metadata.get("parity") or {}).get("max_abs_diff")
+    # The card in the page's language, else the English one, marked as such.
+    lang = current_language()
+    card = model_card_text(task, lang) if lang != "en" else None
+    card_in_english = card is None and lang != "en"
+    card = card or model_card_text(task)
     return render_template(
         "model_card.html",
         task=metadata,
@@ -386,7 +404,8 @@ def model_card(task_id: str | None):
         tables=tables,
         report=reports.get("report"),
         summary=reports.get("data"),
-        card=model_card_text(task),
+        card=card,
+        card_in_english=card_in_english,
         fields=field_names(metadata),
         group=metadata.get("split_group") or "case",
         matches=tables.matches(metadata),

@@ -68,6 +68,9 @@ PATTERNS = (
     N_("The {what} of this model ({_file}) is {reason}, so it cannot be shown here."),
     N_("This part could not be shown: {_file} does not hold what it needs."),
     N_("{problem} It is made from the report files by “{_command}”."),
+    # chart titles made by webapp.charts
+    N_("Images and {groups} per kind"),
+    N_("{category} by kind"),
 )
 
 # Lists, tried after every pattern above (every item must be known). The catalogue holds
@@ -75,6 +78,20 @@ PATTERNS = (
 LISTS = (
     N_("{first}, {rest}"),
     N_("{first} and {last}"),
+)
+
+# The titles webapp.charts gives its charts (the pages translate them; the text inside a
+# chart, its axes, legend and caption, is not in the catalogue yet: docs/languages.md).
+CHART_TITLES = (
+    N_("Confusion matrix (counts)"),
+    N_("Confusion matrix (share of each row)"),
+    N_("Loss"),
+    N_("How the label was confirmed"),
+    N_("Source collection"),
+    N_("sampling"),
+    N_("weights"),
+    N_("standard"),
+    N_("light"),
 )
 
 # Whole strings that look like a pattern but are not one ("Others not flagged" is not
@@ -99,4 +116,5 @@ WORDS = (
     N_("patient"),
     N_("slide"),
     N_("case"),
+    N_("cases"),
 )

@@ -18,6 +18,9 @@ const CACHES = {{ caches|tojson }}; // cache name → [[url, integrity], …]
 // and kept under its own address.
 const SOURCES = {{ sources|tojson }}; // url → the address to download it from
 const OFFLINE_PAGE = {{ offline_page|tojson }};
+// The language of the pages kept here, and the cookie remembering the person's choice.
+const LANGUAGE = {{ language|tojson }};
+const LANGUAGE_COOKIE = {{ language_cookie|tojson }};
 
 const CACHE_OF = new Map(); // absolute URL → the cache that holds it
 for (const [name, entries] of Object.entries(CACHES)) {
@@ -37,7 +40,9 @@ self.addEventListener('install', (event) => {
     for (const [url, integrity] of entries) {
       if (await cache.match(url)) continue;
       const source = SOURCES[url];
-      const request = new Request(source || url, { cache: 'no-cache', integrity });
+      // Marked, so that the ?lang= of a page downloaded here sets no remembered choice.
+      const headers = source ? { 'X-Offline-Copy': '1' } : {};
+      const request = new Request(source || url, { cache: 'no-cache', integrity, headers });
       (source ? pages : missing).push([url, request]);
     }
     // Pages first, all of them, and kept only once everything has arrived.
@@ -63,6 +68,20 @@ self.addEventListener('activate', (event) => {
   })());
 });
 
+// A kept page, unless the person has since chosen another language (the page's
+// ?lang= switch; read where the browser has the Cookie Store API): then the network's,
+// while the worker for that language installs. Offline, the kept one.
+async function pageInLanguage(name, request) {
+  let chosen = null;
+  try {
+    chosen = (await self.cookieStore?.get(LANGUAGE_COOKIE))?.value;
+  } catch {
+    chosen = null;
+  }
+  if (chosen && chosen !== LANGUAGE) return fetch(request).catch(() => fromCache(name, request));
+  return fromCache(name, request);
+}
+
 async function fromCache(name, request) {
   const cached = await (await caches.open(name)).match(request, { ignoreVary: true });
   return cached || fetch(request); // evicted meanwhile: the network, if there is one
@@ -85,6 +104,8 @@ self.addEventListener('fetch', (event) => {
   const name = CACHE_OF.get(url.href);
   if (url.href === TAKE_OVER) {
     event.respondWith(new Response(null, { status: 204 }));
+  } else if (name && request.mode === 'navigate') {
+    event.respondWith(pageInLanguage(name, request));
   } else if (name) {
     event.respondWith(fromCache(name, request));
   } else if (request.mode === 'navigate' && url.origin === self.location.origin) {
