@@ -1,6 +1,8 @@
 """Judge a candidate against the shipped X-ray model on the outside proxy by the rule of
 research/chest_xray/README.md: ``python -m research.chest_xray.compare
-research/chest_xray/results/shipped.json research/chest_xray/results/robust.json``.
+research/chest_xray/results/shipped.json research/chest_xray/results/robust.json``
+(a retrained candidate, B's rule) or ``… results/squash.json --rule resize`` (the same
+network with another resize mode, C's rule).
 
 Prints a side-by-side markdown table, each point of the rule with its numbers, a paired
 bootstrap over test patients (2,000 resamples) of the primary difference, and the verdict.
@@ -105,12 +107,81 @@ def judge(a: dict, b: dict, pa: dict, pb: dict) -> dict:
     return {"checks": checks, "more_robust": all(c["pass"] for c in checks.values())}
 
 
+SQUARE_TOLERANCE = 1e-4  # C's p(pneumonia) on square images: the same as A's
+
+
+def judge_resize(a: dict, b: dict, pa: dict, pb: dict) -> dict:
+    """C's rule (README: "The candidate (C)"): the same network with another resize mode."""
+    if pa["image_id"] != pb["image_id"]:
+        raise ValueError("the two results were measured on different test images")
+    square = [c for c in a["conditions"] if a["conditions"][c]["group"] != "added"]
+    square = [c for c in square if c in b["conditions"]]
+    aspects = [c for c in a["conditions"] if a["conditions"][c]["group"] == "added"]
+    missing = [c for c in aspects if c not in b["conditions"]]
+    if missing or not aspects:
+        raise ValueError(f"the candidate lacks the aspect conditions {missing or 'aspect_*'}")
+    largest = max(
+        float(np.max(np.abs(np.subtract(pa["p_pneumonia"][c], pb["p_pneumonia"][c]))))
+        for c in square
+    )
+
+    def mean(results, point, key):
+        return float(np.mean([results["conditions"][c][point][key] for c in aspects]))
+
+    def worst(results):
+        return min(results["conditions"][c]["argmax"]["normal_recall"] for c in aspects)
+
+    def aspect_auc(results):
+        return float(np.mean([results["conditions"][c]["auc"] for c in aspects]))
+
+    boot = bootstrap_difference(pa, pb, aspects)
+    none_b = b["conditions"]["none"]["argmax"]
+    held_a = a["summary"]["held_out"]["argmax"]["mean_normal_recall"]
+    held_b = b["summary"]["held_out"]["argmax"]["mean_normal_recall"]
+    normal_a, normal_b = (mean(r, "argmax", "normal_recall") for r in (a, b))
+    pneu_a, pneu_b = (mean(r, "argmax", "pneumonia_recall") for r in (a, b))
+    checks = {
+        "1 square conditions: the same p(pneumonia) (max |Δ| ≤ 1e-4); unshifted accuracy "
+        "≥ 0.97; held-out mean NORMAL recall ≥ A − 0.01": {
+            "conditions": len(square),
+            "max |Δp|": largest,
+            "B accuracy": none_b["accuracy"],
+            "held-out NORMAL recall A": held_a,
+            "held-out NORMAL recall B": held_b,
+            "pass": largest <= SQUARE_TOLERANCE
+            and none_b["accuracy"] >= MIN_ACCURACY
+            and held_b >= held_a - 0.01,
+        },
+        "2 primary: aspect mean NORMAL recall B − A ≥ 0.02, bootstrap CI above 0, worst "
+        "aspect NORMAL recall higher": {
+            "A": normal_a,
+            "B": normal_b,
+            "worst A": worst(a),
+            "worst B": worst(b),
+            "bootstrap": boot,
+            "pass": normal_b - normal_a >= MARGIN and boot["ci95"][0] > 0 and worst(b) > worst(a),
+        },
+        "3 aspect: B mean pneumonia recall ≥ A − 0.01": {
+            "A": pneu_a,
+            "B": pneu_b,
+            "pass": pneu_b >= pneu_a - 0.01,
+        },
+        "4 aspect: B mean AUC ≥ A − 0.005": {
+            "A": aspect_auc(a),
+            "B": aspect_auc(b),
+            "pass": aspect_auc(b) >= aspect_auc(a) - AUC_SLACK,
+        },
+    }
+    return {"checks": checks, "adopted": all(c["pass"] for c in checks.values())}
+
+
 def side_by_side(a: dict, b: dict, names=("A", "B")) -> str:
     def f(x):
         return "–" if x is None else f"{x:.3f}"
 
     lines = [
-        f"A = `{a['model']}`, B = `{b['model']}`",
+        f"A = `{a['model']}` (resize {a.get('resize', 'crop')}), "
+        f"B = `{b['model']}` (resize {b.get('resize', 'crop')})",
         "",
         "| condition | group | accuracy A / B | AUC A / B | pneumonia recall A / B "
         "| NORMAL recall A / B | NORMAL @val_sens95 A / B |",
@@ -162,11 +233,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("shipped", type=Path)
     parser.add_argument("candidate", type=Path)
+    parser.add_argument(
+        "--rule",
+        choices=["robust", "resize"],
+        default="robust",
+        help="'robust': B's rule (a retrained candidate); 'resize': C's rule (the same "
+        "network, another resize mode; README.md)",
+    )
     args = parser.parse_args(argv)
     a, b = (json.loads(p.read_text()) for p in (args.shipped, args.candidate))
     pa, pb = (json.loads(predictions_path(p).read_text()) for p in (args.shipped, args.candidate))
     print(side_by_side(a, b))
-    verdict = judge(a, b, pa, pb)
+    verdict = (judge_resize if args.rule == "resize" else judge)(a, b, pa, pb)
     print("\nThe rule (research/chest_xray/README.md):\n")
     for name, check in verdict["checks"].items():
         shown = {
@@ -180,7 +258,12 @@ def main(argv: list[str] | None = None) -> int:
             shown["95% CI"] = [round(x, 4) for x in boot["ci95"]]
             shown["patients"] = boot["patients"]
         print(f"- {'PASS' if check['pass'] else 'FAIL'} {name}: {shown}")
-    print(f"\nVerdict: B is {'' if verdict['more_robust'] else 'NOT '}more robust than A.")
+    if args.rule == "resize":
+        print(
+            f"\nVerdict: the candidate's resize mode is {'' if verdict['adopted'] else 'NOT '}adopted."
+        )
+    else:
+        print(f"\nVerdict: B is {'' if verdict['more_robust'] else 'NOT '}more robust than A.")
     return 0
 
 

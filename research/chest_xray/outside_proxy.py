@@ -194,14 +194,19 @@ def pad(image, rng=None, fraction: float = 0.12):
     return _from_pil(canvas.resize((w, h), Image.BILINEAR))
 
 
-def aspect(image, rng=None, ratio: float = 1.3):
+def aspect(image, rng=None, ratio: float = 1.3, upload: bool = False):
     """The image as it was before someone squashed it to a square: stretched to
-    width / height = ``ratio``, then the centre square the network's own resizing keeps
+    width / height = ``ratio``, then the centre square a crop graph's resizing keeps
     (``Resizing(crop_to_aspect_ratio=True)``), back at the same size. ratio > 1 loses the
-    sides, < 1 the top and bottom."""
+    sides, < 1 the top and bottom. ``upload``: the stretched image itself, as an upload of
+    the original would be (wider or taller than the square, its short side kept), left to
+    the model's own graph to crop or squash (``--aspect upload``)."""
     from PIL import Image
 
     h, w = image.shape[:2]
+    if upload:
+        size = (round(w * ratio), h) if ratio >= 1 else (w, round(h / ratio))
+        return _from_pil(_pil(image).resize(size, Image.BILINEAR))
     if ratio >= 1:
         keep = round(w / ratio)
         box = ((w - keep) // 2, 0, (w - keep) // 2 + keep, h)
@@ -249,12 +254,20 @@ SHIFTS = {
 CONDITIONS = ("none", *SHIFTS)
 
 
-def shifted(images: np.ndarray, name: str, seed: int = 0) -> np.ndarray:
+ASPECT_INPUTS = ("cropped", "upload")
+
+
+def shifted(images: np.ndarray, name: str, seed: int = 0, aspect_input: str = "cropped"):
     """``images`` (N, H, W, 3) uint8 under shift ``name`` ("none": unchanged); image i's
-    random draws come from seed (seed, i), so a condition is the same every run."""
+    random draws come from seed (seed, i), so a condition is the same every run. With
+    ``aspect_input="upload"`` the ``aspect_*`` shifts give the stretched, non-square image
+    (``aspect(upload=True)``), every other shift the same size."""
     if name == "none":
         return np.asarray(images)
     function = SHIFTS[name][0]
+    if aspect_input == "upload" and name.startswith("aspect_"):
+        ratio = float(name.removeprefix("aspect_"))
+        function = _shift(aspect, ratio=ratio, upload=True)
     return np.stack(
         [
             function(np.asarray(image), np.random.default_rng([seed, i]))
@@ -385,16 +398,57 @@ def probabilities(model, task, images: np.ndarray, batch_size: int = 64) -> np.n
     return np.concatenate(out)
 
 
+def with_resize(model, mode: str | None):
+    """``model`` with its graph's 'resize' layer doing ``mode`` ("crop" or "squash",
+    ``training.model.resize_layer``), every weight the same (the layer has none): the saved
+    model's config with ``crop_to_aspect_ratio`` set, rebuilt. None or its own mode: as is."""
+    import keras
+
+    from training.layers import MeanOfViews, MirrorViews
+    from training.model import resize_mode
+    from training.tasks import RESIZE_MODES
+
+    if mode is None or mode == resize_mode(model):
+        return model
+    if mode not in RESIZE_MODES:
+        raise ValueError(f"resize must be one of {RESIZE_MODES}, got {mode!r}")
+    config = model.get_config()
+    (layer,) = [layer for layer in config["layers"] if layer["name"] == "resize"]
+    layer["config"]["crop_to_aspect_ratio"] = mode == "crop"
+    rebuilt = keras.Model.from_config(
+        config, custom_objects={"MirrorViews": MirrorViews, "MeanOfViews": MeanOfViews}
+    )
+    rebuilt.set_weights(model.get_weights())
+    if resize_mode(rebuilt) != mode:
+        raise RuntimeError(f"the rebuilt model does not {mode}")
+    return rebuilt
+
+
 def evaluate(
-    model_path, split_path, conditions=CONDITIONS, data_dir=None, seed: int = 0, log=print
+    model_path,
+    split_path,
+    conditions=CONDITIONS,
+    data_dir=None,
+    seed: int = 0,
+    log=print,
+    resize: str | None = None,
+    aspect_input: str = "cropped",
 ) -> tuple[dict, dict]:
-    """(results, test predictions) of a saved model on every condition."""
-    from training.model import load_model
+    """(results, test predictions) of a saved model on every condition; ``resize``: its
+    graph rebuilt to crop or squash (``with_resize``); ``aspect_input``: see ``shifted``."""
+    from training.model import load_model, resize_mode
 
     task, parts = load_parts(split_path, data_dir)
     if task.label_ids[PNEUMONIA] != "pneumonia":
         raise ValueError(f"label {PNEUMONIA} of {task.id} is {task.label_ids[PNEUMONIA]!r}")
-    model = load_model(model_path)
+    if aspect_input not in ASPECT_INPUTS:
+        raise ValueError(f"aspect_input must be one of {ASPECT_INPUTS}, got {aspect_input!r}")
+    model = with_resize(load_model(model_path), resize)
+    if resize_mode(model) == "squash" and aspect_input == "cropped":
+        raise ValueError(
+            "a squash model must see the aspect_* conditions as uploads (--aspect upload): "
+            "'cropped' hands it the centre square a crop graph would keep"
+        )
     val_ids, _, val_y, val_images = parts["val"]
     test_ids, test_groups, test_y, test_images = parts["test"]
     test_series = np.array([series_of(i) for i in test_ids], dtype=object)
@@ -407,6 +461,8 @@ def evaluate(
         "model_sha1": hashlib.sha1(Path(model_path).read_bytes()).hexdigest()[:12],
         "split": relative(split_path),
         "seed": seed,
+        "resize": resize_mode(model),
+        "aspect_input": aspect_input,
         "n": {
             "val": int(len(val_y)),
             "test": int(len(test_y)),
@@ -425,8 +481,8 @@ def evaluate(
     fixed = None
     for name in conditions:
         started = time.time()
-        p_val = p_of(shifted(val_images, name, seed))
-        p_test = p_of(shifted(test_images, name, seed + 1))
+        p_val = p_of(shifted(val_images, name, seed, aspect_input))
+        p_test = p_of(shifted(test_images, name, seed + 1, aspect_input))
         chosen = thresholds_on(val_y, p_val)
         if name == "none":
             fixed = chosen
@@ -494,7 +550,9 @@ def markdown(results: dict) -> str:
         return "–" if x is None else f"{x:.3f}"
 
     lines = [
-        f"model `{results['model']}` (sha1 {results['model_sha1']}), split "
+        f"model `{results['model']}` (sha1 {results['model_sha1']}, resize "
+        f"{results.get('resize', 'crop')}, aspect_* given {results.get('aspect_input', 'cropped')}"
+        f"), split "
         f"`{results['split']}`, test n = {results['n']['test']} "
         f"({results['n']['test_normal']} NORMAL)",
         "",
@@ -548,15 +606,22 @@ def markdown(results: dict) -> str:
 
 def merged(new: dict, new_predictions: dict, old: dict, old_predictions: dict):
     """``old`` with ``new``'s conditions added (or replaced), in ``CONDITIONS`` order."""
-    for key in ("model_sha1", "split", "seed", "n"):
-        if new[key] != old[key]:
-            raise SystemExit(f"--merge: {key} differs ({old[key]} before, {new[key]} now)")
+    defaults = {"resize": "crop", "aspect_input": "cropped"}  # results made before they existed
+    for key in ("model_sha1", "split", "seed", "n", "resize", "aspect_input"):
+        before, now = old.get(key, defaults.get(key)), new.get(key, defaults.get(key))
+        if now != before:
+            raise SystemExit(f"--merge: {key} differs ({before} before, {now} now)")
     if new_predictions["image_id"] != old_predictions["image_id"]:
         raise SystemExit("--merge: other test images")
     conditions = {**old["conditions"], **new["conditions"]}
     p = {**old_predictions["p_pneumonia"], **new_predictions["p_pneumonia"]}
     order = [c for c in CONDITIONS if c in conditions]
-    results = {**old, "groups": new["groups"], "conditions": {c: conditions[c] for c in order}}
+    results = {
+        **old,
+        **{k: new[k] for k in defaults if k in new},
+        "groups": new["groups"],
+        "conditions": {c: conditions[c] for c in order},
+    }
     results["summary"] = summary(results)
     return results, {**old_predictions, "p_pneumonia": {c: p[c] for c in order}}
 
@@ -581,6 +646,22 @@ def main(argv: list[str] | None = None) -> int:
         help="default: all (must start with none)",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--resize",
+        choices=["crop", "squash"],
+        default=None,
+        help="rebuild the model's graph to crop or squash a non-square image (same weights; "
+        "default: as saved)",
+    )
+    parser.add_argument(
+        "--aspect",
+        dest="aspect_input",
+        choices=list(ASPECT_INPUTS),
+        default="cropped",
+        help="the aspect_* conditions as the centre square a crop graph keeps ('cropped', "
+        "default, as shipped.json was measured) or as the non-square upload the model's own "
+        "graph crops or squashes ('upload'; needed for a squash model)",
+    )
     parser.add_argument(
         "--merge",
         action="store_true",
@@ -607,6 +688,8 @@ def main(argv: list[str] | None = None) -> int:
         args.data_dir,
         args.seed,
         log=lambda s: print(s, file=sys.stderr, flush=True),
+        resize=args.resize,
+        aspect_input=args.aspect_input,
     )
     if args.merge and args.out and args.out.is_file():
         results, predictions = merged(

@@ -188,6 +188,96 @@ def test_aspect_keeps_the_centre_square_of_the_unsquashed_image(xray):
     assert not (gray(proxy.aspect(framed, ratio=1.3))[:, :5] == 255).all()
 
 
+def test_aspect_as_an_upload_is_the_stretched_image_which_a_crop_graph_crops_alike(xray):
+    """``--aspect upload``: the X-ray at the original's shape (its short side kept); the
+    crop graph's centre square of it is the 'cropped' condition, up to interpolation."""
+    import keras
+
+    h, w = xray.shape[:2]
+    wide = proxy.aspect(xray, ratio=1.3, upload=True)
+    tall = proxy.aspect(xray, ratio=0.8, upload=True)
+    assert wide.shape == (h, round(w * 1.3), 3) and tall.shape == (round(h / 0.8), w, 3)
+    assert wide.dtype == np.uint8 and (wide[..., 0] == wide[..., 2]).all()
+    crop = keras.layers.Resizing(h, w, crop_to_aspect_ratio=True)
+    for ratio, upload in ((1.3, wide), (0.8, tall)):
+        seen = np.asarray(crop(upload[None].astype(np.float32)))[0]
+        cropped = proxy.aspect(xray, ratio=ratio).astype(np.float32)
+        assert np.abs(seen - cropped).mean() < 4  # grey levels
+    stack = proxy.shifted(np.stack([xray, xray]), "aspect_0.8", aspect_input="upload")
+    assert stack.shape == (2, *tall.shape)
+    assert proxy.shifted(np.stack([xray]), "blur_1", aspect_input="upload").shape[1:] == xray.shape
+
+
+def test_a_model_rebuilt_to_squash_keeps_every_weight_and_answers_alike_on_squares():
+    from dataclasses import replace
+
+    from training.model import IMAGE_INPUT, ModelConfig, build_model, resize_mode
+    from training.tasks import get_task
+
+    model = build_model(
+        replace(get_task("chest_xray"), resize="crop"), ModelConfig(image_size=(32, 32))
+    )
+    squash = proxy.with_resize(model, "squash")
+    assert resize_mode(model) == "crop" and resize_mode(squash) == "squash"
+    assert proxy.with_resize(squash, "squash") is squash
+    for a, b in zip(model.get_weights(), squash.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    rng = np.random.default_rng(0)
+    square = rng.uniform(0, 255, (2, 48, 48, 3)).astype(np.float32)
+    np.testing.assert_allclose(
+        np.asarray(model({IMAGE_INPUT: square}, training=False)),
+        np.asarray(squash({IMAGE_INPUT: square}, training=False)),
+        atol=1e-6,
+    )
+
+
+def test_the_resize_rule_checks_the_squares_and_judges_the_aspect_conditions():
+    from research.chest_xray.compare import judge_resize
+
+    def results(normal, pneumonia):
+        conditions = {
+            name: {
+                "group": group,
+                "auc": 0.99,
+                "argmax": {"accuracy": 0.98, "normal_recall": n, "pneumonia_recall": p},
+            }
+            for name, group, n, p in (
+                ("none", "none", 0.98, 0.98),
+                ("clahe", "held-out", 0.95, 0.98),
+                ("aspect_1.3", "added", *normal[:1], *pneumonia[:1]),
+                ("aspect_0.8", "added", *normal[1:], *pneumonia[1:]),
+            )
+        }
+        held = {"argmax": {"mean_normal_recall": 0.95}}
+        return {"conditions": conditions, "summary": {"held_out": held}}
+
+    def predictions(aspect_normal_p):
+        same = [0.1] * 6 + [0.9]  # six NORMAL images of six patients, one pneumonia
+        return {
+            "image_id": list("abcdefg"),
+            "group": [f"g{i}" for i in range(7)],
+            "y": [0] * 6 + [1],
+            "p_pneumonia": {
+                "none": same,
+                "clahe": same,
+                "aspect_1.3": [aspect_normal_p] * 6 + [0.9],
+                "aspect_0.8": [0.9] * 6 + [0.9],
+            },
+        }
+
+    a, pa = results((0.5, 0.5), (0.95, 1.0)), predictions(0.9)
+    b, pb = results((1.0, 0.6), (0.95, 1.0)), predictions(0.1)
+    verdict = judge_resize(a, b, pa, pb)
+    assert [c["pass"] for c in verdict["checks"].values()] == [True, True, True, True]
+    assert verdict["adopted"]
+    worse = results((1.0, 0.6), (0.8, 0.9))  # NORMAL recall bought with pneumonia recall
+    assert not judge_resize(a, worse, pa, pb)["adopted"]
+    moved = {**pb, "p_pneumonia": {**pb["p_pneumonia"], "clahe": [0.1] * 6 + [0.8]}}
+    verdict = judge_resize(a, b, pa, moved)  # a square condition changed: a broken rebuild
+    assert not verdict["checks"][next(iter(verdict["checks"]))]["pass"]
+    assert not verdict["adopted"]
+
+
 def test_the_candidates_augmentation_keeps_grey_8_bit_range_and_can_blur():
     import tensorflow as tf
 
