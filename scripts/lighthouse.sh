@@ -11,7 +11,7 @@
 # (emulated phone, simulated slow 4G and 4x slower CPU) against the real app
 # (wsgi.py) served by waitress on a free loopback port. Each page is scored RUNS
 # times and the median of each category is kept. The pages: the home page, then
-# each task of index.json: /screen, /performance, /data and /model-card. The
+# /history, then each task of index.json: /screen, /performance, /data and /model-card. The
 # performance score depends on this machine's load: a run beside a training job
 # scores lower. A run took about 40 s here (13 pages: 9 minutes with RUNS=1, some
 # 26 with 3), and up to a few minutes beside a training job.
@@ -22,6 +22,7 @@ cd "$(dirname "$0")/.."
 #   address           performance  accessibility  best-practices  seo
 TARGETS='
     /                 95           100            100             100
+    /history          95           100            100             100
     /screen/*         95           100            100             100
     /performance/*    90           100            100             100
     /data/*           90           100            100             100
@@ -54,6 +55,7 @@ else
   mapfile -t pages < <(curl -fs "$base/static/tfjs_model/index.json" | "$PYTHON" -c '
 import json, sys
 print("/")
+print("/history")
 for task in json.load(sys.stdin)["tasks"]:
     for kind in ("screen", "performance", "data", "model-card"):
         print("/" + kind + "/" + task["id"])')
