@@ -5,8 +5,13 @@
 // over time (#lesion=<key>): its checks side by side, and what changed, in words.
 // Nothing here talks to the server but to read each screener's metadata.json (which
 // kinds are serious), as the screeners do.
+// Languages: the page's own text is t(); an entry keeps the English of its model's texts
+// (kinds, details, body site, risk sentence), shown through tr(); the texts it saved as the
+// screener showed them (the risk sentence's measured rates, warnings, limits) are in the
+// language of that page (entry.lang): translated where the catalogue can, else marked.
 
 import { MODELS_URL } from './classifier.js';
+import { language, t, tr, translateMessage } from './i18n.js';
 import {
   MAX_IMPORT_BYTES, deleteAll, deleteEntry, exportDocument, importEntries, lesionKey, lesionSeries,
   listEntries, parseExport,
@@ -14,79 +19,98 @@ import {
 
 // ---- every text this script shows (the template holds the rest) ----------------------
 
-const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+// Counts: a whole phrase for one and for more, as languages inflect them differently.
+const checksOf = (n) => (n === 1 ? t('1 check') : t('{n} checks', { n }));
 // A sentence's full stop, unless it already ends with one (in a quotation or not).
-const stop = (text) => (/[.!?]”?$/.test(text) ? text : `${text}.`);
+const stop = (text) => (/[.!?][”“"]?$/.test(text) ? text : `${text}.`);
 const TEXT = {
-  allSites: 'All body sites',
-  noMatch: 'No saved result matches these filters.',
-  nothingSaved: 'Nothing saved yet. After a result on a screener, choose “Save to history”.',
-  gone: 'That saved result is no longer here.',
-  seriesGone: 'No saved result has that name any more.',
-  pageTitle: 'History',
-  entryTitle: (task, date) => `${task}, ${date}: History`,
-  seriesTitle: (lesion, n) => `“${lesion}”, ${plural(n, 'check', 'checks')}: History`,
-  quoted: (name) => `“${name}”`,
+  allSites: t('All body sites'),
+  noMatch: t('No saved result matches these filters.'),
+  nothingSaved: t('Nothing saved yet. After a result on a screener, choose “Save to history”.'),
+  gone: t('That saved result is no longer here.'),
+  seriesGone: t('No saved result has that name any more.'),
+  pageTitle: t('History'),
+  entryTitle: (task, date) => t('{task}, {date}: History', { task, date }),
+  seriesTitle: (lesion, n) => t('“{lesion}”, {checks}: History', { lesion, checks: checksOf(n) }),
+  quoted: (name) => t('“{name}”', { name }),
   // one entry
   entryHeading: (task, date) => `${task}: ${date}`,
-  imageAlt: (fileName) => `The image saved with this result${fileName ? ` (${fileName})` : ''}`,
-  date: 'Date',
-  screener: 'Screener',
-  name: 'Name',
-  details: 'Details',
-  noDetails: 'none given',
-  bodySite: 'Body site',
-  noSite: 'not given',
-  modelVersion: 'Model version',
+  imageAlt: (fileName) => (fileName ? t('The image saved with this result ({name})', { name: fileName })
+    : t('The image saved with this result')),
+  date: t('Date'),
+  screener: t('Screener'),
+  name: t('Name'),
+  details: t('Details'),
+  noDetails: t('none given'),
+  bodySite: t('Body site'),
+  noSite: t('not given'),
+  modelVersion: t('Model version'),
   versionNow: (version, current) => (current && current !== version
-    ? `${version} (this site now runs version ${current})` : version),
-  kindsHeading: (n) => `All ${n} kinds, most likely first`,
-  limits: (version, limits) => `What the model (version ${version}) was measured to do: ${limits}`,
-  seeSeries: (lesion, n) => `See all ${plural(n, 'check', 'checks')} of “${lesion}” side by side`,
+    ? t('{version} (this site now runs version {current})', { version, current }) : version),
+  kindsHeading: (n) => t('All {n} kinds, most likely first', { n }),
+  limits: (version) => t('What the model (version {version}) was measured to do:', { version }),
+  seeSeries: (lesion, n) => (n === 1 ? t('See the check of “{lesion}”', { lesion })
+    : t('See all {n} checks of “{lesion}” side by side', { lesion, n })),
   // a lesion followed over time
-  seriesHeading: (lesion, site) => `“${lesion}”${site ? `, ${site.name}` : ''}`,
-  seriesFacts: (task, n, first, last) => `${task} · ${plural(n, 'check', 'checks')}`
-    + (n > 1 ? `, from ${first} to ${last}` : `, on ${first}`),
-  seriesListFacts: (task, site, n, first, last) => [task, site ? site.name : null,
-    plural(n, 'check', 'checks') + (n > 1 ? `, ${first} – ${last}` : '')].filter(Boolean).join(' · '),
-  seriesChanged: 'The result changed between checks.',
-  seriesSame: 'The same result at every check.',
-  seriesOne: 'One check so far.',
-  seriesLink: (lesion, site) => `“${lesion}”${site ? `, ${site.name}` : ''}`,
-  oneCheck: 'One check so far: save another photo of this lesion later, under the same name and '
-    + 'body site, to see here whether the result changes.',
-  seriousKind: 'a serious kind',
-  topMoved: (date, from, fromSerious, to, toSerious) => `On ${date}, the most likely kind moved `
-    + `from ${from}${fromSerious ? ` (${TEXT.seriousKind})` : ''} to ${to}`
-    + `${toSerious ? `, ${TEXT.seriousKind}` : ''}.`,
-  riskAppeared: (date, message) => `The risk sentence “${message}” appeared on ${date}.`,
-  riskWent: (date, before, now) => stop(`On ${date}, the risk sentence “${before}” gave way to “${now}”`),
-  riskGone: (date, before) => `On ${date}, the risk sentence “${before}” no longer appeared.`,
-  versionChanged: (date, before, now) => `The check of ${date} was made by another version of the `
-    + `model (${now}; before: ${before}): a new model alone can change an answer.`,
-  unchanged: (from, to, top, risk) => stop(`From ${from} to ${to}, nothing changed: the most likely `
-    + `kind stayed ${top}${risk ? ` and the risk sentence stayed “${risk}”` : ''}`),
-  checkTop: (name, percent) => `Most likely: ${name} (${percent})`,
-  checkKinds: (date) => `Every kind on ${date}`,
-  modelsHeading: (n) => (n === 1 ? 'The model' : 'The models'),
-  modelLine: (version, dates, current) => `Version ${TEXT.versionNow(version, current)}, `
-    + `${dates.length === 1 ? 'check' : 'checks'} of ${dates.join('; ')}.`,
-  riskTrust: 'The risk sentence',
-  measured: 'Measured limits',
+  seriesHeading: (lesion, site) => (site ? t('“{lesion}”, {site}', { lesion, site })
+    : TEXT.quoted(lesion)),
+  seriesFacts: (task, n, first, last) => (n > 1
+    ? t('{task} · {checks}, from {first} to {last}', { task, checks: checksOf(n), first, last })
+    : t('{task} · {checks}, on {first}', { task, checks: checksOf(n), first })),
+  seriesListFacts: (task, site, n, first, last) => [task, site,
+    checksOf(n) + (n > 1 ? `, ${first} – ${last}` : '')].filter(Boolean).join(' · '),
+  seriesChanged: t('The result changed between checks.'),
+  seriesSame: t('The same result at every check.'),
+  seriesOne: t('One check so far.'),
+  oneCheck: t('One check so far: save another photo of this lesion later, under the same name and '
+    + 'body site, to see here whether the result changes.'),
+  topMoved: (date, from, fromSerious, to, toSerious) => {
+    const before = fromSerious ? t('{name} (a serious kind)', { name: from }) : from;
+    const now = toSerious ? t('{name}, a serious kind', { name: to }) : to;
+    return t('On {date}, the most likely kind moved from {from} to {to}.', { date, from: before, to: now });
+  },
+  riskAppeared: (date, message) => t('The risk sentence “{message}” appeared on {date}.', { date, message }),
+  riskWent: (date, before, now) => stop(t('On {date}, the risk sentence “{before}” gave way to “{now}”',
+    { date, before, now })),
+  riskGone: (date, before) => t('On {date}, the risk sentence “{before}” no longer appeared.', { date, before }),
+  versionChanged: (date, before, now) => t('The check of {date} was made by another version of the '
+    + 'model ({now}; before: {before}): a new model alone can change an answer.', { date, before, now }),
+  unchanged: (from, to, top, risk) => stop(risk
+    ? t('From {from} to {to}, nothing changed: the most likely kind stayed {top} and the risk '
+      + 'sentence stayed “{risk}”', { from, to, top, risk })
+    : t('From {from} to {to}, nothing changed: the most likely kind stayed {top}', { from, to, top })),
+  checkTop: (name, percent) => t('Most likely: {name} ({percent})', { name, percent }),
+  checkKinds: (date) => t('Every kind on {date}', { date }),
+  modelsHeading: (n) => (n === 1 ? t('The model') : t('The models')),
+  modelLine: (version, dates, current) => (dates.length === 1
+    ? t('Version {version}, check of {dates}.', { version: TEXT.versionNow(version, current), dates: dates[0] })
+    : t('Version {version}, checks of {dates}.',
+      { version: TEXT.versionNow(version, current), dates: dates.join('; ') })),
+  riskTrust: t('The risk sentence'),
+  measured: t('Measured limits'),
   // actions
-  exported: (n) => `Exported ${plural(n, 'saved result', 'saved results')} to one JSON file.`,
-  tooLarge: 'This file is far too large to be a history export; nothing was imported.',
-  unchangedHistory: (message) => `${message} Nothing was imported; your history is unchanged.`,
-  imported: (n, file, added) => `Imported ${plural(n, 'saved result', 'saved results')} from “${file}”`
-    + ` (${added} new, ${n - added} already here).`,
-  confirmDeleteAll: (n) => `Delete all ${plural(n, 'saved result', 'saved results')} from this `
-    + 'browser? This cannot be undone; export them first to keep a copy.',
-  deleteAllAction: 'Delete all',
-  deletedAll: (n) => `Deleted all ${plural(n, 'saved result', 'saved results')}.`,
-  confirmDelete: 'Delete this saved result from this browser? This cannot be undone.',
-  deleteAction: 'Delete',
-  deleted: 'Deleted the saved result.',
-  unavailable: (message) => `${message} The screeners still work; only saving results is not possible.`,
+  exported: (n) => (n === 1 ? t('Exported 1 saved result to one JSON file.')
+    : t('Exported {n} saved results to one JSON file.', { n })),
+  tooLarge: t('This file is far too large to be a history export; nothing was imported.'),
+  unchangedHistory: (message) => t('{message} Nothing was imported; your history is unchanged.',
+    { message: translateMessage(message) }),
+  imported: (n, file, added) => (n === 1
+    ? t('Imported 1 saved result from “{file}” ({added} new, {old} already here).',
+      { file, added, old: n - added })
+    : t('Imported {n} saved results from “{file}” ({added} new, {old} already here).',
+      { n, file, added, old: n - added })),
+  confirmDeleteAll: (n) => (n === 1
+    ? t('Delete the 1 saved result from this browser? This cannot be undone; export it first to '
+      + 'keep a copy.')
+    : t('Delete all {n} saved results from this browser? This cannot be undone; export them first '
+      + 'to keep a copy.', { n })),
+  deleteAllAction: t('Delete all'),
+  deletedAll: (n) => (n === 1 ? t('Deleted the 1 saved result.') : t('Deleted all {n} saved results.', { n })),
+  confirmDelete: t('Delete this saved result from this browser? This cannot be undone.'),
+  deleteAction: t('Delete'),
+  deleted: t('Deleted the saved result.'),
+  unavailable: (message) => t('{message} The screeners still work; only saving results is not possible.',
+    { message: translateMessage(message) }),
 };
 
 const $ = (id) => document.getElementById(id);
@@ -125,14 +149,30 @@ function element(tag, className, text) {
   return node;
 }
 
+const percentFormat = new Intl.NumberFormat(language, {
+  style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1,
+});
+
 function formatPercent(probability) {
-  const percent = probability * 100;
-  if (percent > 0 && percent < 0.05) return '<0.1%';
-  return `${percent.toFixed(1)}%`;
+  if (probability > 0 && probability < 0.0005) return `<${percentFormat.format(0.001)}`;
+  return percentFormat.format(probability);
 }
 
-const formatDate = (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const formatDay = (iso) => new Date(iso).toLocaleDateString(undefined, { dateStyle: 'medium' });
+const formatDate = (iso) => new Date(iso).toLocaleString(language, { dateStyle: 'medium', timeStyle: 'short' });
+const formatDay = (iso) => new Date(iso).toLocaleDateString(language, { dateStyle: 'medium' });
+
+/** `node` showing `text` that `entry` saved as its screener page showed it: in this page's
+ * language where the catalogue can translate it, else as saved and marked with its language. */
+function savedText(node, entry, text) {
+  const saved = entry.lang || 'en';
+  const shown = saved === language ? text : translateMessage(text);
+  node.textContent = shown;
+  if (saved !== language && shown === text) node.lang = saved;
+  else node.removeAttribute('lang');
+  return node;
+}
+
+const taskTitle = (entry) => taskTitles.get(entry.task) || tr(entry.task_title);
 
 function showError(text) {
   ui.error.textContent = text;
@@ -194,7 +234,7 @@ const seriesHref = (key) => `#lesion=${encodeURIComponent(key)}`;
 function fillSiteFilter() {
   const chosen = ui.filterSite.value;
   const sites = new Map();
-  for (const entry of entries) if (entry.site) sites.set(entry.site.value, entry.site.name);
+  for (const entry of entries) if (entry.site) sites.set(entry.site.value, tr(entry.site.name));
   const options = [...sites].sort((a, b) => a[1].localeCompare(b[1]))
     .map(([value, name]) => new Option(name, value));
   ui.filterSite.replaceChildren(new Option(TEXT.allSites, ''), ...options);
@@ -203,7 +243,7 @@ function fillSiteFilter() {
 
 function entryTitle(entry) {
   const top = entry.results[0];
-  return `${top.name} (${formatPercent(top.probability)})`;
+  return `${tr(top.name)} (${formatPercent(top.probability)})`;
 }
 
 function listItem(image, link, ...lines) {
@@ -219,7 +259,7 @@ function listItem(image, link, ...lines) {
 
 function riskLine(risk, className = 'small') {
   return element('div', `${className} ${risk.high ? 'text-danger-emphasis' : 'text-success-emphasis'}`,
-    risk.message);
+    tr(risk.message));
 }
 
 function renderList() {
@@ -230,8 +270,8 @@ function renderList() {
   ui.list.replaceChildren(...shown.map((entry) => {
     const link = element('a', 'history-item-link fw-semibold', entryTitle(entry));
     link.href = `#entry=${encodeURIComponent(entry.id)}`;
-    const facts = [formatDate(entry.created), taskTitles.get(entry.task) || entry.task_title];
-    if (entry.site) facts.push(entry.site.name);
+    const facts = [formatDate(entry.created), taskTitle(entry)];
+    if (entry.site) facts.push(tr(entry.site.name));
     if (entry.lesion) facts.push(TEXT.quoted(entry.lesion));
     const item = listItem(entry.image, link, element('div', 'small text-body-secondary', facts.join(' · ')));
     item.dataset.task = entry.task;
@@ -242,12 +282,12 @@ function renderList() {
   ui.lesionList.replaceChildren(...lesions.map((lesion) => {
     const checks = lesion.entries;
     const last = checks.at(-1);
-    const link = element('a', 'history-item-link fw-semibold', TEXT.seriesLink(lesion.lesion, null));
+    const link = element('a', 'history-item-link fw-semibold', TEXT.quoted(lesion.lesion));
     link.href = seriesHref(lesion.key);
     const changed = changesOf(lesion).changed;
     return listItem(last.image, link,
       element('div', 'small text-body-secondary', TEXT.seriesListFacts(
-        taskTitles.get(lesion.task) || lesion.task_title, lesion.site, checks.length,
+        taskTitle(lesion), lesion.site && tr(lesion.site.name), checks.length,
         formatDay(checks[0].created), formatDay(last.created))),
       element('div', `small ${changed ? 'text-danger-emphasis fw-semibold' : ''}`,
         checks.length === 1 ? TEXT.seriesOne : changed ? TEXT.seriesChanged : TEXT.seriesSame));
@@ -262,13 +302,15 @@ function renderList() {
 // ---- one entry ----------------------------------------------------------------------
 
 function fact(list, term, value) {
-  list.append(element('dt', '', term), element('dd', '', value));
+  const definition = element('dd', '', value);
+  list.append(element('dt', '', term), definition);
+  return definition;
 }
 
 function probabilityRows(results) {
   return results.map((item) => {
     const row = element('tr');
-    const name = element('th', '', item.name);
+    const name = element('th', '', tr(item.name));
     name.scope = 'row';
     row.append(name, element('td', 'text-end', formatPercent(item.probability)));
     return row;
@@ -276,7 +318,7 @@ function probabilityRows(results) {
 }
 
 function renderEntry(entry) {
-  $('entry-heading').textContent = TEXT.entryHeading(entry.task_title, formatDate(entry.created));
+  $('entry-heading').textContent = TEXT.entryHeading(taskTitle(entry), formatDate(entry.created));
   const image = $('entry-image');
   image.src = entry.image;
   image.alt = TEXT.imageAlt(entry.file_name);
@@ -285,27 +327,28 @@ function renderEntry(entry) {
   const facts = $('entry-facts');
   facts.replaceChildren();
   fact(facts, TEXT.date, formatDate(entry.created));
-  fact(facts, TEXT.screener, entry.task_title);
+  fact(facts, TEXT.screener, taskTitle(entry));
   if (entry.lesion) fact(facts, TEXT.name, entry.lesion);
   fact(facts, TEXT.details, entry.details.length
-    ? entry.details.map((item) => `${item.label}: ${item.shown}`).join(' · ') : TEXT.noDetails);
-  fact(facts, TEXT.bodySite, entry.site ? entry.site.name : TEXT.noSite);
+    ? entry.details.map((item) => `${tr(item.label)}: ${tr(item.shown)}`).join(' · ') : TEXT.noDetails);
+  fact(facts, TEXT.bodySite, entry.site ? tr(entry.site.name) : TEXT.noSite);
   fact(facts, TEXT.modelVersion, TEXT.versionNow(entry.model_version, taskVersions.get(entry.task)));
 
   $('entry-warnings').replaceChildren(...entry.warnings.map(
-    (text) => element('div', 'alert alert-warning', text)));
+    (text) => savedText(element('div', 'alert alert-warning'), entry, text)));
   const risk = $('entry-risk');
   risk.hidden = !entry.risk;
   if (entry.risk) {
     risk.dataset.level = entry.risk.high ? 'high' : 'low';
     risk.replaceChildren(
       element('p', `fs-5 fw-semibold mb-1 ${entry.risk.high ? 'text-danger-emphasis' : 'text-success-emphasis'}`,
-        entry.risk.message),
-      element('p', 'small text-body-secondary mb-0', entry.risk.trust));
+        tr(entry.risk.message)),
+      savedText(element('p', 'small text-body-secondary mb-0'), entry, entry.risk.trust));
   }
   $('entry-probabilities-heading').textContent = TEXT.kindsHeading(entry.results.length);
   $('entry-probabilities').replaceChildren(...probabilityRows(entry.results));
-  $('entry-limits').textContent = entry.limits ? TEXT.limits(entry.model_version, entry.limits) : '';
+  $('entry-limits').replaceChildren(...(entry.limits ? [TEXT.limits(entry.model_version), ' ',
+    savedText(element('span'), entry, entry.limits)] : []));
 
   const key = lesionKey(entry);
   const lesion = key && series.find((item) => item.key === key);
@@ -340,20 +383,20 @@ function changesOf(lesion) {
     }
     const [topBefore, topNow] = [before.results[0], now.results[0]];
     if (topBefore.id !== topNow.id) {
-      found.push(TEXT.topMoved(when(now), topBefore.name, isSerious(before.task, topBefore.id),
-        topNow.name, isSerious(now.task, topNow.id)));
+      found.push(TEXT.topMoved(when(now), tr(topBefore.name), isSerious(before.task, topBefore.id),
+        tr(topNow.name), isSerious(now.task, topNow.id)));
     }
     const [highBefore, highNow] = [Boolean(before.risk?.high), Boolean(now.risk?.high)];
-    if (highNow && !highBefore) found.push(TEXT.riskAppeared(when(now), now.risk.message));
+    if (highNow && !highBefore) found.push(TEXT.riskAppeared(when(now), tr(now.risk.message)));
     if (highBefore && !highNow) {
-      found.push(now.risk ? TEXT.riskWent(when(now), before.risk.message, now.risk.message)
-        : TEXT.riskGone(when(now), before.risk.message));
+      found.push(now.risk ? TEXT.riskWent(when(now), tr(before.risk.message), tr(now.risk.message))
+        : TEXT.riskGone(when(now), tr(before.risk.message)));
     }
     if (found.length) {
       changed = true;
       sentences.push(...found);
     } else {
-      sentences.push(TEXT.unchanged(when(before), when(now), topNow.name, now.risk?.message));
+      sentences.push(TEXT.unchanged(when(before), when(now), tr(topNow.name), tr(now.risk?.message)));
     }
   }
   return { changed, sentences };
@@ -370,9 +413,11 @@ function checkCard(entry) {
   image.alt = TEXT.imageAlt(entry.file_name);
   const top = entry.results[0];
   card.append(heading, image, element('p', 'series-top fw-semibold mb-1',
-    TEXT.checkTop(top.name, formatPercent(top.probability))));
+    TEXT.checkTop(tr(top.name), formatPercent(top.probability))));
   if (entry.risk) card.append(riskLine(entry.risk, 'series-risk fw-semibold mb-1'));
-  for (const warning of entry.warnings) card.append(element('p', 'small text-warning-emphasis mb-1', warning));
+  for (const warning of entry.warnings) {
+    card.append(savedText(element('p', 'small text-warning-emphasis mb-1'), entry, warning));
+  }
   const table = element('table', 'table table-sm series-probabilities mb-0');
   const caption = element('caption', 'visually-hidden', TEXT.checkKinds(formatDate(entry.created)));
   const body = element('tbody');
@@ -384,8 +429,8 @@ function checkCard(entry) {
 
 function renderSeries(lesion) {
   const checks = lesion.entries;
-  const title = taskTitles.get(lesion.task) || lesion.task_title;
-  $('series-heading').textContent = TEXT.seriesHeading(lesion.lesion, lesion.site);
+  const title = taskTitle(lesion);
+  $('series-heading').textContent = TEXT.seriesHeading(lesion.lesion, lesion.site && tr(lesion.site.name));
   $('series-facts').textContent = TEXT.seriesFacts(title, checks.length, formatDay(checks[0].created),
     formatDay(checks.at(-1).created));
   $('series-changes').replaceChildren(...changesOf(lesion).sentences.map((text) => element('li', '', text)));
@@ -405,9 +450,9 @@ function renderSeries(lesion) {
     block.append(element('p', 'fw-semibold mb-0', TEXT.modelLine(version,
       made.map((entry) => formatDay(entry.created)), taskVersions.get(lesion.task))));
     const facts = element('dl', 'series-model-facts mb-0');
-    const trust = made.map((entry) => entry.risk?.trust).filter(Boolean).at(-1);
-    if (trust) fact(facts, TEXT.riskTrust, trust);
-    if (last.limits) fact(facts, TEXT.measured, last.limits);
+    const trusted = made.filter((entry) => entry.risk?.trust).at(-1);
+    if (trusted) savedText(fact(facts, TEXT.riskTrust), trusted, trusted.risk.trust);
+    if (last.limits) savedText(fact(facts, TEXT.measured), last, last.limits);
     block.append(facts);
     models.append(block);
   }
@@ -430,7 +475,7 @@ function route() {
   ui.listSection.hidden = Boolean(entry || lesion);
   if (entry) {
     renderEntry(entry);
-    document.title = TEXT.entryTitle(entry.task_title, formatDate(entry.created));
+    document.title = TEXT.entryTitle(taskTitle(entry), formatDate(entry.created));
   } else if (lesion) {
     renderSeries(lesion);
     document.title = TEXT.seriesTitle(lesion.lesion, lesion.entries.length);
@@ -457,7 +502,7 @@ async function attempt(work) {
   try {
     await work();
   } catch (error) {
-    showError(error.message || String(error));
+    showError(translateMessage(error.message || String(error)));
   }
 }
 

@@ -2,8 +2,12 @@
 // result, a small copy of the image, the details and the model version in this
 // browser's IndexedDB (history-store.js). screen-page.js calls offerSave() after
 // showing a result and withdrawSave() when the result goes.
+// An entry keeps its model's texts in the English of metadata.json (kinds, details, body
+// site, risk sentence: /history shows them in its own language) and the texts composed on
+// this page as shown, with the page's language (`lang`).
 
 import { addEntry, newId } from './history-store.js';
+import { language, t, translateMessage } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -48,22 +52,26 @@ export async function thumbnail(file, fallback) {
   return canvas.toDataURL('image/jpeg', 0.85);
 }
 
-/** The details as shown on the form: [{name, label, value, shown}]. */
-function detailsOf(values) {
-  return [...document.querySelectorAll('[data-field]')]
-    .filter((control) => values[control.dataset.field] !== undefined)
-    .map((control) => ({
-      name: control.dataset.field,
-      label: document.querySelector(`label[for="${control.id}"]`).textContent.trim(),
-      value: String(values[control.dataset.field]),
-      shown: control.tagName === 'SELECT' ? control.selectedOptions[0].textContent.trim()
-        : String(values[control.dataset.field]),
-    }));
+/** The details given, named as metadata.json names them (as the form does, in English):
+ * [{name, label, value, shown}]. */
+function detailsOf(values, metadata) {
+  const fields = metadata.metadata_encoding?.fields || [];
+  return fields.filter((field) => values[field.name] !== undefined).map((field) => {
+    const value = String(values[field.name]);
+    const index = (field.values || []).indexOf(value);
+    const capitalized = value.charAt(0).toUpperCase() + value.slice(1).toLowerCase();
+    return {
+      name: field.name,
+      label: field.label,
+      value,
+      shown: index >= 0 ? (field.value_names || [])[index] || capitalized : value,
+    };
+  });
 }
 
 /** The result now shown, as an entry (without its image). */
 function describe({ task, metadata, fileName, values, assessment }) {
-  const details = detailsOf(values);
+  const details = detailsOf(values, metadata);
   const site = details.find((item) => item.name === 'site');
   const risk = $('risk-summary');
   const riskLines = risk.hidden ? [] : [...risk.querySelectorAll('p')].map(clean);
@@ -80,10 +88,11 @@ function describe({ task, metadata, fileName, values, assessment }) {
     details,
     site: site ? { value: site.value, name: site.shown } : null,
     results: assessment.results.map(({ id, name, probability }) => ({ id, name, probability })),
-    risk: riskLines.length ? { high: risk.dataset.level === 'high', message: riskLines[0],
-      trust: riskLines.slice(1).join(' ') } : null,
+    risk: riskLines.length ? { high: risk.dataset.level === 'high',
+      message: assessment.risk?.message || riskLines[0], trust: riskLines.slice(1).join(' ') } : null,
     warnings: [$('doubt-alert'), $('unsure-alert')].map(clean).filter(Boolean),
     limits,
+    lang: language,
   };
 }
 
@@ -108,18 +117,19 @@ async function save() {
   const mine = generation;
   const { entry, file, image } = offered;
   ui.button.disabled = true;
-  say('Saving…');
+  say(t('Saving…'));
   try {
     const lesion = ui.lesion.value.trim();
     const saved = { ...entry, ...(lesion ? { lesion } : {}),
       created: new Date().toISOString(), image: await thumbnail(file, image) };
     await addEntry(saved);
     if (mine !== generation) return;
-    say('Saved in this browser only. See it on the History page.', 'saved');
+    say(t('Saved in this browser only. See it on the History page.'), 'saved');
   } catch (error) {
     if (mine !== generation) return;
     ui.button.disabled = false;
-    say(`Not saved. ${error.message} The screener still works.`, 'failed');
+    say(t('Not saved. {message} The screener still works.', { message: translateMessage(error.message) }),
+      'failed');
   }
 }
 

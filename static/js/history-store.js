@@ -3,6 +3,9 @@
 // and history-page.js (/history). The export file is this module's format:
 //   { format: "screener-history", version: 1, exported: ISO date, entries: [entry, …] }
 // and an entry is described by checkEntry below (docs/history.md says the same).
+// Its error messages are English, marked with msg(); the pages show them translated.
+
+import { msg } from './messages.js';
 
 export const FORMAT = 'screener-history';
 export const FORMAT_VERSION = 1;
@@ -16,14 +19,16 @@ export const MAX_IMPORT_BYTES = 200 * 1024 * 1024;
 /** A readable Error for a failed IndexedDB call: unavailable, or the device's storage full. */
 export function storageError(error) {
   if (error && error.name === 'QuotaExceededError') {
-    const full = new Error('This device’s storage for this site is full. Delete or export '
-      + 'older entries on the History page, then try again.');
+    const full = new Error(msg('This device’s storage for this site is full. Delete or export '
+      + 'older entries on the History page, then try again.'));
     full.name = 'QuotaExceededError';
     return full;
   }
-  const why = error && error.message ? ` (${error.message})` : '';
-  const unavailable = new Error(`The history cannot be used in this browser${why}: it may be `
-    + 'in a private mode that keeps no data, or storage may be switched off for this site.');
+  const unavailable = new Error(error && error.message
+    ? msg('The history cannot be used in this browser ({reason}): it may be in a private mode that '
+      + 'keeps no data, or storage may be switched off for this site.', { reason: error.message })
+    : msg('The history cannot be used in this browser: it may be in a private mode that keeps no '
+      + 'data, or storage may be switched off for this site.'));
   unavailable.name = 'HistoryUnavailable';
   return unavailable;
 }
@@ -34,7 +39,7 @@ function openDb() {
   if (!opening) {
     opening = new Promise((resolve, reject) => {
       if (!globalThis.indexedDB) {
-        reject(storageError(new Error('IndexedDB is missing')));
+        reject(storageError(new Error(msg('IndexedDB is missing'))));
         return;
       }
       let request;
@@ -50,7 +55,7 @@ function openDb() {
       };
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(storageError(request.error));
-      request.onblocked = () => reject(storageError(new Error('another tab holds an older version open')));
+      request.onblocked = () => reject(storageError(new Error(msg('another tab holds an older version open'))));
     }).catch((error) => {
       opening = null; // try again next time
       throw error;
@@ -85,7 +90,7 @@ export function newId() {
 
 export async function addEntry(entry) {
   const problem = checkEntry(entry);
-  if (problem) throw new Error(`Not saved: ${problem}.`);
+  if (problem) throw new Error(msg('Not saved: {problem}.', { problem }));
   await transact('readwrite', (store) => store.add(entry));
   return entry;
 }
@@ -131,49 +136,51 @@ const isObject = (value) => value !== null && typeof value === 'object' && !Arra
 function checkString(entry, key, { optional = false, max = 10_000 } = {}) {
   const value = entry[key];
   if (value === undefined && optional) return null;
-  if (!isString(value)) return `“${key}” must be text`;
-  if (value.length > max) return `“${key}” is too long`;
+  if (!isString(value)) return msg('“{key}” must be text', { key });
+  if (value.length > max) return msg('“{key}” is too long', { key });
   return null;
 }
 
 /** What is wrong with `entry` as a history entry, or null if nothing. */
 export function checkEntry(entry) {
-  if (!isObject(entry)) return 'it is not an object';
+  if (!isObject(entry)) return msg('it is not an object');
   for (const key of ['id', 'created', 'task', 'task_title', 'model_version', 'file_name', 'limits']) {
     const problem = checkString(entry, key);
     if (problem) return problem;
   }
-  if (!entry.id) return '“id” is empty';
-  if (Number.isNaN(Date.parse(entry.created))) return '“created” is not a date';
-  if (!entry.task) return '“task” is empty';
+  if (!entry.id) return msg('“{key}” is empty', { key: 'id' });
+  if (Number.isNaN(Date.parse(entry.created))) return msg('“{key}” is not a date', { key: 'created' });
+  if (!entry.task) return msg('“{key}” is empty', { key: 'task' });
   const lesion = checkString(entry, 'lesion', { optional: true, max: 200 });
   if (lesion) return lesion;
+  const lang = checkString(entry, 'lang', { optional: true, max: 35 });
+  if (lang) return lang;
   if (!isString(entry.image) || !/^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/=]+$/.test(entry.image)) {
-    return '“image” must be a JPEG, PNG or WebP data URL';
+    return msg('“image” must be a JPEG, PNG or WebP data URL');
   }
-  if (!Array.isArray(entry.results) || entry.results.length === 0) return '“results” must be a non-empty list';
+  if (!Array.isArray(entry.results) || entry.results.length === 0) return msg('“results” must be a non-empty list');
   for (const [i, item] of entry.results.entries()) {
     if (!isObject(item) || !isString(item.id) || !isString(item.name)) {
-      return `results[${i}] must have a text “id” and “name”`;
+      return msg('results[{i}] must have a text “id” and “name”', { i });
     }
     if (typeof item.probability !== 'number' || !(item.probability >= 0 && item.probability <= 1)) {
-      return `results[${i}].probability must be a number from 0 to 1`;
+      return msg('results[{i}].probability must be a number from 0 to 1', { i });
     }
   }
-  if (!Array.isArray(entry.details)) return '“details” must be a list';
+  if (!Array.isArray(entry.details)) return msg('“details” must be a list');
   for (const [i, item] of entry.details.entries()) {
     if (!isObject(item) || !['name', 'label', 'value', 'shown'].every((key) => isString(item[key]))) {
-      return `details[${i}] must have text “name”, “label”, “value” and “shown”`;
+      return msg('details[{i}] must have text “name”, “label”, “value” and “shown”', { i });
     }
   }
   if (entry.site !== null && !(isObject(entry.site) && isString(entry.site.value) && isString(entry.site.name))) {
-    return '“site” must be null or have a text “value” and “name”';
+    return msg('“site” must be null or have a text “value” and “name”');
   }
   if (entry.risk !== null && !(isObject(entry.risk) && typeof entry.risk.high === 'boolean'
       && isString(entry.risk.message) && isString(entry.risk.trust))) {
-    return '“risk” must be null or have “high” (true/false), “message” and “trust”';
+    return msg('“risk” must be null or have “high” (true/false), “message” and “trust”');
   }
-  if (!Array.isArray(entry.warnings) || !entry.warnings.every(isString)) return '“warnings” must be a list of texts';
+  if (!Array.isArray(entry.warnings) || !entry.warnings.every(isString)) return msg('“warnings” must be a list of texts');
   return null;
 }
 
@@ -186,22 +193,22 @@ export function parseExport(text) {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new Error('This file is not a history export: it is not valid JSON (it may be damaged).');
+    throw new Error(msg('This file is not a history export: it is not valid JSON (it may be damaged).'));
   }
   if (!isObject(data) || data.format !== FORMAT) {
-    throw new Error('This file is not a history export of this site (its “format” is not '
-      + `“${FORMAT}”).`);
+    throw new Error(msg('This file is not a history export of this site (its “format” is not '
+      + '“{format}”).', { format: FORMAT }));
   }
   if (data.version !== FORMAT_VERSION) {
-    throw new Error(`This history export has version ${JSON.stringify(data.version)}; this site `
-      + `reads version ${FORMAT_VERSION} only.`);
+    throw new Error(msg('This history export has version {version}; this site reads version '
+      + '{supported} only.', { version: JSON.stringify(data.version), supported: FORMAT_VERSION }));
   }
-  if (!Array.isArray(data.entries)) throw new Error('This history export is damaged: it has no list of entries.');
+  if (!Array.isArray(data.entries)) throw new Error(msg('This history export is damaged: it has no list of entries.'));
   const ids = new Set();
   for (const [i, entry] of data.entries.entries()) {
     const problem = checkEntry(entry);
-    if (problem) throw new Error(`This history export is damaged: entry ${i + 1}: ${problem}.`);
-    if (ids.has(entry.id)) throw new Error(`This history export is damaged: entry ${i + 1} repeats an id.`);
+    if (problem) throw new Error(msg('This history export is damaged: entry {n}: {problem}.', { n: i + 1, problem }));
+    if (ids.has(entry.id)) throw new Error(msg('This history export is damaged: entry {n} repeats an id.', { n: i + 1 }));
     ids.add(entry.id);
   }
   return data.entries;
