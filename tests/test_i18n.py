@@ -71,7 +71,9 @@ def test_every_model_card_has_a_german_card():
         assert re.findall(r"\]\((.*?)\)", german) == re.findall(r"\]\((.*?)\)", english), task
         # The same figures, written the German way (0.671 → 0,671; 27,558 → 27.558).
         swap = str.maketrans(".,", ",.")
-        prose = re.sub(r"\(http.*?\)|doi:\S+|arXiv:\S+|CC BY[\w-]* [\d.]+|Apache-[\d.]+", "", english)
+        prose = re.sub(
+            r"\(http.*?\)|doi:\S+|arXiv:\S+|CC BY[\w-]* [\d.]+|Apache-[\d.]+", "", english
+        )
         figures = re.findall(r"\d[\d.,]*\d|\d", prose)
         for figure in figures:
             assert figure.translate(swap) in german, f"{task}: {figure}"
