@@ -101,7 +101,7 @@ def measured_row(run: Path) -> dict:
     model_config = config.model
     parameters = build_model(get_task(config.task), model_config).count_params()
     return {
-        "run": run.name if run.name[0].isalpha() else f"{run.parent.name}/{run.name}",
+        "run": run.name if run.name[0].isalpha() else run.parent.name,  # a release step: its run
         "backbone": backbone_name(model_config),
         "parameters": int(parameters),
         "epochs": config.epochs,
