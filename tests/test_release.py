@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +124,6 @@ def test_install_replaces_the_model_and_keeps_other_reports(quick_run, tmp_path)
     assert json.loads((models / "index.json").read_text())["tasks"][0]["id"] == "skin_lesion"
     assert (reports / "skin_lesion" / "views.json").is_file()
     assert (reports / "skin_lesion" / "report.json").is_file()
+    # The installed recipe names its run folder without a path of the machine that made it.
+    installed_out = json.loads((reports / "skin_lesion" / "config.json").read_text())["out"]
+    assert installed_out and not Path(installed_out).is_absolute()

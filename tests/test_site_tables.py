@@ -69,6 +69,19 @@ def test_reports_hold_only_what_the_site_reads(task):
 
 
 @pytest.mark.parametrize("task", TASKS)
+def test_shipped_files_name_no_path_of_this_machine(task):
+    """What a release installs (reports and model files) says where things are relative to
+    the project, never with the absolute path of the machine that made it."""
+    machine_paths = {str(ROOT.resolve())}
+    for folder in (REPORTS_DIR / task, MODELS_DIR / task):
+        for path in folder.iterdir():
+            if path.suffix in {".json", ".csv"}:
+                text = path.read_text()
+                found = [p for p in machine_paths if p in text]
+                assert not found, f"{path.relative_to(ROOT)} names {found}"
+
+
+@pytest.mark.parametrize("task", TASKS)
 def test_every_table_is_ready_to_print(task):
     content = json.loads((REPORTS_DIR / task / TABLES_FILE).read_text())
     assert {"headline", "per-class-without_metadata", "counts"} <= {

@@ -213,6 +213,21 @@ def release(
     return previous
 
 
+def repo_relative_out(config_file: Path) -> None:
+    """The run folder in the installed ``config.json`` relative to the project (``runs/…``):
+    the repository never holds a path of the machine that made the release."""
+    if not config_file.is_file():
+        return
+    config = json.loads(config_file.read_text())
+    out = Path(config.get("out", ""))
+    if out.is_absolute():
+        try:
+            config["out"] = out.resolve().relative_to(PROJECT_ROOT.resolve()).as_posix()
+        except ValueError:
+            config["out"] = out.name
+        config_file.write_text(json.dumps(config, indent=2))
+
+
 def install_export(
     task_id: str,
     export_dir: Path,
@@ -234,6 +249,7 @@ def install_export(
     (reports_root / task_id).mkdir(parents=True, exist_ok=True)
     for path in sorted((export_dir / "reports" / task_id).iterdir()):
         shutil.copy2(path, reports_root / task_id / path.name)
+    repo_relative_out(reports_root / task_id / "config.json")
     # The tables again, now with the task's other measurements beside the release's.
     write_site_tables(task_id, reports_root / task_id, target / "metadata.json")
     print(f"[release] installed into {target} and {reports_root / task_id}", flush=True)
