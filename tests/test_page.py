@@ -378,6 +378,7 @@ def test_heatmap_lies_over_what_the_model_saw(
         pytest.skip("this model has no class activation map")
     height, width = task_metadata["inputs"]["image"]["size"]
     aspect = width / height
+    squash = task_metadata["inputs"]["image"].get("resize") == "squash"
     preview = page.get_by_role("img", name="The image you chose")
     heatmap = page.get_by_role("img", name=HEATMAP)
     # The sample as it is, and a square cut of it: the model sees only its centre.
@@ -396,8 +397,9 @@ def test_heatmap_lies_over_what_the_model_saw(
         expect(page.get_by_text("not a diagnosis, and not a map of where")).to_be_visible()
         with Image.open(path) as image:
             natural = image.size
-        expect_box(heatmap.bounding_box(), crop_box(preview.bounding_box(), natural, aspect))
-        cropped = abs(natural[0] / natural[1] - aspect) > 0.01
+        seen = natural[0] / natural[1] if squash else aspect
+        expect_box(heatmap.bounding_box(), crop_box(preview.bounding_box(), natural, seen))
+        cropped = abs(natural[0] / natural[1] - seen) > 0.01
         expect(page.get_by_text("The model looks only at the outlined centre")).to_be_visible(
             visible=cropped
         )
@@ -409,7 +411,7 @@ def test_heatmap_lies_over_what_the_model_saw(
         expect(preview).to_have_css("width", "300px")
         page.wait_for_timeout(100)  # the resize observer's callback
         box = preview.bounding_box()
-        expect_box(heatmap.bounding_box(), crop_box(box, natural, aspect))
+        expect_box(heatmap.bounding_box(), crop_box(box, natural, seen))
         assert heatmap.bounding_box()["x"] > box["x"] + 40  # not simply the element's box
     finally:
         page.evaluate("() => document.getElementById('preview-image').removeAttribute('style')")
@@ -508,10 +510,24 @@ def test_heatmap_covers_the_crop_or_the_whole_image_as_metadata_says(page):
     )
 
 
+def metadata_with_resize(resize: str | None):
+    """A route handler serving metadata.json with inputs.image.resize set (None: removed)."""
+
+    def handle(route):
+        metadata = route.fetch().json()
+        if resize:
+            metadata["inputs"]["image"]["resize"] = resize
+        else:
+            metadata["inputs"]["image"].pop("resize", None)
+        route.fulfill(json=metadata)
+
+    return handle
+
+
 def test_a_squash_models_heatmap_lies_over_the_whole_x_ray(browser, live_server, tmp_path):
-    """The X-ray page with metadata.json saying "squash" (as the next release's will): the
+    """The X-ray page with metadata.json saying "squash" (as the released model's does): the
     map of a wide upload covers the whole picture and the "outlined centre" note stays
-    hidden; as installed (no setting: crop) it covers the centre square."""
+    hidden; with "crop", or no setting (older models: crop), it covers the centre square."""
     from PIL import Image
 
     xray = Path(__file__).parent / "data" / "chest_xray" / "IM-0125-0001.jpeg"
@@ -520,17 +536,11 @@ def test_a_squash_models_heatmap_lies_over_the_whole_x_ray(browser, live_server,
         image.convert("RGB").resize((image.width * 3 // 2, image.height)).save(wide)
     with Image.open(wide) as image:
         natural = image.size
-    for resize in ("squash", None):
+    for resize in ("squash", "crop", None):
         recorded = open_recorded_page(browser, service_workers="block")
         page = recorded.page
-        if resize:
 
-            def with_resize(route):
-                metadata = route.fetch().json()
-                metadata["inputs"]["image"]["resize"] = "squash"
-                route.fulfill(json=metadata)
-
-            page.route("**/tfjs_model/chest_xray/metadata.json", with_resize)
+        page.route("**/tfjs_model/chest_xray/metadata.json", metadata_with_resize(resize))
         try:
             page.goto(live_server + "/screen/chest_xray")
             expect(page.get_by_role("status")).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
