@@ -4,6 +4,7 @@ scrolling on a phone (webapp/i18n.py, docs/languages.md)."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -91,6 +92,157 @@ def test_every_report_table_string_is_translated(app):
                 assert caption != table["caption"], caption
 
 
+# ---- the charts -------------------------------------------------------------------------
+
+CHART_PAGES = [f"/{page}/{task}" for task in TASKS for page in ("performance", "data")] + [
+    f"/performance/{task}?details=given" for task in TASKS
+]
+# Where a figure holds text a person reads: titles (figure, axes), annotations, legend and
+# trace names, hover labels, tick labels, categories (x, y) and the hover labels' data.
+FIGURE_TEXT = {"text", "name", "hovertemplate", "texttemplate", "ticktext", "x", "y", "customdata"}
+PLOTLY_REFERENCE = re.compile(r"%\{[^}]*\}")
+
+
+def page_charts(client, path: str, lang: str) -> dict[str, dict]:
+    """``{chart id: {"title", "caption", "figure"}}`` of a page in ``lang``, as served."""
+    query = "&" if "?" in path else "?"
+    body = client.get(f"{path}{query}lang={lang}").get_data(as_text=True)
+    charts = {}
+    for block in re.findall(r'<figure class="chart.*?</figure>', body, re.S):
+        plot = re.search(r'class="chart-plot" id="([^"]+)" data-figure="([^"]*)"', block)
+        if not plot:
+            continue
+        title = re.search(r'class="chart-title[^>]*>(.*?)</h\d>', block, re.S).group(1)
+        caption = re.search(r"<figcaption[^>]*>(.*?)</figcaption>", block, re.S).group(1)
+        charts[plot.group(1)] = {
+            "title": html.unescape(title),
+            "caption": html.unescape(caption),
+            "figure": json.loads(html.unescape(plot.group(2))),
+        }
+    return charts
+
+
+def figure_texts(figure: dict) -> list[str]:
+    """Every string of a figure a person may read, Plotly's references (%{x:.1%}) and tags
+    (<br>) taken out."""
+    texts = []
+
+    def walk(value, key=None) -> None:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                walk(item, name)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, key)
+        elif isinstance(value, str) and key in FIGURE_TEXT:
+            texts.append(" ".join(re.sub(r"%\{[^}]*\}|<[^>]+>", " ", value).split()))
+
+    walk(figure["data"])
+    walk({name: item for name, item in figure["layout"].items() if name != "template"})
+    return [text for text in texts if text]
+
+
+def chart_english() -> list[str]:
+    """The English of the charts' own strings (webapp/charts.py) and of the models' kinds and
+    recorded values (metadata.json), as the runs of words between placeholders, where the
+    German differs."""
+    german = {message.id: message.string for message in german_catalogue() if message.id}
+    texts = [
+        message.id
+        for message in german_catalogue()
+        if isinstance(message.id, str)
+        and any(place == "webapp/charts.py" for place, _line in message.locations)
+    ]
+    for task in TASKS:
+        metadata = json.loads((MODELS_DIR / task / "metadata.json").read_text())
+        texts += [label["name"] for label in metadata["labels"]]
+        for field in (metadata.get("metadata_encoding") or {}).get("fields") or []:
+            texts += list(field.get("value_names") or [])
+    runs = set()
+    for text in texts:
+        if german.get(text) == text:
+            continue
+        for part in re.split(r"%\(\w+\)s|<[^>]+>", text):
+            part = " ".join(part.split()).strip(" ,;:.()")
+            if re.search(r"[A-Za-z]{3}", part):
+                runs.add(part)
+    return sorted(runs)
+
+
+def english_in(text: str, runs: list[str]) -> list[str]:
+    return [run for run in runs if re.search(rf"(?<!\w){re.escape(run)}(?!\w)", text)]
+
+
+def test_german_charts_have_no_english(client):
+    """Every chart of the German performance and data pages of each task: its title, caption,
+    axes, legend, hover labels, notes and categories hold no English of the charts' strings,
+    the kinds or the catalogue (a sentence of four words or more); the English pages keep
+    theirs."""
+    runs, phrases = chart_english(), english_phrases()
+    assert {"Epoch", "Model said", "True kind", "validation"} <= set(runs)
+    for path in CHART_PAGES:
+        german = page_charts(client, path, "de")
+        english = page_charts(client, path, "en")
+        assert german.keys() == english.keys() and len(german) >= 3, path
+        for chart_id, chart in german.items():
+            texts = [chart["title"], chart["caption"], *figure_texts(chart["figure"])]
+            left = [(text, english_in(text, runs)) for text in texts if english_in(text, runs)]
+            left += [(text, phrase) for text in texts for phrase in phrases if phrase in text]
+            assert left == [], f"{path} {chart_id}: English left"
+            assert chart["caption"] != english[chart_id]["caption"], f"{path} {chart_id}"
+    english_text = " ".join(
+        text
+        for path in CHART_PAGES
+        for chart in page_charts(client, path, "en").values()
+        for text in figure_texts(chart["figure"])
+    )
+    for words in ("Epoch", "Model said", "True kind", "validation", "images"):
+        assert words in english_text
+
+
+def test_german_hover_labels_keep_every_plotly_reference(client):
+    """The figures are the same in both languages but for their words: every trace's
+    hover label and text template names the same %{…} values in German as in English."""
+    compared = 0
+    for path in CHART_PAGES:
+        german = page_charts(client, path, "de")
+        for chart_id, chart in page_charts(client, path, "en").items():
+            traces = zip(chart["figure"]["data"], german[chart_id]["figure"]["data"], strict=True)
+            for english_trace, german_trace in traces:
+                for key in ("hovertemplate", "texttemplate"):
+                    english = sorted(PLOTLY_REFERENCE.findall(english_trace.get(key) or ""))
+                    assert sorted(PLOTLY_REFERENCE.findall(german_trace.get(key) or "")) == (
+                        english
+                    ), f"{path} {chart_id} {key}"
+                    compared += bool(english)
+    assert compared > 50
+
+
+def test_every_recorded_column_of_the_data_is_translated(app):
+    """The data page's charts show each column of data.json (its title, its values) in
+    German: the catalogue knows each, but a collection's name (tables.json's names of the
+    sources), which stays as it is."""
+    from webapp.charts import value_name
+
+    with app.test_request_context("/?lang=de"):
+        for task in TASKS:
+            data = json.loads((ROOT / "reports" / task / "data.json").read_text())
+            tables = json.loads((ROOT / "reports" / task / "tables.json").read_text())
+            names = ((tables.get("facts") or {}).get("sources") or {}).get("names") or {}
+            columns = list((data.get("categories") or {}).values())
+            if data.get("age"):
+                columns.append({"title": "Age (years)", "values": data["age"]["bins"]})
+            for column in columns:
+                assert i18n._translate(column["title"])[1], f"{task}: {column['title']}"
+                for value in column["values"]:
+                    shown = str(value).replace("_", " ")
+                    if value in names:
+                        continue
+                    assert value_name(shown) != shown or i18n._translate(shown)[1], (
+                        f"{task}: {column['title']}: {value}"
+                    )
+
+
 # ---- choosing the language -------------------------------------------------------------
 
 
@@ -167,8 +319,8 @@ def english_phrases() -> list[str]:
 VISIBLE_TEXT = """() => {
   document.querySelectorAll('details').forEach((d) => { d.open = true; });
   let text = document.body.innerText;
-  // Parts the page marks as English (and says so), and the charts' own drawing.
-  for (const node of document.querySelectorAll('[lang="en"], .chart-plot')) {
+  // Parts the page marks as English (and says so).
+  for (const node of document.querySelectorAll('[lang="en"]')) {
     const part = node.innerText.trim();
     if (part) text = text.split(part).join(' ');
   }
@@ -197,8 +349,8 @@ def german_phone(browser):
         recorded.page.context.close()
 
 
-# Parts of a German page still marked English: the charts' drawing and captions (webapp/charts.py).
-STILL_ENGLISH = ".language-switch a, .chart-plot, .chart-caption, .untranslated-note"
+# The one part of a German report page marked English: the switch's own "English".
+STILL_ENGLISH = ".language-switch a"
 
 
 @pytest.mark.browser
@@ -211,8 +363,9 @@ def test_german_home_and_report_pages(german_phone, live_server):
         for path in (f"/performance/{task}", f"/data/{task}", f"/model-card/{task}"):
             page.goto(live_server + path)
             check_german(page, path)
-            # Nothing else is left in English: the performance page's explaining
-            # paragraphs and the model card's prose are German too.
+            # Nothing is left in English: the performance page's explaining paragraphs,
+            # the charts (test_german_charts_have_no_english) and the model card's prose
+            # are German too.
             english = page.locator(f'[lang="en"]:not({STILL_ENGLISH})')
             expect(english).to_have_count(0)
         expect(page.locator(".model-card-text h2").first).to_have_text("Verwendungszweck")

@@ -8,7 +8,15 @@ the figure's own numbers where it helps) and the figure as Plotly JSON, which
 ``static/vendor/plotly`` (scatter, bar and heatmap traces only: a chart of another
 trace type needs a larger bundle, see ``scripts/vendor_plotly.sh``).
 Nothing here knows a particular task: names, counts and the word for what a
-split keeps together (lesion, patient, …) all come from the files.
+split keeps together (lesion, patient, …) all come from the files (only the catalogue
+is told, by :data:`RECORDED_WORDS`, of a few words the shipped data records).
+
+Every word a person reads (titles, captions, axes, legends, hover labels, notes) is in the
+page's language: written here in English with ``gettext`` (``%(name)s`` placeholders,
+numbers formatted here), and the text that arrives written (the kinds' names, the data's
+recorded values) translated with :func:`webapp.i18n.translate_text`. So a figure is built
+inside the request, for its language; Plotly's own syntax (``%{x:.1%}``) is never part of a
+msgid but passed in as a placeholder's value or added around the translated words.
 """
 
 from __future__ import annotations
@@ -19,7 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
+from flask_babel import gettext as _
 from plotly.subplots import make_subplots
+
+from webapp.i18n import _translate, current_language, translate_text
+from webapp.report_text import N_
 
 # Okabe & Ito's colour-blind-safe palette, yellow last (hard to see as a line on white).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#222222", "#F0E442"]
@@ -88,7 +100,8 @@ class Labels:
         self._names = {label["id"]: label["name"] for label in labels}
 
     def name(self, label_id: str) -> str:
-        return self._names.get(label_id, label_id)
+        """The kind's name in the page's language."""
+        return translate_text(self._names.get(label_id, label_id))
 
     def colour(self, label_id: str) -> str:
         index = self.ids.index(label_id) if label_id in self.ids else len(self.ids)
@@ -105,6 +118,32 @@ def wrap(text: str, width: int = 18) -> str:
         else:
             line = f"{line} {word}" if line else word
     return "<br>".join(lines + [line]) if line else str(text)
+
+
+def value_name(value: str) -> str:
+    """A recorded value of the data ("lower extremity", "hand", "none") in the page's
+    language: the catalogue's entry for it capitalised (the form of the details' options and
+    of a legend, "Lower extremity"), else for it as it is, else the value as recorded (a
+    collection's name)."""
+    if current_language() == "en":
+        return value
+    capitalised, known = _translate(value[:1].upper() + value[1:])
+    return capitalised if known else translate_text(value)
+
+
+# Words of the shipped datasets' recorded columns (reports/<task>/data.json: a column's title
+# and values) that no other source puts in the catalogue, marked here so that the data page's
+# charts can show them translated (tests/test_i18n.py checks that each one is).
+RECORDED_WORDS = (
+    N_("Cause given in the file name"),
+    N_("Bacteria"),
+    N_("Virus"),
+    N_("None"),
+    N_("Histo"),
+    N_("Follow up"),
+    N_("Consensus"),
+    N_("Confocal"),
+)
 
 
 def plain_name(field_label: str) -> str:
@@ -133,7 +172,7 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-VARIANT_NAMES = {"without_metadata": "without details", "with_metadata": "with details"}
+VARIANT_NAMES = {"without_metadata": N_("without details"), "with_metadata": N_("with details")}
 
 
 # ---- performance page ------------------------------------------------------------------
@@ -147,30 +186,37 @@ def training_curves(history: dict, has_details: bool) -> list[Chart]:
     panels = [
         (
             "loss",
-            "Loss",
+            _("Loss"),
             "loss",
-            "Loss",
-            "Both should fall; a validation loss that turns back up while the training loss keeps "
-            "falling means the model has begun to memorise its training images.",
+            _("Loss"),
+            _(
+                "Both should fall; a validation loss that turns back up while the training loss "
+                "keeps falling means the model has begun to memorise its training images."
+            ),
         ),
         (
             "accuracy",
-            "Accuracy",
+            _("Accuracy"),
             "accuracy",
-            "Accuracy",
-            "Accuracy counts every image alike, so it mostly follows the commonest kind; "
-            "balanced accuracy (next) weighs every kind the same.",
+            _("Accuracy"),
+            _(
+                "Accuracy counts every image alike, so it mostly follows the commonest kind; "
+                "balanced accuracy (next) weighs every kind the same."
+            ),
         ),
         (
             "balanced-accuracy",
-            "Balanced accuracy",
+            _("Balanced accuracy"),
             "balanced_accuracy",
-            "Balanced accuracy",
-            "The mean of the per-kind sensitivities; the model kept is the marked epoch"
-            + (
-                ", where validation balanced accuracy without details was highest."
-                if has_details
-                else ", where validation balanced accuracy was highest."
+            _("Balanced accuracy"),
+            _(
+                "The mean of the per-kind sensitivities; the model kept is the marked epoch, "
+                "where validation balanced accuracy without details was highest."
+            )
+            if has_details
+            else _(
+                "The mean of the per-kind sensitivities; the model kept is the marked epoch, "
+                "where validation balanced accuracy was highest."
             ),
         ),
     ]
@@ -178,7 +224,7 @@ def training_curves(history: dict, has_details: bool) -> list[Chart]:
     for slug, title, key, axis, caption in panels:
         figure = _figure(
             300,
-            xaxis={"title": {"text": "Epoch"}, "dtick": 1 if len(x) <= 15 else None},
+            xaxis={"title": {"text": _("Epoch")}, "dtick": 1 if len(x) <= 15 else None},
             yaxis={"title": {"text": axis}, "tickformat": ".0%" if key != "loss" else None},
             hovermode="x unified",
         )
@@ -186,7 +232,7 @@ def training_curves(history: dict, has_details: bool) -> list[Chart]:
             go.Scatter(
                 x=x,
                 y=epochs[key],
-                name="training",
+                name=_("training"),
                 mode="lines+markers",
                 line={"color": PALETTE[1]},
             )
@@ -195,7 +241,7 @@ def training_curves(history: dict, has_details: bool) -> list[Chart]:
             go.Scatter(
                 x=x,
                 y=epochs[f"val_{key}"],
-                name="validation",
+                name=_("validation"),
                 mode="lines+markers",
                 line={"color": PALETTE[0]},
             )
@@ -206,7 +252,7 @@ def training_curves(history: dict, has_details: bool) -> list[Chart]:
                 go.Scatter(
                     x=x,
                     y=blanked,
-                    name="validation, no details",
+                    name=_("validation, no details"),
                     mode="lines+markers",
                     line={"color": PALETTE[0], "dash": "dot"},
                 )
@@ -217,7 +263,7 @@ def training_curves(history: dict, has_details: bool) -> list[Chart]:
                 x=selected,
                 y=0,
                 yref="paper",
-                text="kept",
+                text=_("kept"),
                 showarrow=False,
                 xanchor="right",
                 yanchor="bottom",
@@ -240,7 +286,7 @@ def schedule(history: dict) -> Chart:
         go.Scatter(
             x=x,
             y=sampled["learning_rate"],
-            name="learning rate",
+            name=_("learning rate"),
             mode="lines",
             line={"color": ACCENT, "width": 2.5},
         ),
@@ -251,23 +297,24 @@ def schedule(history: dict) -> Chart:
             go.Scatter(
                 x=x,
                 y=sampled["momentum"],
-                name="momentum (β₁)",
+                name=_("momentum (β₁)"),
                 mode="lines",
                 line={"color": PALETTE[1], "dash": "dot"},
             ),
             secondary_y=True,
         )
-        figure.update_yaxes(title_text="Momentum", secondary_y=True, showgrid=False)
-    figure.update_yaxes(title_text="Learning rate", exponentformat="power", secondary_y=False)
-    figure.update_xaxes(title_text="Epoch")
+        figure.update_yaxes(title_text=_("Momentum"), secondary_y=True, showgrid=False)
+    figure.update_yaxes(title_text=_("Learning rate"), exponentformat="power", secondary_y=False)
+    figure.update_xaxes(title_text=_("Epoch"))
     peak = max(sampled["learning_rate"])
     return _chart(
         "chart-schedule",
-        "Learning rate and momentum",
-        (
-            f"The learning rate climbs to its peak ({peak:.2g}) early in training and then anneals "
+        _("Learning rate and momentum"),
+        _(
+            "The learning rate climbs to its peak (%(peak)s) early in training and then anneals "
             "towards zero while the momentum moves the opposite way, so the model explores first "
-            "and settles at the end."
+            "and settles at the end.",
+            peak=format(peak, ".2g"),
         ),
         figure,
     )
@@ -286,18 +333,24 @@ def confusion_matrices(result: dict, labels: Labels, label_order: list[str]) -> 
     height = max(320, 120 + 44 * len(ids))
     axes = {
         "xaxis": {
-            "title": {"text": "Model said"},
+            "title": {"text": _("Model said")},
             "side": "bottom",
             "type": "category",
             "showgrid": False,
         },
         "yaxis": {
-            "title": {"text": "True kind"},
+            "title": {"text": _("True kind")},
             "autorange": "reversed",
             "type": "category",
             "showgrid": False,
         },
     }
+    # The hover label's first lines: "True: Melanoma<br>Model said: Melanocytic nevus (mole)".
+    said = (
+        _("True: %(kind)s", kind="%{customdata[0]}")
+        + "<br>"
+        + _("Model said: %(kind)s", kind="%{customdata[1]}")
+    )
     counts = _figure(height, **axes)
     counts.add_trace(
         go.Heatmap(
@@ -311,8 +364,7 @@ def confusion_matrices(result: dict, labels: Labels, label_order: list[str]) -> 
             zmin=0,
             xgap=1,
             ygap=1,
-            hovertemplate="True: %{customdata[0]}<br>Model said: %{customdata[1]}<br>"
-            "%{z} images<extra></extra>",
+            hovertemplate=said + "<br>" + _("%(count)s images", count="%{z}") + "<extra></extra>",
         )
     )
     normalised = _figure(height, **axes)
@@ -332,24 +384,34 @@ def confusion_matrices(result: dict, labels: Labels, label_order: list[str]) -> 
             texttemplate="%{z:.0%}",
             xgap=1,
             ygap=1,
-            hovertemplate="True: %{customdata[0]}<br>Model said: %{customdata[1]}<br>"
-            "%{z:.1%} of the row (%{customdata[2]} images)<extra></extra>",
+            hovertemplate=said
+            + "<br>"
+            + _(
+                "%(share)s of the row (%(count)s images)",
+                share="%{z:.1%}",
+                count="%{customdata[2]}",
+            )
+            + "<extra></extra>",
         )
     )
     return [
         _chart(
             "chart-confusion-counts",
-            "Confusion matrix (counts)",
-            "Each row is the true kind and each column what the model said: the diagonal "
-            "holds the right answers and the other cells show which kinds it mixes up.",
+            _("Confusion matrix (counts)"),
+            _(
+                "Each row is the true kind and each column what the model said: the diagonal "
+                "holds the right answers and the other cells show which kinds it mixes up."
+            ),
             counts,
         ),
         _chart(
             "chart-confusion-normalised",
-            "Confusion matrix (share of each row)",
-            "The same matrix with each row divided by its total, so the diagonal is each "
-            "kind's sensitivity whatever its size, and a pale diagonal cell is a kind often "
-            "missed.",
+            _("Confusion matrix (share of each row)"),
+            _(
+                "The same matrix with each row divided by its total, so the diagonal is each "
+                "kind's sensitivity whatever its size, and a pale diagonal cell is a kind often "
+                "missed."
+            ),
             normalised,
         ),
     ]
@@ -379,10 +441,10 @@ def _per_class_curves(per_class: dict, labels: Labels, order: list[str]):
 def roc(curves: dict, labels: Labels, order: list[str]) -> Chart:
     figure = _figure(
         440,
-        xaxis={"title": {"text": "False-positive rate (1 − specificity)"}, **UNIT_AXIS},
-        yaxis={"title": {"text": "Sensitivity"}, **UNIT_AXIS},
+        xaxis={"title": {"text": _("False-positive rate (1 − specificity)")}, **UNIT_AXIS},
+        yaxis={"title": {"text": _("Sensitivity")}, **UNIT_AXIS},
     )
-    _diagonal(figure, "chance")
+    _diagonal(figure, _("chance"))
     for label_id, curve in _per_class_curves(curves["per_class"], labels, order):
         figure.add_trace(
             go.Scatter(
@@ -391,14 +453,18 @@ def roc(curves: dict, labels: Labels, order: list[str]) -> Chart:
                 mode="lines",
                 name=f"{labels.name(label_id)} (AUC {curve['roc']['auc']:.2f})",
                 line={"color": labels.colour(label_id), "width": 2},
-                hovertemplate=f"{labels.name(label_id)}<br>false positives %{{x:.1%}}<br>"
-                "sensitivity %{y:.1%}<extra></extra>",
+                hovertemplate=labels.name(label_id)
+                + "<br>"
+                + _("false positives %(share)s", share="%{x:.1%}")
+                + "<br>"
+                + _("sensitivity %(share)s", share="%{y:.1%}")
+                + "<extra></extra>",
             )
         )
     return _chart(
         "chart-roc",
-        "ROC curve per kind",
-        (
+        _("ROC curve per kind"),
+        _(
             "The nearer a curve runs to the top-left corner (AUC near 1), the better the model ranks "
             "images of that kind above all others; the dashed diagonal is guessing."
         ),
@@ -409,8 +475,8 @@ def roc(curves: dict, labels: Labels, order: list[str]) -> Chart:
 def precision_recall(curves: dict, labels: Labels, order: list[str]) -> Chart:
     figure = _figure(
         440,
-        xaxis={"title": {"text": "Sensitivity (recall)"}, **UNIT_AXIS},
-        yaxis={"title": {"text": "Precision"}, **UNIT_AXIS},
+        xaxis={"title": {"text": _("Sensitivity (recall)")}, **UNIT_AXIS},
+        yaxis={"title": {"text": _("Precision")}, **UNIT_AXIS},
     )
     for label_id, curve in _per_class_curves(curves["per_class"], labels, order):
         pr = curve["pr"]
@@ -421,20 +487,39 @@ def precision_recall(curves: dict, labels: Labels, order: list[str]) -> Chart:
                 mode="lines",
                 name=f"{labels.name(label_id)} (AP {pr['average_precision']:.2f})",
                 line={"color": labels.colour(label_id), "width": 2},
-                hovertemplate=f"{labels.name(label_id)}<br>sensitivity %{{x:.1%}}<br>"
-                f"precision %{{y:.1%}}<br>(guessing: {pr['prevalence']:.1%})"
-                "<extra></extra>",
+                hovertemplate=labels.name(label_id)
+                + "<br>"
+                + _("sensitivity %(share)s", share="%{x:.1%}")
+                + "<br>"
+                + _("precision %(share)s", share="%{y:.1%}")
+                + "<br>"
+                + _("(guessing: %(share)s)", share=format(pr['prevalence'], ".1%"))
+                + "<extra></extra>",
             )
         )
     return _chart(
         "chart-precision-recall",
-        "Precision–recall curve per kind",
-        (
+        _("Precision–recall curve per kind"),
+        _(
             "Precision is how often the model is right when it names a kind; rare kinds sit lower "
             "even when ranked well, because guessing would be right only as often as the kind "
             "occurs (AP: the area under each curve)."
         ),
         figure,
+    )
+
+
+def _confidence_hover(count_text: str, count: str, mean: str) -> str:
+    """The hover label's lines of a reliability bin: its range of confidence and how many
+    answers it holds (``count_text``: a msgid with %(low)s, %(high)s and %(count)s), their
+    mean confidence and the share right (``count``, ``mean``: Plotly's references)."""
+    return (
+        _(count_text, low="%{customdata[0]:.0%}", high="%{customdata[1]:.0%}", count=count)
+        + "<br>"
+        + _("mean confidence %(share)s", share=mean)
+        + "<br>"
+        + _("right %(share)s", share="%{y:.1%}")
+        + "<extra></extra>"
     )
 
 
@@ -444,8 +529,8 @@ def reliability(curves: dict) -> Chart:
     widths = [hi - lo for lo, hi in zip(bins["bin_lower"], bins["bin_upper"])]
     figure = _figure(
         380,
-        xaxis={"title": {"text": "Confidence in the top answer"}, **UNIT_AXIS},
-        yaxis={"title": {"text": "Share right"}, **UNIT_AXIS},
+        xaxis={"title": {"text": _("Confidence in the top answer")}, **UNIT_AXIS},
+        yaxis={"title": {"text": _("Share right")}, **UNIT_AXIS},
         bargap=0.08,
     )
     figure.add_trace(
@@ -453,7 +538,7 @@ def reliability(curves: dict) -> Chart:
             x=centres,
             y=bins["accuracy"],
             width=widths,
-            name="share right",
+            name=_("share right"),
             marker={"color": ACCENT},
             customdata=[
                 [lo, hi, n, conf]
@@ -461,19 +546,22 @@ def reliability(curves: dict) -> Chart:
                     bins["bin_lower"], bins["bin_upper"], bins["count"], bins["confidence"]
                 )
             ],
-            hovertemplate="confidence %{customdata[0]:.0%}–%{customdata[1]:.0%}: "
-            "%{customdata[2]} images<br>mean confidence %{customdata[3]:.1%}<br>"
-            "right %{y:.1%}<extra></extra>",
+            hovertemplate=_confidence_hover(
+                N_("confidence %(low)s–%(high)s: %(count)s images"),
+                "%{customdata[2]}",
+                "%{customdata[3]:.1%}",
+            ),
         )
     )
-    _diagonal(figure, "perfectly calibrated")
+    _diagonal(figure, _("perfectly calibrated"))
     return _chart(
         "chart-reliability",
-        "Reliability (calibration)",
-        (
+        _("Reliability (calibration)"),
+        _(
             "A bar below the diagonal means the model was more confident than it was right "
-            f"(over-confident) at that confidence; the expected calibration error, {bins['ece']:.3f}, "
-            "is the average gap, weighted by the number of images."
+            "(over-confident) at that confidence; the expected calibration error, %(ece)s, "
+            "is the average gap, weighted by the number of images.",
+            ece=format(bins['ece'], ".3f"),
         ),
         figure,
     )
@@ -488,13 +576,18 @@ def calibration(calibration: dict) -> Chart:
     largest = max(row["count"] for when in ("before", "after") for row in test[when]["bins"])
     figure = _figure(
         400,
-        xaxis={"title": {"text": "Confidence in the top answer"}, **UNIT_AXIS},
-        yaxis={"title": {"text": "Share right"}, **UNIT_AXIS},
+        xaxis={"title": {"text": _("Confidence in the top answer")}, **UNIT_AXIS},
+        yaxis={"title": {"text": _("Share right")}, **UNIT_AXIS},
     )
-    _diagonal(figure, "perfectly calibrated")
+    _diagonal(figure, _("perfectly calibrated"))
     for when, name, colour, dash in (
-        ("before", "before calibration", PALETTE[1], "dot"),
-        ("after", f"after (scores ÷ {temperature:.2f}), as shown", ACCENT, "solid"),
+        ("before", _("before calibration"), PALETTE[1], "dot"),
+        (
+            "after",
+            _("after (scores ÷ %(temperature)s), as shown", temperature=format(temperature, ".2f")),
+            ACCENT,
+            "solid",
+        ),
     ):
         bins = test[when]["bins"]
         figure.add_trace(
@@ -509,19 +602,26 @@ def calibration(calibration: dict) -> Chart:
                     "size": [5 + 19 * math.sqrt(row["count"] / largest) for row in bins],
                 },
                 customdata=[[row["low"], row["high"], row["count"]] for row in bins],
-                hovertemplate=f"{name}<br>confidence %{{customdata[0]:.0%}}–%{{customdata[1]:.0%}}: "
-                "%{customdata[2]:,} answers<br>mean confidence %{x:.1%}<br>"
-                "right %{y:.1%}<extra></extra>",
+                hovertemplate=name
+                + "<br>"
+                + _confidence_hover(
+                    N_("confidence %(low)s–%(high)s: %(count)s answers"),
+                    "%{customdata[2]:,}",
+                    "%{x:.1%}",
+                ),
             )
         )
     return _chart(
         "chart-calibration",
-        "Reliability before and after calibration",
-        (
-            "Each point is one range of confidence, larger where it holds more test answers; a point "
-            "below the dashed diagonal means the model was right less often than it was confident. "
-            f"Dividing the scores by T = {temperature:.2f} moved the test ECE from "
-            f"{test['before']['ece']:.3f} to {test['after']['ece']:.3f}."
+        _("Reliability before and after calibration"),
+        _(
+            "Each point is one range of confidence, larger where it holds more test answers; a "
+            "point below the dashed diagonal means the model was right less often than it was "
+            "confident. Dividing the scores by T = %(temperature)s moved the test ECE from "
+            "%(before)s to %(after)s.",
+            temperature=format(temperature, ".2f"),
+            before=format(test['before']['ece'], ".3f"),
+            after=format(test['after']['ece'], ".3f"),
         ),
         figure,
     )
@@ -530,12 +630,12 @@ def calibration(calibration: dict) -> Chart:
 def metadata_effect(report: dict, labels: Labels, field_names: list[str]) -> Chart:
     """Sensitivity per kind (and their mean, the balanced accuracy) without vs with details."""
     order = report.get("labels") or labels.ids
-    categories = ["Mean of the kinds"] + [wrap(labels.name(i)) for i in order]
+    categories = [_("Mean of the kinds")] + [wrap(labels.name(i)) for i in order]
     figure = _figure(
         110 + 52 * len(categories),
         barmode="group",
         xaxis={
-            "title": {"text": "Sensitivity"},
+            "title": {"text": _("Sensitivity")},
             "range": [0, 1.15],
             "tickformat": ".0%",
             "tickvals": [0, 0.25, 0.5, 0.75, 1],
@@ -548,46 +648,47 @@ def metadata_effect(report: dict, labels: Labels, field_names: list[str]) -> Cha
         values = [result["balanced_accuracy"]] + [
             (result["per_class"].get(i) or {}).get("sensitivity") for i in order
         ]
+        variant_name = _(VARIANT_NAMES[variant])
         figure.add_trace(
             go.Bar(
                 y=categories,
                 x=values,
                 orientation="h",
-                name=VARIANT_NAMES[variant],
+                name=variant_name,
                 marker={"color": colour},
                 texttemplate="%{x:.0%}",
                 textposition="outside",
                 cliponaxis=False,
-                hovertemplate=f"%{{y}}<br>{VARIANT_NAMES[variant]}: %{{x:.1%}}<extra></extra>",
+                hovertemplate=f"%{{y}}<br>{variant_name}: %{{x:.1%}}<extra></extra>",
             )
         )
-    given = (
-        ", ".join(plain_name(name) for name in field_names).lower()
-        if field_names
-        else "the details"
-    )
-    return _chart(
-        "chart-metadata-effect",
-        "Effect of the details",
-        (
-            f"Where the dark bar is longer than the pale one, giving {given} helped the model find "
-            "that kind; the top pair is the balanced accuracy."
-        ),
-        figure,
-    )
+    if field_names:
+        # "age, sex, body site": the catalogue holds the shipped lists whole.
+        given = translate_text(", ".join(plain_name(name) for name in field_names).lower())
+        caption = _(
+            "Where the dark bar is longer than the pale one, giving %(given)s helped the model "
+            "find that kind; the top pair is the balanced accuracy.",
+            given=given,
+        )
+    else:
+        caption = _(
+            "Where the dark bar is longer than the pale one, giving the details helped the model "
+            "find that kind; the top pair is the balanced accuracy."
+        )
+    return _chart("chart-metadata-effect", _("Effect of the details"), caption, figure)
 
 
 def held_out_sources(loso: dict, name: Callable[[str], str]) -> Chart:
     """Balanced accuracy on each collection's test images of leave_one_source_out.json:
     the model trained on every collection vs the one trained without that collection
-    (``name(source)``: how the page calls it)."""
+    (``name(source)``: how the page calls it, in English; translated here)."""
     sources = list(loso["sources"])
-    categories = [wrap(name(source)) for source in sources]
+    categories = [wrap(translate_text(name(source))) for source in sources]
     figure = _figure(
         max(300, 110 + 52 * len(categories)),
         barmode="group",
         xaxis={
-            "title": {"text": "Balanced accuracy on its test images"},
+            "title": {"text": _("Balanced accuracy on its test images")},
             "range": [0, 1.15],
             "tickformat": ".0%",
             "tickvals": [0, 0.25, 0.5, 0.75, 1],
@@ -597,8 +698,8 @@ def held_out_sources(loso: dict, name: Callable[[str], str]) -> Chart:
     )
     shown = []
     for key, trace_name, colour in (
-        ("reference", "trained with it", SOFT),
-        ("held_out", "never saw it", ACCENT),
+        ("reference", _("trained with it"), SOFT),
+        ("held_out", _("never saw it"), ACCENT),
     ):
         values = [loso["sources"][s]["test_split"][key]["balanced_accuracy"] for s in sources]
         counts = [loso["sources"][s]["test_split"][key]["n"] for s in sources]
@@ -615,17 +716,20 @@ def held_out_sources(loso: dict, name: Callable[[str], str]) -> Chart:
                 textposition="outside",
                 cliponaxis=False,
                 hovertemplate=f"%{{y}}<br>{trace_name}: %{{x:.1%}} "
-                "(%{customdata:,} test images)<extra></extra>",
+                + _("(%(count)s test images)", count="%{customdata:,}")
+                + "<extra></extra>",
             )
         )
     fell = sum(with_it > without for with_it, without in zip(*shown))
     return _chart(
         "chart-held-out-sources",
-        "Trained with and without each collection",
-        (
-            f"Where the dark bar is shorter than the pale one ({fell} of the {len(sources)} "
+        _("Trained with and without each collection"),
+        _(
+            "Where the dark bar is shorter than the pale one (%(fell)s of the %(count)s "
             "collections), the model did worse on that collection's test images when it had never "
-            "seen the collection."
+            "seen the collection.",
+            fell=fell,
+            count=len(sources),
         ),
         figure,
     )
@@ -641,7 +745,7 @@ def class_distribution(data: dict, labels: Labels) -> Chart:
     names = [labels.name(i) for i in order]
     figure = _figure(
         90 + 44 * len(order),
-        xaxis={"title": {"text": "Images"}},
+        xaxis={"title": {"text": _("Images")}},
         yaxis={"autorange": "reversed", "type": "category"},
         showlegend=False,
     )
@@ -654,7 +758,7 @@ def class_distribution(data: dict, labels: Labels) -> Chart:
             text=[f"{n:,} ({n / total:.0%})" for n in counts],
             textposition="outside",
             cliponaxis=False,
-            hovertemplate="%{y}: %{x:,} images<extra></extra>",
+            hovertemplate="%{y}: " + _("%(count)s images", count="%{x:,}") + "<extra></extra>",
         )
     )
     figure.update_xaxes(range=[0, max(counts) * 1.6 if max(counts) else 1], nticks=4)
@@ -663,18 +767,24 @@ def class_distribution(data: dict, labels: Labels) -> Chart:
         min(range(len(order)), key=counts.__getitem__),
     )
     if counts[common] == counts[rare]:
-        caption = (
-            f"Every kind has {counts[common]:,} of the {total:,} images, so no kind "
-            "outweighs another in training or in the plain accuracy."
+        caption = _(
+            "Every kind has %(count)s of the %(total)s images, so no kind outweighs another in "
+            "training or in the plain accuracy.",
+            count=format(counts[common], ","),
+            total=format(total, ","),
         )
     else:
-        caption = (
-            f"{names[common]} alone makes up {counts[common] / total:.0%} of the "
-            f"{total:,} images and {names[rare]} only {counts[rare] / total:.1%}, so plain "
-            "accuracy would reward favouring the common kinds; that is why balanced "
-            "accuracy is reported."
+        caption = _(
+            "%(common)s alone makes up %(common_share)s of the %(total)s images and %(rare)s "
+            "only %(rare_share)s, so plain accuracy would reward favouring the common kinds; "
+            "that is why balanced accuracy is reported.",
+            common=names[common],
+            common_share=format(counts[common] / total, ".0%"),
+            total=format(total, ","),
+            rare=names[rare],
+            rare_share=format(counts[rare] / total, ".1%"),
         )
-    return _chart("chart-classes", "Images per kind", caption, figure)
+    return _chart("chart-classes", _("Images per kind"), caption, figure)
 
 
 def images_and_groups(data: dict, labels: Labels, group: str) -> Chart:
@@ -682,10 +792,12 @@ def images_and_groups(data: dict, labels: Labels, group: str) -> Chart:
     names = [wrap(labels.name(i)) for i in order]
     images = [data["images_per_label"].get(i, 0) for i in order]
     groups = [data["groups_per_label"].get(i, 0) for i in order]
+    # What the split keeps together ("lesion"), in the page's language.
+    one, many = translate_text(group), translate_text(f"{group}s")
     figure = _figure(
         110 + 52 * len(order),
         barmode="group",
-        xaxis={"title": {"text": "Count"}, "nticks": 4},
+        xaxis={"title": {"text": _("Count")}, "nticks": 4},
         yaxis={"autorange": "reversed", "type": "category"},
         bargap=0.25,
     )
@@ -694,9 +806,9 @@ def images_and_groups(data: dict, labels: Labels, group: str) -> Chart:
             y=names,
             x=images,
             orientation="h",
-            name="images",
+            name=_("images"),
             marker={"color": ACCENT},
-            hovertemplate="%{y}: %{x:,} images<extra></extra>",
+            hovertemplate="%{y}: " + _("%(count)s images", count="%{x:,}") + "<extra></extra>",
         )
     )
     figure.add_trace(
@@ -704,20 +816,28 @@ def images_and_groups(data: dict, labels: Labels, group: str) -> Chart:
             y=names,
             x=groups,
             orientation="h",
-            name=f"{group}s",
+            name=many,
             marker={"color": SOFT},
             customdata=[n / g if g else None for n, g in zip(images, groups)],
-            hovertemplate=f"%{{y}}: %{{x:,}} {group}s "
-            "(%{customdata:.2f} images each)<extra></extra>",
+            hovertemplate="%{y}: "
+            + _(
+                "%(count)s %(groups)s (%(per_group)s images each)",
+                count="%{x:,}",
+                groups=many,
+                per_group="%{customdata:.2f}",
+            )
+            + "<extra></extra>",
         )
     )
     return _chart(
         "chart-groups",
-        f"Images and {group}s per kind",
-        (
-            f"Where the dark bar is longer, some {group}s have more than one image; the "
-            f"split keeps every image of a {group} in one part, so no test image shows a {group} "
-            "the model trained on."
+        _("Images and %(groups)s per kind", groups=many),
+        _(
+            "Where the dark bar is longer, some %(groups)s have more than one image; the split "
+            "keeps every image of a %(group)s in one part, so no test image shows a %(group)s "
+            "the model trained on.",
+            groups=many,
+            group=one,
         ),
         figure,
     )
@@ -742,9 +862,15 @@ def _share_heatmap(
     columns = [[counts.get(i, [0] * len(rows))[r] for i in order] for r in range(len(rows))]
     totals = [sum(counts.get(i, [0] * len(rows))) for i in order]
     shares = [[n / t if t else None for n, t in zip(row, totals)] for row in columns]
+    kinds = {"title": {"text": _("Kind")}, "type": "category", "showgrid": False, "side": "top"}
+    # The columns are named by the kinds' ids ("mel", "pneumonia"): short, and the same in
+    # every language unless the id is a word the catalogue knows.
+    ticks = [value_name(i) for i in order]
+    if ticks != order:
+        kinds.update(tickmode="array", tickvals=order, ticktext=ticks)
     figure = _figure(
         130 + 30 * len(rows),
-        xaxis={"title": {"text": "Kind"}, "type": "category", "showgrid": False, "side": "top"},
+        xaxis=kinds,
         yaxis={
             "title": {"text": row_title},
             "type": "category",
@@ -764,8 +890,13 @@ def _share_heatmap(
             texttemplate="%{z:.0%}",
             xgap=1,
             ygap=1,
-            hovertemplate="%{customdata[0]}, %{y}: %{customdata[1]:,} images "
-            "(%{z:.1%} of the kind)<extra></extra>",
+            hovertemplate="%{customdata[0]}, %{y}: "
+            + _(
+                "%(count)s images (%(share)s of the kind)",
+                count="%{customdata[1]:,}",
+                share="%{z:.1%}",
+            )
+            + "<extra></extra>",
         )
     )
     return _chart(chart_id, title, caption, figure)
@@ -787,7 +918,7 @@ def _share_bars(
         120 + 40 * len(order),
         barmode="stack",
         xaxis={
-            "title": {"text": "Share of the kind's images"},
+            "title": {"text": _("Share of the kind's images")},
             "range": [0, 1],
             "tickformat": ".0%",
             "tickvals": [0, 0.25, 0.5, 0.75, 1],
@@ -810,8 +941,9 @@ def _share_bars(
                 textposition="inside",
                 insidetextanchor="middle",
                 textangle=0,
-                hovertemplate=f"%{{y}}, {value}: %{{customdata:,}} images (%{{x:.1%}})"
-                "<extra></extra>",
+                hovertemplate=f"%{{y}}, {value}: "
+                + _("%(count)s images (%(share)s)", count="%{customdata:,}", share="%{x:.1%}")
+                + "<extra></extra>",
             )
         )
     return _chart(chart_id, title, caption, figure)
@@ -822,14 +954,16 @@ def age_by_class(data: dict, labels: Labels) -> Chart:
     order = data.get("labels") or labels.ids
     return _share_heatmap(
         "chart-age",
-        "Age by kind",
-        "Each column spreads one kind's images over the age bands (each column adds up to 100%), "
-        "so read down a column to see at what ages that kind was photographed.",
-        age["bins"],
+        _("Age by kind"),
+        _(
+            "Each column spreads one kind's images over the age bands (each column adds up to "
+            "100%), so read down a column to see at what ages that kind was photographed."
+        ),
+        [value_name(band) for band in age["bins"]],
         age["counts"],
         order,
         labels,
-        "Age (years)",
+        _("Age (years)"),
     )
 
 
@@ -838,29 +972,41 @@ def category_by_class(key: str, category: dict, data: dict, labels: Labels) -> C
     a heat map for many."""
     order = data.get("labels") or labels.ids
     title = category["title"]
-    values = [str(v).replace("_", " ") for v in category["values"]]
-    caption = (
-        f"Each kind's images divided by {title[0].lower() + title[1:]}; kinds that differ "
-        "strongly here were collected differently, and a model can learn such "
-        "differences as shortcuts that do not hold elsewhere."
+    values = [value_name(str(v).replace("_", " ")) for v in category["values"]]
+    # The column's name inside a sentence: the catalogue's entry for it in lower case (a
+    # phrase, "cause given in the file name"), else for the title (a noun, "Sex").
+    column = title[0].lower() + title[1:]
+    column = translate_text(column) if translate_text(column) != column else value_name(column)
+    caption = _(
+        "Each kind's images divided by %(column)s; kinds that differ strongly here were "
+        "collected differently, and a model can learn such differences as shortcuts that do "
+        "not hold elsewhere.",
+        column=column,
     )
+    chart_title = _("%(category)s by kind", category=translate_text(title))
     if len(values) <= 5:
         return _share_bars(
-            f"chart-{key}", f"{title} by kind", caption, values, category["counts"], order, labels
+            f"chart-{key}", chart_title, caption, values, category["counts"], order, labels
         )
     return _share_heatmap(
         f"chart-{key}",
-        f"{title} by kind",
+        chart_title,
         caption,
         values,
         category["counts"],
         order,
         labels,
-        title,
+        translate_text(title),
     )
 
 
-SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
+SPLIT_NAMES = {"train": N_("training"), "val": N_("validation"), "test": N_("test")}
+# A part's images in a hover label, whole (German makes one word of them: "Testbilder").
+SPLIT_IMAGES = {
+    "train": N_("%(count)s training images"),
+    "val": N_("%(count)s validation images"),
+    "test": N_("%(count)s test images"),
+}
 
 
 def split_sizes(split: dict, labels: Labels, order: list[str], group: str) -> Chart:
@@ -868,7 +1014,7 @@ def split_sizes(split: dict, labels: Labels, order: list[str], group: str) -> Ch
     figure = _figure(
         110 + 40 * len(order),
         barmode="stack",
-        xaxis={"title": {"text": "Images"}, "nticks": 4},
+        xaxis={"title": {"text": _("Images")}, "nticks": 4},
         yaxis={"autorange": "reversed", "type": "category"},
         uniformtext={"minsize": 10, "mode": "hide"},
         legend={"traceorder": "normal"},
@@ -881,13 +1027,13 @@ def split_sizes(split: dict, labels: Labels, order: list[str], group: str) -> Ch
                 y=names,
                 x=counts,
                 orientation="h",
-                name=SPLIT_NAMES[part],
+                name=_(SPLIT_NAMES[part]),
                 marker={"color": colours[part]},
                 texttemplate="%{x:,}",
                 textposition="inside",
                 insidetextanchor="middle",
                 textangle=0,
-                hovertemplate=f"%{{y}}: %{{x:,}} {SPLIT_NAMES[part]} images<extra></extra>",
+                hovertemplate="%{y}: " + _(SPLIT_IMAGES[part], count="%{x:,}") + "<extra></extra>",
             )
         )
     totals = {part: sum((split.get(part) or {}).values()) for part in ("train", "val", "test")}
@@ -895,10 +1041,12 @@ def split_sizes(split: dict, labels: Labels, order: list[str], group: str) -> Ch
     shares = " / ".join(_percent(totals[part] / whole) for part in ("train", "val", "test"))
     return _chart(
         "chart-split",
-        "Training, validation and test images per kind",
-        (
-            f"The saved split ({shares} of the images) keeps each {group} in one part; the test "
-            "images are the ones behind every figure on the performance page."
+        _("Training, validation and test images per kind"),
+        _(
+            "The saved split (%(shares)s of the images) keeps each %(group)s in one part; the "
+            "test images are the ones behind every figure on the performance page.",
+            shares=shares,
+            group=translate_text(group),
         ),
         figure,
     )
