@@ -450,7 +450,8 @@ def test_german_history_page(german_phone, live_server, lesion_export):
         f"{german[serious['name']]}, einer ernsten Art."
     )
     expect(changes.nth(2)).to_contain_text(german[metadata["risk"]["messages"]["high"]])
-    expect(series).to_contain_text("94.0% der Fälle von Melanom")  # the saved English, translated
+    # The saved English, translated, its figures written the German way.
+    expect(series).to_contain_text("94,0\u00a0% der Fälle von Melanom")
     check_german(page, "/history#lesion=… (a lesion's series)")
     page.emulate_media(media="print")
     check_german(page, "/history#lesion=… printed")

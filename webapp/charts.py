@@ -27,10 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
-from flask_babel import gettext as _
 from plotly.subplots import make_subplots
 
-from webapp.i18n import _translate, current_language, translate_text
+from webapp.i18n import _translate, current_language, localise_figures, number_marks, translate_text
+from webapp.i18n import gettext as _
 from webapp.report_text import N_
 
 # Okabe & Ito's colour-blind-safe palette, yellow last (hard to see as a line on white).
@@ -161,11 +161,14 @@ def _figure(height: int, **layout) -> go.Figure:
 
 
 def _chart(chart_id: str, title: str, caption: str, figure: go.Figure) -> Chart:
+    if current_language() != "en":  # the axes' and hover labels' numbers: "0,5", "1.431"
+        decimal, group, _space = number_marks(current_language())
+        figure.update_layout(separators=decimal + group)
     return Chart(chart_id, title, caption, figure.to_json(), height=figure.layout.height)
 
 
 def _percent(fraction: float) -> str:
-    return f"{fraction * 100:.0f}%"
+    return localise_figures(f"{fraction * 100:.0f}%")
 
 
 def _number(value) -> bool:
@@ -451,7 +454,7 @@ def roc(curves: dict, labels: Labels, order: list[str]) -> Chart:
                 x=curve["roc"]["fpr"],
                 y=curve["roc"]["tpr"],
                 mode="lines",
-                name=f"{labels.name(label_id)} (AUC {curve['roc']['auc']:.2f})",
+                name=localise_figures(f"{labels.name(label_id)} (AUC {curve['roc']['auc']:.2f})"),
                 line={"color": labels.colour(label_id), "width": 2},
                 hovertemplate=labels.name(label_id)
                 + "<br>"
@@ -485,7 +488,9 @@ def precision_recall(curves: dict, labels: Labels, order: list[str]) -> Chart:
                 x=pr["recall"],
                 y=pr["precision"],
                 mode="lines",
-                name=f"{labels.name(label_id)} (AP {pr['average_precision']:.2f})",
+                name=localise_figures(
+                    f"{labels.name(label_id)} (AP {pr['average_precision']:.2f})"
+                ),
                 line={"color": labels.colour(label_id), "width": 2},
                 hovertemplate=labels.name(label_id)
                 + "<br>"
@@ -595,7 +600,7 @@ def calibration(calibration: dict) -> Chart:
                 x=[row["confidence"] for row in bins],
                 y=[row["accuracy"] for row in bins],
                 mode="lines+markers",
-                name=f"{name}: ECE {test[when]['ece']:.3f}",
+                name=localise_figures(f"{name}: ECE {test[when]['ece']:.3f}"),
                 line={"color": colour, "dash": dash, "width": 2},
                 marker={
                     "color": colour,
@@ -755,7 +760,7 @@ def class_distribution(data: dict, labels: Labels) -> Chart:
             x=counts,
             orientation="h",
             marker={"color": [labels.colour(i) for i in order]},
-            text=[f"{n:,} ({n / total:.0%})" for n in counts],
+            text=[localise_figures(f"{n:,} ({n / total:.0%})") for n in counts],
             textposition="outside",
             cliponaxis=False,
             hovertemplate="%{y}: " + _("%(count)s images", count="%{x:,}") + "<extra></extra>",

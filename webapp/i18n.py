@@ -30,6 +30,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, make_response, request
 from flask_babel import Babel, get_locale, get_translations
+from jinja2 import pass_context
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 DOMAIN = "messages"
@@ -53,9 +54,46 @@ def init_app(app) -> None:
     # {% trans %} blocks spanning several lines are one line in the catalogue.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters["tr"] = translate_text
+    app.jinja_env.filters["figures"] = localise_figures
+    _localise_placeholders(app.jinja_env)
     app.register_blueprint(bp)
     app.context_processor(_template_context)
     app.after_request(_remember_choice)
+
+
+def localised(value):
+    """A placeholder's value with its figures in the page's language, if it is a number or
+    text of figures only ("1.45", "68.4%"); any other value as it is."""
+    if isinstance(value, float):
+        return localise_figures(str(value))
+    if isinstance(value, str) and value and FIGURE.fullmatch(value):
+        return localise_figures(value)
+    return value
+
+
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's ``gettext`` with the placeholders' figures in the page's language
+    (:func:`localised`), as the templates fill theirs."""
+    from flask_babel import gettext as babel_gettext
+
+    return babel_gettext(string, **{k: localised(v) for k, v in variables.items()})
+
+
+def _localise_placeholders(env) -> None:
+    """The templates' ``{% trans %}`` and ``_()`` fill their placeholders with figures
+    written the way of the page's language ("T = 1,45", "68,4 %" in German): a value that
+    is a number, or text of figures only, goes through :func:`localise_figures`."""
+
+    for name in ("gettext", "ngettext", "pgettext", "npgettext"):
+        inner = env.globals.get(name)
+        if inner is None:
+            continue
+
+        @pass_context
+        def call(context, *args, _inner=inner, **variables):
+            return _inner(context, *args, **{k: localised(v) for k, v in variables.items()})
+
+        env.globals[name] = call
 
 
 def languages() -> dict:
@@ -192,8 +230,46 @@ def _compiled_patterns(lists: bool = True) -> tuple:
     return tuple(compiled)
 
 
-# Numbers, percentages and figures ("63.1%", "1,431", "0.912", "−2.4"): the same in any language.
+# Numbers, percentages and figures ("63.1%", "1,431", "0.912", "−2.4"): the same words in
+# any language, written with the language's decimal and group marks (localise_figures).
 FIGURE = re.compile(r"[\s\d.,:%+\-−–×±<>]*")
+# A number written the English way: "1,431", "0.664", "12", "1,234.5", not part of a word
+# of a longer dotted figure or of an address ("4.22.0", "ISIC_0024306", "v2" and
+# "doi:10.1038/…" stay as they are).
+ENGLISH_NUMBER = re.compile(r"(?<![\w.,:/])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\w|[.,]\d|/)")
+
+
+@functools.cache
+def number_marks(lang: str) -> tuple[str, str, str]:
+    """(decimal mark, group mark, what stands between a number and "%") of ``lang``, from
+    the CLDR data Babel carries: German ``(",", ".", "\u00a0")``, English ``(".", ",", "")``."""
+    from babel.numbers import format_percent, get_decimal_symbol, get_group_symbol
+
+    percent = format_percent(0.5, locale=lang)
+    return get_decimal_symbol(lang), get_group_symbol(lang), percent[len("50") : -len("%")]
+
+
+class LocalisedText(str):
+    """Text whose figures are already written the way of its language: never again
+    ("1.431" is German for 1431, and as English would become "1,431")."""
+
+
+def localise_figures(text, lang: str | None = None):
+    """``text``'s numbers, written the English way ("1,431", "63.1%"), written the way of the
+    page's language: "1.431", "63,1 %" in German. Words and other figures stay as they are."""
+    lang = lang or current_language()
+    if not isinstance(text, str) or isinstance(text, LocalisedText) or lang == "en":
+        return text
+    decimal, group, before_percent = number_marks(lang)
+
+    def written(match: re.Match) -> str:
+        whole, fraction = match.group(1).replace(",", group), match.group(2)
+        return whole + (decimal + fraction if fraction is not None else "")
+
+    text = ENGLISH_NUMBER.sub(written, text)
+    if before_percent:
+        text = re.sub(r"(?<=\d)%", before_percent + "%", text)
+    return LocalisedText(text)
 
 
 def translate_text(text, lang: str | None = None):
@@ -209,7 +285,7 @@ def _translate(text: str) -> tuple[str, bool]:
     with a leading underscore (``{_run}``) is a name kept as it is; every other part must be
     known for the pattern to apply."""
     if not text or FIGURE.fullmatch(text):
-        return text, True
+        return localise_figures(text), True
     translations = get_translations()
     catalog = getattr(translations, "_catalog", {})
     if text in catalog:

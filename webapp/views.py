@@ -25,9 +25,10 @@ from webapp.catalog import (
     models_dir,
     sentence,
 )
+from webapp.i18n import localise_figures
 
 bp = Blueprint("screen", __name__)
-bp.add_app_template_filter(format_percent, "percent")
+bp.add_app_template_filter(lambda fraction: localise_figures(format_percent(fraction)), "percent")
 bp.add_app_template_filter(sentence, "sentence")
 
 

@@ -9,7 +9,7 @@
 // where the map sits on the preview) are exported for tests; heatmapView wires them
 // to the page.
 
-import { t, tr } from './i18n.js';
+import { formatPercent, t, tr } from './i18n.js';
 
 // ColorBrewer's RdYlBu, reversed: blue (low) through pale yellow to red (high), a
 // scale designed to read in order of value, also for most colour-blind readers.
@@ -182,8 +182,8 @@ export function heatmapView(elements) {
   function applyControls() {
     const percent = Number(opacity.value);
     canvas.style.opacity = String(percent / 100);
-    opacityValue.textContent = `${percent}%`;
-    opacity.setAttribute('aria-valuetext', `${percent}%`);
+    opacityValue.textContent = formatPercent(percent / 100, 0);
+    opacity.setAttribute('aria-valuetext', formatPercent(percent / 100, 0));
     opacity.disabled = !toggle.checked;
     canvas.hidden = !current || !toggle.checked;
   }

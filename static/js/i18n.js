@@ -36,6 +36,42 @@ export function tr(text) {
   return (typeof text === 'string' && messages[text]) || text;
 }
 
+// The language's decimal and group marks and what stands between a number and "%"
+// (German: ",", ".", a no-break space), from the browser's Intl.
+const marks = (() => {
+  const part = (parts, type) => parts.find((p) => p.type === type)?.value;
+  const number = new Intl.NumberFormat(language).formatToParts(12345.6);
+  const percent = new Intl.NumberFormat(language, { style: 'percent' }).formatToParts(0.5);
+  const beforePercent = percent[percent.findIndex((p) => p.type === 'percentSign') - 1];
+  return {
+    decimal: part(number, 'decimal') || '.',
+    group: part(number, 'group') || ',',
+    percent: beforePercent?.type === 'literal' ? beforePercent.value : '',
+  };
+})();
+
+// Figures only ("63.1%", "1,431", "0.912 ± 0.01"), and a number written the English way
+// inside them (the same rules as webapp/i18n.py's localise_figures).
+const FIGURE = /^[\s\d.,:%+\-−–×±<>]*$/;
+const ENGLISH_NUMBER = /(?<![\w.,:/])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\w|[.,]\d|\/)/g;
+
+/** `text`'s numbers written the English way ("1,431", "63.1%") written the way of the
+ * page's language ("1.431", "63,1 %" in German); words and other figures stay. */
+export function localiseFigures(text) {
+  if (language === 'en' || typeof text !== 'string') return text;
+  const written = text.replace(ENGLISH_NUMBER, (_, whole, fraction) =>
+    whole.replaceAll(',', marks.group) + (fraction === undefined ? '' : marks.decimal + fraction));
+  return marks.percent ? written.replace(/(?<=\d)%/g, `${marks.percent}%`) : written;
+}
+
+/** A share (0.744) as a percentage with `digits` decimals, in the page's language:
+ * "74.4%", German "74,4 %". */
+export function formatPercent(fraction, digits = 1) {
+  return new Intl.NumberFormat(language, {
+    style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits,
+  }).format(fraction);
+}
+
 let patterns = null;
 
 function compiledPatterns() {
@@ -60,6 +96,7 @@ function compiledPatterns() {
 export function translateMessage(text) {
   if (language === 'en' || typeof text !== 'string') return text;
   if (messages[text]) return messages[text];
+  if (FIGURE.test(text)) return localiseFigures(text);
   for (const { english, names, regex } of compiledPatterns()) {
     const match = regex.exec(text);
     if (match) {

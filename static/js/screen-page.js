@@ -7,7 +7,7 @@ import { MODELS_URL, loadClassifier } from './classifier.js';
 import { heatmapView } from './heatmap.js';
 import { offerSave, withdrawSave } from './history-save.js';
 import { keptOnDevice } from './offline.js';
-import { t, tr, translateMessage } from './i18n.js';
+import { formatPercent, t, tr, translateMessage } from './i18n.js';
 
 const root = document.querySelector('[data-screener]');
 const $ = (id) => document.getElementById(id);
@@ -64,10 +64,10 @@ function element(tag, className, text) {
   return node;
 }
 
-function formatPercent(probability) {
+function percentText(probability) {
   const percent = probability * 100;
-  if (percent > 0 && percent < 0.05) return '<0.1%';
-  return `${percent.toFixed(1)}%`;
+  if (percent > 0 && percent < 0.05) return `<${formatPercent(0.001)}`;
+  return formatPercent(probability);
 }
 
 function setStatus(text, phase = 'loading') {
@@ -216,7 +216,7 @@ function renderTop(best, label, hasRiskSummary) {
   const sentence = element('p', 'fs-5 mb-1');
   // The sentence around the name, in the page's language: "… {name} (…)".
   const [before, after] = t('The closest match is {name} ({percent}).',
-    { percent: formatPercent(best.probability) }).split('{name}');
+    { percent: percentText(best.probability) }).split('{name}');
   sentence.append(before, element('strong', '', tr(label.name)), after);
   ui.topResult.append(sentence);
   if (label.description) ui.topResult.append(element('p', 'mb-1', tr(label.description)));
@@ -228,7 +228,7 @@ function renderTop(best, label, hasRiskSummary) {
 
 function renderBars(results) {
   ui.probabilities.replaceChildren(...results.map((item) => {
-    const percent = formatPercent(item.probability);
+    const percent = percentText(item.probability);
     const row = element('li', 'probability mb-2');
     const head = element('div', 'd-flex justify-content-between gap-3');
     const name = element('span', 'probability-name', tr(item.name));
@@ -249,7 +249,7 @@ function renderBars(results) {
   }));
 }
 
-const rate = (fraction) => `${Math.round(fraction * 100)}%`;
+const rate = (fraction) => formatPercent(fraction, 0);
 
 /** The warning for an image unlike the screener's kind, with the measured rates behind it. */
 function renderDoubt(assessment, metadata) {
@@ -280,7 +280,7 @@ function renderUnsure(assessment, metadata, detailed) {
   const top = assessment.results[0];
   const parts = [
     element('strong', '', t('The model is unsure about this image:')),
-    ` ${t('its top answer has only {percent} probability.', { percent: formatPercent(top.probability) })}`,
+    ` ${t('its top answer has only {percent} probability.', { percent: percentText(top.probability) })}`,
   ];
   if (measured && measured.accuracy_flagged !== null && measured.accuracy_not_flagged !== null) {
     const figures = { right: rate(measured.accuracy_flagged), otherwise: rate(measured.accuracy_not_flagged) };
