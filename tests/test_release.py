@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from training.data import PROJECT_ROOT
-from training.release import STEPS, install_export, read_recipe, release, step_folders
+from training.release import (
+    FIGURES,
+    STEPS,
+    compare,
+    install_export,
+    read_recipe,
+    release,
+    step_folders,
+)
 
 pytestmark = pytest.mark.browser  # the export step checks the model in Chromium
 
@@ -127,3 +135,37 @@ def test_install_replaces_the_model_and_keeps_other_reports(quick_run, tmp_path)
     # The installed recipe names its run folder without a path of the machine that made it.
     installed_out = json.loads((reports / "skin_lesion" / "config.json").read_text())["out"]
     assert installed_out and not Path(installed_out).is_absolute()
+
+
+def test_compare_prints_the_release_beside_the_installed_model(quick_run):
+    """``--compare``: every figure of the quick release's reports beside the installed
+    model's, with their difference (the quick model is far worse than the installed one)."""
+    run, _ = quick_run
+    made = run / "7-export" / "reports" / "skin_lesion"
+    installed = PROJECT_ROOT / "reports" / "skin_lesion"
+    rows = compare(made, installed)
+    names = [what for what, *_ in rows]
+    assert names == [what for what, *_ in FIGURES if what in names]  # in the table's order
+    # The tiny model may find no "unsure" threshold; these every release has.
+    for what in ("test balanced accuracy, image only", "temperature", "risk threshold"):
+        assert what in names
+    shown = dict((what, (a, b)) for what, a, b in rows)
+    report = json.loads((installed / "report.json").read_text())
+    assert shown["test balanced accuracy, image only"][1] == pytest.approx(
+        report["without_metadata"]["balanced_accuracy"]
+    )
+    assert compare(made, made) == [(what, a, a) for what, a, _ in rows]
+    result = subprocess.run(
+        [sys.executable, "-m", "training.release", "skin_lesion", "--compare", "--run", str(run)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert len(lines) == 1 + len(rows)  # the header and a row for each figure
+    balanced = shown["test balanced accuracy, image only"]
+    assert f"| {balanced[0]:.4g} | {balanced[1]:.4g} | {balanced[0] - balanced[1]:+.4f} |" in (
+        result.stdout
+    )

@@ -21,7 +21,8 @@ is installed into ``static/tfjs_model/TASK/`` and ``reports/TASK/`` (``--no-inst
 leave it in the run folder).
 
 ``--quick`` runs the whole chain on a few dozen images for one epoch at 64×64 (the tests
-run it); it never installs.
+run it); it never installs. ``--compare`` trains nothing: it prints the exported release's
+test, calibration and threshold figures beside the installed model's (``reports/TASK``).
 """
 
 from __future__ import annotations
@@ -255,6 +256,64 @@ def install_export(
     print(f"[release] installed into {target} and {reports_root / task_id}", flush=True)
 
 
+# The figures a release is checked on against the installed model's reports: (what, report
+# file, key path). A figure a task does not have (details, views) is left out.
+FIGURES = (
+    ("test accuracy, image only", "report.json", "without_metadata.accuracy"),
+    ("test balanced accuracy, image only", "report.json", "without_metadata.balanced_accuracy"),
+    ("test macro AUC, image only", "report.json", "without_metadata.macro_auc"),
+    ("test balanced accuracy, with details", "report.json", "with_metadata.balanced_accuracy"),
+    (
+        "validation balanced accuracy (epoch kept)",
+        "report.json",
+        "validation.balanced_accuracy_without_metadata",
+    ),
+    ("epoch kept", "report.json", "selected_epoch"),
+    ("temperature", "calibration.json", "temperature"),
+    ("test ECE, calibrated", "calibration.json", "test.after.ece"),
+    ("risk threshold", "risk.json", "threshold"),
+    (
+        "risk: test sensitivity for the focus kind",
+        "risk.json",
+        "test.without_metadata.focus_sensitivity",
+    ),
+    ("risk: test specificity", "risk.json", "test.without_metadata.specificity"),
+    ("unsure threshold", "unsure.json", "threshold"),
+    ("unsure: share of test images", "unsure.json", "test.without_metadata.flagged"),
+    ("wrong kind: test false alarms", "doubt.json", "in_kind_head.test.false_alarm_rate"),
+)
+
+
+def figure(reports: Path, file: str, key: str):
+    """The value at ``key`` (dotted) of ``reports/file``, or None."""
+    path = reports / file
+    value = json.loads(path.read_text()) if path.is_file() else None
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def compare(made: Path, installed: Path) -> list[tuple[str, float, float]]:
+    """(what, the release's value, the installed value) for each figure both reports have."""
+    rows = []
+    for what, file, key in FIGURES:
+        a, b = figure(made, file, key), figure(installed, file, key)
+        if a is not None and b is not None:
+            rows.append((what, a, b))
+    return rows
+
+
+def print_comparison(task_id: str, run: Path) -> None:
+    made = run / "7-export" / "reports" / task_id
+    installed = PROJECT_ROOT / "reports" / task_id
+    if not made.is_dir():
+        raise SystemExit(f"{made} does not exist: the release in {run} has not been exported")
+    print(f"| {task_id} | this release ({run.name}) | installed (reports/{task_id}) | difference |")
+    print("|---|---|---|---|")
+    for what, a, b in compare(made, installed):
+        print(f"| {what} | {a:.4g} | {b:.4g} | {a - b:+.4f} |")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m training.release",
@@ -293,9 +352,18 @@ def main(argv=None) -> int:
         help="stop after this step (e.g. 'train' to judge a candidate on validation first); "
         "a later run without it resumes there",
     )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="train nothing: print the exported release's figures beside the installed "
+        "model's (reports/TASK), to check that a release reproduces it",
+    )
     args = parser.parse_args(argv)
     os.chdir(PROJECT_ROOT)  # the recipes' paths are relative to the project
     run = args.run or PROJECT_ROOT / "runs" / args.task / ("quick" if args.quick else "release")
+    if args.compare:
+        print_comparison(args.task, Path(run))
+        return 0
     out = release(
         args.task,
         run,
