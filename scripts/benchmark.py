@@ -219,10 +219,34 @@ def screener_path(task_id: str) -> str:
         return url_for("screen.screen", task_id=task_id)
 
 
-def browser_latency(browser, url: str, task_id: str, runs: int, backends: list[str]) -> dict:
+def tell_worker_cores(context, cores: int | None) -> None:
+    """Make the model's worker (static/js/model-worker.js) see ``cores`` logical cores, so
+    that tfjs' WASM backend runs ``cores / 2`` threads (it takes half of what it is told);
+    None: the machine's own. The worker's script is rewritten as it is served (so only for
+    ``browser_latency``: the service worker refuses a kept file whose hash is not the
+    precache list's, so the cold loads cannot use it)."""
+    if not cores:
+        return
+
+    def rewritten(route):
+        response = route.fetch()
+        override = (
+            "Object.defineProperty(WorkerNavigator.prototype, 'hardwareConcurrency', "
+            f"{{ get: () => {int(cores)} }});\n"
+        )
+        route.fulfill(response=response, body=override + response.text())
+
+    context.route(f"**{MODEL_WORKER}", rewritten)
+
+
+def browser_latency(
+    browser, url: str, task_id: str, runs: int, backends: list[str], cores: int | None = None
+) -> dict:
     results = {}
     for backend in backends:
-        page = browser.new_context().new_page()  # a fresh context: cold caches
+        context = browser.new_context()  # a fresh context: cold caches
+        tell_worker_cores(context, cores)
+        page = context.new_page()
         page.goto(url + "/benchmark-blank")  # a 404 page: no screener script of its own
         try:
             r = page.evaluate(BROWSER_SCRIPT, [task_id, backend, runs])
@@ -508,6 +532,13 @@ def main(argv=None) -> int:
         default=None,
         help="the exported model in Keras form (default: runs/<task>/release/7-export/model.keras)",
     )
+    parser.add_argument(
+        "--worker-cores",
+        type=int,
+        default=None,
+        help="tell the model's worker it has N cores: tfjs' WASM backend then runs N/2 threads "
+        "(default: the machine's own, halved); the cold loads are then not run",
+    )
     args = parser.parse_args(argv)
     image = (args.image or sorted(SAMPLE_DIR.rglob("*.jpg"))[0]).resolve()
     native_model = args.native_model or (
@@ -527,8 +558,15 @@ def main(argv=None) -> int:
     with serve_site(image) as (url, served), sync_playwright() as p:
         chromium = launch_chromium(p)
         try:
-            browser = browser_latency(chromium, url, args.task, args.runs, args.backends.split(","))
-            cold = cold_first_prediction(chromium, url + path, served, image, args.cold_runs)
+            browser = browser_latency(
+                chromium, url, args.task, args.runs, args.backends.split(","), args.worker_cores
+            )
+            # The cold loads run the site as it is (see tell_worker_cores).
+            cold = (
+                None
+                if args.worker_cores
+                else cold_first_prediction(chromium, url + path, served, image, args.cold_runs)
+            )
         finally:
             chromium.close()
 
@@ -552,15 +590,19 @@ def main(argv=None) -> int:
             f"{r['first_ms']:.1f} | {r['median_ms']:.1f} | "
             f"{r['median_ms'] / native['median_ms']:.2f} |"
         )
-    print_cold(cold, path, args.cold_runs)
+    if cold is not None:
+        print_cold(cold, path, args.cold_runs)
     (args.out or PROJECT_ROOT / "docs" / "benchmarks" / f"{args.task}.json").write_text(
         json.dumps(
             {
                 "image": image.name,
                 "runs": args.runs,
+                "worker_cores": args.worker_cores,
                 "native": native,
                 "browser": browser,
-                "cold_first_prediction": {
+                "cold_first_prediction": None
+                if cold is None
+                else {
                     "page": path,
                     "runs": args.cold_runs,
                     "target_offline_ms": FIRST_RESULT_TARGET_MS,
