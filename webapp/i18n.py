@@ -233,8 +233,8 @@ def _compiled_patterns(lists: bool = True) -> tuple:
 # Numbers, percentages and figures ("63.1%", "1,431", "0.912", "−2.4"): the same words in
 # any language, written with the language's decimal and group marks (localise_figures).
 FIGURE = re.compile(r"[\s\d.,:%+\-−–×±<>]*")
-# A number written the English way: "1,431", "0.664", "12", "1,234.5", not part of a word
-# of a longer dotted figure or of an address ("4.22.0", "ISIC_0024306", "v2" and
+# A number written the English way ("1,431", "0.664", "12", "1,234.5") that is not part of
+# a word, of a longer dotted figure or of an address ("4.22.0", "ISIC_0024306", "v2" and
 # "doi:10.1038/…" stay as they are).
 ENGLISH_NUMBER = re.compile(r"(?<![\w.,:/])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\w|[.,]\d|/)")
 
