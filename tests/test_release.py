@@ -24,17 +24,22 @@ from training.release import (
 pytestmark = pytest.mark.browser  # the export step checks the model in Chromium
 
 
-def release_quick(run):
-    """``python -m training.release skin_lesion --quick --run RUN``; its output."""
+def release_command(*args: str, timeout: int) -> str:
+    """``python -m training.release skin_lesion ARGS``; its output (it must succeed)."""
     result = subprocess.run(
-        [sys.executable, "-m", "training.release", "skin_lesion", "--quick", "--run", str(run)],
+        [sys.executable, "-m", "training.release", "skin_lesion", *args],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
-        timeout=2400,
+        timeout=timeout,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout
+
+
+def release_quick(run):
+    """``python -m training.release skin_lesion --quick --run RUN``; its output."""
+    return release_command("--quick", "--run", str(run), timeout=2400)
 
 
 @pytest.fixture(scope="module")
@@ -155,17 +160,10 @@ def test_compare_prints_the_release_beside_the_installed_model(quick_run):
         report["without_metadata"]["balanced_accuracy"]
     )
     assert compare(made, made) == [(what, a, a) for what, a, _ in rows]
-    result = subprocess.run(
-        [sys.executable, "-m", "training.release", "skin_lesion", "--compare", "--run", str(run)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    lines = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    printed = release_command("--compare", "--run", str(run), timeout=120)
+    lines = [line for line in printed.splitlines() if line.startswith("| ")]
     assert len(lines) == 1 + len(rows)  # the header and a row for each figure
     balanced = shown["test balanced accuracy, image only"]
     assert f"| {balanced[0]:.4g} | {balanced[1]:.4g} | {balanced[0] - balanced[1]:+.4f} |" in (
-        result.stdout
+        printed
     )
