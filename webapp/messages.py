@@ -59,6 +59,9 @@ def _source_files() -> list[tuple[str, Path]]:
     return files
 
 
+JS_OPTIONS = {"parse_template_string": "true"}
+
+
 def _relative(path: Path) -> str:
     return path.resolve().relative_to(ROOT).as_posix()
 
@@ -68,7 +71,10 @@ def _code_messages(add) -> None:
 
     methods = {"jinja2": "jinja2.ext:babel_extract", "python": "python", "javascript": "javascript"}
     for method, path in _source_files():
-        options = JINJA_OPTIONS if method == "jinja2" else {}
+        # The scripts' t('…') inside a template literal's ${…} too.
+        options = (
+            JINJA_OPTIONS if method == "jinja2" else JS_OPTIONS if method == "javascript" else {}
+        )
         for lineno, message, comments, _context in extract_from_file(
             methods[method], str(path), keywords=KEYWORDS, options=options
         ):
