@@ -52,6 +52,7 @@ def parity_images(task, run_dir: Path, data_dir, n: int):
 
 def main(argv=None) -> int:
     from training import export, parity
+    from training.fold import fold_for_inference
     from training.model import backbone_name, browser_model, load_model, resize_mode
     from training.tasks import get_task
     from training.train import config_from_json
@@ -98,7 +99,8 @@ def main(argv=None) -> int:
     head = doubt["head"] if doubt else None
     # The exported graph leaves the test-time mirrors (if any) to the JavaScript; the
     # parity check below compares it with the Keras model that mirrors inside.
-    graph = browser_model(model, task, model_config, head, views_outside=True)
+    # Batch norms and paddings are folded into the convolutions (training.fold).
+    graph = fold_for_inference(browser_model(model, task, model_config, head, views_outside=True))
     model = browser_model(model, task, model_config, head)
     report = json.loads((args.run / "report.json").read_text())
     history = json.loads((args.run / "history.json").read_text())
@@ -211,11 +213,15 @@ def main(argv=None) -> int:
     copied = export.copy_reports(args.run, reports)
     from training.curves import from_predictions
 
-    predictions = json.loads((args.run / "test_predictions.json").read_text())
-    (reports / "curves.json").write_text(
-        json.dumps(from_predictions(predictions, task.label_ids)) + "\n"
-    )
-    copied.append(reports / "curves.json")
+    predictions_file = args.run / "test_predictions.json"
+    if predictions_file.is_file():
+        predictions = json.loads(predictions_file.read_text())
+        (reports / "curves.json").write_text(
+            json.dumps(from_predictions(predictions, task.label_ids)) + "\n"
+        )
+        copied.append(reports / "curves.json")
+    else:  # e.g. a run folder made of an installed model and its reports (re-export)
+        print(f"[warning] no {predictions_file}: curves.json not written", flush=True)
     print(
         f"[done] {out} (version {metadata['version']}, "
         f"{metadata['weights']['bytes'] / 1e6:.2f} MB weights); reports: "

@@ -169,10 +169,14 @@ def build_model(
     if mirrors:
         from training.layers import MeanOfViews
     if class_map:
+        # Per view: pooled features and the class map; the views' means after. (Mean
+        # over the places and the 1×1 head are linear: the same as pooling and mapping
+        # the mean map, but the mirrors are undone on the few class channels, not on
+        # the backbone's many: tfjs' WASM Reverse kernel is slow.)
         maps = backbone(x)
-        if mirrors:
-            maps = MeanOfViews(spatial=True, name="view_mean")(maps)
         features = pooled = layers.GlobalAveragePooling2D(name="pool")(maps)
+        if mirrors:
+            features = pooled = MeanOfViews(name="view_mean")(pooled)
     else:
         features = pooled = backbone(x)
         if mirrors:
@@ -193,9 +197,10 @@ def build_model(
     if in_kind_head:
         outputs[IN_KIND_OUTPUT] = layers.Dense(1, activation="sigmoid", name=IN_KIND_OUTPUT)(pooled)
     if class_map:
-        outputs[CLASS_MAP_OUTPUT] = layers.Conv2D(
-            len(task.labels), 1, use_bias=False, name=CLASS_MAP_OUTPUT
-        )(maps)
+        class_maps = layers.Conv2D(len(task.labels), 1, use_bias=False, name=CLASS_MAP_OUTPUT)(maps)
+        if mirrors:
+            class_maps = MeanOfViews(spatial=True, name="class_map_view_mean")(class_maps)
+        outputs[CLASS_MAP_OUTPUT] = class_maps
     model = keras.Model(inputs=inputs, outputs=outputs, name=f"{task.id}_mobilenet")
     if gray is not None:
         gray.set_weights([np.tile(np.array(LUMA, np.float32)[None, None, :, None], (1, 1, 1, 3))])

@@ -1,0 +1,151 @@
+"""The inference form of a trained network, for export: the same answers, fewer ops.
+
+``fold_for_inference(model)`` returns a copy of a Keras model in which
+
+- every ``BatchNormalization`` that follows a ``Conv2D`` or ``DepthwiseConv2D``
+  (its only consumer, on the channel axis) is folded into that convolution's
+  kernel and bias;
+- every ``ZeroPadding2D`` in front of a ``"valid"`` strided convolution (its only
+  consumer) that pads exactly as ``"same"`` would for its fixed input size (MobileNet's
+  ``((0, 1), (0, 1))`` before a stride-2 3×3 on an even size) becomes that
+  convolution's ``"same"`` padding.
+
+The TF.js converter already folds a batch norm into a ``Conv2D``, but not into a
+depthwise convolution: there each batch norm stays a ``Multiply`` and an ``Add``
+over the whole feature map, each padding a ``PadV2`` copy, and the ``Relu6`` a kernel
+of its own. Folded, the converter fuses convolution, bias and activation into one
+kernel (``FusedDepthwiseConv2dNative``). ``python -m training.convert`` exports the
+folded form and its parity check compares it with the unfolded Keras model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _producer(layer):
+    """The layer whose output is ``layer``'s only input, or None."""
+    nodes = layer._inbound_nodes
+    if len(nodes) != 1 or len(nodes[0].parent_nodes) != 1:
+        return None
+    return nodes[0].parent_nodes[0].operation
+
+
+def _single_consumer(layer) -> bool:
+    return len(layer._inbound_nodes) == 1 and len(layer._outbound_nodes) == 1
+
+
+def _same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """The (before, after) padding TensorFlow's ``"same"`` gives one axis."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def _plan(model, keras) -> tuple[dict, dict, set]:
+    """Names to fold, found in ``model`` and its nested models: {conv: batch norm},
+    {conv: "same"} and the layers the copy skips (folded batch norms and paddings)."""
+    convolutions = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)
+    norms, paddings, skipped = {}, {}, set()
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            inner = _plan(layer, keras)
+            norms.update(inner[0])
+            paddings.update(inner[1])
+            skipped |= inner[2]
+            continue
+        if isinstance(layer, keras.layers.BatchNormalization):
+            conv = _producer(layer)
+            if (
+                isinstance(conv, convolutions)
+                and _single_consumer(conv)
+                and layer.axis in (-1, 3)
+                and conv.data_format == "channels_last"
+            ):
+                norms[conv.name] = layer
+                skipped.add(layer.name)
+        if isinstance(layer, convolutions) and layer.padding == "valid":
+            pad = _producer(layer)
+            if not isinstance(pad, keras.layers.ZeroPadding2D) or not _single_consumer(pad):
+                continue
+            shape = pad.input.shape  # (batch, rows, cols, channels)
+            if layer.data_format != "channels_last" or None in shape[1:3]:
+                continue
+            wanted = tuple(
+                _same_padding(shape[axis], layer.kernel_size[i], layer.strides[i])
+                for i, axis in enumerate((1, 2))
+            )
+            if tuple(tuple(p) for p in pad.padding) == wanted and layer.dilation_rate == (1, 1):
+                paddings[layer.name] = "same"
+                skipped.add(pad.name)
+    return norms, paddings, skipped
+
+
+def _folded_weights(conv, norm) -> list[np.ndarray]:
+    """Kernel and bias of ``conv`` followed by ``norm`` (inference statistics)."""
+    weights = conv.get_weights()
+    kernel = weights[0]
+    bias = weights[1] if conv.use_bias else np.zeros(_channels(conv), np.float32)
+    gamma = np.asarray(norm.gamma) if norm.scale else 1.0
+    beta = np.asarray(norm.beta) if norm.center else 0.0
+    scale = gamma / np.sqrt(np.asarray(norm.moving_variance) + norm.epsilon)
+    shift = beta - np.asarray(norm.moving_mean) * scale
+    if _is_depthwise(conv):
+        # (rows, cols, in channels, multiplier): output channel c·multiplier + m
+        kernel = kernel * scale.reshape(kernel.shape[2], kernel.shape[3])
+    else:
+        kernel = kernel * scale
+    return [kernel.astype(np.float32), (bias * scale + shift).astype(np.float32)]
+
+
+def _is_depthwise(conv) -> bool:
+    import keras
+
+    return isinstance(conv, keras.layers.DepthwiseConv2D)
+
+
+def _channels(conv) -> int:
+    kernel = conv.get_weights()[0]
+    return kernel.shape[2] * kernel.shape[3] if _is_depthwise(conv) else kernel.shape[-1]
+
+
+def _all_layers(model, keras):
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer, keras)
+
+
+def fold_for_inference(model):
+    """A copy of ``model`` (Keras, functional, possibly nested) with its batch norms
+    and paddings folded as the module says; every other layer and weight the same."""
+    import keras
+
+    norms, paddings, skipped = _plan(model, keras)
+
+    def clone(layer):
+        config = layer.get_config()
+        if layer.name in norms:
+            config["use_bias"] = True
+        if layer.name in paddings:
+            config["padding"] = paddings[layer.name]
+        return layer.__class__.from_config(config)
+
+    def call(layer, *args, **kwargs):
+        if layer.name in skipped:
+            return args[0]
+        return layer(*args, **kwargs)
+
+    folded = keras.models.clone_model(
+        model, clone_function=clone, call_function=call, recursive=True
+    )
+    originals = {layer.name: layer for layer in _all_layers(model, keras)}
+    for layer in _all_layers(folded, keras):
+        if isinstance(layer, keras.Model) or not layer.weights:
+            continue
+        source = originals[layer.name]
+        if layer.name in norms:
+            layer.set_weights(_folded_weights(source, norms[layer.name]))
+        else:
+            layer.set_weights(source.get_weights())
+    return folded
