@@ -8,10 +8,10 @@ person who frames a photo square hands it over; the model then crops it again
 to its own aspect ratio). They are cached beside the run (``views.npz``).
 Prints balanced accuracy and macro AUC for each run and for the average of all
 runs: plain, mean of the four mirror views (test-time augmentation), mean of two
-(the image and its left-right mirror: half the work) and the centre-square crop. An experiment, not part of the product. A run with
-test-time mirrors (``training.views``) is measured on its single-view network,
-with the mirrors of the centre-square crop too; its
-``--report`` then gives, as the site answers, "as given" and the centre-square
+(the image and its left-right mirror: half the work) and the centre-square crop.
+An experiment, not part of the product. A run with test-time mirrors
+(``training.views``) is measured on its single-view network, with the mirrors of
+the centre-square crop too; its ``--report`` then gives, as the site answers, "as given" and the centre-square
 crop as the mean of their 4 mirrors, and "one view" (the image alone) beside them.
 """
 

@@ -103,3 +103,20 @@ def test_the_shipped_skin_graph_has_no_batch_norm_or_padding_ops_left():
             assert source["op"] == "Conv2D" and "class_map" in source["name"]
             reversed_maps += 1
     assert reversed_maps == 4  # left-right, up-down, and both for the 180° turn
+
+
+def test_a_batch_norm_after_an_activation_or_a_shared_output_stays():
+    """Folding is exact only for a linear convolution whose output only the norm reads."""
+    import keras
+
+    image = keras.Input((16, 16, 3))
+    activated = keras.layers.Conv2D(4, 3, activation="relu", name="activated")(image)
+    kept = keras.layers.BatchNormalization(name="after_relu")(activated)
+    shared = keras.layers.Conv2D(4, 1, name="shared")(kept)
+    normed = keras.layers.BatchNormalization(name="after_shared")(shared)
+    out = keras.layers.Add()([normed, shared])
+    model = _with_learned_statistics(keras.Model(image, out))
+    folded = fold_for_inference(model)
+    assert _kinds(folded)["BatchNormalization"] == 2
+    x = np.random.default_rng(2).normal(size=(2, 16, 16, 3)).astype("float32")
+    np.testing.assert_allclose(folded(x), model(x, training=False), atol=1e-5)

@@ -3,7 +3,7 @@
 ``fold_for_inference(model)`` returns a copy of a Keras model in which
 
 - every ``BatchNormalization`` that follows a ``Conv2D`` or ``DepthwiseConv2D``
-  (its only consumer, on the channel axis) is folded into that convolution's
+  without activation (its only consumer, on the channel axis) is folded into that convolution's
   kernel and bias;
 - every ``ZeroPadding2D`` in front of a ``"valid"`` strided convolution (its only
   consumer) that pads exactly as ``"same"`` would for its fixed input size (MobileNet's
@@ -59,6 +59,7 @@ def _plan(model, keras) -> tuple[dict, dict, set]:
             if (
                 isinstance(conv, convolutions)
                 and _single_consumer(conv)
+                and conv.get_config()["activation"] == "linear"
                 and layer.axis in (-1, 3)
                 and conv.data_format == "channels_last"
             ):
