@@ -8,7 +8,8 @@ Native: the Keras model the export came from (``--native-model``, by default the
 release's ``runs/<task>/release/7-export/model.keras``, see ``training.release``),
 batch 1, compiled with ``tf.function``, on a real test image, ``--runs`` times before
 the browser's runs and again after (its median moves run to run; both blocks are
-pooled, and each block's median printed). Browser: the real
+pooled, and each block's median printed; ``--native-only BLOCKS`` times it alone,
+``--native-threads N`` holds it to N threads). Browser: the real
 Flask app on a loopback port and Debian's Chromium; for each tfjs backend the
 time to ``loadClassifier`` (cold, includes download and warm-up), the first
 ``classify`` and the median of ``--runs`` more (each: decoding on the page, the
@@ -57,6 +58,7 @@ from __future__ import annotations
 import argparse
 import json
 import mimetypes
+import os
 import re
 import statistics
 import sys
@@ -554,7 +556,24 @@ def main(argv=None) -> int:
         help="tell the model's worker it has N cores: tfjs' WASM backend then runs N/2 threads "
         "(default: the machine's own, halved); the cold loads are then not run",
     )
+    parser.add_argument(
+        "--native-only",
+        type=int,
+        default=None,
+        metavar="BLOCKS",
+        help="time native alone, BLOCKS blocks of --runs in a row, print each block's median "
+        "and stop (writes nothing)",
+    )
+    parser.add_argument(
+        "--native-threads",
+        type=int,
+        default=None,
+        help="hold native TensorFlow to N threads (default: its own choice, every core)",
+    )
     args = parser.parse_args(argv)
+    if args.native_threads:  # read when TensorFlow starts (imported below, not before)
+        os.environ["TF_NUM_INTRAOP_THREADS"] = str(args.native_threads)
+        os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     image = (args.image or sorted(SAMPLE_DIR.rglob("*.jpg"))[0]).resolve()
     native_model = args.native_model or (
         PROJECT_ROOT / "runs" / args.task / "release" / "7-export" / "model.keras"
@@ -567,6 +586,15 @@ def main(argv=None) -> int:
     # Native's median moves from run to run (docs/benchmarks.md): one block of runs before
     # the browser's and one after, pooled.
     native_times = native_timer(native_model, image)
+    if args.native_only:
+        medians = [statistics.median(native_times(args.runs)) for _ in range(args.native_only)]
+        threads = args.native_threads or "TensorFlow's default"
+        print(
+            f"native, {args.native_only} blocks of {args.runs} runs ({threads} threads): block "
+            f"medians {', '.join(f'{m:.1f}' for m in medians)} ms; "
+            f"{min(medians):.1f}–{max(medians):.1f}"
+        )
+        return 0
     native_blocks = [native_times(args.runs)]
     path = screener_path(args.task)
     from playwright.sync_api import sync_playwright

@@ -1,0 +1,38 @@
+"""research.kernel_profile: two exports timed in turns on the page, and where the time
+goes kernel by kernel, from tfjs' own profile."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from training.data import PROJECT_ROOT
+
+SKIN = PROJECT_ROOT / "static" / "tfjs_model" / "skin_lesion"
+XRAY = PROJECT_ROOT / "static" / "tfjs_model" / "chest_xray"
+
+
+@pytest.mark.browser
+def test_each_model_is_timed_and_its_kernels_listed():
+    # Its own process: the suite's browser tests keep Playwright's sync API busy here.
+    result = subprocess.run(
+        [sys.executable, "-m", "research.kernel_profile", "--rounds", "1", "--runs", "3"]
+        + ["--model", str(XRAY), "--model", str(SKIN)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    summary = json.loads(out[out.index("\n{") : out.rindex("}") + 1])
+    xray, skin = summary[str(XRAY)], summary[str(SKIN)]
+    assert all(len(m["median_ms_per_turn"]) == 1 for m in (xray, skin))
+    assert "FusedConv2D" in xray["kernel_ms"] and sum(xray["kernel_ms"].values()) > 0
+    # The skin export is folded (training/fold.py): no batch-norm, padding or activation
+    # kernels of their own are left.
+    assert "FusedDepthwiseConv2D" in skin["kernel_ms"]
+    assert not {"DepthwiseConv2dNative", "Relu6", "PadV2"} & set(skin["kernel_ms"])
