@@ -168,19 +168,15 @@ def build_model(
     backbone = make_backbone(config, height, width, None if class_map else "avg")
     if mirrors:
         from training.layers import MeanOfViews
-    if class_map:
-        # Per view: pooled features and the class map; the views' means after. (Mean
-        # over the places and the 1×1 head are linear: the same as pooling and mapping
-        # the mean map, but the mirrors are undone on the few class channels, not on
-        # the backbone's many: tfjs' WASM Reverse kernel is slow.)
-        maps = backbone(x)
-        features = pooled = layers.GlobalAveragePooling2D(name="pool")(maps)
-        if mirrors:
-            features = pooled = MeanOfViews(name="view_mean")(pooled)
-    else:
-        features = pooled = backbone(x)
-        if mirrors:
-            features = pooled = MeanOfViews(name="view_mean")(pooled)
+    # Per view: pooled features (and the class map, below); the views' means after. (Mean
+    # over the places and the 1×1 head are linear: the same as pooling and mapping the
+    # mean map, but the mirrors are undone on the few class channels, not on the
+    # backbone's many: tfjs' WASM Reverse kernel is slow.)
+    maps = backbone(x)  # feature maps; already pooled ("avg") when there is no class map
+    pooled = layers.GlobalAveragePooling2D(name="pool")(maps) if class_map else maps
+    if mirrors:
+        pooled = MeanOfViews(name="view_mean")(pooled)
+    features = pooled
     inputs = {IMAGE_INPUT: image}
     if task.metadata_size:
         metadata = keras.Input(shape=(task.metadata_size,), name=METADATA_INPUT, dtype="float32")
