@@ -8,21 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.fold import fold_for_inference
+from training.fold import all_layers, fold_for_inference
 from training.model import IMAGE_INPUT, METADATA_INPUT, ModelConfig, build_model
 from training.tasks import get_task
 
 TASK = get_task("skin_lesion")
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _layers(model):
-    import keras
-
-    for layer in model.layers:
-        yield layer
-        if isinstance(layer, keras.Model):
-            yield from _layers(layer)
 
 
 def _with_learned_statistics(model, seed=0):
@@ -31,7 +22,7 @@ def _with_learned_statistics(model, seed=0):
     import keras
 
     rng = np.random.default_rng(seed)
-    for layer in _layers(model):
+    for layer in all_layers(model):
         if isinstance(layer, keras.layers.BatchNormalization):
             gamma, beta, mean, variance = layer.get_weights()
             layer.set_weights(
@@ -46,7 +37,7 @@ def _with_learned_statistics(model, seed=0):
 
 
 def _kinds(model):
-    return Counter(type(layer).__name__ for layer in _layers(model))
+    return Counter(type(layer).__name__ for layer in all_layers(model))
 
 
 @pytest.mark.parametrize(

@@ -42,18 +42,14 @@ def _same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _plan(model, keras) -> tuple[dict, dict, set]:
+def _plan(model) -> tuple[dict, dict, set]:
     """Names to fold, found in ``model`` and its nested models: {conv: batch norm},
     {conv: "same"} and the layers the copy skips (folded batch norms and paddings)."""
+    import keras
+
     convolutions = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)
     norms, paddings, skipped = {}, {}, set()
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            inner = _plan(layer, keras)
-            norms.update(inner[0])
-            paddings.update(inner[1])
-            skipped |= inner[2]
-            continue
+    for layer in all_layers(model):
         if isinstance(layer, keras.layers.BatchNormalization):
             conv = _producer(layer)
             if (
@@ -82,39 +78,30 @@ def _plan(model, keras) -> tuple[dict, dict, set]:
     return norms, paddings, skipped
 
 
-def _folded_weights(conv, norm) -> list[np.ndarray]:
+def _folded_weights(conv, norm, depthwise: bool) -> list[np.ndarray]:
     """Kernel and bias of ``conv`` followed by ``norm`` (inference statistics)."""
-    weights = conv.get_weights()
-    kernel = weights[0]
-    bias = weights[1] if conv.use_bias else np.zeros(_channels(conv), np.float32)
+    kernel, *bias = conv.get_weights()
     gamma = np.asarray(norm.gamma) if norm.scale else 1.0
     beta = np.asarray(norm.beta) if norm.center else 0.0
-    scale = gamma / np.sqrt(np.asarray(norm.moving_variance) + norm.epsilon)
+    scale = gamma / np.sqrt(np.asarray(norm.moving_variance) + norm.epsilon)  # per channel
     shift = beta - np.asarray(norm.moving_mean) * scale
-    if _is_depthwise(conv):
+    if depthwise:
         # (rows, cols, in channels, multiplier): output channel c·multiplier + m
         kernel = kernel * scale.reshape(kernel.shape[2], kernel.shape[3])
     else:
         kernel = kernel * scale
-    return [kernel.astype(np.float32), (bias * scale + shift).astype(np.float32)]
+    bias = bias[0] * scale + shift if bias else shift
+    return [kernel.astype(np.float32), bias.astype(np.float32)]
 
 
-def _is_depthwise(conv) -> bool:
+def all_layers(model):
+    """Every layer of a Keras model, those of its nested models too (depth first)."""
     import keras
 
-    return isinstance(conv, keras.layers.DepthwiseConv2D)
-
-
-def _channels(conv) -> int:
-    kernel = conv.get_weights()[0]
-    return kernel.shape[2] * kernel.shape[3] if _is_depthwise(conv) else kernel.shape[-1]
-
-
-def _all_layers(model, keras):
     for layer in model.layers:
         yield layer
         if isinstance(layer, keras.Model):
-            yield from _all_layers(layer, keras)
+            yield from all_layers(layer)
 
 
 def fold_for_inference(model):
@@ -122,7 +109,7 @@ def fold_for_inference(model):
     and paddings folded as the module says; every other layer and weight the same."""
     import keras
 
-    norms, paddings, skipped = _plan(model, keras)
+    norms, paddings, skipped = _plan(model)
 
     def clone(layer):
         config = layer.get_config()
@@ -140,13 +127,14 @@ def fold_for_inference(model):
     folded = keras.models.clone_model(
         model, clone_function=clone, call_function=call, recursive=True
     )
-    originals = {layer.name: layer for layer in _all_layers(model, keras)}
-    for layer in _all_layers(folded, keras):
+    originals = {layer.name: layer for layer in all_layers(model)}
+    for layer in all_layers(folded):
         if isinstance(layer, keras.Model) or not layer.weights:
             continue
         source = originals[layer.name]
         if layer.name in norms:
-            layer.set_weights(_folded_weights(source, norms[layer.name]))
+            depthwise = isinstance(source, keras.layers.DepthwiseConv2D)
+            layer.set_weights(_folded_weights(source, norms[layer.name], depthwise))
         else:
             layer.set_weights(source.get_weights())
     return folded
