@@ -54,3 +54,26 @@ def tiny_run(out, *extra):
     needs_data()
     assert main(tiny_arguments(out, *extra)) == 0
     return Path(out)
+
+
+def research_report(module: str, *args: str) -> dict:
+    """Run ``python -m research.<module> ARGS`` in its own process (the suite's browser
+    tests keep Playwright's sync API busy in this one) and return the JSON object it
+    prints (``json.dumps(…, indent=1)``: from a line ``{`` to the next line ``}``)."""
+    import json
+    import subprocess
+    import sys
+
+    from training.data import PROJECT_ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", f"research.{module}", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    start = lines.index("{")
+    return json.loads("\n".join(lines[start : lines.index("}", start) + 1]))

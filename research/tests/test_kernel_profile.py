@@ -3,12 +3,9 @@ goes kernel by kernel, from tfjs' own profile."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
+from research.tests.conftest import research_report
 from training.data import PROJECT_ROOT
 
 SKIN = PROJECT_ROOT / "static" / "tfjs_model" / "skin_lesion"
@@ -17,18 +14,9 @@ XRAY = PROJECT_ROOT / "static" / "tfjs_model" / "chest_xray"
 
 @pytest.mark.browser
 def test_each_model_is_timed_and_its_kernels_listed():
-    # Its own process: the suite's browser tests keep Playwright's sync API busy here.
-    result = subprocess.run(
-        [sys.executable, "-m", "research.kernel_profile", "--rounds", "1", "--runs", "3"]
-        + ["--model", str(XRAY), "--model", str(SKIN)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    summary = research_report(
+        "kernel_profile", "--rounds", "1", "--runs", "3", "--model", str(XRAY), "--model", str(SKIN)
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    out = result.stdout
-    summary = json.loads(out[out.index("\n{") : out.rindex("}") + 1])
     xray, skin = summary[str(XRAY)], summary[str(SKIN)]
     assert all(len(m["median_ms_per_turn"]) == 1 for m in (xray, skin))
     assert "FusedConv2D" in xray["kernel_ms"] and sum(xray["kernel_ms"].values()) > 0
