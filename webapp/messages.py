@@ -43,7 +43,12 @@ KEYWORDS = {
     "t": None,
     "msg": None,
 }
-JINJA_OPTIONS = {"trimmed": "true", "silent": "false", "newstyle_gettext": "true"}
+# The extractor's options per kind of file; the scripts' t('…') inside a template
+# literal's ${…} too (parse_template_string).
+OPTIONS = {
+    "jinja2": {"trimmed": "true", "silent": "false", "newstyle_gettext": "true"},
+    "javascript": {"parse_template_string": "true"},
+}
 # Strings of the data that are not text: ids, file names, run names.
 IDENTIFIER = re.compile(r"[\w./-]*[_./\d][\w./-]*")
 
@@ -59,9 +64,6 @@ def _source_files() -> list[tuple[str, Path]]:
     return files
 
 
-JS_OPTIONS = {"parse_template_string": "true"}
-
-
 def _relative(path: Path) -> str:
     return path.resolve().relative_to(ROOT).as_posix()
 
@@ -71,10 +73,7 @@ def _code_messages(add) -> None:
 
     methods = {"jinja2": "jinja2.ext:babel_extract", "python": "python", "javascript": "javascript"}
     for method, path in _source_files():
-        # The scripts' t('…') inside a template literal's ${…} too.
-        options = (
-            JINJA_OPTIONS if method == "jinja2" else JS_OPTIONS if method == "javascript" else {}
-        )
+        options = OPTIONS.get(method, {})
         for lineno, message, comments, _context in extract_from_file(
             methods[method], str(path), keywords=KEYWORDS, options=options
         ):
