@@ -187,14 +187,13 @@ def test_unknown_config_keys_are_an_error(capsys):
 
 
 def test_conversion_matches_keras_in_the_browser(task, run_dir, tmp_path):
-    """The real script: SavedModel → graph model → metadata.json → parity in Chromium."""
+    """The promised command (scripts/convert_to_tfjs.py, a thin wrapper over
+    training.convert): SavedModel → graph model → metadata.json → parity in Chromium."""
     out, reports = tmp_path / "model", tmp_path / "reports"
     result = subprocess.run(
         [
             sys.executable,
-            "-m",
-            "training.convert",
-            "--run",
+            "scripts/convert_to_tfjs.py",
             str(run_dir),
             "--out",
             str(out),
@@ -258,6 +257,47 @@ def test_conversion_matches_keras_in_the_browser(task, run_dir, tmp_path):
     data[100] ^= 0xFF
     shard.write_bytes(bytes(data))
     assert content_version(changed) != metadata["version"]
+
+
+def convert_command(*args: str):
+    return subprocess.run(
+        [sys.executable, "scripts/convert_to_tfjs.py", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_conversion_of_a_keras_file_on_its_own(task, run_dir, tmp_path):
+    """A .keras file without its run folder: the task named, the browser check still run;
+    without the task, a readable refusal (no traceback)."""
+    if task.id != "skin_lesion":
+        pytest.skip("the same path for every task; the skin model has the most inputs")
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy2(run_dir / "model.keras", alone / "my_model.keras")
+    refused = convert_command(str(alone / "my_model.keras"))
+    assert refused.returncode == 2 and "--task" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    out = tmp_path / "model"
+    args = ("--task", task.id, "--out", str(out), "--parity-images", "4")
+    result = convert_command(str(alone / "my_model.keras"), *args)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "[parity]" in result.stdout and ": OK" in result.stdout
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert [l["id"] for l in metadata["labels"]] == task.label_ids
+    assert metadata["inputs"]["image"]["size"] == [64, 64]  # the model's own size
+    assert metadata["parity"]["n_images"] == 4
+    assert not (tmp_path / "reports").exists()
+    missing = convert_command(str(tmp_path / "nothing.keras"), "--task", task.id)
+    assert missing.returncode == 2 and "neither a run folder nor a .keras file" in missing.stderr
+
+
+def test_the_conversion_command_explains_itself():
+    result = convert_command("--help")
+    assert result.returncode == 0
+    assert "a run folder or a .keras file" in result.stdout and "--quantization" in result.stdout
 
 
 def test_views_command_gives_a_finished_run_test_time_mirrors(task, run_dir, tmp_path):

@@ -172,20 +172,13 @@ def release(
     def export(folder: Path) -> None:
         from training.site_tables import write_site_tables
 
-        convert.main(
-            [
-                "--run",
-                str(folder),
-                "--out",
-                str(folder / "tfjs_model" / task_id),
-                "--reports",
-                str(folder / "reports" / task_id),
-                "--quantization",
-                recipe.get("quantization", "float32"),
-                "--parity-images",
-                str(parity_images),
-                *(["--data-dir", data_dir] if data_dir else []),
-            ]
+        convert.convert(
+            folder,
+            out=folder / "tfjs_model" / task_id,
+            reports=folder / "reports" / task_id,
+            quantization=recipe.get("quantization", "float32"),
+            parity_images=parity_images,
+            data_dir=data_dir,
         )
         write_site_tables(
             task_id, folder / "reports" / task_id, folder / "tfjs_model" / task_id / "metadata.json"
