@@ -511,3 +511,51 @@ def test_lesion_series_in_date_order_with_changes_in_words(browser, live_server,
         recorded.assert_clean()
     finally:
         page.context.close()
+
+
+def test_import_refuses_an_image_that_is_not_a_picture(browser, live_server, lesion_export):
+    """An entry whose image does not decode, or is larger than a saved one, refuses the whole
+    file (all or nothing), and the earlier import's message goes with the new error."""
+    export, _, _, _ = lesion_export
+    recorded = open_recorded_page(browser, viewport={"width": 1280, "height": 900})
+    page = recorded.page
+    try:
+        page.goto(live_server + "/history")
+        page.get_by_label("Import a file").set_input_files(export)
+        success = page.get_by_text("Imported 5 saved results")
+        expect(success).to_be_visible()
+        items = saved_list(page)
+        expect(items).to_have_count(5)
+        listed = items.all_inner_texts()
+
+        data = json.loads(export.read_text())
+        new = [{**entry, "id": entry["id"] + "-copy"} for entry in data["entries"]]
+        large = Image.new("RGB", (300, 200), "white")
+        buffer = io.BytesIO()
+        large.save(buffer, "PNG")
+        cases = {
+            "not-an-image.json": ("data:image/jpeg;base64,QUFBQUFB", "cannot be read as a picture"),
+            "too-large.json": (
+                "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode(),
+                "300 × 200 pixels",
+            ),
+        }
+        for name, (image, problem) in cases.items():
+            entries = [new[0], {**new[1], "image": image}, *new[2:]]
+            path = export.parent / name
+            path.write_text(json.dumps({**data, "entries": entries}))
+            page.get_by_label("Import a file").set_input_files(path)
+            alert = page.get_by_role("alert")
+            expect(alert).to_contain_text("entry 2")
+            expect(alert).to_contain_text(problem)
+            expect(alert).to_contain_text("Nothing was imported; your history is unchanged.")
+            expect(success).to_be_hidden()
+            expect(items).to_have_count(5)
+        page.reload()
+        expect(items).to_have_count(5)
+        assert items.all_inner_texts() == listed
+        for thumb in items.locator("img").all():
+            assert thumb.evaluate("image => image.complete && image.naturalWidth > 0")
+        recorded.assert_clean()
+    finally:
+        page.context.close()

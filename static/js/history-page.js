@@ -13,8 +13,8 @@
 import { MODELS_URL } from './classifier.js';
 import { language, t, tr, translateMessage } from './i18n.js';
 import {
-  MAX_IMPORT_BYTES, deleteAll, deleteEntry, exportDocument, importEntries, lesionKey, lesionSeries,
-  listEntries, parseExport,
+  MAX_IMPORT_BYTES, checkImages, deleteAll, deleteEntry, exportDocument, importEntries, lesionKey,
+  lesionSeries, listEntries, parseExport,
 } from './history-store.js';
 
 // ---- every text this script shows (the template holds the rest) ----------------------
@@ -499,6 +499,7 @@ async function refresh() {
 
 async function attempt(work) {
   showError('');
+  say(''); // an earlier action's message would read as this one's
   try {
     await work();
   } catch (error) {
@@ -524,6 +525,7 @@ async function importFile(file) {
   let imported;
   try {
     imported = parseExport(await file.text());
+    await checkImages(imported); // each one a picture, before anything is written
   } catch (error) {
     throw new Error(TEXT.unchangedHistory(error.message));
   }

@@ -6,7 +6,7 @@
 // site, risk sentence: /history shows them in its own language) and the texts composed on
 // this page as shown, with the page's language (`lang`).
 
-import { addEntry, newId } from './history-store.js';
+import { MAX_IMAGE_SIDE, addEntry, newId } from './history-store.js';
 import { language, t, translateMessage } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
@@ -18,7 +18,7 @@ const ui = {
 };
 
 // The longer side of the kept copy of the image, in pixels.
-export const THUMBNAIL_SIDE = 256;
+export const THUMBNAIL_SIDE = MAX_IMAGE_SIDE;
 let offered = null; // the result the button would save
 let generation = 0;
 

@@ -15,6 +15,8 @@ const DB_VERSION = 1;
 const STORE = 'entries';
 // An export far larger than any real history is refused before it is parsed.
 export const MAX_IMPORT_BYTES = 200 * 1024 * 1024;
+// The longer side of an entry's image, in pixels (history-save.js makes it so).
+export const MAX_IMAGE_SIDE = 256;
 
 /** A readable Error for a failed IndexedDB call: unavailable, or the device's storage full. */
 export function storageError(error) {
@@ -212,6 +214,39 @@ export function parseExport(text) {
     ids.add(entry.id);
   }
   return data.entries;
+}
+
+/**
+ * What is wrong with the picture of the data URL `url`, or null if nothing: it must decode
+ * as an image, its longer side at most MAX_IMAGE_SIDE pixels. Needs a page (an <img>).
+ */
+export async function checkImage(url) {
+  const image = new Image();
+  image.src = url;
+  try {
+    await image.decode();
+  } catch (error) {
+    return msg('“image” cannot be read as a picture (it may be damaged)');
+  }
+  const [width, height] = [image.naturalWidth, image.naturalHeight];
+  if (!width || !height) return msg('“image” cannot be read as a picture (it may be damaged)');
+  if (Math.max(width, height) > MAX_IMAGE_SIDE) {
+    return msg('“image” is {width} × {height} pixels; its longer side must be at most {max}',
+      { width, height, max: MAX_IMAGE_SIDE });
+  }
+  return null;
+}
+
+/**
+ * Check every entry's image of a parsed export (parseExport) before anything is written;
+ * throws an Error naming the first entry whose image is not a picture of the right size.
+ */
+export async function checkImages(entries) {
+  const problems = await Promise.all(entries.map((entry) => checkImage(entry.image)));
+  const i = problems.findIndex(Boolean);
+  if (i >= 0) {
+    throw new Error(msg('This history export is damaged: entry {n}: {problem}.', { n: i + 1, problem: problems[i] }));
+  }
 }
 
 // ---- the same lesion: entries with one name, screener and body site ------------------
