@@ -58,3 +58,45 @@ def test_other_methods_are_refused(server_url):
         urllib.request.urlopen(request)
     assert error.value.code == 405
     error.value.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_readme_serve_command_serves_as_deployed():
+    """``bash scripts/serve.sh`` (the README's command) runs waitress, not Flask's development
+    server: no red warning, one ``Date`` header, and no versions in ``Server``."""
+    import os
+
+    port = free_port()
+    process = subprocess.Popen(
+        ["bash", "scripts/serve.sh"],
+        cwd=ROOT,
+        env={**os.environ, "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    headers = response.headers
+                    assert response.status == 200
+                break
+            except OSError:
+                if process.poll() is not None:
+                    pytest.fail(f"serve.sh exited: {process.stdout.read().decode()[-2000:]}")
+                time.sleep(0.1)
+        else:
+            pytest.fail("serve.sh did not answer in 60 s")
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0].decode()
+    assert len(headers.get_all("Date")) == 1
+    server = headers.get("Server", "")
+    assert not any(c.isdigit() for c in server) and "Werkzeug" not in server, server
+    assert "development server" not in output.lower()
+    assert f"http://127.0.0.1:{port}/" in output
