@@ -120,3 +120,102 @@ def test_charts_write_their_figures_in_the_pages_language(client):
         texts = test_i18n.figure_texts(charts["chart-calibration"]["figure"])
         assert any(f"ECE {written}" in text for text in texts), texts
         assert written in charts["chart-calibration"]["caption"]
+
+
+# ---- figures that agree and are never better than measured (issue 31) -------------------
+
+TASKS = sorted(p.parent.name for p in MODELS_DIR.glob("*/metadata.json"))
+# A share written as a perfect score or as nothing: "1.00", "0.000", "100.0%", "0,0 %".
+PERFECT = re.compile(r"(?<![\d.,])(?:[01][.,]0+(?![\d.,]|\s?%)|(?:100|0)[.,]0+\s?%)(?![\d.,])")
+
+
+def image_only(task: str) -> dict:
+    return json.loads((MODELS_DIR / task / "metadata.json").read_text())["metrics"]["test"][
+        "without_metadata"
+    ]
+
+
+def site_tables(task: str) -> dict:
+    return json.loads((MODELS_DIR.parent.parent / "reports" / task / "tables.json").read_text())
+
+
+def rounds_to(written: str, value: float) -> bool:
+    """Whether ``written`` ("0.94") is ``value`` rounded to its decimals."""
+    places = len(written.partition(".")[2])
+    return abs(float(written) - value) <= 0.5 * 10**-places + 1e-9
+
+
+def about_this_model(client, task: str, lang: str = "en") -> str:
+    html = client.get(f"/screen/{task}?lang={lang}").get_data(as_text=True)
+    limits = re.search(r'<p id="model-limits">(.*?)</p>', html, re.DOTALL).group(1)
+    return re.sub(r"\s+", " ", limits)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_the_screeners_mean_auc_is_the_tables_and_the_home_pages(client, task):
+    """ "About this model" sits under the table of how the model did when given no details:
+    its mean AUC is that evaluation's, as on the home page (0.941 there, 0.94 here), not the
+    one with the details (0.95)."""
+    import test_home
+
+    auc = image_only(task)["macro_auc"]
+    shown = re.search(r"mean AUC ([\d.]+);", about_this_model(client, task)).group(1)
+    assert rounds_to(shown, auc), (shown, auc)
+    card = test_home.cards(client.get("/?lang=en").get_data(as_text=True))[task]
+    home = test_home.metric(card, "macro_auc")
+    assert rounds_to(home, auc) and len(home) >= len(shown), home
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("page", ["screen", "performance", "model-card"])
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_no_measured_figure_reads_as_a_perfect_score(client, task, page, lang):
+    """The X-ray screener's AUC of 0.996 was printed "1.00" (and "mean AUC 1.00"): a measured
+    share is never rounded to a perfect score; it gets the decimals it needs ("0.996")."""
+    import test_i18n
+
+    text = page_text(client, f"/{page}/{task}?lang={lang}")
+    for chart in test_i18n.page_charts(client, f"/{page}/{task}", lang).values():
+        text += " ".join([" ", chart["caption"], *test_i18n.figure_texts(chart["figure"])])
+    found = set(PERFECT.findall(text))
+    # The tables of tables.json come written (training.site_tables, tested there): their
+    # "100.0%" is 300 of 300 images.
+    exact = set()
+    if page == "performance":
+        exact = {
+            localise_figures(figure, lang)
+            for figure in PERFECT.findall(json.dumps(site_tables(task), ensure_ascii=False))
+        }
+    assert not found - exact, found
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "percent", "written"),
+    [
+        (0.9962, 2, False, "0.996"),
+        (0.9953, 2, False, "0.995"),
+        (0.9409, 2, False, "0.94"),
+        (0.9985, 3, False, "0.999"),
+        (0.99951, 3, False, "0.9995"),
+        (0.0004, 2, False, "0.0004"),
+        (1.0, 2, False, "1.00"),  # exactly perfect is written as it is
+        (0.0, 3, False, "0.000"),
+        (0.744, 1, True, "74.4%"),
+        (0.99996, 1, True, "99.996%"),
+        (0.9999999999, 2, False, "0.999999"),
+    ],
+)
+def test_a_measured_share_keeps_the_decimals_it_needs(value, digits, percent, written):
+    from webapp.i18n import measured
+
+    assert measured(value, digits, percent) == written
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_english_pages_write_percentages_one_way(client, task):
+    """English pages wrote "74.4%" and "70 %" side by side: English writes no space before
+    "%", as the figures of every table do (German writes "74,4 %", with a no-break space:
+    webapp.i18n.localise_figures)."""
+    for page in ("", f"screen/{task}", f"performance/{task}", f"data/{task}", f"model-card/{task}"):
+        text = page_text(client, f"/{page}?lang=en")
+        assert not re.findall(r".{0,30}\d[\s\u00a0\u202f]%", text), page

@@ -235,3 +235,20 @@ def test_made_without_tensorflow_or_numpy():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert site_tables.FORMAT == 1
+
+
+@pytest.mark.parametrize(
+    ("made", "written"),
+    [
+        (lambda: site_tables.percent(0.6312), "63.1%"),
+        (lambda: site_tables.percent(0.99996), "99.996%"),  # not "100.0%"
+        (lambda: site_tables.percent(0.00002), "0.002%"),  # not "0.0%"
+        (lambda: site_tables.percent(1.0), "100.0%"),  # 300 of 300 is written as it is
+        (lambda: site_tables.percent(0), "0.0%"),
+        (lambda: site_tables.decimals(0.9124), "0.912"),
+        (lambda: site_tables.decimals(0.99962, 2), "0.9996"),  # not "1.00"
+        (lambda: site_tables.decimals(None), None),
+    ],
+)
+def test_a_measured_share_is_never_written_as_a_perfect_score(made, written):
+    assert made() == written

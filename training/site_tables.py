@@ -82,13 +82,27 @@ def _measure(value):
     return value if _is_number(value) else None
 
 
+def share(value: float, digits: int, scale: float = 1) -> str:
+    """A measured share with ``digits`` decimals (of ``value * scale``), never rounded to a
+    perfect score nor to nothing: one that is not exactly 1 or 0 gets more decimals while it
+    would read as one (0.9962 → "0.996", not "1.00"; 0.9996 at 1 digit, scale 100 → "99.96").
+    The site's templates do the same (webapp.i18n.measured)."""
+    top = scale * 1.0
+    for places in range(digits, 7):
+        text = f"{value * scale:.{places}f}"
+        if value in (0, 1) or float(text) not in (0.0, top):
+            return text
+    return f"{top - 1e-6 if float(text) == top else 1e-6:.6f}"
+
+
 def percent(value, digits: int = 1) -> str | None:
-    """0.6312 → "63.1%"; None (not measured) stays None."""
-    return None if value is None else f"{value * 100:.{digits}f}%"
+    """0.6312 → "63.1%", 0.99996 → "99.996%" (never "100.0%"); None (not measured) stays None."""
+    return None if value is None else f"{share(value, digits, 100)}%"
 
 
 def decimals(value, digits: int = 3) -> str | None:
-    return None if value is None else f"{value:.{digits}f}"
+    """0.9124 → "0.912", 0.9996 → "0.9996" (never "1.000"); None stays None."""
+    return None if value is None else share(value, digits)
 
 
 def count(value) -> str | None:

@@ -29,7 +29,14 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from webapp.i18n import _translate, current_language, localise_figures, number_marks, translate_text
+from webapp.i18n import (
+    _translate,
+    current_language,
+    localise_figures,
+    measured,
+    number_marks,
+    translate_text,
+)
 from webapp.i18n import gettext as _
 from webapp.report_text import N_
 
@@ -454,7 +461,9 @@ def roc(curves: dict, labels: Labels, order: list[str]) -> Chart:
                 x=curve["roc"]["fpr"],
                 y=curve["roc"]["tpr"],
                 mode="lines",
-                name=localise_figures(f"{labels.name(label_id)} (AUC {curve['roc']['auc']:.2f})"),
+                name=localise_figures(
+                    f"{labels.name(label_id)} (AUC {measured(curve['roc']['auc'], 2)})"
+                ),
                 line={"color": labels.colour(label_id), "width": 2},
                 hovertemplate=labels.name(label_id)
                 + "<br>"
@@ -489,7 +498,7 @@ def precision_recall(curves: dict, labels: Labels, order: list[str]) -> Chart:
                 y=pr["precision"],
                 mode="lines",
                 name=localise_figures(
-                    f"{labels.name(label_id)} (AP {pr['average_precision']:.2f})"
+                    f"{labels.name(label_id)} (AP {measured(pr['average_precision'], 2)})"
                 ),
                 line={"color": labels.colour(label_id), "width": 2},
                 hovertemplate=labels.name(label_id)
@@ -600,7 +609,7 @@ def calibration(calibration: dict) -> Chart:
                 x=[row["confidence"] for row in bins],
                 y=[row["accuracy"] for row in bins],
                 mode="lines+markers",
-                name=localise_figures(f"{name}: ECE {test[when]['ece']:.3f}"),
+                name=localise_figures(f"{name}: ECE {measured(test[when]['ece'], 3)}"),
                 line={"color": colour, "dash": dash, "width": 2},
                 marker={
                     "color": colour,

@@ -54,7 +54,7 @@ def init_app(app) -> None:
     # {% trans %} blocks spanning several lines are one line in the catalogue.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters["tr"] = translate_text
-    app.jinja_env.filters["figures"] = localise_figures
+    app.jinja_env.filters["figures"] = figures
     _localise_placeholders(app.jinja_env)
     app.register_blueprint(bp)
     app.context_processor(_template_context)
@@ -270,6 +270,35 @@ def localise_figures(text, lang: str | None = None):
     if before_percent:
         text = re.sub(r"(?<=\d)%", before_percent + "%", text)
     return LocalisedText(text)
+
+
+def measured(value: float, digits: int = 2, percent: bool = False) -> str:
+    """A measured share written with ``digits`` decimals, the English way: 0.9412 → "0.94";
+    as a percentage with ``percent`` (0.744 → "74.4%" with one digit).
+
+    Never rounded to a perfect score nor to nothing: a share that is not exactly 1 or 0 gets
+    more decimals while it would read as one ("1.00" → 0.996 is "0.996", 0.9995 is
+    "0.9995"), and at most 6 it is written as just below or above ("0.999999")."""
+    scale, suffix = (100, "%") if percent else (1, "")
+    top = scale * 1.0
+    for places in range(digits, 7):
+        text = f"{value * scale:.{places}f}"
+        if value in (0, 1) or float(text) not in (0.0, top):
+            return text + suffix
+    step = 10.0**-6
+    inside = top - step if float(text) == top else step
+    return f"{inside:.6f}{suffix}"
+
+
+def figures(value, digits: int | None = None, percent: bool = False):
+    """The templates' ``figures`` filter: ``value``'s figures in the page's language.
+
+    A number with ``digits`` is a measured share, written by :func:`measured` (never
+    rounded to a perfect score): ``{{ auc|figures(2) }}``, ``{{ accuracy|figures(1,
+    percent=true) }}``. Text ("1,431", "63.1%") goes through :func:`localise_figures`."""
+    if digits is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = measured(value, digits, percent)
+    return localise_figures(value)
 
 
 def translate_text(text, lang: str | None = None):
