@@ -11,6 +11,7 @@ own folder of one run folder (default ``runs/TASK/release``)::
     5-doubt        training.doubt           the wrong-kind-of-image head
     6-unsure       training.unsure          the "model is unsure" threshold
     7-export       training.convert         TF.js graph model + metadata.json, browser parity check,
+                   training.outside         the outside check (images from other clinics, measured only),
                                             the reports the site reads, their finished tables
 
 A step starts from a copy of the previous step's folder and writes only into its own,
@@ -22,7 +23,8 @@ leave it in the run folder).
 
 ``--quick`` runs the whole chain on a few dozen images for one epoch at 64×64 (the tests
 run it); it never installs. ``--compare`` trains nothing: it prints the exported release's
-test, calibration and threshold figures beside the installed model's (``reports/TASK``).
+test, calibration, threshold and outside-check figures beside the installed model's
+(``reports/TASK``).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ QUICK = {
     "cache_dir": "",
     "model": {"image_size": [64, 64]},
 }
-QUICK_NEGATIVES, QUICK_PARITY_IMAGES = 12, 7
+QUICK_NEGATIVES, QUICK_PARITY_IMAGES, QUICK_OUTSIDE_IMAGES = 12, 7, 12
 
 
 def read_recipe(task_id: str, path: Path | None = None) -> dict:
@@ -170,7 +172,9 @@ def release(
         train_model(config)
 
     def export(folder: Path) -> None:
+        from training.outside import OUTSIDE_FILE, outside_check, summary_line
         from training.site_tables import write_site_tables
+        from training.tasks import get_task
 
         convert.convert(
             folder,
@@ -180,6 +184,17 @@ def release(
             parity_images=parity_images,
             data_dir=data_dir,
         )
+        # The outside check (training.outside): the exported model on images from other
+        # clinics, measured only, through the browser as a visitor's photo goes.
+        found = outside_check(
+            get_task(task_id),
+            folder / "tfjs_model" / task_id,
+            data_dir,
+            limit=QUICK_OUTSIDE_IMAGES if quick else 0,
+        )
+        if found is not None:
+            (folder / "reports" / task_id / OUTSIDE_FILE).write_text(json.dumps(found, indent=1))
+            print(f"[outside] {summary_line(found)}", flush=True)
         write_site_tables(
             task_id, folder / "reports" / task_id, folder / "tfjs_model" / task_id / "metadata.json"
         )
@@ -274,6 +289,13 @@ FIGURES = (
     ("unsure threshold", "unsure.json", "threshold"),
     ("unsure: share of test images", "unsure.json", "test.without_metadata.flagged"),
     ("wrong kind: test false alarms", "doubt.json", "in_kind_head.test.false_alarm_rate"),
+    ("outside: balanced accuracy", "outside.json", "overall.balanced_accuracy"),
+    ("outside: macro AUC", "outside.json", "overall.macro_auc"),
+    ("outside: melanoma recall (top answer)", "outside.json", "overall.recall.mel"),
+    ("outside: risk, melanomas flagged", "outside.json", "overall.risk.focus_sensitivity"),
+    ("outside: risk specificity", "outside.json", "overall.risk.specificity"),
+    ("outside: wrong-kind warnings", "outside.json", "overall.wrong_kind"),
+    ("outside: unsure", "outside.json", "overall.unsure"),
 )
 
 

@@ -110,6 +110,11 @@ class Task:
     # the leave-one-source-out experiment names them): (id, short name, where it was taken),
     # read by training.site_tables for the pages' tables; a source not listed keeps its id.
     sources: tuple[tuple[str, str, str], ...] = ()
+    # Images of the same kind from elsewhere, to measure with only (never trained on;
+    # training.outside): a folder of the data root with images/ and labels.csv
+    # (image_id, source, dx), and its sources as ``sources`` names them.
+    outside_dir: str = ""
+    outside_sources: tuple[tuple[str, str, str], ...] = ()
 
     def __post_init__(self):
         if self.resize not in RESIZE_MODES:
@@ -233,6 +238,11 @@ SKIN_LESION = Task(
     loader=_ham10000_loader,
     group_name="lesion",
     sources=HAM10000_SOURCES,
+    outside_dir="outside_dermoscopy",
+    outside_sources=(
+        ("derm7pt", "Derm7pt", "Derm7pt (Kawahara et al. 2019): lesion-centred square crops"),
+        ("ph2", "PH2", "PH2 (Hospital Pedro Hispano, Portugal; Mendonça et al. 2013)"),
+    ),
     risk_focus="mel",
     risk_sensitivity=0.9,
     risk_messages=(
