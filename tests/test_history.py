@@ -559,3 +559,60 @@ def test_import_refuses_an_image_that_is_not_a_picture(browser, live_server, les
         recorded.assert_clean()
     finally:
         page.context.close()
+
+
+# The width the placeholder of a text field needs and the width it has, in CSS pixels.
+PLACEHOLDER_WIDTHS = """input => {
+    const style = getComputedStyle(input);
+    const context = document.createElement('canvas').getContext('2d');
+    context.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return [context.measureText(input.placeholder).width, room];
+}"""
+
+
+def assert_placeholder_fits(field, where):
+    needed, room = field.evaluate(PLACEHOLDER_WIDTHS)
+    assert needed <= room, f"the placeholder is cut {where} ({needed:.0f} px in {room:.0f})"
+
+
+def test_group_name_is_for_one_image_and_its_placeholder_fits(browser, live_server, samples):
+    recorded = open_screener(browser, live_server, viewport={"width": 390, "height": 844})
+    page = recorded.page
+    try:
+        first = site_sample(samples)
+        second = next(s for s in samples if s.path != first.path)  # the same body site stays chosen
+        classify_and_save(page, first, lesion="mole on the back")
+        name = page.get_by_label("Name to group it by (optional)")
+        expect(name).to_have_value("")  # saved: the next image starts without it
+        assert_placeholder_fits(name, "on a phone")
+        page.set_viewport_size({"width": 1280, "height": 900})
+        assert_placeholder_fits(name, "on a wide screen")
+
+        # A name typed but not saved does not follow to another image either.
+        name.fill("mole on the back")
+        page.get_by_label("Choose an image").set_input_files(second.path)
+        expect(page.get_by_text(f"Result for “{second.path.name}”")).to_be_visible()
+        expect(name).to_have_value("")
+        page.get_by_role("button", name="Save to history", exact=True).click()
+        expect(page.get_by_text("Saved in this browser only")).to_be_visible()
+
+        page.goto(live_server + "/history")
+        expect(saved_list(page)).to_have_count(2)
+        lesions = page.get_by_role("list", name="Lesions followed over time")
+        expect(lesions.get_by_role("listitem")).to_have_count(1)
+        expect(lesions.get_by_role("listitem")).to_contain_text("1 check")
+
+        # German, on a phone: its longer placeholder fits too.
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(live_server + SCREENER + "?lang=de")
+        expect(page.get_by_role("status")).to_have_text(
+            re.compile(r"^Modell bereit"), timeout=BROWSER_TIMEOUT_MS
+        )
+        page.get_by_label("Bild auswählen").set_input_files(first.path)
+        name = page.get_by_label("Name zum Gruppieren (freiwillig)")
+        expect(name).to_be_visible()
+        assert_placeholder_fits(name, "in German on a phone")
+        recorded.assert_clean()
+    finally:
+        page.context.close()

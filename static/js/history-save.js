@@ -21,6 +21,7 @@ const ui = {
 export const THUMBNAIL_SIDE = MAX_IMAGE_SIDE;
 let offered = null; // the result the button would save
 let generation = 0;
+let named = null; // the image the name to group by was typed for
 
 const clean = (node) => (node && !node.hidden ? node.textContent.replace(/\s+/g, ' ').trim() : '');
 
@@ -100,6 +101,10 @@ export function offerSave(result) {
   if (!ui.panel) return;
   generation += 1;
   offered = { ...result, entry: describe(result) };
+  // A name belongs to one lesion: another image starts without it (the same image with
+  // other details keeps it).
+  if (result.file !== named) ui.lesion.value = '';
+  named = result.file;
   ui.panel.hidden = false;
   ui.button.disabled = false;
   say('');
@@ -124,6 +129,7 @@ async function save() {
       created: new Date().toISOString(), image: await thumbnail(file, image) };
     await addEntry(saved);
     if (mine !== generation) return;
+    ui.lesion.value = ''; // used: the next image must not join this lesion unasked
     say(t('Saved in this browser only. See it on the History page.'), 'saved');
   } catch (error) {
     if (mine !== generation) return;
