@@ -491,3 +491,42 @@ def test_a_model_asking_for_unknown_views_is_refused_readably(api):
     }""")
     assert answers[:3] == [1, 1, 4]
     assert 'test-time views "rotations"' in answers[3] and "reload the page" in answers[3]
+
+
+SVG_DRAWING = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="180">'
+    '<rect width="240" height="180" fill="#c89080"/><circle cx="120" cy="90" r="50" fill="#704030"/>'
+    "</svg>"
+)
+
+
+def test_an_svg_is_said_to_be_unsupported_on_the_screener(browser, live_server, tmp_path):
+    """An SVG was previewed correctly and then said to be "damaged": the screener, and the
+    API under it, say that SVG is not supported (issue 31)."""
+    from playwright.sync_api import expect
+
+    svg = tmp_path / "drawing.svg"
+    svg.write_text(SVG_DRAWING)
+    recorded = open_recorded_page(browser)
+    page = recorded.page
+    try:
+        page.goto(f"{live_server}/screen/skin_lesion?lang=en")
+        page.get_by_label("Choose an image").set_input_files(svg)
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text('"drawing.svg" is an SVG image, which is not supported')
+        expect(alert).not_to_contain_text("damaged")
+        expect(page.get_by_role("meter")).to_have_count(0)
+        # The API says the same of an SVG without a type or name it could go by.
+        for blob in ("new File([svg], 'drawing.svg')", "new Blob([svg], {type: 'image/svg+xml'})"):
+            message = page.evaluate(
+                f"""async (svg) => {{
+                  const {{ prepareImage }} = await import('/static/js/image-input.js');
+                  try {{ await prepareImage({blob}); return 'accepted'; }}
+                  catch (error) {{ return error.message; }}
+                }}""",
+                SVG_DRAWING,
+            )
+            assert "is an SVG image, which is not supported" in message, (blob, message)
+        recorded.assert_clean()
+    finally:
+        page.context.close()

@@ -31,6 +31,12 @@ function naturalSize(blob) {
   });
 }
 
+/** An SVG drawing (by its type, else its name): the browser previews one, but the model's
+ * worker cannot decode it (createImageBitmap takes no SVG), so it is refused up front. */
+function isSvg(blob) {
+  return /^image\/svg/i.test(blob.type || '') || /\.svgz?$/i.test(blob.name || '');
+}
+
 function fit(width, height, maxSide) {
   const scale = Math.min(1, maxSide / Math.max(width, height));
   return [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
@@ -73,6 +79,10 @@ export async function prepareImage(source, { minSide = 32, maxSide = 512 } = {})
     if (source.type && !source.type.startsWith('image/')) {
       throw new Error(msg('"{name}" is not an image ({type}). Choose a JPEG, PNG or WebP photo.',
         { name: source.name || 'This file', type: source.type }));
+    }
+    if (isSvg(source)) {
+      throw new Error(msg('"{name}" is an SVG image, which is not supported. Choose a JPEG, PNG or WebP photo.',
+        { name: source.name || 'This file' }));
     }
     [width, height] = await naturalSize(source);
   } else if (typeof HTMLImageElement !== 'undefined' && source instanceof HTMLImageElement) {
