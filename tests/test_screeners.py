@@ -15,7 +15,7 @@ from conftest import BROWSER_TIMEOUT_MS, MODELS_DIR, open_recorded_page
 
 pytestmark = pytest.mark.browser
 
-READY = re.compile(r"Model ready \((wasm|webgl|cpu)\)")
+READY = re.compile(r"^Model ready\.")
 DATA = Path(__file__).parent / "data"
 TASKS = [task["id"] for task in json.loads((MODELS_DIR / "index.json").read_text())["tasks"]]
 
@@ -78,6 +78,14 @@ def test_own_kind_is_classified_as_labelled(screener):
             assert sentence.inner_text() in metadata["risk"]["messages"].values()
             if len(metadata["risk"]["labels"]) == 1:  # its one serious kind, named once
                 expect(page.locator("#risk-summary")).not_to_contain_text(" of all ")
+
+
+def test_the_status_says_ready_in_plain_words(screener):
+    """No backend name in the sentence people read; it stays in the tooltip."""
+    _, _, page = screener
+    status = page.get_by_role("status")
+    expect(status).to_have_text(re.compile(r"^Model ready\.( Loaded from this device’s cache\.)?$"))
+    expect(status).to_have_attribute("title", re.compile(r"^TensorFlow\.js: (wasm|webgl|cpu)$"))
 
 
 def test_another_kind_of_image_is_flagged(screener):

@@ -151,8 +151,10 @@ async function load() {
       window.location.reload();
       return new Promise(() => {}); // the page is going
     }
-    const ready = t('Model ready ({backend}).', { backend: loaded.backend });
+    // A plain state for people; which TF.js backend runs it is for the curious (a tooltip).
+    const ready = t('Model ready.');
     setStatus(local ? `${ready} ${t('Loaded from this device’s cache.')}` : ready, 'ready');
+    ui.status.title = `TensorFlow.js: ${loaded.backend}`;
     return loaded;
   } finally {
     showProgress(null);
