@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from conftest import REPORTS_DIR, SECOND_TASK, TEST_CONFIG, open_recorded_page, serve
 from webapp import create_app
+from webapp.i18n import measured as share_written
 
 pytestmark = pytest.mark.browser
 
@@ -203,7 +204,8 @@ def test_performance_plots_the_report_numbers(performance):
     legend = performance.locator("#chart-roc .legendtext").all_text_contents()
     for curve in curves["without_metadata"]["per_class"].values():
         if curve:
-            assert any(f"(AUC {curve['roc']['auc']:.2f})" in text for text in legend)
+            auc = share_written(curve["roc"]["auc"], 2)  # 0.999, never 1.00
+            assert any(f"(AUC {auc})" in text for text in legend), (auc, legend)
 
 
 def test_details_switch_redraws_with_details(performance, live_server):

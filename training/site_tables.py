@@ -1147,9 +1147,26 @@ def cross_validation(cv: dict, metadata: dict) -> tuple[dict, list]:
     ]
 
 
+def run_names(rows: list[dict]) -> list[str]:
+    """The plain name of each run of backbones.json, for the page: the network and how long
+    it trained ("MobileNet V1 α 0.75, 4 epochs"), never the run's folder name
+    ("a075_4 (issue 21)"), which stays in the docs and in the row's data. The run marked
+    "(shipped)" is "(this model)"; a run named like an earlier one trained with other
+    settings: its ``settings`` in words where backbones.json has them, else "other settings"."""
+    names, seen = [], set()
+    for found in rows:
+        name = f"{found['backbone']}, {int(_number(found['epochs']))} epochs"
+        if name in seen:
+            name = f"{name}, {found.get('settings') or 'other settings'}"
+        seen.add(name)
+        names.append(f"{name} (this model)" if "(shipped)" in str(found["run"]) else name)
+    return names
+
+
 def backbones(compared: dict, metadata: dict) -> tuple[dict, list]:
     """The networks tried for this task, side by side (backbones.json, written by
-    research's ``compare_backbones`` of the task)."""
+    research's ``compare_backbones`` of the task). Each row is named in plain words
+    (:func:`run_names`); its run's name is the row's data."""
     shipped = (metadata.get("training") or {}).get("backbone")
     columns = [
         column("Run", numeric=False),
@@ -1163,7 +1180,7 @@ def backbones(compared: dict, metadata: dict) -> tuple[dict, list]:
         column("Training"),
     ]
     rows = []
-    for found in compared["rows"]:
+    for found, name in zip(compared["rows"], run_names(compared["rows"])):
         cells = [
             cell(found["backbone"], "Backbone"),
             cell(str(int(_number(found["epochs"]))), "Epochs"),
@@ -1182,7 +1199,7 @@ def backbones(compared: dict, metadata: dict) -> tuple[dict, list]:
             cell(f"{_number(found['float16_mb']):.1f} MB", "Weights, float16"),
             cell(f"{_number(found['minutes']):.0f} min", "Training"),
         ]
-        rows.append(row(str(found["run"]), cells, run=str(found["run"])))
+        rows.append(row(name, cells, run=str(found["run"])))
     facts = {
         "shipped": shipped,
         "count": len(rows),

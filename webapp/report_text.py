@@ -62,8 +62,9 @@ PATTERNS = (
     # cross-validation, backbones
     N_("Balanced accuracy, with {fields}"),
     N_("Mean AUC, with {fields}"),
-    N_("{_run} (shipped)"),
-    N_("{_run} (issue {n})"),
+    N_("{network}, {epochs} epochs (this model)"),
+    N_("{network}, {epochs} epochs, other settings"),
+    N_("{network}, {epochs} epochs"),
     # reports whose file is missing or damaged
     N_("The {what} of this model ({_file}) is {reason}, so it cannot be shown here."),
     N_("This part could not be shown: {_file} does not hold what it needs."),
