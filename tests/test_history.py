@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 from test_accessibility import AXE, run_axe
+from test_screeners import samples_of
 
 from conftest import BROWSER_TIMEOUT_MS, open_recorded_page
 
@@ -610,6 +611,69 @@ def test_group_name_is_for_one_image_and_its_placeholder_fits(browser, live_serv
         name = page.get_by_label("Name zum Gruppieren (freiwillig)")
         expect(name).to_be_visible(timeout=BROWSER_TIMEOUT_MS)  # with the result
         assert_placeholder_fits(name, "in German on a phone")
+        recorded.assert_clean()
+    finally:
+        page.context.close()
+
+
+def test_a_fresh_result_prints_on_one_page(browser, live_server, samples, task_metadata):
+    """A screener's result prints like a history entry: one A4 page with the date, the image,
+    the answer, every probability, the risk sentence, the model version, its measured limits
+    and the not-a-diagnosis statement; not the page's instructions or its table of test results."""
+    recorded = open_screener(
+        browser,
+        live_server,
+        viewport={"width": 390, "height": 844},
+        locale="en-US",
+        timezone_id="UTC",
+    )
+    page = recorded.page
+    try:
+        sample = site_sample(samples)
+        page.get_by_label("Age (years)").fill(str(int(sample.age or 50)))
+        page.get_by_label("Choose an image").set_input_files(sample.path)
+        expect(page.get_by_text(f"Result for “{sample.path.name}”")).to_be_visible()
+        top = page.locator(".probability-name").first.inner_text()
+        date = page.get_by_text(re.compile(r"^Date: [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d"))
+        expect(date).to_be_hidden()  # on paper only
+
+        page.emulate_media(media="print")
+        expect(date).to_be_visible()
+        expect(page.get_by_role("img", name="The image you chose")).to_be_visible()
+        expect(page.get_by_text("The closest match is")).to_contain_text(top)
+        kinds = page.get_by_role("list", name="Probability of each kind").get_by_role("listitem")
+        expect(kinds).to_have_count(len(task_metadata["labels"]))
+        expect(kinds.first).to_be_visible()
+        messages = task_metadata["risk"]["messages"].values()
+        risk = "|".join(re.escape(message) for message in messages)
+        expect(page.get_by_text(re.compile(f"^({risk})$"))).to_be_visible()
+        expect(page.get_by_text("How far to trust this sentence")).to_be_visible()
+        expect(page.get_by_text(re.compile(r"^Model version \w+"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"^Tested on \d+ images"))).to_be_visible()
+        expect(page.get_by_text("This is not a diagnosis.")).to_be_visible()
+        # Not the page's instructions, controls or test table.
+        expect(page.get_by_text("Your image never leaves your device")).to_be_hidden()
+        expect(page.get_by_text("The model learned only from images of this kind")).to_be_hidden()
+        expect(page.get_by_role("heading", name="Details (optional)")).to_be_hidden()
+        expect(page.get_by_role("table")).to_be_hidden()
+        expect(page.get_by_role("button", name="Save to history")).to_be_hidden()
+        assert pdf_pages(page.pdf(format="A4")) == 1, "a skin result does not print on one page"
+
+        # The other screeners' results too.
+        for task in ("chest_xray", "malaria"):
+            page.emulate_media(media="screen")
+            page.goto(f"{live_server}/screen/{task}")
+            path = samples_of(task)[0][0]
+            page.get_by_label("Choose an image").set_input_files(path)
+            expect(page.get_by_text(f"Result for “{path.name}”")).to_be_visible(
+                timeout=BROWSER_TIMEOUT_MS
+            )
+            page.emulate_media(media="print")
+            expect(date).to_be_visible()
+            expect(page.get_by_text(re.compile(r"^Model version \w+"))).to_be_visible()
+            assert pdf_pages(page.pdf(format="A4")) == 1, (
+                f"a {task} result does not print on one page"
+            )
         recorded.assert_clean()
     finally:
         page.context.close()

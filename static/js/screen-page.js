@@ -7,7 +7,7 @@ import { MODELS_URL, loadClassifier } from './classifier.js';
 import { heatmapView } from './heatmap.js';
 import { offerSave, withdrawSave } from './history-save.js';
 import { keptOnDevice } from './offline.js';
-import { formatPercent, t, tr, translateMessage } from './i18n.js';
+import { formatPercent, language, t, tr, translateMessage } from './i18n.js';
 
 const root = document.querySelector('[data-screener]');
 const $ = (id) => document.getElementById(id);
@@ -26,6 +26,7 @@ const ui = {
   result: $('result'),
   resultSection: $('result-section'),
   resultCaption: $('result-caption'),
+  resultDate: $('result-date'),
   topResult: $('top-result'),
   doubt: $('doubt-alert'),
   unsure: $('unsure-alert'),
@@ -327,8 +328,15 @@ function renderRisk(assessment, metadata) {
         + '(sensitivity), and called {specificity} of the others harmless (specificity).', figures)));
 }
 
+/** The date and time of the result, on paper (a history entry prints its own). */
+function dateResult() {
+  const now = new Date().toLocaleString(language, { dateStyle: 'medium', timeStyle: 'short' });
+  ui.resultDate.textContent = t('Date: {date}', { date: now });
+}
+
 function render(assessment, loaded, fileName, values) {
   const { results } = assessment;
+  dateResult();
   const labels = new Map(loaded.metadata.labels.map((label) => [label.id, label]));
   // A model of the image alone has no details form, so nothing to describe.
   const details = ui.detailsForm ? ` (${describeDetails(values)})` : '';
