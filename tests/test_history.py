@@ -677,3 +677,81 @@ def test_a_fresh_result_prints_on_one_page(browser, live_server, samples, task_m
         recorded.assert_clean()
     finally:
         page.context.close()
+
+
+# How many lines the text of an element takes on screen.
+LINES = """node => {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    return new Set([...range.getClientRects()].map((rect) => Math.round(rect.bottom))).size;
+}"""
+
+
+def test_history_on_a_phone_says_each_thing_once(browser, live_server, samples, task_metadata):
+    """Two checks of one lesion on one day, opened on a phone: the day said once, the body
+    site once, and the table's column header on one line."""
+    entries = [
+        check_entry(
+            task_metadata,
+            samples[i],
+            f"2026-12-07T{9 + i:02d}:00:00Z",
+            "nv",
+            lesion="Mole on the back",
+            site=("back", "Back"),
+            high=False,
+        )
+        for i in range(2)
+    ]
+    for entry in entries:
+        entry["details"].insert(
+            0, {"name": "age", "label": "Age (years)", "value": "45", "shown": "45"}
+        )
+    document = {"format": "screener-history", "version": 1, "exported": "2026-12-08T00:00:00Z"}
+    recorded = open_recorded_page(
+        browser, viewport={"width": 390, "height": 844}, locale="en-US", timezone_id="UTC"
+    )
+    page = recorded.page
+    try:
+        page.goto(live_server + "/history")
+        page.get_by_label("Import a file").set_input_files(
+            files=[
+                {
+                    "name": "one-day.json",
+                    "mimeType": "application/json",
+                    "buffer": json.dumps({**document, "entries": entries}).encode(),
+                }
+            ]
+        )
+        expect(page.get_by_text("Imported 2 saved results")).to_be_visible()
+        lesion = page.get_by_role("list", name="Lesions followed over time").get_by_role("listitem")
+        expect(lesion).to_contain_text("Skin lesion screener · Back · 2 checks, Dec 7, 2026")
+        expect(lesion).not_to_contain_text("–")
+
+        lesion.get_by_role("link").click()
+        series = page.get_by_role("article")
+        expect(
+            series.get_by_text("Skin lesion screener · 2 checks, on Dec 7, 2026")
+        ).to_be_visible()
+        changes = series.get_by_role("list", name="What changed").get_by_role("listitem")
+        expect(changes).to_contain_text(["From Dec 7, 2026, 9:00 AM to Dec 7, 2026, 10:00 AM"])
+
+        series.get_by_role("list", name="The checks, oldest first").get_by_role(
+            "link"
+        ).first.click()
+        entry = page.get_by_role("article")
+        facts = entry.get_by_role("definition")
+        expect(facts.filter(has_text=re.compile(r"\bBack\b"))).to_have_count(
+            1
+        )  # the body site, once
+        expect(facts.filter(has_text="Age (years): 45")).to_have_text(["Age (years): 45"])
+        header = entry.get_by_role("columnheader", name="Probability")
+        expect(header).to_be_visible()
+        assert header.evaluate(LINES) == 1, "the column header breaks inside its word"
+        for kind in entry.get_by_role("rowheader").all():
+            words = kind.inner_text().split()
+            assert kind.evaluate(LINES) <= len(words), f"“{kind.inner_text()}” breaks in a word"
+        width = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        assert page.evaluate(width) <= 0, "an entry overflows a phone's width"
+        recorded.assert_clean()
+    finally:
+        page.context.close()

@@ -54,11 +54,13 @@ const TEXT = {
   // a lesion followed over time
   seriesHeading: (lesion, site) => (site ? t('“{lesion}”, {site}', { lesion, site })
     : TEXT.quoted(lesion)),
-  seriesFacts: (task, n, first, last) => (n > 1
+  // `first` and `last` are days: one day (all checks on it) is said once.
+  seriesFacts: (task, n, first, last) => (first !== last
     ? t('{task} · {checks}, from {first} to {last}', { task, checks: checksOf(n), first, last })
     : t('{task} · {checks}, on {first}', { task, checks: checksOf(n), first })),
   seriesListFacts: (task, site, n, first, last) => [task, site,
-    checksOf(n) + (n > 1 ? `, ${first} – ${last}` : '')].filter(Boolean).join(' · '),
+    checksOf(n) + (n > 1 ? `, ${first === last ? first : `${first} – ${last}`}` : '')]
+    .filter(Boolean).join(' · '),
   seriesChanged: t('The result changed between checks.'),
   seriesSame: t('The same result at every check.'),
   seriesOne: t('One check so far.'),
@@ -329,8 +331,12 @@ function renderEntry(entry) {
   fact(facts, TEXT.date, formatDate(entry.created));
   fact(facts, TEXT.screener, taskTitle(entry));
   if (entry.lesion) fact(facts, TEXT.name, entry.lesion);
-  fact(facts, TEXT.details, entry.details.length
-    ? entry.details.map((item) => `${tr(item.label)}: ${tr(item.shown)}`).join(' · ') : TEXT.noDetails);
+  // The body site has its own line: the other details here (none: no line, if a site was given).
+  const details = entry.details.filter((item) => !(entry.site && item.name === 'site'));
+  if (details.length || !entry.site) {
+    fact(facts, TEXT.details, details.length
+      ? details.map((item) => `${tr(item.label)}: ${tr(item.shown)}`).join(' · ') : TEXT.noDetails);
+  }
   fact(facts, TEXT.bodySite, entry.site ? tr(entry.site.name) : TEXT.noSite);
   fact(facts, TEXT.modelVersion, TEXT.versionNow(entry.model_version, taskVersions.get(entry.task)));
 
