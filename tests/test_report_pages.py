@@ -821,7 +821,7 @@ def test_a_file_lacking_what_it_needs_costs_its_section_not_the_page(
     "section_name,key,value",
     [
         ("risk", "threshold", 0.3),
-        ("doubt", "threshold", 0.5),
+        ("doubt", "threshold", 0.7),
         ("calibration", "temperature", 2.0),
         ("unsure", "threshold", 0.3),
         ("unsure", "threshold", None),

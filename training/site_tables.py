@@ -612,6 +612,9 @@ def doubt(doubt: dict, metadata: dict) -> tuple[dict, list]:
     target = _measure(doubt.get("false_alarm_target"))
     facts = {
         "target": f"{(target or first['false_alarm_rate']) * 100:.0f}%",
+        # The head warns below its own decision boundary (training.doubt.HEAD_THRESHOLD),
+        # not at a quantile of validation scores (a model made before that rule: False).
+        "boundary": bool(doubt.get("threshold_rule")),
         "chosen": {
             "name": first["name"].lower(),
             "help": first["help"],

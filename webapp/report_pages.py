@@ -32,6 +32,7 @@ from markupsafe import Markup
 from webapp import charts
 from webapp.catalog import default_task_id, field_names, list_tasks, load_task
 from webapp.i18n import current_language, translate_text
+from webapp.outside import comparison as outside_comparison
 from webapp.reports import PROJECT_ROOT, load_reports, load_site_tables
 
 bp = Blueprint("reports", __name__)
@@ -136,7 +137,7 @@ def performance(task_id: str | None):
     task = metadata["task"]
     labels = charts.Labels(metadata["labels"])
     reports = load_reports(
-        task, ("report", "history", "curves", "calibration", "leave_one_source_out")
+        task, ("report", "history", "curves", "calibration", "leave_one_source_out", "outside")
     )
     tables = load_site_tables(task)
     report, history, curves = reports.get("report"), reports.get("history"), reports.get("curves")
@@ -278,6 +279,7 @@ def performance(task_id: str | None):
             per_class=_with_swatches(tables.table(f"per-class-{variant}"), labels),
             matches=tables.matches(metadata),
             report=report,
+            outside=outside_comparison(reports.get("outside"), report, metadata),
         )
     )
 
@@ -387,7 +389,7 @@ def model_card_text(task_id: str, lang: str | None = None) -> Markup | None:
 def model_card(task_id: str | None):
     metadata = _task(task_id)
     task = metadata["task"]
-    reports = load_reports(task, ("report", "data"))
+    reports = load_reports(task, ("report", "data", "outside"))
     tables = load_site_tables(task)
     weights = (metadata.get("weights") or {}).get("bytes")
     parity = (metadata.get("parity") or {}).get("max_abs_diff")
@@ -404,6 +406,7 @@ def model_card(task_id: str | None):
         tables=tables,
         report=reports.get("report"),
         summary=reports.get("data"),
+        outside=outside_comparison(reports.get("outside"), reports.get("report"), metadata),
         card=card,
         card_in_english=card_in_english,
         fields=field_names(metadata),

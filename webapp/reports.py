@@ -38,6 +38,7 @@ REPORT_FILES = {
     "calibration": ("calibration.json", "calibration measurement"),
     "leave_one_source_out": ("leave_one_source_out.json", "leave-one-collection-out measurement"),
     "tables": ("tables.json", "set of finished tables"),
+    "outside": ("outside.json", "check on images from other clinics"),
 }
 
 

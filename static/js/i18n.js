@@ -3,7 +3,7 @@
 // catalogue for the browser (/i18n/<lang>.json, named by <html data-catalogue>, kept
 // offline by the service worker), loaded once before any module importing this runs.
 //
-//   t('Model ready ({backend}).', { backend })  // the page's own text, with placeholders
+//   t('Date: {date}', { date })                 // the page's own text, with placeholders
 //   tr(label.name)                              // text that arrived written (metadata.json)
 //   translateMessage(error.message)             // an English message from msg() (messages.js)
 
