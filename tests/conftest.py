@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ TEST_CONFIG = {"TESTING": True}
 
 # Generous: the machine is small and a training job may be running beside the tests.
 BROWSER_TIMEOUT_MS = 90_000
+# The screener's status once its model is loaded (the backend is in its tooltip).
+READY = re.compile(r"^Model ready\.")
+READY_DE = re.compile(r"^Modell bereit\.")
 
 
 def load_script(name: str):

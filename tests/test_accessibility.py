@@ -11,19 +11,17 @@ Content-Security-Policy does not govern, so the page keeps its real policy.
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from flask import url_for
 from playwright.sync_api import expect
 
-from conftest import BROWSER_TIMEOUT_MS, MODELS_DIR, ROOT, TEST_CONFIG, open_recorded_page
+from conftest import BROWSER_TIMEOUT_MS, MODELS_DIR, READY, ROOT, TEST_CONFIG, open_recorded_page
 from webapp import create_app
 
 pytestmark = pytest.mark.browser
 
 AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
-READY = re.compile(r"Model ready \((wasm|webgl|cpu)\)")
 TASKS = [task["id"] for task in json.loads((MODELS_DIR / "index.json").read_text())["tasks"]]
 
 

@@ -21,6 +21,7 @@ from test_webapp import parse, text_of
 from conftest import (
     BROWSER_TIMEOUT_MS,
     MODELS_DIR,
+    READY,
     SECOND_TASK,
     TEST_CONFIG,
     open_recorded_page,
@@ -429,9 +430,6 @@ def image_only_server(two_task_folders, tmp_path_factory):
     )
     with serve(app) as url:
         yield url
-
-
-READY = re.compile(r"Model ready \((wasm|webgl|cpu)\)")
 
 
 @pytest.mark.browser
