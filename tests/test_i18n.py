@@ -303,11 +303,11 @@ def test_browser_catalogue_holds_the_scripts_and_labels(client):
     assert client.get("/i18n/xx.json").status_code == 404
 
 
-def test_german_service_worker_keeps_german_pages(client):
-    script = client.get("/sw.js?lang=de").get_data(as_text=True)
+def test_one_service_worker_keeps_both_languages(client):
+    """Both languages' pages and catalogues, in one worker (tests/test_offline.py)."""
+    script = client.get("/sw.js").get_data(as_text=True)
     assert '"/?lang=de"' in script and "/i18n/de.json" in script
-    english = client.get("/sw.js").get_data(as_text=True)
-    assert "const SOURCES = {};" in english and '"/i18n/' not in english
+    assert client.get("/sw.js?lang=de").get_data(as_text=True) == script
 
 
 # ---- German pages in Chromium ----------------------------------------------------------

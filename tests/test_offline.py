@@ -18,11 +18,13 @@ from playwright.sync_api import expect
 
 from conftest import BROWSER_TIMEOUT_MS, MODELS_DIR, TEST_CONFIG, open_recorded_page, serve
 from webapp import create_app
+from webapp.config import Config
 
 pytestmark = pytest.mark.browser
 
-READY = re.compile(r"Model ready \((wasm|webgl|cpu)\)")
+READY = re.compile(r"^Model ready\.")
 OFFLINE_READY = "Ready to work offline"
+GERMAN_OFFLINE_READY = "Bereit für die Offline-Nutzung"
 
 
 @pytest.fixture
@@ -100,6 +102,89 @@ def test_works_offline_after_one_visit(browser, live_server, sample_paths, task_
             "Screeners that run in your browser"
         )
         expect(page.get_by_role("article", name=task_metadata["title"])).to_be_visible()
+        recorded.assert_clean()
+    finally:
+        context.close()
+
+
+def registrations(page) -> list[dict]:
+    """This origin's service workers: each registration's script, and whether a new
+    version is being installed or waits (once the browser has looked for one again)."""
+    return page.evaluate("""async () => {
+      const all = await navigator.serviceWorker.getRegistrations();
+      await Promise.all(all.map((registration) => registration.update()));
+      return all.map((registration) => ({
+        script: (registration.active || registration.waiting || registration.installing).scriptURL,
+        installing: Boolean(registration.installing),
+        waiting: Boolean(registration.waiting),
+      }));
+    }""")
+
+
+def version_caches(page) -> list[str]:
+    """The caches of the site's files (not the one remembering the language)."""
+    return [name for name in cache_names(page) if re.search(r"-(app|vendor)-", name)]
+
+
+def test_changing_the_language_keeps_one_offline_copy(browser, live_server, task_metadata):
+    """One worker keeps both languages' pages: switching the language is no update (no
+    prompt, no new worker, the same caches), each page says it works offline, and
+    offline each page comes in the language asked for, or else the one last chosen."""
+    recorded = open_recorded_page(browser, service_workers="allow")
+    page, context = recorded.page, recorded.page.context
+    task = task_metadata["task"]
+    try:
+        page.goto(live_server + "/")
+        expect_offline_ready(page)
+        one_worker = [{"script": f"{live_server}/sw.js", "installing": False, "waiting": False}]
+        assert registrations(page) == one_worker
+        kept = version_caches(page)
+
+        for link, lang, ready in [
+            ("Deutsch", "de", GERMAN_OFFLINE_READY),
+            ("English", "en", OFFLINE_READY),
+            ("Deutsch", "de", GERMAN_OFFLINE_READY),
+        ]:
+            page.get_by_role("link", name=link, exact=True).click()
+            expect(page.locator("html")).to_have_attribute("lang", lang)
+            expect(page.get_by_text(ready)).to_be_visible(timeout=BROWSER_TIMEOUT_MS)
+            page.wait_for_timeout(500)
+            assert registrations(page) == one_worker, lang
+            expect(page.locator("#update-prompt")).to_be_hidden()
+            assert version_caches(page) == kept
+            assert {c["name"]: c["value"] for c in context.cookies()}.get("lang") == lang
+
+        # The choice is remembered for the pages fetched from the network too.
+        page.goto(f"{live_server}/data/{task}")
+        expect(page.locator("html")).to_have_attribute("lang", "de")
+        expect(page.get_by_text("diese Seite braucht eine Verbindung")).to_be_visible()
+
+        context.set_offline(True)
+        page.goto(f"{live_server}/screen/{task}?lang=en")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.get_by_text(OFFLINE_READY)).to_be_visible(timeout=BROWSER_TIMEOUT_MS)
+        page.goto(f"{live_server}/screen/{task}?lang=de")
+        expect(page.locator("html")).to_have_attribute("lang", "de")
+        expect(page.get_by_text(GERMAN_OFFLINE_READY)).to_be_visible(timeout=BROWSER_TIMEOUT_MS)
+        expect(page.get_by_role("status")).to_contain_text(
+            "Aus dem Speicher dieses Geräts geladen", timeout=BROWSER_TIMEOUT_MS
+        )
+        # Without ?lang=, the language last chosen (German).
+        page.goto(f"{live_server}/model-card/{task}")
+        expect(page.locator("html")).to_have_attribute("lang", "de")
+        expect(page.get_by_text(GERMAN_OFFLINE_READY)).to_be_visible(timeout=BROWSER_TIMEOUT_MS)
+        page.goto(f"{live_server}/performance/{task}")
+        expect(page.locator("html")).to_have_attribute("lang", "de")
+        expect(
+            page.get_by_role("heading", name="Diese Seite braucht eine Verbindung")
+        ).to_be_visible()
+        page.get_by_role("link", name="English", exact=True).click()
+        expect(page.get_by_role("heading", name="This page needs a connection")).to_be_visible()
+        page.goto(live_server + "/")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Screeners that run in your browser"
+        )
         recorded.assert_clean()
     finally:
         context.close()
@@ -317,9 +402,9 @@ def test_cross_origin_isolated_and_wasm_threads(browser, live_server):
             and warnings.append(message.text),
         )
         page.goto(live_server + SCREENER)
-        expect(page.get_by_role("status")).to_have_text(
-            "Model ready (wasm).", timeout=BROWSER_TIMEOUT_MS
-        )
+        status = page.get_by_role("status")
+        expect(status).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
+        expect(status).to_have_attribute("title", "TensorFlow.js: wasm")
         assert page.evaluate("() => crossOriginIsolated") is True
         # TF.js runs in the model's worker (static/js/model-worker.js), not on the page.
         worker = next(w for w in page.workers if w.url.endswith("/model-worker.js"))
@@ -348,8 +433,9 @@ def precached_paths() -> set[str]:
 
 def test_nothing_a_person_enters_is_sent(browser, live_server, samples, task_metadata):
     """Every request of the page and of its service worker is a GET without a body
-    or a query, for a file the service worker keeps (or the worker itself); once the
-    model is ready, choosing an image and entering details makes no request."""
+    or a query (but the worker's ?lang= of the pages it keeps in each language), for a
+    file the service worker keeps (or the worker itself); once the model is ready,
+    choosing an image and entering details makes no request."""
     recorded = open_recorded_page(browser, service_workers="allow")
     page, context = recorded.page, recorded.page.context
     sent = []
@@ -373,12 +459,13 @@ def test_nothing_a_person_enters_is_sent(browser, live_server, samples, task_met
 
         assert loaded > 0, "no request was recorded at all"
         assert [(m, u) for m, u, body in sent if m != "GET" or body] == [], "a request sent data"
-        allowed = precached_paths() | {"/sw.js"}
+        allowed = {urlsplit(url).path for url in precached_paths()} | {"/sw.js"}
+        languages = {f"lang={code}" for code in Config.LANGUAGES}
         for _, url, _ in sent:
             parts = urlsplit(url)
             if parts.scheme in ("blob", "data"):
                 continue  # made in the page, never leave it
-            assert parts.query == "" and parts.path in allowed, url
+            assert parts.query in {"", *languages} and parts.path in allowed, url
         after = [url for _, url, _ in sent[loaded:] if urlsplit(url).scheme not in ("blob", "data")]
         assert after == [], "requests after the model was ready"
         recorded.assert_clean()

@@ -1,7 +1,7 @@
 """The static export (python -m webapp.freeze): every file is what the app serves,
-_headers carries the app's headers, and the screener works from a plain static
-file server (Python's http.server), with the headers applied as Netlify or
-Cloudflare Pages would, or with none at all; offline too."""
+in both languages, _headers carries the app's headers, and the screener works from a
+plain static file server (Python's http.server), with the headers applied as Netlify
+or Cloudflare Pages would, or with none at all; offline too, in either language."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from conftest import BROWSER_TIMEOUT_MS, LOOPBACK, ROOT, TEST_CONFIG, open_recor
 from webapp import create_app
 from webapp.freeze import freeze
 
-READY = re.compile(r"Model ready \((wasm|webgl|cpu)\)")
+READY = re.compile(r"^Model ready\.")
 OFFLINE_READY = "Ready to work offline"
+GERMAN_OFFLINE_READY = "Bereit für die Offline-Nutzung"
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +73,20 @@ def headers_for(rules, path: str) -> dict[str, str]:
 
 
 def file_of(export: Path, url: str) -> Path:
+    """The export's file for the app's address ``url`` (a page's ``?lang=de``: under de/)."""
+    address, _, query = url.partition("?lang=")
+    if query:
+        return file_of(export / query, address)
     path = export / url.lstrip("/")
     if url == "/":
         return export / "index.html"
     return path if path.is_file() else path.with_name(path.name + ".html")
+
+
+def without_page_prefixes(script: str) -> str:
+    """The service worker's script but the line saying where the export keeps the
+    other languages' pages."""
+    return re.sub(r"^const PAGE_PREFIXES = .*$", "", script, flags=re.M)
 
 
 # ---- the files --------------------------------------------------------------------
@@ -101,12 +112,19 @@ def test_every_page_and_file_is_what_the_app_serves(app, export, tasks):
         for path in (ROOT / "static").rglob("*")
         if path.is_file()
     ]
-    for url in pages + ["/sw.js", "/manifest.webmanifest", *kept, *static]:
-        response = client.get(url)
+    german = [f"{page}?lang=de" for page in pages]
+    # (Marked as the worker's downloads are: a ?lang= sets no cookie for the next.)
+    for url in pages + german + ["/manifest.webmanifest", *kept, *static]:
+        response = client.get(url, headers={"X-Offline-Copy": "1"})
         try:
             assert file_of(export, url).read_bytes() == response.get_data(), url
         finally:
             response.close()
+    assert '<html lang="de"' in (export / "de" / "screen" / f"{tasks[0]}.html").read_text()
+    # The worker is the app's, told where the German pages are.
+    script = (export / "sw.js").read_text()
+    assert 'const PAGE_PREFIXES = {"de": "/de"};' in script
+    assert without_page_prefixes(script) == without_page_prefixes(client.get("/sw.js").text)
     # The service worker's list holds for the export: each file has its hash.
     for url, integrity in kept.items():
         digest = base64.b64encode(hashlib.sha256(file_of(export, url).read_bytes()).digest())
@@ -129,8 +147,9 @@ def test_headers_file_carries_what_the_app_sends(app, export, tasks):
         for task in tasks
         for kind in ("screen", "performance", "data", "model-card")
     ]
-    for url in urls:
-        response = client.get(url)
+    german = {f"/de{url}": f"{url}?lang=de" for url in urls if "." not in url}
+    for url in [*urls, *german]:
+        response = client.get(german.get(url, url), headers={"X-Offline-Copy": "1"})
         response.close()
         given = headers_for(rules, url)
         for name in [*app.config["RESPONSE_HEADERS"], "Content-Security-Policy"]:
@@ -234,6 +253,51 @@ def test_screener_works_from_a_static_host_and_offline(
             expect(status).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
             expect(status).to_contain_text("Loaded from this device’s cache")
             classify(page, sample_paths[1], n_labels)
+            recorded.assert_clean()
+        finally:
+            context.close()
+
+
+@pytest.mark.browser
+def test_a_static_host_serves_both_languages_offline_too(browser, export, task_metadata):
+    """A static host ignores ?lang=: the German pages are files of their own (/de/…),
+    and the service worker, once it keeps the site, shows each page in the language
+    asked for or last chosen; changing the language is no update; offline too."""
+    task = task_metadata["task"]
+    with static_host(export, True) as url:
+        recorded = open_recorded_page(browser, service_workers="allow")
+        page, context = recorded.page, recorded.page.context
+        try:
+            page.goto(f"{url}/de/screen/{task}")
+            expect(page.locator("html")).to_have_attribute("lang", "de")
+            page.goto(url + "/")
+            expect(page.get_by_text(OFFLINE_READY)).to_be_visible(timeout=BROWSER_TIMEOUT_MS)
+            page.get_by_role("link", name="Deutsch", exact=True).click()
+            expect(page.locator("html")).to_have_attribute("lang", "de")
+            expect(page.get_by_text(GERMAN_OFFLINE_READY)).to_be_visible(timeout=BROWSER_TIMEOUT_MS)
+            page.wait_for_timeout(500)
+            expect(page.locator("#update-prompt")).to_be_hidden()
+            # A page without ?lang=: the language chosen.
+            page.goto(f"{url}/screen/{task}")
+            expect(page.locator("html")).to_have_attribute("lang", "de")
+
+            context.set_offline(True)
+            page.goto(f"{url}/screen/{task}?lang=de")
+            expect(page.locator("html")).to_have_attribute("lang", "de")
+            status = page.get_by_role("status")
+            expect(status).to_contain_text(
+                "Aus dem Speicher dieses Geräts geladen", timeout=BROWSER_TIMEOUT_MS
+            )
+            expect(page.get_by_text(GERMAN_OFFLINE_READY)).to_be_visible()
+            page.goto(f"{url}/model-card/{task}")
+            expect(page.locator("html")).to_have_attribute("lang", "de")
+            page.goto(f"{url}/performance/{task}")
+            expect(
+                page.get_by_role("heading", name="Diese Seite braucht eine Verbindung")
+            ).to_be_visible()
+            page.goto(f"{url}/?lang=en")
+            expect(page.locator("html")).to_have_attribute("lang", "en")
+            expect(page.get_by_text(OFFLINE_READY)).to_be_visible(timeout=BROWSER_TIMEOUT_MS)
             recorded.assert_clean()
         finally:
             context.close()

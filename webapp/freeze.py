@@ -13,9 +13,14 @@ and model file, and two files for hosts that read them (Netlify, Cloudflare Page
 
 Pages are written as ``<address>.html`` (``/screen/<task>`` →
 ``screen/<task>.html``), which those hosts serve at the address without
-``.html``; ``404.html`` is the friendly error page. Every file is the very bytes
-the app serves (Frozen-Flask asks the app through its test client), so the
-integrity hashes in the service worker's list hold. The site must sit at the root
+``.html``; ``404.html`` is the friendly error page. Every page is also written in
+each other language of LANGUAGES under ``<lang>/`` (``de/screen/<task>.html``,
+``de/index.html``), since a static host ignores ``?lang=``: the service worker
+downloads each language's pages from there, keeps them all, and shows each page in
+the language asked for (``?lang=de``) or last chosen, offline included. Every file
+is the very bytes the app serves (Frozen-Flask asks the app through its test
+client), so the integrity hashes in the service worker's list hold; ``sw.js`` is
+the app's, told where the other languages' pages are. The site must sit at the root
 of its domain (its addresses are absolute). What is lost on a host that sends no
 headers: docs/deploying.md.
 """
@@ -30,7 +35,7 @@ from pathlib import Path
 from flask import url_for
 from flask_frozen import Freezer, MissingURLGeneratorWarning
 
-from webapp import create_app
+from webapp import create_app, i18n
 from webapp.catalog import list_tasks
 
 # Headers the app sets on some responses only, carried to _headers per address:
@@ -104,6 +109,51 @@ class SiteFreezer(Freezer):
         return super().urlpath_to_filepath(path)
 
 
+def language_prefix(lang: str) -> str:
+    """Where the export keeps the pages of ``lang`` (not the first language): ``/de``."""
+    return f"/{lang}"
+
+
+def address_in(page: str, lang: str) -> str:
+    """The export's address of ``page`` (an address of the app) in ``lang``."""
+    return language_prefix(lang) + page
+
+
+def file_in(page: str, lang: str) -> str:
+    """The file, relative to the export, of ``page`` in ``lang``."""
+    return address_in(page, lang)[1:] + ("index.html" if page == "/" else ".html")
+
+
+def write_languages(app, destination: Path, pages) -> dict[str, str]:
+    """Write every page in each language but the first (``de/screen/<task>.html``) and the
+    service worker that knows where they are; return ``{address: the app's address}``."""
+    client = app.test_client()
+    with app.test_request_context():
+        others = list(i18n.languages())[1:]
+    written = {}
+    for lang in others:
+        for page in sorted(pages):
+            source = f"{page}?lang={lang}"
+            # Marked as the worker marks its downloads: the app sets no remembered choice.
+            response = client.get(source, headers={"X-Offline-Copy": "1"})
+            try:
+                if response.status_code != 200:
+                    raise SystemExit(f"{source} answers {response.status_code}")
+                path = destination / file_in(page, lang)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(response.get_data())
+            finally:
+                response.close()
+            written[address_in(page, lang)] = source
+    from webapp.offline import service_worker_script
+
+    with app.test_request_context():
+        worker = url_for("offline.service_worker")
+        script = service_worker_script({lang: language_prefix(lang) for lang in others})
+    (destination / worker.lstrip("/")).write_text(script, encoding="utf-8")
+    return written
+
+
 def freeze(destination: Path, app=None) -> list[str]:
     """Write the site into ``destination`` (emptied of files of an earlier export);
     return the addresses written."""
@@ -125,23 +175,26 @@ def freeze(destination: Path, app=None) -> list[str]:
         # The addresses without a task go to _redirects instead.
         warnings.simplefilter("ignore", MissingURLGeneratorWarning)
         urls = sorted(freezer.freeze())
+    languages = write_languages(app, destination, freezer.pages)
     client = app.test_client()
     not_found = client.get("/404.html")
     (destination / "404.html").write_bytes(not_found.get_data())
-    (destination / "_headers").write_text(headers_file(app, urls), encoding="utf-8")
+    (destination / "_headers").write_text(headers_file(app, urls, languages), encoding="utf-8")
     lines = [
         "# Written by python -m webapp.freeze: what the app redirects, and the",
         "# addresses without a task (the app shows the featured task's page there).",
     ]
     lines += [f"{source} {target} {status}" for source, target, status in freezer.redirects]
     (destination / "_redirects").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return urls
+    return sorted(urls + list(languages))
 
 
-def headers_file(app, urls: list[str]) -> str:
+def headers_file(app, urls: list[str], sources: dict[str, str] | None = None) -> str:
     """``_headers`` (Netlify / Cloudflare Pages): the headers of every response under
-    ``/*``, then those the app sets on some addresses only. A header is never
-    repeated for one address (two policies would both apply)."""
+    ``/*``, then those the app sets on some addresses only (``sources``: an address of
+    the export whose answer is the app's at another, ``/de/`` for ``/?lang=de``). A
+    header is never repeated for one address (two policies would both apply)."""
+    sources = sources or {}
     common = dict(app.config.get("RESPONSE_HEADERS") or {})
     lines = ["# Written by python -m webapp.freeze from the app's settings.", "/*"]
     lines += [f"  {name}: {value}" for name, value in common.items()]
@@ -149,8 +202,8 @@ def headers_file(app, urls: list[str]) -> str:
         worker = url_for("offline.service_worker")
     lines += [worker, "  Cache-Control: no-cache"]
     client = app.test_client()
-    for url in urls:
-        response = client.get(url)
+    for url in [*urls, *sources]:
+        response = client.get(sources.get(url, url), headers={"X-Offline-Copy": "1"})
         response.close()
         extra = [
             (name, response.headers[name])

@@ -51,14 +51,20 @@ def service_worker():
         response = make_response("", 204)
         del response.headers["Content-Type"]
         return response
-    # The pages are kept in one language: ?lang= (what the pages name), else the first.
-    lang = request.args.get("lang")
-    precache = precache_list(lang if lang in i18n.languages() else None)
-    response = make_response(render_template("sw.js", **precache))
+    # One worker for every language (a ?lang= here, from a page of an older version,
+    # changes nothing): changing the language is not a new version.
+    response = make_response(service_worker_script())
     response.mimetype = "text/javascript"
     # Browsers revalidate worker scripts anyway; say so for proxies too.
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def service_worker_script(page_prefixes: dict[str, str] | None = None) -> str:
+    """The worker's script. ``page_prefixes`` (``{lang: "/de"}``, for a static export,
+    webapp/freeze.py) says where a language's pages are downloaded from when the
+    host cannot choose by ``?lang=``: ``/de/screen/<task>`` for ``/screen/<task>``."""
+    return render_template("sw.js", **precache_list(), page_prefixes=page_prefixes or {})
 
 
 @bp.get("/manifest.webmanifest")
@@ -99,39 +105,49 @@ def offline_page():
 # ---- the precache list ------------------------------------------------------------
 
 
-def precache_list(lang: str | None = None) -> dict:
-    """``{"version", "prefix", "caches": {name: [[url, integrity], …]}, "sources",
-    "offline_page"}``.
+def precache_list() -> dict:
+    """``{"version", "prefix", "caches": {name: [[url, integrity], …]}, "pages",
+    "languages", "language_cookie", "offline_page"}``.
 
     Two caches: ``vendor`` (third-party libraries, which rarely change) and
-    ``app`` (pages, the site's scripts and styles, models), each named after the
-    hash of its own entries, so a new model does not download TF.js again. The pages
-    are in language ``lang`` (None: the first of LANGUAGES); for another than the first,
-    ``sources`` maps each page's url to the address it is downloaded from (``url?lang=…``).
+    ``app`` (pages, the site's scripts and styles, models, the browser's catalogues),
+    each named after the hash of its own entries, so a new model does not download
+    TF.js again. Every page is kept in every language of LANGUAGES: the first
+    language's under the page's address, another's under its address with
+    ``?lang=<code>`` (``/screen/skin_lesion?lang=de``); each is downloaded from its
+    address with ``?lang=<code>``, whatever the person's remembered choice. ``pages``
+    lists the pages' addresses, and the worker answers each with the copy in the
+    language the person chose (templates/sw.js).
     """
-    lang = lang or next(iter(i18n.languages()))
     key = _fingerprint()
-    memos = current_app.extensions.setdefault("offline_precache", {})
-    memo = memos.get(lang)
+    memo = current_app.extensions.get("offline_precache")
     if memo is None or memo[0] != key:
-        memo = (key, _build_precache_list(lang))
-        memos[lang] = memo
+        memo = (key, _build_precache_list())
+        current_app.extensions["offline_precache"] = memo
     return memo[1]
 
 
-def _build_precache_list(lang: str) -> dict:
+def page_in(url: str, lang: str) -> str:
+    """The address under which the worker keeps page ``url`` in language ``lang``."""
+    return url if lang == next(iter(i18n.languages())) else f"{url}?lang={lang}"
+
+
+def _build_precache_list() -> dict:
     pages = [url_for("screen.index"), url_for("offline.offline_page"), url_for("screen.history")]
     for task in list_tasks():
         pages += [
             url_for(endpoint, task_id=task["id"])
             for endpoint in current_app.config.get("OFFLINE_PAGES", ())
         ]
+    pages = list(dict.fromkeys(pages))
+    languages = list(i18n.languages())
     client = current_app.test_client()
-    # The first language's pages come from their own addresses, as ever; another's
-    # from ?lang= (the worker downloads them from there too).
-    default = lang == next(iter(i18n.languages()))
-    sources = {} if default else {url: f"{url}?lang={lang}" for url in pages}
-    bodies = {url: _get(client, sources.get(url, url)) for url in dict.fromkeys(pages)}
+    # Marked as the worker marks its own downloads (no remembered choice is set).
+    bodies = {
+        page_in(url, lang): _get(client, f"{url}?lang={lang}", headers={"X-Offline-Copy": "1"})
+        for url in pages
+        for lang in languages
+    }
 
     assets = []
     for body in list(bodies.values()):
@@ -153,8 +169,9 @@ def _build_precache_list(lang: str) -> dict:
         if path.suffix in (".js", ".wasm")
     ]
     assets += _model_urls()
-    if not default:  # static/js/i18n.js needs no catalogue for the first language
-        assets.append(url_for("i18n.catalogue", lang=lang))
+    # static/js/i18n.js loads its language's catalogue (none for English, but a page
+    # names it, and it is small).
+    assets += [url_for("i18n.catalogue", lang=lang) for lang in languages]
     for url in dict.fromkeys(assets):
         if url not in bodies:
             bodies[url] = _get(client, url)
@@ -181,8 +198,8 @@ def _build_precache_list(lang: str) -> dict:
         "version": _digest(sorted(caches)),
         "prefix": CACHE_PREFIX,
         "caches": caches,
-        "sources": sources,
-        "language": lang,
+        "pages": pages,
+        "languages": languages,
         "language_cookie": i18n.COOKIE,
         "offline_page": url_for("offline.offline_page"),
     }
@@ -212,9 +229,14 @@ def _model_urls() -> list[str]:
     return urls
 
 
-def _get(client, url: str) -> bytes | None:
-    """The body the browser would get for ``url``, or None (with a warning) if not a 200."""
-    response = client.get(url)
+def _get(client, url: str, headers: dict | None = None) -> bytes | None:
+    """The body the browser would get for ``url``, or None (with a warning) if not a 200.
+
+    Asked in an application context of its own: the test client's request would
+    otherwise share the current one's ``g``, where Flask-Babel keeps the language it
+    chose (every page would be in the language of the first)."""
+    with current_app.app_context():
+        response = client.get(url, headers=headers)
     try:
         if response.status_code != 200:
             current_app.logger.warning("offline copy: %s answers %s", url, response.status_code)

@@ -1,5 +1,6 @@
 // Offline use, the page's side. Registers the service worker (/sw.js, rendered
-// by webapp/offline.py), says "Ready to work offline" once it controls this page
+// by webapp/offline.py; one for every language, so changing the language is no
+// update), says "Ready to work offline" once it controls this page
 // with a complete copy of the site, and offers "Update available — Reload" when
 // a new version has been downloaded and is waiting. base.html loads it on every
 // page but the error pages.
@@ -36,13 +37,26 @@ function ask(worker, message) {
   });
 }
 
+/**
+ * This page's address as the service worker keeps it: each page in every language of
+ * `languages`, the first's under the page's address, another's with ?lang=<code>
+ * (webapp/offline.py); an address with another query is not kept.
+ */
+function keptAddress(languages) {
+  const url = new URL(window.location.href);
+  const lang = document.documentElement.lang;
+  url.searchParams.delete('lang');
+  if (url.search || lang === languages[0]) return url.pathname + url.search;
+  return `${url.pathname}?lang=${lang}`;
+}
+
 async function showWhetherReady() {
   const worker = navigator.serviceWorker.controller;
   if (!worker) return;
-  const { missing } = await ask(worker, 'status');
+  const { missing, languages = [] } = await ask(worker, 'status');
   if (missing.length) {
     show(t('The offline copy is incomplete: reload while online to repair it'), 'incomplete');
-  } else if (await keptOnDevice([window.location.pathname + window.location.search])) {
+  } else if (await keptOnDevice([keptAddress(languages)])) {
     show(t('Ready to work offline'), 'ready');
   } else { // a chart page: not kept (see OFFLINE_PAGES in webapp/config.py)
     show(t('The screener works offline; this page needs a connection'), 'ready');
@@ -140,8 +154,20 @@ function track(worker) {
 
 async function start() {
   if (!notice || !('serviceWorker' in navigator)) return;
-  navigator.serviceWorker.addEventListener('controllerchange', () => {
-    if (!updating) showWhetherReady(); // the first visit: the new worker has just taken over
+  navigator.serviceWorker.addEventListener('controllerchange', async () => {
+    if (updating) return;
+    // The first visit: the new worker has just taken over. A static host shows every
+    // address in the first language, whatever its ?lang=; the worker, now here, shows
+    // the language asked for.
+    const asked = new URLSearchParams(window.location.search).get('lang');
+    if (asked && asked !== document.documentElement.lang) {
+      const { languages = [] } = await ask(navigator.serviceWorker.controller, 'status');
+      if (languages.includes(asked)) {
+        reloadPage();
+        return;
+      }
+    }
+    showWhetherReady();
   });
   let registration;
   try {

@@ -14,17 +14,41 @@
 const VERSION = {{ version|tojson }};
 const PREFIX = {{ prefix|tojson }};
 const CACHES = {{ caches|tojson }}; // cache name → [[url, integrity], …]
-// Each page is downloaded in this worker's language, from its address with ?lang=…,
-// and kept under its own address.
-const SOURCES = {{ sources|tojson }}; // url → the address to download it from
+// The pages kept, each in every language: the first language's under the page's
+// address, another's under its address with ?lang=<code>. One worker for all
+// languages, so that changing the language is not a new version.
+const PAGES = {{ pages|tojson }};
+const LANGUAGES = {{ languages|tojson }}; // the first is the site's default
+const LANGUAGE_COOKIE = {{ language_cookie|tojson }}; // the person's remembered choice
+// Where a static export (webapp/freeze.py) keeps a language's pages, since a static
+// host ignores ?lang=: {de: '/de'} for /de/screen/…. Empty when the site chooses.
+const PAGE_PREFIXES = {{ page_prefixes|tojson }};
 const OFFLINE_PAGE = {{ offline_page|tojson }};
-// The language of the pages kept here, and the cookie remembering the person's choice.
-const LANGUAGE = {{ language|tojson }};
-const LANGUAGE_COOKIE = {{ language_cookie|tojson }};
+// The choice of language as this worker last saw it, for browsers whose workers
+// cannot read cookies. Kept across versions (see activate).
+const CHOICE_CACHE = `${PREFIX}language`;
+const CHOICE_KEY = new URL('?language', self.location).href;
 
 const CACHE_OF = new Map(); // absolute URL → the cache that holds it
 for (const [name, entries] of Object.entries(CACHES)) {
   for (const [url] of entries) CACHE_OF.set(new URL(url, self.location).href, name);
+}
+const PAGE_SET = new Set(PAGES.map((page) => new URL(page, self.location).href));
+
+/** The address under which `page` (a path) in language `lang` is kept here. */
+function pageIn(page, lang) {
+  return new URL(lang === LANGUAGES[0] ? page : `${page}?lang=${lang}`, self.location).href;
+}
+
+/** Where to download `page` (a path, maybe with a query) in `lang` from. */
+function sourceOf(page, lang) {
+  const prefix = PAGE_PREFIXES[lang];
+  return prefix ? prefix + page : `${page}${page.includes('?') ? '&' : '?'}lang=${lang}`;
+}
+
+const SOURCES = new Map(); // kept page's address → where to download it from
+for (const page of PAGES) {
+  for (const lang of LANGUAGES) SOURCES.set(pageIn(page, lang), sourceOf(page, lang));
 }
 
 // Install: all of it or nothing. cache.addAll rejects if any download fails or
@@ -39,13 +63,14 @@ self.addEventListener('install', (event) => {
     const pages = [];
     for (const [url, integrity] of entries) {
       if (await cache.match(url)) continue;
-      const source = SOURCES[url];
+      const source = SOURCES.get(new URL(url, self.location).href);
       // Marked, so that the ?lang= of a page downloaded here sets no remembered choice.
       const headers = source ? { 'X-Offline-Copy': '1' } : {};
       const request = new Request(source || url, { cache: 'no-cache', integrity, headers });
       (source ? pages : missing).push([url, request]);
     }
-    // Pages first, all of them, and kept only once everything has arrived.
+    // Pages first, all of them, each kept under its own address once everything has
+    // arrived (a static export's come from elsewhere: PAGE_PREFIXES).
     const fetched = await Promise.all(pages.map(async ([url, request]) => {
       const response = await fetch(request);
       if (!response.ok) throw new TypeError(`${url}: HTTP ${response.status}`);
@@ -62,29 +87,100 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
     for (const name of await caches.keys()) {
-      if (name.startsWith(PREFIX) && !(name in CACHES)) await caches.delete(name);
+      if (name.startsWith(PREFIX) && !(name in CACHES) && name !== CHOICE_CACHE) {
+        await caches.delete(name);
+      }
     }
     await self.clients.claim();
   })());
 });
 
-// A kept page, unless the person has since chosen another language (the page's
-// ?lang= switch; read where the browser has the Cookie Store API): then the network's,
-// while the worker for that language installs. Offline, the kept one.
-async function pageInLanguage(name, request) {
-  let chosen = null;
+// ---- the language of a page --------------------------------------------------------
+
+async function recordedChoice() {
   try {
-    chosen = (await self.cookieStore?.get(LANGUAGE_COOKIE))?.value;
+    // (caches.match, not caches.open, which would make the cache.)
+    const recorded = await caches.match(CHOICE_KEY, { cacheName: CHOICE_CACHE });
+    return recorded ? await recorded.text() : null;
   } catch {
-    chosen = null;
+    return null;
   }
-  if (chosen && chosen !== LANGUAGE) return fetch(request).catch(() => fromCache(name, request));
-  return fromCache(name, request);
 }
 
-async function fromCache(name, request) {
-  const cached = await (await caches.open(name)).match(request, { ignoreVary: true });
-  return cached || fetch(request); // evicted meanwhile: the network, if there is one
+/**
+ * The language to show a page in, as the site chooses (webapp/i18n.py): ?lang=, else
+ * the remembered choice (the cookie, where the browser lets a worker read it; else
+ * the choice this worker last saw), else the browser's languages, else the first.
+ */
+async function chosenLanguage(asked) {
+  if (LANGUAGES.includes(asked)) return asked;
+  let remembered = null;
+  try {
+    remembered = (await self.cookieStore?.get(LANGUAGE_COOKIE))?.value;
+  } catch {
+    remembered = null;
+  }
+  if (!LANGUAGES.includes(remembered)) remembered = await recordedChoice();
+  if (LANGUAGES.includes(remembered)) return remembered;
+  for (const tag of self.navigator.languages || []) {
+    const code = tag.toLowerCase();
+    const found = LANGUAGES.find((lang) => code === lang || code.startsWith(`${lang}-`));
+    if (found) return found;
+  }
+  return LANGUAGES[0];
+}
+
+/** Remember `lang`, chosen with ?lang= (the site's cookie, as the site would set it). */
+async function remember(lang) {
+  if ((await recordedChoice()) !== lang) {
+    await (await caches.open(CHOICE_CACHE)).put(CHOICE_KEY, new Response(lang));
+  }
+  try {
+    if ((await self.cookieStore?.get(LANGUAGE_COOKIE))?.value !== lang) {
+      await self.cookieStore?.set({
+        name: LANGUAGE_COOKIE, value: lang, path: '/', sameSite: 'lax',
+        expires: Date.now() + 365 * 24 * 3600 * 1000,
+      });
+    }
+  } catch {
+    // no Cookie Store API: the chart pages, from the network, follow the browser's languages
+  }
+}
+
+async function fromCache(name, url) {
+  if (!name) return fetch(url);
+  const cached = await (await caches.open(name)).match(url, { ignoreVary: true });
+  return cached || fetch(url); // evicted meanwhile: the network, if there is one
+}
+
+/**
+ * A page of the site: a kept one from this version's cache, in the chosen language;
+ * another from the network (from a static export's copy in that language), or,
+ * without one, the page saying it needs a connection.
+ */
+async function page(event, url) {
+  const asked = url.searchParams.get('lang');
+  const lang = await chosenLanguage(asked);
+  if (lang === asked) event.waitUntil(remember(lang));
+  const address = new URL(url);
+  address.searchParams.delete('lang');
+  if (PAGE_SET.has(address.href)) {
+    const kept = pageIn(address.pathname, lang);
+    return fromCache(CACHE_OF.get(kept), kept);
+  }
+  const offline = () => {
+    const kept = pageIn(OFFLINE_PAGE, lang);
+    return fromCache(CACHE_OF.get(kept), kept);
+  };
+  try {
+    if (PAGE_PREFIXES[lang]) {
+      const copy = await fetch(sourceOf(address.pathname + address.search, lang));
+      if (copy.ok) return copy;
+    }
+    return await fetch(event.request);
+  } catch {
+    return offline();
+  }
 }
 
 // While a new version waits to take over, the page loads this worker's own
@@ -104,13 +200,10 @@ self.addEventListener('fetch', (event) => {
   const name = CACHE_OF.get(url.href);
   if (url.href === TAKE_OVER) {
     event.respondWith(new Response(null, { status: 204 }));
-  } else if (name && request.mode === 'navigate') {
-    event.respondWith(pageInLanguage(name, request));
-  } else if (name) {
-    event.respondWith(fromCache(name, request));
   } else if (request.mode === 'navigate' && url.origin === self.location.origin) {
-    event.respondWith(fetch(request).catch(() => fromCache(CACHE_OF.get(
-      new URL(OFFLINE_PAGE, self.location).href), OFFLINE_PAGE)));
+    event.respondWith(page(event, url));
+  } else if (name) {
+    event.respondWith(fromCache(name, url.href));
   }
 });
 
@@ -124,14 +217,15 @@ async function missingEntries() {
   return missing;
 }
 
-// Messages from the page: 'status' (answered on the given port) and
+// Messages from the page: 'status' (answered on the given port: the version, what is
+// missing, the languages kept, the first being kept under the pages' own addresses) and
 // 'skipWaiting' (the person chose to update now).
 self.addEventListener('message', (event) => {
   if (event.data === 'skipWaiting') {
     self.skipWaiting();
   } else if (event.data === 'status' && event.ports[0]) {
     event.waitUntil(missingEntries().then((missing) => {
-      event.ports[0].postMessage({ version: VERSION, missing });
+      event.ports[0].postMessage({ version: VERSION, missing, languages: LANGUAGES });
     }));
   }
 });
