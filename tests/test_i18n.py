@@ -13,7 +13,7 @@ import pytest
 import test_history
 from playwright.sync_api import expect
 
-from conftest import BROWSER_TIMEOUT_MS, MODELS_DIR, ROOT, SAMPLES_DIR, open_recorded_page
+from conftest import BROWSER_TIMEOUT_MS, MODELS_DIR, READY_DE, ROOT, SAMPLES_DIR, open_recorded_page
 from webapp import i18n, messages
 
 lesion_export = test_history.lesion_export  # a fixture: an export of a lesion followed over time
@@ -397,9 +397,7 @@ def test_german_home_and_report_pages(german_phone, live_server):
 def test_german_screener_with_a_real_result(german_phone, live_server, task):
     page = german_phone.page
     page.goto(f"{live_server}/screen/{task}?lang=de")
-    expect(page.get_by_role("status")).to_have_text(
-        re.compile(r"Modell bereit \((wasm|webgl|cpu)\)"), timeout=BROWSER_TIMEOUT_MS
-    )
+    expect(page.get_by_role("status")).to_have_text(READY_DE, timeout=BROWSER_TIMEOUT_MS)
     image = SAMPLE_IMAGES[task]
     page.get_by_label("Bild auswählen").set_input_files(image)
     expect(page.get_by_text(f"Ergebnis für „{image.name}“")).to_be_visible()

@@ -16,13 +16,12 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from conftest import BROWSER_TIMEOUT_MS, MODELS_DIR, TEST_CONFIG, open_recorded_page, serve
+from conftest import BROWSER_TIMEOUT_MS, MODELS_DIR, READY, TEST_CONFIG, open_recorded_page, serve
 from webapp import create_app
 from webapp.config import Config
 
 pytestmark = pytest.mark.browser
 
-READY = re.compile(r"^Model ready\.")
 OFFLINE_READY = "Ready to work offline"
 GERMAN_OFFLINE_READY = "Bereit für die Offline-Nutzung"
 

@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import BROWSER_TIMEOUT_MS, LOOPBACK, ROOT, TEST_CONFIG, open_recorded_page
+from conftest import BROWSER_TIMEOUT_MS, LOOPBACK, READY, ROOT, TEST_CONFIG, open_recorded_page
 from webapp import create_app
 from webapp.freeze import freeze
 
-READY = re.compile(r"^Model ready\.")
 OFFLINE_READY = "Ready to work offline"
 GERMAN_OFFLINE_READY = "Bereit für die Offline-Nutzung"
 
