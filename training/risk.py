@@ -9,6 +9,13 @@ and never above ``NEVER_ABOVE``; the test split then measures it: sensitivity fo
 focus label and for all malignant labels, and specificity on the rest, with
 and without metadata. Writes ``risk.json`` into the run folder; the exporter
 puts it into ``metadata.json`` for the page.
+
+For a task in ``training.shifts.RISK_SHIFTS`` (the X-ray screener) the target must hold
+not only on the validation images as they are but on each of them processed as another
+hospital's chain might (``training.shifts.HELD_OUT``: equalisation, CLAHE, sharpening,
+JPEG, a tighter or wider field): the threshold is the lowest of the per-condition ones
+(research/chest_xray/decision.md). ``risk.json`` → ``shifts`` records each condition's
+threshold and the figures at the one chosen, on validation and (measured only) on test.
 """
 
 from __future__ import annotations
@@ -55,15 +62,28 @@ def measure(
     }
 
 
-def summarise(task, val_probabilities, val_y, test_predictions: dict) -> dict:
+def summarise(
+    task,
+    val_probabilities,
+    val_y,
+    test_predictions: dict,
+    val_shifted: dict | None = None,
+    test_shifted: dict | None = None,
+) -> dict:
+    """``val_shifted`` / ``test_shifted``: {shift name: probabilities of the validation /
+    test images under it}; with them the threshold holds the target on every shift too."""
     malignant = np.array([label.malignant for label in task.labels])
     focus = task.label_ids.index(task.risk_focus)
-    threshold = min(
-        NEVER_ABOVE,
-        threshold_for_sensitivity(
-            risk_scores(val_probabilities, malignant), val_y == focus, task.risk_sensitivity
-        ),
-    )
+
+    def own_threshold(probabilities):
+        return threshold_for_sensitivity(
+            risk_scores(probabilities, malignant), val_y == focus, task.risk_sensitivity
+        )
+
+    per_condition = {"none": own_threshold(val_probabilities)}
+    for name, probabilities in (val_shifted or {}).items():
+        per_condition[name] = own_threshold(probabilities)
+    threshold = min(NEVER_ABOVE, *per_condition.values())
     test_y = np.asarray(test_predictions["y_true"])
     result = {
         "labels": [label.id for label in task.labels if label.malignant],
@@ -86,7 +106,32 @@ def summarise(task, val_probabilities, val_y, test_predictions: dict) -> dict:
                 malignant,
                 focus,
             )
+    if val_shifted:
+        result["rule"] += "; set on validation unshifted and under every one of 'shifts.names'"
+        result["shifts"] = {
+            "names": list(val_shifted),
+            "threshold_per_condition": per_condition,
+            "validation": {
+                name: measure(risk_scores(p, malignant), val_y, threshold, malignant, focus)
+                for name, p in val_shifted.items()
+            },
+            "test": {
+                name: measure(risk_scores(p, malignant), test_y, threshold, malignant, focus)
+                for name, p in (test_shifted or {}).items()
+            },
+        }
     return result
+
+
+def shifted_probabilities(model, task, images, shift_names) -> dict:
+    """{shift name: the probabilities of ``images`` under it, given the image alone}."""
+    from training.evaluate import predict_without_metadata
+    from training.shifts import HELD_OUT, shifted
+
+    return {
+        name: predict_without_metadata(model, task, shifted(images, HELD_OUT[name]))
+        for name in shift_names
+    }
 
 
 def main(argv=None) -> int:
@@ -94,13 +139,18 @@ def main(argv=None) -> int:
     from training.train import load_run, run_arguments
 
     run = run_arguments(__doc__, argv)
+    from training.shifts import RISK_SHIFTS
+
     task, _, _, parts, model = load_run(run)
     images, _, y = parts["val"]
+    shift_names = RISK_SHIFTS.get(task.id, ())
     result = summarise(
         task,
         predict_without_metadata(model, task, images),
         y,
         json.loads((run / "test_predictions.json").read_text()),
+        val_shifted=shifted_probabilities(model, task, images, shift_names),
+        test_shifted=shifted_probabilities(model, task, parts["test"][0], shift_names),
     )
     (run / "risk.json").write_text(json.dumps(result, indent=1) + "\n")
     test = result["test"]["without_metadata"]
@@ -111,6 +161,12 @@ def main(argv=None) -> int:
         f"{test['sensitivity']:.3f}, specificity {test['specificity']:.3f}",
         flush=True,
     )
+    for name, measured in result.get("shifts", {}).get("test", {}).items():
+        print(
+            f"[risk] test under {name}: {task.risk_focus} sensitivity "
+            f"{measured['focus_sensitivity']:.3f}, specificity {measured['specificity']:.3f}",
+            flush=True,
+        )
     return 0
 
 
