@@ -53,3 +53,21 @@ def test_verdict_needs_a_gain_over_k0_and_prefers_k1_in_a_near_tie():
     judged = _judged(K0=0.90, K1=0.95, K2=0.93)
     judged["K1"]["eligible"] = False
     assert decision.verdict(judged)["chosen"] == "K2"
+
+
+def test_proxy_gap_finds_the_move_that_reproduces_an_outside_recall():
+    from research.chest_xray import proxy_gap
+
+    rng = np.random.default_rng(5)
+    y = np.array([0] * 400 + [1] * 400)
+    z = np.where(y == 1, 4.0, -4.0) + rng.normal(0, 1, 800)
+    p = decision.sigmoid(z)
+    moved = decision.sigmoid(z + np.where(y == 0, 2.0, 0.0))
+    found = proxy_gap.gap(
+        {"y": y.tolist(), "p_pneumonia": {"none": p.tolist(), "moved": moved.tolist()}},
+        normal_recall=float((z[y == 0] + 2.0 < 0).mean()),
+        pneumonia_recall=1.0,
+    )
+    assert found["needed"]["normal"] == pytest.approx(2.0, abs=0.1)
+    assert found["proxy"]["moved"]["normal"] == pytest.approx(2.0)
+    assert found["proxy"]["moved"]["pneumonia"] == pytest.approx(0.0)
