@@ -17,6 +17,7 @@ from flask import Flask, abort, current_app, request
 from flask_bootstrap import Bootstrap5
 from flask_compress import Compress
 
+from webapp import page_cache
 from webapp.config import ENV_PREFIX, Config
 
 STATIC_FOLDER = Path(__file__).resolve().parent.parent / "static"
@@ -42,6 +43,8 @@ def create_app(config=None) -> Flask:
     from webapp import errors, i18n, offline, report_pages, views
 
     i18n.init_app(app)
+    # The report pages, made once per address, language and report files (PAGE_CACHE_SIZE).
+    page_cache.init_app(app)
 
     app.register_blueprint(views.bp)
     app.register_blueprint(report_pages.bp)
@@ -91,4 +94,8 @@ def _compress(response):
     body = response.response
     if response.is_streamed and hasattr(body, "close"):
         response.call_on_close(body.close)
-    return current_app.extensions["compress"].after_request(response)
+    # A kept page (webapp.page_cache) is compressed once per encoding, not per request.
+    page_cache.use_encoded(response)
+    response = current_app.extensions["compress"].after_request(response)
+    page_cache.remember_encoded(response)
+    return response

@@ -9,7 +9,8 @@ template (``templates/_table.html``). The charts are Plotly figures of the raw r
 files (``webapp.charts``), drawn in the browser by the partial plotly.js bundle of
 ``static/vendor/plotly`` (``scripts/vendor_plotly.sh``) as they come into view. A
 missing or damaged file makes the page say so where its figures would be; it is never an
-error of the page.
+error of the page. Each page is made once per address, language and version of the files
+it reads, and kept (``webapp.page_cache``).
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from webapp import charts
-from webapp.catalog import default_task_id, field_names, list_tasks, load_task
+from webapp.catalog import default_task_id, field_names, list_tasks, load_task, models_dir
 from webapp.i18n import current_language, translate_text
 from webapp.outside import comparison as outside_comparison
+from webapp.page_cache import cached, depends_on
 from webapp.reports import PROJECT_ROOT, load_reports, load_site_tables
 
 bp = Blueprint("reports", __name__)
@@ -92,7 +94,11 @@ def _with_charts(page: str):
 
 
 def _task(task_id: str | None) -> dict:
-    return load_task(task_id or default_task_id())
+    """The task's metadata.json; the page depends on it and on index.json (webapp.page_cache)."""
+    depends_on(models_dir() / "index.json")
+    task_id = task_id or default_task_id()
+    depends_on(models_dir() / task_id / "metadata.json")
+    return load_task(task_id)
 
 
 # What building a chart from a report file that lacks a field, or holds the wrong type, raises.
@@ -132,6 +138,7 @@ def _with_swatches(table: dict | None, labels: charts.Labels) -> dict | None:
 
 @bp.get("/performance", defaults={"task_id": None})
 @bp.get("/performance/<task_id>")
+@cached
 def performance(task_id: str | None):
     metadata = _task(task_id)
     task = metadata["task"]
@@ -286,6 +293,7 @@ def performance(task_id: str | None):
 
 @bp.get("/data", defaults={"task_id": None})
 @bp.get("/data/<task_id>")
+@cached
 def data(task_id: str | None):
     metadata = _task(task_id)
     task = metadata["task"]
@@ -373,6 +381,7 @@ def model_card_text(task_id: str, lang: str | None = None) -> Markup | None:
     import markdown
 
     path = model_cards_dir() / (f"{lang}/{task_id}.md" if lang else f"{task_id}.md")
+    depends_on(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -386,6 +395,7 @@ def model_card_text(task_id: str, lang: str | None = None) -> Markup | None:
 
 @bp.get("/model-card", defaults={"task_id": None})
 @bp.get("/model-card/<task_id>")
+@cached
 def model_card(task_id: str | None):
     metadata = _task(task_id)
     task = metadata["task"]

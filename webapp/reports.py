@@ -9,8 +9,9 @@ were measured, the experiments' ``views.json`` (other framings of the test image
 without one collection of the data, ``research/leave_one_source_out.py``). The site only
 reads them: a missing or damaged file is not an error of the page, it is
 something the page says, so every reader here returns ``None`` for it and
-records why in :attr:`Reports.problems`. Files are small and read on each
-request, like the models' metadata, so new reports show up without a restart.
+records why in :attr:`Reports.problems`. Each file read is named to
+:func:`webapp.page_cache.depends_on`: a page made from it is kept until it changes, so
+new reports show up on the next request, without a restart.
 ``test_predictions.json`` (large) is never read by the site.
 
 The site prints figures, it does not work them out: every table and every number in
@@ -26,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
+
+from webapp.page_cache import depends_on
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +75,7 @@ def load_reports(task_id: str, names=tuple(REPORT_FILES)) -> Reports:
     folder = reports_dir() / task_id
     for name in names:
         path = folder / REPORT_FILES[name][0]
+        depends_on(path)
         try:
             content = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
