@@ -49,6 +49,7 @@ SOURCE_FILES = {
     "data": ("data.json", "dataset summary"),
     "calibration": ("calibration.json", "calibration measurement"),
     "risk": ("risk.json", "measurement of the risk summary"),
+    "risk_previous": ("risk_previous.json", "risk summary of the version before"),
     "doubt": ("doubt.json", "measurement of the wrong-kind-of-image check"),
     "unsure": ("unsure.json", "measurement of the “model is unsure” warning"),
     "views": ("views.json", "measurement on other framings of the images"),
@@ -495,8 +496,195 @@ def _rule_table(
 
 RISK_THRESHOLD_CAP = 0.5  # training.risk never sets the threshold above one half
 
+# training.shifts.HELD_OUT, in words: (row name, help).
+SHIFT_NAMES = {
+    "equalize": ("Grey levels spread evenly", "global histogram equalisation"),
+    "clahe": (
+        "Local contrast evened out",
+        "contrast-limited adaptive histogram equalisation (CLAHE), as many X-ray systems apply",
+    ),
+    "sharpen": ("Edges sharpened", "an unsharp mask, like a vendor's edge enhancement"),
+    "jpeg_25": ("Strongly compressed", "saved again as a JPEG of quality 25"),
+    "crop_10": ("Tighter field", "a tenth of the image cut from every side"),
+    "pad_12": ("Wider field", "a black border of 12% on every side"),
+}
 
-def risk(risk: dict, metadata: dict) -> tuple[dict, list]:
+
+def _shift_figures(measured: dict) -> tuple[list, dict | None]:
+    """(per shift: (name, focus sensitivity, specificity)), and their means and worst
+    (None without shifts), of one risk.json-like ``shifts.test``."""
+    rows = [
+        (name, _measure(m["focus_sensitivity"]), _measure(m["specificity"]))
+        for name, m in measured.items()
+    ]
+    if not rows:
+        return rows, None
+    return rows, {
+        "focus_sensitivity": sum(r[1] for r in rows) / len(rows),
+        "specificity": sum(r[2] for r in rows) / len(rows),
+        "worst_focus_sensitivity": min(r[1] for r in rows),
+        "worst_specificity": min(r[2] for r in rows),
+    }
+
+
+def risk_shifts(risk: dict, focus_name: str) -> tuple[dict, list]:
+    """Facts and the table of the risk rule on the test images under the held-out shifts
+    (risk.json → shifts), if it has them."""
+    shifts = risk.get("shifts")
+    if not shifts:
+        return {}, []
+    rows, summary = _shift_figures(shifts["test"])
+    if summary is None:
+        return {}, []
+    unshifted = risk["test"]["without_metadata"]
+    per_condition = shifts["threshold_per_condition"]
+    threshold = _number(risk["threshold"])
+    names = ("Images", f"{focus_name} flagged", "Others not flagged")
+
+    def line(header, sensitivity, specificity, help_text=None, **data):
+        return row(
+            header,
+            [
+                cell(percent(sensitivity), names[1], metric="focus_sensitivity"),
+                cell(percent(specificity), names[2], metric="specificity"),
+            ],
+            help_text,
+            **data,
+        )
+
+    table_rows = [
+        line(
+            "As they are",
+            _measure(unshifted["focus_sensitivity"]),
+            _measure(unshifted["specificity"]),
+            condition="none",
+        )
+    ]
+    for name, sensitivity, specificity in rows:
+        title, help_text = SHIFT_NAMES.get(name, (name, None))
+        table_rows.append(line(title, sensitivity, specificity, help_text, condition=name))
+    table_rows += [
+        line(
+            "Mean of the processed",
+            summary["focus_sensitivity"],
+            summary["specificity"],
+            condition="mean",
+        ),
+        line(
+            "Worst of the processed",
+            summary["worst_focus_sensitivity"],
+            summary["worst_specificity"],
+            "the lowest figure of each column, not always from the same processing",
+            condition="worst",
+        ),
+    ]
+    facts = {
+        "shifts": len(rows),
+        "set_by_shifts": threshold < RISK_THRESHOLD_CAP
+        and threshold < _number(per_condition["none"]),
+        "shift_mean_sensitivity": percent(summary["focus_sensitivity"]),
+        "shift_mean_specificity": percent(summary["specificity"]),
+    }
+    return facts, [
+        table(
+            "risk-shifts",
+            "On the test images, processed",
+            "On the test images as they are and processed as another hospital's equipment "
+            "might: how many of the serious cases got the sentence, and how many of the "
+            "others did not.",
+            [column(names[0], numeric=False), column(names[1]), column(names[2])],
+            table_rows,
+            "risk-shifts-table",
+            stack=False,
+        )
+    ]
+
+
+def risk_change(previous: dict, risk: dict, focus_name: str) -> tuple[dict, list]:
+    """Facts and the table of the risk rule before (risk_previous.json: the version it
+    replaced, the same images) and now, unshifted and under the held-out shifts."""
+    before_rows, before = _shift_figures((previous.get("shifts") or {}).get("test") or {})
+    after_rows, after = _shift_figures((risk.get("shifts") or {}).get("test") or {})
+    if before is None or after is None or [r[0] for r in before_rows] != [r[0] for r in after_rows]:
+        raise ValueError("risk_previous.json and risk.json are not of the same shifts")
+    b0, a0 = previous["test"]["without_metadata"], risk["test"]["without_metadata"]
+    columns = [
+        column("Test images", numeric=False),
+        column(f"Before: {focus_name} flagged"),
+        column("Before: others not flagged"),
+        column(f"Now: {focus_name} flagged"),
+        column("Now: others not flagged"),
+    ]
+
+    def line(header, figures, **data):
+        return row(
+            header,
+            [
+                cell(percent(value), columns[i + 1]["name"], metric=metric, version=version)
+                for i, (value, metric, version) in enumerate(figures)
+            ],
+            **data,
+        )
+
+    def four(b_sens, b_spec, a_sens, a_spec):
+        return [
+            (b_sens, "focus_sensitivity", "before"),
+            (b_spec, "specificity", "before"),
+            (a_sens, "focus_sensitivity", "now"),
+            (a_spec, "specificity", "now"),
+        ]
+
+    rows = [
+        line(
+            "As they are",
+            four(
+                _measure(b0["focus_sensitivity"]),
+                _measure(b0["specificity"]),
+                _measure(a0["focus_sensitivity"]),
+                _measure(a0["specificity"]),
+            ),
+            condition="none",
+        ),
+        line(
+            "Processed: mean",
+            four(
+                before["focus_sensitivity"],
+                before["specificity"],
+                after["focus_sensitivity"],
+                after["specificity"],
+            ),
+            condition="mean",
+        ),
+        line(
+            "Processed: worst",
+            four(
+                before["worst_focus_sensitivity"],
+                before["worst_specificity"],
+                after["worst_focus_sensitivity"],
+                after["worst_specificity"],
+            ),
+            condition="worst",
+        ),
+    ]
+    facts = {
+        "previous_version": str(previous["version"]),
+        "previous_threshold": percent(_number(previous["threshold"])),
+    }
+    return facts, [
+        table(
+            "risk-change",
+            "Before and now",
+            "The risk sentence of the version before and of this one on the same test images, "
+            "as they are and processed as in the table above.",
+            columns,
+            rows,
+            "risk-change-table",
+            stack=False,
+        )
+    ]
+
+
+def risk(risk: dict, metadata: dict, previous: dict | None = None) -> tuple[dict, list]:
     names = _label_names(metadata)
     focus = risk["focus"]
     serious = [label for label in risk["labels"] if label != focus]
@@ -555,6 +743,12 @@ def risk(risk: dict, metadata: dict) -> tuple[dict, list]:
         "validation_n_focus": validation.get("n_focus"),
         "installed": _installed(metadata, "risk", "threshold", threshold, "risk threshold"),
     }
+    shifted_facts, shifted_tables = risk_shifts(risk, focus_name)
+    facts.update(shifted_facts)
+    if previous is not None and shifted_tables:
+        change_facts, change_tables = risk_change(previous, risk, focus_name)
+        facts.update(change_facts)
+        shifted_tables += change_tables
     return facts, [
         _rule_table(
             "risk",
@@ -566,7 +760,8 @@ def risk(risk: dict, metadata: dict) -> tuple[dict, list]:
             test,
             shares,
             [("n", "Test images")],
-        )
+        ),
+        *shifted_tables,
     ]
 
 
@@ -1311,7 +1506,7 @@ def site_tables(task_id: str, reports_dir, metadata: dict | None = None) -> dict
         except MALFORMED:
             out["problems"]["data"] = problem("data", "malformed")
     section("calibration", "calibration", calibration, metadata)
-    section("risk", "risk", risk, metadata)
+    section("risk", "risk", risk, metadata, files["risk_previous"])
     section("doubt", "doubt", doubt, metadata)
     section("unsure", "unsure", unsure, metadata)
     section("views", "views", views, metadata)

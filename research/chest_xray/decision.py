@@ -197,6 +197,29 @@ def report_test(
     return out
 
 
+def previous_risk(predictions: dict, threshold: float, version: str) -> dict:
+    """risk.json's figures (``test.without_metadata`` and ``shifts.test``) of the version
+    before, from its stored proxy predictions at its own risk threshold: what
+    ``training.site_tables`` prints beside the new ones (reports/chest_xray/risk_previous.json)."""
+    from training.risk import measure
+
+    y = np.asarray(predictions["y"])
+    malignant = np.array([False, True])
+
+    def at(condition):
+        p = np.asarray(predictions["p_pneumonia"][condition], np.float64)
+        return measure(p, y, threshold, malignant, PNEUMONIA)
+
+    return {
+        "version": version,
+        "threshold": threshold,
+        "source": "research/chest_xray/decision.py --previous_out, from the stored proxy "
+        "predictions of that version on this split's test images",
+        "test": {"without_metadata": at("none")},
+        "shifts": {"names": list(HELD_OUT), "test": {c: at(c) for c in HELD_OUT}},
+    }
+
+
 def predict_conditions(model, task, images, conditions, aspect_input="upload", log=print):
     raw = {}
     for c in conditions:
@@ -294,7 +317,24 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--print", dest="show", type=Path, help="only print the tables of an existing results JSON"
     )
+    parser.add_argument(
+        "--previous_out",
+        type=Path,
+        help="only write the version before's risk figures (risk_previous.json) from "
+        "--before's stored predictions at --previous_threshold, named --previous_version",
+    )
+    parser.add_argument("--previous_threshold", type=float, default=NEVER_ABOVE)
+    parser.add_argument("--previous_version", default="")
     args = parser.parse_args(argv)
+    if args.previous_out:
+        if not (args.before and args.previous_version):
+            parser.error("--previous_out needs --before and --previous_version")
+        found = previous_risk(
+            json.loads(args.before.read_text()), args.previous_threshold, args.previous_version
+        )
+        args.previous_out.write_text(json.dumps(found, indent=1) + "\n")
+        print(json.dumps(found["test"]), file=sys.stderr)
+        return 0
     if args.show:
         print(markdown(json.loads(args.show.read_text())))
         return 0
