@@ -610,10 +610,10 @@ def risk_change(previous: dict, risk: dict, focus_name: str) -> tuple[dict, list
     b0, a0 = previous["test"]["without_metadata"], risk["test"]["without_metadata"]
     columns = [
         column("Test images", numeric=False),
-        column(f"Before: {focus_name} flagged"),
-        column("Before: others not flagged"),
-        column(f"Now: {focus_name} flagged"),
-        column("Now: others not flagged"),
+        column(f"Before: {focus_name} caught"),
+        column("Before: others spared"),
+        column(f"Now: {focus_name} caught"),
+        column("Now: others spared"),
     ]
 
     def line(header, figures, **data):
