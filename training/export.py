@@ -219,6 +219,25 @@ def build_metadata(
             if CLASS_MAP_OUTPUT in outputs
             else {}
         ),
+        **outline_contract(out_dir),
+    }
+
+
+OUTLINE_FOLDER = "outline"
+
+
+def outline_contract(out_dir: Path) -> dict:
+    """``{"outline": {"folder", "version"}}`` when an outline model (``training.outline``)
+    sits in ``<out_dir>/outline/``: the browser loads it beside the classifier. A folder
+    inside the task's, so ``write_index`` does not list it as a screener."""
+    path = Path(out_dir) / OUTLINE_FOLDER / "metadata.json"
+    if not path.is_file():
+        return {}
+    return {
+        "outline": {
+            "folder": f"{OUTLINE_FOLDER}/",
+            "version": json.loads(path.read_text())["version"],
+        }
     }
 
 
