@@ -206,26 +206,39 @@ def _build_precache_list() -> dict:
 
 
 def _model_urls() -> list[str]:
-    """index.json, and each listed task's metadata.json, model.json and weight files."""
+    """index.json, and each listed task's metadata.json, model.json and weight files; and
+    those of a model that runs beside it (its metadata.json's ``outline``: the lesion's
+    outline, a folder inside the task's)."""
 
     def model_url(name: str) -> str:
         return url_for("screen.model_file", filename=name)
 
-    urls = [model_url("index.json")]
-    for task in list_tasks():
-        task_id = task["id"]
-        urls += [model_url(f"{task_id}/metadata.json"), model_url(f"{task_id}/model.json")]
+    def graph_urls(folder: str) -> list[str]:
+        urls = [model_url(f"{folder}/metadata.json"), model_url(f"{folder}/model.json")]
         try:
-            model = json.loads((models_dir() / task_id / "model.json").read_text("utf-8"))
+            model = json.loads((models_dir() / folder / "model.json").read_text("utf-8"))
             urls += [
-                model_url(f"{task_id}/{path}")
+                model_url(f"{folder}/{path}")
                 for group in model["weightsManifest"]
                 for path in group["paths"]
             ]
         except (OSError, ValueError, KeyError, TypeError) as error:
             current_app.logger.warning(
-                "offline copy of %s: no weight files listed: %s", task_id, error
+                "offline copy of %s: no weight files listed: %s", folder, error
             )
+        return urls
+
+    urls = [model_url("index.json")]
+    for task in list_tasks():
+        task_id = task["id"]
+        urls += graph_urls(task_id)
+        try:
+            meta = json.loads((models_dir() / task_id / "metadata.json").read_text("utf-8"))
+            beside = meta.get("outline", {}).get("folder", "").strip("/")
+        except (OSError, ValueError, AttributeError):
+            beside = ""
+        if beside and "/" not in beside and beside not in (".", ".."):
+            urls += graph_urls(f"{task_id}/{beside}")
     return urls
 
 

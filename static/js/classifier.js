@@ -136,6 +136,42 @@ export function explain(classMap, labels, id, [height, width], resize = 'crop') 
 }
 
 /**
+ * Load the outline model in `folder` beside a classifier: resolves to {id, threshold} or,
+ * when its files cannot be loaded, {id: null, message} (the classifier works without it).
+ */
+async function loadOutline(call, task, folder, backend, warmup) {
+  try {
+    const meta = await fetchJson(new URL('metadata.json', folder), msg('the {task} outline model description', { task }));
+    const inputs = {
+      image: meta.input.name, size: [meta.input.height, meta.input.width], metadata: null,
+      views: null, outputs: [meta.output.name], roles: ['mask'],
+    };
+    const { id } = await call('load', {
+      task, backend, folder: folder.href, version: meta.version, inputs, warmup: warmup ? { vector: null } : null,
+    });
+    return { id, threshold: meta.threshold };
+  } catch (error) {
+    console.warn(`No outline: ${error.message}`);
+    return { id: null, message: msg('The outline could not be drawn: its model did not load ({why}).', { why: error.message }) };
+  }
+}
+
+/** assess()'s `outline` and `outlineMessage` from the worker's outline.js answer. */
+export function outlineAnswer(model, found) {
+  if (!model) return { outline: null, outlineMessage: null };
+  if (!model.id) return { outline: null, outlineMessage: model.message };
+  if (!found?.polygon) {
+    return {
+      outline: null,
+      outlineMessage: found?.reason === 'unsure'
+        ? msg('No outline: the outline model is not sure where a lesion is in this image.')
+        : msg('No outline: no lesion was found in this image.'),
+    };
+  }
+  return { outline: found, outlineMessage: null };
+}
+
+/**
  * Load the screening model of `task`.
  * options: { modelUrl: folder URL of model.json + metadata.json (default: the site's copy),
  *            backend: 'auto' | 'wasm' | 'webgl' | 'cpu',
@@ -190,10 +226,15 @@ export async function loadClassifier(task, options = {}) {
     outputs: named.length ? named.map(([name]) => name) : null,
     roles: named.length ? named.map(([, role]) => role) : null,
   };
-  const { id, backend: backendName, runtime } = await call('load', {
+  // The lesion's outline (metadata.outline: its folder, with its own metadata.json; loaded
+  // beside the classifier, so it costs no extra wait). Without it, or when its files cannot
+  // be loaded, assess() still answers, with outline null and the reason in outlineMessage.
+  const outlining = metadata.outline ? loadOutline(call, task, new URL(metadata.outline.folder, folder), backend, warmup)
+    : Promise.resolve(null);
+  const [{ id, backend: backendName, runtime }, outlineModel] = await Promise.all([call('load', {
     task, backend, folder: folder.href, version: metadata.version, inputs,
     warmup: warmup ? { vector: encode({}) } : null,
-  }, { onProgress });
+  }, { onProgress }), outlining]);
 
   let disposed = false;
   return {
@@ -220,13 +261,23 @@ export async function loadClassifier(task, options = {}) {
      *     activation map), or null: { id, name, rows, cols, values: rows×cols numbers,
      *     row-major, scaled 0 (least) to 1 (most), aspect: width / height of the model's
      *     input, resize: 'crop' (they cover the centred crop of the image at that aspect
-     *     ratio) or 'squash' (they cover the whole image, squashed to the input) } }
+     *     ratio) or 'squash' (they cover the whole image, squashed to the input) },
+     *   outline: the largest lesion region's outline and shape (static/js/outline.js), or
+     *     null: { polygon: [[x, y], …] in the pixels of the image given (its own size,
+     *     EXIF rotation applied), width, height: that size, areaFraction,
+     *     asymmetry: {major, minor} (0 symmetric … 1), compactness: 4πA/P² (1 a circle),
+     *     colours: ABCD colour ids present, diameter: longest (pixels), diameterFraction:
+     *     diameter / the image's longer side },
+     *   outlineMessage: why outline is null, readable (no lesion found, …), or null }
      */
     async assess(image, values) {
       if (disposed) throw new Error('This classifier has been disposed; load it again.');
       const vector = encode(values);
       const prepared = await prepareImage(image, { minSide: imageInput.min_side, maxSide: imageInput.max_side });
-      const { probabilities, inKind, classMap } = await call('predict', { id, image: prepared, vector },
+      const outlineArgs = outlineModel?.id
+        ? { id: outlineModel.id, threshold: outlineModel.threshold, size: prepared.natural } : null;
+      const { probabilities, inKind, classMap, outline } = await call('predict',
+        { id, image: prepared, vector, outline: outlineArgs },
         { transfer: prepared.source instanceof ImageBitmap ? [prepared.source] : [] });
       const results = labels
         .map((label, i) => ({ id: label.id, name: label.name, probability: probabilities[i] }))
@@ -241,6 +292,7 @@ export async function loadClassifier(task, options = {}) {
         explanation: classMap
           ? explain(classMap, labels, results[0].id, imageInput.size, imageInput.resize)
           : null,
+        ...outlineAnswer(outlineModel, outline),
       };
     },
     /** tf.memory() where the models run (all classifiers of the page share it). */
@@ -249,6 +301,7 @@ export async function loadClassifier(task, options = {}) {
     },
     dispose() {
       if (!disposed) call('dispose', { id }).catch(() => {});
+      if (!disposed && outlineModel?.id) call('dispose', { id: outlineModel.id }).catch(() => {});
       disposed = true;
     },
   };

@@ -66,7 +66,7 @@ function draw(drawable, width, height) {
 }
 
 /**
- * On the page: check `source` and size it. Resolves to {source, width, height, shrink}
+ * On the page: check `source` and size it. Resolves to {source, width, height, shrink, natural}
  * for imagePixels, or rejects with a readable Error. A File/Blob stays encoded (the
  * model's worker decodes it); an element or bitmap, decoded already, is drawn here
  * and handed over as an ImageBitmap of the final size (which may be transferred).
@@ -98,8 +98,10 @@ export async function prepareImage(source, { minSide = 32, maxSide = 512 } = {})
   }
   checkSize(width, height, minSide);
   const [w, h] = fit(width, height, maxSide);
-  if (source instanceof Blob) return { source, width: w, height: h, shrink: w !== width || h !== height };
-  return { source: await createImageBitmap(draw(source, w, h).canvas), width: w, height: h, shrink: false };
+  // natural: the image's own size (EXIF rotation applied), which the outline is placed on
+  const natural = [width, height];
+  if (source instanceof Blob) return { source, width: w, height: h, shrink: w !== width || h !== height, natural };
+  return { source: await createImageBitmap(draw(source, w, h).canvas), width: w, height: h, shrink: false, natural };
 }
 
 /** Decode and draw what prepareImage gave: {width, height, data: Uint8Array of RGBA}. */

@@ -13,6 +13,7 @@
 import { imagePixels } from './image-input.js';
 import { msg } from './messages.js';
 import { downloadModel } from './model-files.js';
+import { outlineOf } from './outline.js';
 import { loadTf, selectBackend } from './tf-loader.js';
 import { mirrorViews, viewCount } from './views.js';
 
@@ -67,19 +68,24 @@ function forward({ tf, model, inputs }, pixels, vector) {
 
 /**
  * {probabilities: Float32Array in the model's label order, inKind: number or null,
- *  classMap: {rows, cols, classes, values: Float32Array (row-major, class last)} or null}.
+ *  classMap: {rows, cols, classes, values: Float32Array (row-major, class last)} or null,
+ *  mask: {rows, cols, values} of an outline model (role 'mask') or null}.
  */
 async function outputs(entry, pixels, vector) {
   const tensors = forward(entry, pixels, vector);
   try {
     const data = await Promise.all(tensors.map((t) => t.data()));
     const roles = entry.inputs.roles || ['probabilities'];
-    const found = { probabilities: data[0], inKind: null, classMap: null };
+    const found = { probabilities: data[0], inKind: null, classMap: null, mask: null };
     roles.forEach((role, i) => {
       if (role === 'inKind') found.inKind = data[i][0];
       if (role === 'classMap') {
         const [, rows, cols, classes] = tensors[i].shape;
         found.classMap = { rows, cols, classes, values: data[i] };
+      }
+      if (role === 'mask') {
+        const [, rows, cols] = tensors[i].shape;
+        found.mask = { rows, cols, values: data[i] };
       }
     });
     return found;
@@ -119,10 +125,22 @@ const operations = {
     models.set(lastId, entry);
     return { id: lastId, backend: backendName, runtime: await runtime(tf, backendName) };
   },
-  /** The outputs (see `outputs`) for an image of image-input.js's prepareImage. */
-  async predict({ id, image, vector }) {
+  /**
+   * The outputs (see `outputs`) for an image of image-input.js's prepareImage; with
+   * `outline` {id, threshold, size: [width, height]} (an outline model loaded here) also
+   * `outline`: outline.js's outlineOf for the same pixels, placed on an image of `size`.
+   */
+  async predict({ id, image, vector, outline = null }) {
     if (!models.has(id)) throw new Error('This classifier has been disposed; load it again.');
-    return outputs(models.get(id), await imagePixels(image), vector);
+    const pixels = await imagePixels(image);
+    const found = await outputs(models.get(id), pixels, vector);
+    if (outline && models.has(outline.id)) {
+      const { mask } = await outputs(models.get(outline.id), pixels, null);
+      const started = performance.now();
+      found.outline = outlineOf(mask, { threshold: outline.threshold, size: outline.size, pixels });
+      performance.measure('outline geometry', { start: started, end: performance.now() });
+    }
+    return found;
   },
   dispose({ id }) {
     models.get(id)?.model.dispose();

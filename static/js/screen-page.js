@@ -5,6 +5,7 @@
 
 import { MODELS_URL, loadClassifier } from './classifier.js';
 import { heatmapView } from './heatmap.js';
+import { outlineView } from './outline-view.js';
 import { offerSave, withdrawSave } from './history-save.js';
 import { keptOnDevice } from './offline.js';
 import { formatPercent, language, t, tr, translateMessage } from './i18n.js';
@@ -44,6 +45,16 @@ const heatmap = heatmapView({
   opacityValue: $('heatmap-opacity-value'),
   name: $('heatmap-label'),
   cropNote: $('heatmap-crop-note'),
+});
+
+// The lesion's outline over the preview and its measures (skin screener), likewise.
+const outline = outlineView({
+  image: ui.previewImage,
+  svg: $('outline'),
+  panel: $('outline-panel'),
+  toggle: $('outline-toggle'),
+  measures: $('outline-measures'),
+  message: $('outline-message'),
 });
 
 const state = {
@@ -89,6 +100,7 @@ function clearError() {
 function showPlaceholder(text) {
   ui.result.hidden = true;
   heatmap.hide();
+  outline.hide();
   withdrawSave();
   ui.placeholder.textContent = text;
   ui.placeholder.hidden = false;
@@ -350,6 +362,12 @@ function render(assessment, loaded, fileName, values) {
   ui.result.hidden = false;
   // Evidence for an answer that is probably meaningless would only mislead.
   heatmap.show(assessment.unlikeKind ? null : assessment.explanation);
+  // Nor would the outline of what is probably not a lesion photo.
+  if (assessment.unlikeKind && (assessment.outline || assessment.outlineMessage)) {
+    outline.show(null, t('No outline: this does not look like the kind of image this screener was made for.'));
+  } else {
+    outline.show(assessment.outline, assessment.outlineMessage);
+  }
   offerSave({ task: state.task, metadata: loaded.metadata, fileName, values, assessment,
     file: state.last?.file || state.file, image: ui.previewImage });
 }
