@@ -16,6 +16,7 @@ import {
   MAX_IMPORT_BYTES, checkImages, deleteAll, deleteEntry, exportDocument, importEntries, lesionKey,
   lesionSeries, listEntries, parseExport,
 } from './history-store.js';
+import { colourName, measureList, outlineSvg, outlinedImage } from './outline-view.js';
 
 // ---- every text this script shows (the template holds the rest) ----------------------
 
@@ -88,6 +89,24 @@ const TEXT = {
     ? t('Version {version}, check of {dates}.', { version: TEXT.versionNow(version, current), dates: dates[0] })
     : t('Version {version}, checks of {dates}.',
       { version: TEXT.versionNow(version, current), dates: dates.join('; ') })),
+  // the lesion's outline (outline-view.js), saved with a result
+  checkOutline: (area, asymmetry, compactness, colours) => t('Outline: {area} of the photo, '
+    + 'asymmetry {asymmetry}, compactness {compactness}, colours: {colours}',
+  { area, asymmetry, compactness, colours }),
+  noColours: t('none clearly'),
+  outlineArea: (date, before, now) => t('On {date}, the outlined area filled {now} of the photo '
+    + '(before: {before}).', { date, before, now }),
+  outlineAsymmetry: (date, before, now) => t('On {date}, the outline’s asymmetry was {now} '
+    + '(before: {before}), about the long / short axis.', { date, before, now }),
+  outlineBorder: (date, before, now) => t('On {date}, the border’s compactness was {now} '
+    + '(before: {before}).', { date, before, now }),
+  outlineColoursAdded: (date, names) => t('On {date}, the outline held colours not found before: '
+    + '{names}.', { date, names }),
+  outlineColoursGone: (date, names) => t('On {date}, these colours were no longer found in the '
+    + 'outline: {names}.', { date, names }),
+  outlineSame: (from, to) => t('From {from} to {to}, the outline’s measures changed little.', { from, to }),
+  outlineCaveat: t('The outline’s measures change with the photo’s distance, angle and light: '
+    + 'compare photos taken the same way. A change in them is not a diagnosis.'),
   riskTrust: t('The risk sentence'),
   measured: t('Measured limits'),
   // actions
@@ -160,6 +179,8 @@ function formatPercent(probability) {
   return percentFormat.format(probability);
 }
 
+const shareFormat = new Intl.NumberFormat(language, { style: 'percent', maximumFractionDigits: 0 });
+const formatShare = (fraction) => shareFormat.format(fraction);
 const formatDate = (iso) => new Date(iso).toLocaleString(language, { dateStyle: 'medium', timeStyle: 'short' });
 const formatDay = (iso) => new Date(iso).toLocaleDateString(language, { dateStyle: 'medium' });
 
@@ -325,6 +346,13 @@ function renderEntry(entry) {
   image.src = entry.image;
   image.alt = TEXT.imageAlt(entry.file_name);
   $('entry-image-caption').textContent = entry.file_name;
+  const outlined = entry.outline?.polygon ? entry.outline : null;
+  const overlay = $('entry-outline-svg');
+  if (outlined) outlineSvg(outlined, overlay);
+  else overlay.replaceChildren();
+  overlay.toggleAttribute('hidden', !outlined);
+  $('entry-outline').hidden = !outlined;
+  $('entry-outline-measures').replaceChildren(...(outlined ? measureList(outlined) : []));
 
   const facts = $('entry-facts');
   facts.replaceChildren();
@@ -404,8 +432,49 @@ function changesOf(lesion) {
     } else {
       sentences.push(TEXT.unchanged(when(before), when(now), tr(topNow.name), tr(now.risk?.message)));
     }
+    if (before.outline?.polygon && now.outline?.polygon) {
+      sentences.push(...outlineChanges(before.outline, now.outline, when(before), when(now)));
+    }
   }
+  if (checks.filter((entry) => entry.outline?.polygon).length > 1) sentences.push(TEXT.outlineCaveat);
   return { changed, sentences };
+}
+
+const percent0 = (value) => formatShare(value);
+const twoDigits = (value) => new Intl.NumberFormat(language, { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+  .format(value);
+const axes = (asymmetry) => `${percent0(asymmetry.major)} / ${percent0(asymmetry.minor)}`;
+// Changes smaller than these are "little": a fifth of the area, 8 points of asymmetry
+// or of compactness (a photo taken again the same way moves them about that much).
+const AREA_CHANGE = 0.2;
+const SHAPE_CHANGE = 0.08;
+
+/** Sentences on how the outline's measures changed from `before` to `now`. */
+function outlineChanges(before, now, from, to) {
+  const found = [];
+  if (Math.abs(now.areaFraction - before.areaFraction) >= AREA_CHANGE * Math.max(before.areaFraction, 1e-6)) {
+    found.push(TEXT.outlineArea(to, percent0(before.areaFraction), percent0(now.areaFraction)));
+  }
+  const asymmetry = (a) => Math.max(a.major, a.minor);
+  if (Math.abs(asymmetry(now.asymmetry) - asymmetry(before.asymmetry)) >= SHAPE_CHANGE) {
+    found.push(TEXT.outlineAsymmetry(to, axes(before.asymmetry), axes(now.asymmetry)));
+  }
+  if (Math.abs(now.compactness - before.compactness) >= SHAPE_CHANGE) {
+    found.push(TEXT.outlineBorder(to, twoDigits(before.compactness), twoDigits(now.compactness)));
+  }
+  const added = now.colours.filter((id) => !before.colours.includes(id));
+  const gone = before.colours.filter((id) => !now.colours.includes(id));
+  if (added.length) found.push(TEXT.outlineColoursAdded(to, added.map(colourName).join(', ')));
+  if (gone.length) found.push(TEXT.outlineColoursGone(to, gone.map(colourName).join(', ')));
+  return found.length ? found : [TEXT.outlineSame(from, to)];
+}
+
+/** One line of a check's outline measures, or null. */
+function outlineLine(outline) {
+  if (!outline?.polygon) return null;
+  return TEXT.checkOutline(percent0(outline.areaFraction), axes(outline.asymmetry),
+    twoDigits(outline.compactness),
+    outline.colours.length ? outline.colours.map(colourName).join(', ') : TEXT.noColours);
 }
 
 function checkCard(entry) {
@@ -418,8 +487,13 @@ function checkCard(entry) {
   image.src = entry.image;
   image.alt = TEXT.imageAlt(entry.file_name);
   const top = entry.results[0];
-  card.append(heading, image, element('p', 'series-top fw-semibold mb-1',
+  const frame = element('div', 'series-figure');
+  frame.append(image);
+  outlinedImage(image, entry.outline); // its words: the line below
+  card.append(heading, frame, element('p', 'series-top fw-semibold mb-1',
     TEXT.checkTop(tr(top.name), formatPercent(top.probability))));
+  const shape = outlineLine(entry.outline);
+  if (shape) card.append(element('p', 'series-outline small mb-1', shape));
   if (entry.risk) card.append(riskLine(entry.risk, 'series-risk fw-semibold mb-1'));
   for (const warning of entry.warnings) {
     card.append(savedText(element('p', 'small text-warning-emphasis mb-1'), entry, warning));

@@ -8,6 +8,7 @@
 
 import { MAX_IMAGE_SIDE, addEntry, newId } from './history-store.js';
 import { language, t, translateMessage } from './i18n.js';
+import { keptOutline } from './outline-view.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -92,6 +93,9 @@ function describe({ task, metadata, fileName, values, assessment }) {
     risk: riskLines.length ? { high: risk.dataset.level === 'high',
       message: assessment.risk?.message || riskLines[0], trust: riskLines.slice(1).join(' ') } : null,
     warnings: [$('doubt-alert'), $('unsure-alert')].map(clean).filter(Boolean),
+    // the lesion's outline and its measures, as the page showed them (none for an image
+    // unlike the screener's kind, which the page shows without one)
+    outline: assessment.unlikeKind ? null : keptOutline(assessment.outline),
     limits,
     lang: language,
   };

@@ -183,6 +183,25 @@ export function checkEntry(entry) {
     return msg('“risk” must be null or have “high” (true/false), “message” and “trust”');
   }
   if (!Array.isArray(entry.warnings) || !entry.warnings.every(isString)) return msg('“warnings” must be a list of texts');
+  return checkOutline(entry.outline);
+}
+
+const OUTLINE_COLOURS = ['white', 'red', 'light_brown', 'dark_brown', 'blue_grey', 'black'];
+const isNumber = (value, low = 0, high = Infinity) => typeof value === 'number' && value >= low && value <= high;
+
+/** What is wrong with an entry's `outline` (optional: absent in results saved before it, or
+ * null), or null if nothing: the polygon and measures history-save.js keeps (outline-view.js). */
+function checkOutline(outline) {
+  if (outline === undefined || outline === null) return null;
+  const bad = msg('“outline” must be null or an outline: polygon, width, height and its measures');
+  if (!isObject(outline) || !isNumber(outline.width, 1, 100_000) || !isNumber(outline.height, 1, 100_000)) return bad;
+  if (!Array.isArray(outline.polygon) || outline.polygon.length < 3 || outline.polygon.length > 5000
+      || !outline.polygon.every((point) => Array.isArray(point) && point.length === 2
+        && isNumber(point[0], 0, outline.width) && isNumber(point[1], 0, outline.height))) return bad;
+  if (!isNumber(outline.areaFraction, 0, 1) || !isNumber(outline.diameterFraction, 0, 2)
+      || !isNumber(outline.compactness, 0, 1) || !isObject(outline.asymmetry)
+      || !isNumber(outline.asymmetry.major, 0, 1) || !isNumber(outline.asymmetry.minor, 0, 1)) return bad;
+  if (!Array.isArray(outline.colours) || !outline.colours.every((id) => OUTLINE_COLOURS.includes(id))) return bad;
   return null;
 }
 
