@@ -1,7 +1,7 @@
 """Convert a trained Keras model to the site's TF.js graph model, and check it.
 
-    python scripts/convert_to_tfjs.py runs/skin_lesion/latest            # a run folder
-    python scripts/convert_to_tfjs.py path/to/model.keras --task skin_lesion --out my_model
+    python scripts/convert_to_tfjs.py runs/TASK/latest                 # a run folder
+    python scripts/convert_to_tfjs.py path/to/model.keras --task TASK --out my_model
 
 MODEL is a run folder (what ``python -m training.train`` or a release step wrote:
 model.keras, config.json, reports) or a ``.keras`` file. A ``.keras`` file is read with

@@ -478,7 +478,8 @@ def test_german_history_page(german_phone, live_server, lesion_export):
     expect(entry.get_by_role("heading", level=3)).to_have_text(
         f"Alle {len(metadata['labels'])} Arten, die wahrscheinlichste zuerst"
     )
-    expect(entry).to_contain_text("Körperstelle: Rücken")
+    expect(entry).to_contain_text("KörperstelleRücken")  # once, in the entry's facts
+    expect(entry.get_by_role("definition").filter(has_text="Rücken")).to_have_count(1)
     expect(entry).to_contain_text("70,0 %")
     # A text saved as shown that the catalogue cannot translate stays, marked as English.
     expect(page.locator("#entry-limits [lang=en]")).to_have_text(

@@ -56,10 +56,10 @@ def test_a_small_check_sees_every_source_and_kind():
 
 
 @pytest.mark.browser
-def test_the_installed_model_through_the_browser():
+def test_the_installed_model_through_the_browser(browser):
     if not (data_root() / SKIN.outside_dir).is_dir():
         pytest.skip("outside check set not available")
-    found = outside_check(SKIN, INSTALLED, limit=12)
+    found = outside_check(SKIN, INSTALLED, limit=12, browser=browser)
     assert found["model_version"] == metadata()["version"] and found["measured_only"]
     assert found["overall"]["n"] == 12
     assert set(found["sources"]) == {"derm7pt", "ph2"}

@@ -9,7 +9,7 @@ and screenshots, blank images, noise). It warns below its own decision boundary,
 ``HEAD_THRESHOLD`` (0.5: the head is fitted with balanced class weights): a quantile
 of the training clinic's own scores (the rule before, 1 % of validation images)
 told 30 % of other clinics' dermoscopic photos they were the wrong kind
-(research/skin_lesion/experiments.md). The rule is measured on the validation and
+(the research log of that task's experiments). The rule is measured on the validation and
 test splits (false alarms) and on held-out negatives of every kind (detection
 rate). The simplest rule, "top probability below a threshold" (set so that about
 ``FALSE_ALARM_TARGET`` of validation images are flagged), is measured beside it.

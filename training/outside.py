@@ -1,9 +1,10 @@
 """The outside check: an exported model on images of its kind from other clinics.
 
-    python -m training.outside skin_lesion [--model DIR] [--out FILE] [--limit N]
+    python -m training.outside TASK [--model DIR] [--out FILE] [--limit N]
 
 A task with an ``outside_dir`` (``training.tasks``) has a check set from elsewhere
-(for the skin model, ``outside_dermoscopy``: Derm7pt and PH2). It is for measuring only:
+(``../shared/data/<outside_dir>``, e.g. dermoscopic images of two other clinics). It is for
+measuring only:
 nothing here trains on it, and the release step that runs this reads it after the model
 is made. The images go through the JavaScript API in Chromium (``assess()`` without
 details, as a visitor's photo does; ``training.parity.browser_probabilities``), and the
@@ -104,10 +105,16 @@ def scores(task: Task, metadata: dict, probabilities, y, in_kind) -> dict:
 
 
 def outside_check(
-    task: Task, model_dir: Path, data_dir=None, limit: int = 0, backend: str = "wasm"
+    task: Task,
+    model_dir: Path,
+    data_dir=None,
+    limit: int = 0,
+    backend: str = "wasm",
+    browser=None,
 ) -> dict | None:
     """The exported model in ``model_dir`` on the task's check set, overall and per
-    source (None when the task has no check set here)."""
+    source (None when the task has no check set here). ``browser``: a launched Playwright
+    browser to use (``training.parity.browser_probabilities``)."""
     from training.parity import browser_probabilities
 
     rows = outside_rows(task, data_dir, limit)
@@ -115,7 +122,12 @@ def outside_check(
         return None
     metadata = json.loads((Path(model_dir) / "metadata.json").read_text())
     answers, _ = browser_probabilities(
-        task, Path(model_dir), [Path(p) for p in rows["path"]], [{}] * len(rows), backend
+        task,
+        Path(model_dir),
+        [Path(p) for p in rows["path"]],
+        [{}] * len(rows),
+        backend,
+        browser,
     )
     k = len(task.labels)
     probabilities = answers[:, :k]

@@ -114,7 +114,7 @@ def precache_list() -> dict:
     each named after the hash of its own entries, so a new model does not download
     TF.js again. Every page is kept in every language of LANGUAGES: the first
     language's under the page's address, another's under its address with
-    ``?lang=<code>`` (``/screen/skin_lesion?lang=de``); each is downloaded from its
+    ``?lang=<code>`` (``/screen/<task>?lang=de``); each is downloaded from its
     address with ``?lang=<code>``, whatever the person's remembered choice. ``pages``
     lists the pages' addresses, and the worker answers each with the copy in the
     language the person chose (templates/sw.js).
