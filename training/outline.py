@@ -18,7 +18,8 @@ task list (``training.export.write_index``) does not take it for a screener.
                                          #   in Chromium, and the skin metadata.json's key
     python -m training.outline report    # → reports/skin_lesion/outline.json, through the
                                          #   JS API (assess()) in Chromium
-    python -m training.outline all       # all four
+    python -m training.outline all       # train, export, report
+    python -m training.outline time      # what the outline adds to assess(), in Chromium
 """
 
 from __future__ import annotations
@@ -453,8 +454,9 @@ async ([count]) => {
 """
 
 
-def _in_browser(script: str, model_dir: Path, images: list[Path]):
-    """Run ``script`` (given the image count) on a page served by ``training.parity.serve``."""
+def _in_browser(script: str, model_dir: Path, images: list[Path], extra=()):
+    """Run ``script`` (given the image count, then ``extra``) on a page served by
+    ``training.parity.serve``."""
     from playwright.sync_api import sync_playwright
 
     from training.browser import launch_chromium
@@ -467,7 +469,7 @@ def _in_browser(script: str, model_dir: Path, images: list[Path]):
             page = browser.new_page()
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(url + "/")
-            result = page.evaluate(script, [len(images)])
+            result = page.evaluate(script, [len(images), *extra])
         finally:
             browser.close()
     if errors:
@@ -554,13 +556,60 @@ def browser_evaluate(config: OutlineConfig, task_dir: Path, part: str = "test") 
     return report
 
 
+TIMING_SCRIPT = """
+async ([count, runs]) => {
+  const { loadClassifier } = await import('/static/js/classifier.js');
+  const without = await loadClassifier('skin_lesion', { modelUrl: '/model/without/', backend: 'wasm' });
+  const outlined = await loadClassifier('skin_lesion', { modelUrl: '/model/with/', backend: 'wasm' });
+  const blob = await (await fetch('/images/0')).blob();
+  const times = { without: [], with: [] };
+  for (let i = 0; i < 5; i++) { await without.assess(blob); await outlined.assess(blob); }
+  for (let i = 0; i < runs; i++) { // alternating, so both meet the same load of the machine
+    const pair = [['with', outlined], ['without', without]];
+    const order = i % 2 ? pair.reverse() : pair;
+    for (const [name, classifier] of order) {
+      const started = performance.now();
+      await classifier.assess(blob);
+      times[name].push(performance.now() - started);
+    }
+  }
+  return times;
+}
+"""
+
+
+def timing(task_dir: Path, image: Path, runs: int = 60) -> dict:
+    """What the outline adds to ``assess()``: the skin model with and without its outline
+    model, loaded side by side in one Chromium page (WASM), ``runs`` calls each on ``image``,
+    alternating. Medians in ms (scripts/benchmark.py times the page and its cold loads)."""
+    import shutil
+    import statistics
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copytree(task_dir, Path(tmp) / "with")
+        shutil.copytree(task_dir, Path(tmp) / "without", ignore=shutil.ignore_patterns("outline"))
+        plain = Path(tmp) / "without" / "metadata.json"
+        metadata = json.loads(plain.read_text())
+        metadata.pop("outline", None)
+        plain.write_text(json.dumps(metadata))
+        times = _in_browser(TIMING_SCRIPT, Path(tmp), [image], extra=[runs])
+    medians = {name: round(statistics.median(values), 1) for name, values in times.items()}
+    return {
+        "runs": runs,
+        "backend": "wasm",
+        "median_ms": medians,
+        "added_ms": round(medians["with"] - medians["without"], 1),
+    }
+
+
 def parse(argv) -> tuple[str, OutlineConfig, argparse.Namespace]:
     parser = argparse.ArgumentParser(
         prog="python -m training.outline",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=("train", "evaluate", "export", "report", "all"))
+    parser.add_argument("command", choices=("train", "evaluate", "export", "report", "all", "time"))
     parser.add_argument("--task-dir", default=str(DEFAULT_TASK_DIR))
     parser.add_argument("--report", default=str(DEFAULT_REPORT))
     parser.add_argument("--quantization", default="float16")
@@ -616,6 +665,9 @@ def main(argv=None) -> int:
         Path(args.report).parent.mkdir(parents=True, exist_ok=True)
         Path(args.report).write_text(json.dumps(report, indent=1) + "\n")
         print(json.dumps({k: report[k] for k in ("images", "dice", "jaccard", "no_outline")}))
+    if command == "time":
+        image = PROJECT_ROOT / "tests" / "data" / "ham10000" / "ISIC_0025661.jpg"
+        print(json.dumps(timing(task_dir, image)))
     return 0
 
 
