@@ -91,3 +91,26 @@ def test_browser_model_keeps_the_probabilities_and_adds_the_score_and_class_map(
     logits = maps.mean(axis=(0, 1)) + meta_part @ kernel[256:] + bias
     expected_p = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
     np.testing.assert_allclose(expected_p, np.asarray(out["probabilities"])[0], atol=1e-5)
+
+
+def test_the_boundary_is_used_while_it_catches_every_other_kind():
+    """The head's own boundary (0.5) unless some held-out kind would slip past it too
+    often; then the 1 % validation quantile, which catches more of them."""
+    import numpy as np
+
+    from training.doubt import (
+        BOUNDARY_RULE,
+        DETECTION_FLOOR,
+        HEAD_THRESHOLD,
+        QUANTILE_RULE,
+        choose_threshold,
+    )
+
+    val = np.linspace(0.90, 1.0, 101)
+    far = {"photo": np.full(100, 0.01), "noise": np.full(100, 0.2)}
+    assert choose_threshold(val, far) == (HEAD_THRESHOLD, BOUNDARY_RULE)
+    slipping = int(100 * (1 - DETECTION_FLOOR)) + 1  # one more than the floor allows
+    near = {**far, "document": np.r_[np.full(100 - slipping, 0.1), np.full(slipping, 0.7)]}
+    threshold, rule = choose_threshold(val, near)
+    assert rule == QUANTILE_RULE and threshold == pytest.approx(np.quantile(val, 0.01))
+    assert (near["document"] < threshold).all()  # all caught at the quantile

@@ -809,7 +809,7 @@ def doubt(doubt: dict, metadata: dict) -> tuple[dict, list]:
         "target": f"{(target or first['false_alarm_rate']) * 100:.0f}%",
         # The head warns below its own decision boundary (training.doubt.HEAD_THRESHOLD),
         # not at a quantile of validation scores (a model made before that rule: False).
-        "boundary": bool(doubt.get("threshold_rule")),
+        "boundary": doubt.get("threshold_rule") == "boundary",
         "chosen": {
             "name": first["name"].lower(),
             "help": first["help"],

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from training.data import PROJECT_ROOT, data_root, split_rows
-from training.doubt import HEAD_THRESHOLD
+from training.doubt import BOUNDARY_RULE, HEAD_THRESHOLD
 from training.negatives import negatives
 from training.outside import outside_rows
 from training.parity import browser_probabilities
@@ -82,7 +82,7 @@ def install(results_file: Path, model_dir: Path, reports_dir: Path) -> None:
     head["test"].update(
         threshold=HEAD_THRESHOLD, false_alarm_rate=alarms["test"], detection_rate=detected
     )
-    doubt["threshold_rule"] = "the head's decision boundary (training.doubt.HEAD_THRESHOLD)"
+    doubt["threshold_rule"] = BOUNDARY_RULE
     metadata["doubt"].update(
         threshold=HEAD_THRESHOLD, false_alarm_rate=alarms["test"], detection_rate=detected
     )
