@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 
 from training.risk import NEVER_ABOVE, summarise
-from training.shifts import HELD_OUT, RISK_SHIFTS, shifted
-from training.tasks import get_task
+from training.shifts import HELD_OUT, shifted
+from training.tasks import TASKS, get_task
 
 XRAY = get_task("chest_xray")
 
 
 def test_only_the_xray_task_sets_its_risk_threshold_under_shifts():
-    assert RISK_SHIFTS["chest_xray"] == tuple(HELD_OUT)
-    assert "skin_lesion" not in RISK_SHIFTS and "malaria" not in RISK_SHIFTS
+    assert TASKS["chest_xray"].risk_shifts == tuple(HELD_OUT)
+    assert not TASKS["skin_lesion"].risk_shifts and not TASKS["malaria"].risk_shifts
 
 
 def test_held_out_shifts_keep_an_xray_an_8_bit_grey_image_of_its_size():

@@ -10,7 +10,7 @@ focus label and for all malignant labels, and specificity on the rest, with
 and without metadata. Writes ``risk.json`` into the run folder; the exporter
 puts it into ``metadata.json`` for the page.
 
-For a task in ``training.shifts.RISK_SHIFTS`` (the X-ray screener) the target must hold
+For a task with ``risk_shifts`` (``training.tasks``; the X-ray screener) the target must hold
 not only on the validation images as they are but on each of them processed as another
 hospital's chain might (``training.shifts.HELD_OUT``: equalisation, CLAHE, sharpening,
 JPEG, a tighter or wider field): the threshold is the lowest of the per-condition ones
@@ -139,11 +139,9 @@ def main(argv=None) -> int:
     from training.train import load_run, run_arguments
 
     run = run_arguments(__doc__, argv)
-    from training.shifts import RISK_SHIFTS
-
     task, _, _, parts, model = load_run(run)
     images, _, y = parts["val"]
-    shift_names = RISK_SHIFTS.get(task.id, ())
+    shift_names = task.risk_shifts
     result = summarise(
         task,
         predict_without_metadata(model, task, images),

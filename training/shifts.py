@@ -3,7 +3,7 @@ bring them: each takes an 8-bit RGB image (H, W, 3) of a grey X-ray and a numpy
 Generator, and gives back an 8-bit RGB image of the same size, the channels alike.
 
 ``training.risk`` sets the X-ray screener's risk threshold on the validation images under
-the ``HELD_OUT`` shifts too (``RISK_SHIFTS``), so that its pneumonia sensitivity holds
+the ``HELD_OUT`` shifts its task names (``Task.risk_shifts``), so that its pneumonia sensitivity holds
 when the image is processed differently; ``research/chest_xray/outside_proxy.py`` (the
 outside-hospital proxy, which these functions come from) measures every one of them.
 """
@@ -194,9 +194,6 @@ HELD_OUT = {
     "crop_10": _shift(crop, fraction=0.10),
     "pad_12": _shift(pad, fraction=0.12),
 }
-
-# The tasks whose risk threshold must hold under shifts, and which (training.risk).
-RISK_SHIFTS = {"chest_xray": tuple(HELD_OUT)}
 
 
 def shifted(images: np.ndarray, function, seed: int = 0) -> np.ndarray:

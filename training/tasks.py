@@ -102,6 +102,9 @@ class Task:
     # validation so that ``risk_focus`` is caught with ``risk_sensitivity``.
     risk_focus: str = ""
     risk_sensitivity: float = 0.9
+    # Held-out processings (names of training.shifts.HELD_OUT) under each of which the risk
+    # threshold must also reach ``risk_sensitivity`` on validation (training.risk).
+    risk_shifts: tuple[str, ...] = ()
     risk_messages: tuple[str, str] = (
         "Worth showing to a doctor soon.",
         "Nothing worrying found — see a doctor if in doubt.",
@@ -310,6 +313,7 @@ CHEST_XRAY = Task(
     group_name="patient",
     upright=True,
     risk_focus="pneumonia",
+    risk_shifts=("equalize", "clahe", "sharpen", "jpeg_25", "crop_10", "pad_12"),
     risk_sensitivity=0.95,
     risk_messages=(
         "Worth showing to a doctor soon: the X-ray may show pneumonia.",
