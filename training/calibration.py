@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 
@@ -105,13 +106,22 @@ def scale_output_layer(model, temperature: float, layer_name: str = "probabiliti
 
 
 def main(argv=None) -> int:
-    from training.evaluate import predict, predict_without_metadata
-    from training.train import load_run, rewrite_test_report, run_arguments
+    from training.runs import run_arguments
 
-    run = run_arguments(__doc__, argv)
+    calibrate(run_arguments(__doc__, argv))
+    return 0
+
+
+def calibrate(run: Path, data: tuple | None = None) -> dict:
+    """Fit the temperature of ``run``'s model and scale its softmax layer by it (the
+    model before: ``model_uncalibrated.keras``); writes ``calibration.json``.
+    ``data``: the run's images (``training.runs.load_run_data``), if already loaded."""
+    from training.evaluate import predict, predict_without_metadata
+    from training.runs import load_run, rewrite_test_report
+
     if (run / "calibration.json").is_file():
         raise SystemExit(f"{run} is already calibrated (calibration.json)")
-    task, table, split, parts, model = load_run(run)
+    task, table, split, parts, model = load_run(run, data=data)
 
     def probabilities_of(name: str) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities with the recorded metadata and with it blanked (stacked), and labels."""
@@ -158,7 +168,7 @@ def main(argv=None) -> int:
         },
     )
     (run / "calibration.json").write_text(json.dumps(result, indent=1) + "\n")
-    return 0
+    return result
 
 
 if __name__ == "__main__":

@@ -92,17 +92,24 @@ def measure(threshold: float, in_kind: np.ndarray, by_kind: dict[str, np.ndarray
 
 
 def run(
-    run_dir: Path, data_dir: str | None = None, seed: int = 0, n_negatives: int = NEGATIVES_PER_KIND
+    run_dir: Path,
+    data_dir: str | None = None,
+    seed: int = 0,
+    n_negatives: int = NEGATIVES_PER_KIND,
+    data: tuple | None = None,
 ) -> dict:
+    """Fit and measure the wrong-kind head of ``run_dir``'s model; writes ``doubt.json``.
+    ``data``: the run's images (``training.runs.load_run_data``), if already loaded."""
+    from training.config import config_from_json
     from training.evaluate import predict_without_metadata
     from training.model import image_features
     from training.negatives import KIND_NAMES, negatives
     from training.parity import model_image_size
-    from training.train import config_from_json, load_run
+    from training.runs import load_run
 
     started = time.time()
     data_dir = data_dir or config_from_json(run_dir / "config.json").data_dir or None
-    task, _, _, parts, model = load_run(run_dir, data_dir)
+    task, _, _, parts, model = load_run(run_dir, data_dir, data)
     size = model_image_size(model)
     rng = np.random.default_rng(seed)
     train_images = parts["train"][0]

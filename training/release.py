@@ -154,6 +154,7 @@ def release(
     """Run (or resume) every step (or those up to ``until``); returns the last step's folder
     (``7-export`` for a whole release)."""
     from training import calibration, convert, doubt, risk, unsure, views
+    from training.runs import load_run_data
 
     recipe = read_recipe(task_id, recipe_path)
     run = Path(run).resolve()
@@ -199,14 +200,21 @@ def release(
             task_id, folder / "reports" / task_id, folder / "tfjs_model" / task_id / "metadata.json"
         )
 
-    data = ["--data_dir", data_dir] if data_dir else []
+    # The images every step after training measures on, loaded once (by the first of them).
+    loaded = {}
+
+    def images(folder: Path) -> tuple:
+        if "data" not in loaded:
+            loaded["data"] = load_run_data(folder, data_dir)
+        return loaded["data"]
+
     actions = {
         "train": train,
-        "views": lambda f: views.main(["--run", str(f), "--views", recipe["views"]]),
-        "calibration": lambda f: calibration.main(["--run", str(f)]),
-        "risk": lambda f: risk.main(["--run", str(f)]),
-        "doubt": lambda f: doubt.main(["--run", str(f), "--negatives", str(negatives), *data]),
-        "unsure": lambda f: unsure.main(["--run", str(f)]),
+        "views": lambda f: views.add_views(f, recipe["views"], data=images(f)),
+        "calibration": lambda f: calibration.calibrate(f, data=images(f)),
+        "risk": lambda f: risk.set_risk(f, data=images(f)),
+        "doubt": lambda f: doubt.run(f, data_dir, n_negatives=negatives, data=images(f)),
+        "unsure": lambda f: unsure.set_unsure(f, data=images(f)),
         "export": export,
     }
     previous, redone = None, False

@@ -21,6 +21,7 @@ threshold and the figures at the one chosen, on validation and (measured only) o
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -135,11 +136,19 @@ def shifted_probabilities(model, task, images, shift_names) -> dict:
 
 
 def main(argv=None) -> int:
-    from training.evaluate import predict_without_metadata
-    from training.train import load_run, run_arguments
+    from training.runs import run_arguments
 
-    run = run_arguments(__doc__, argv)
-    task, _, _, parts, model = load_run(run)
+    set_risk(run_arguments(__doc__, argv))
+    return 0
+
+
+def set_risk(run: Path, data: tuple | None = None) -> dict:
+    """Set and measure the risk threshold of ``run``'s model; writes ``risk.json``.
+    ``data``: the run's images (``training.runs.load_run_data``), if already loaded."""
+    from training.evaluate import predict_without_metadata
+    from training.runs import load_run
+
+    task, _, _, parts, model = load_run(run, data=data)
     images, _, y = parts["val"]
     shift_names = task.risk_shifts
     result = summarise(
@@ -165,7 +174,7 @@ def main(argv=None) -> int:
             f"{measured['focus_sensitivity']:.3f}, specificity {measured['specificity']:.3f}",
             flush=True,
         )
-    return 0
+    return result
 
 
 if __name__ == "__main__":

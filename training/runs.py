@@ -1,7 +1,9 @@
 """A run folder after training: load it, evaluate it on the test split, train one afresh.
 
-The post-training commands (``training.views``, ``calibration``, ``risk``, ``unsure``,
-``doubt``) take ``--run RUN`` (``run_arguments``), read the run as it trained
+The post-training steps (``training.views``, ``calibration``, ``risk``, ``unsure``,
+``doubt``) are functions of the run folder and, optionally, its data already loaded
+(``load_run_data``: the release loads it once for all of them); each has a command
+that takes ``--run RUN`` (``run_arguments``). They read the run as it trained
 (``load_run``) and, when they change its network, write its test report again
 (``rewrite_test_report``) with the training facts kept.
 """
@@ -28,18 +30,25 @@ def run_arguments(doc: str, argv=None) -> Path:
     return parser.parse_args(argv).run
 
 
-def load_run(run_dir: Path, data_dir: str | None = None):
-    """(task, table, split, parts, model) of a finished run, its data as it trained on
-    (read from ``data_dir`` if given, else where the run read it)."""
-    from training.model import load_model
-
+def load_run_data(run_dir: Path, data_dir: str | None = None) -> tuple:
+    """(task, table, split, parts): the images a finished run trained and is measured on
+    (read from ``data_dir`` if given, else where the run read it). The same for every
+    step after training (they change the network, not its inputs)."""
     config = config_from_json(run_dir / "config.json")
     if data_dir:
         config.data_dir = data_dir
     task = get_task(config.task)
     table, split, parts = load_data(config, task)
-    model = load_model(run_dir / "model.keras")
-    return task, table, split, parts, model
+    return task, table, split, parts
+
+
+def load_run(run_dir: Path, data_dir: str | None = None, data: tuple | None = None):
+    """(task, table, split, parts, model) of a finished run: ``data`` as
+    ``load_run_data`` gave it, else loaded now; the run's current model."""
+    from training.model import load_model
+
+    task, table, split, parts = data or load_run_data(run_dir, data_dir)
+    return task, table, split, parts, load_model(run_dir / "model.keras")
 
 
 def write_test_report(model, task, table, split, parts, out: Path, extra: dict) -> dict:

@@ -16,6 +16,7 @@ page shows).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -73,11 +74,19 @@ def summarise(val_probabilities: np.ndarray, val_y: np.ndarray, test_predictions
 
 
 def main(argv=None) -> int:
-    from training.evaluate import predict_without_metadata
-    from training.train import load_run, run_arguments
+    from training.runs import run_arguments
 
-    run = run_arguments(__doc__, argv)
-    task, _, _, parts, model = load_run(run)
+    set_unsure(run_arguments(__doc__, argv))
+    return 0
+
+
+def set_unsure(run: Path, data: tuple | None = None) -> dict:
+    """Set and measure the threshold of ``run``'s model; writes ``unsure.json``.
+    ``data``: the run's images (``training.runs.load_run_data``), if already loaded."""
+    from training.evaluate import predict_without_metadata
+    from training.runs import load_run
+
+    task, _, _, parts, model = load_run(run, data=data)
     images, _, y = parts["val"]
     result = summarise(
         predict_without_metadata(model, task, images),
@@ -98,7 +107,7 @@ def main(argv=None) -> int:
             f"{test['accuracy_not_flagged']:.3f} not flagged",
             flush=True,
         )
-    return 0
+    return result
 
 
 if __name__ == "__main__":

@@ -47,9 +47,6 @@ def with_views(model, task, config: ModelConfig, views: str = "mirrors"):
 
 
 def main(argv=None) -> int:
-    from training.evaluate import classification_metrics, predict_without_metadata
-    from training.train import config_from_json, load_run, rewrite_test_report
-
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -58,7 +55,18 @@ def main(argv=None) -> int:
         "--views", default="mirrors", choices=[v for v in TEST_TIME_VIEWS if v != "none"]
     )
     args = parser.parse_args(argv)
-    run, views = args.run, args.views
+    add_views(args.run, args.views)
+    return 0
+
+
+def add_views(run: Path, views: str = "mirrors", data: tuple | None = None) -> None:
+    """Put ``views`` into ``run``'s model (the single-view model: ``model_one_view.keras``)
+    and write its test report again. ``data``: the run's images
+    (``training.runs.load_run_data``), if already loaded."""
+    from training.config import config_from_json
+    from training.evaluate import classification_metrics, predict_without_metadata
+    from training.runs import load_run, rewrite_test_report
+
     config = config_from_json(run / "config.json")
     if config.model.test_time_views != "none":
         raise SystemExit(f"{run} already has test-time views ({config.model.test_time_views})")
@@ -68,7 +76,7 @@ def main(argv=None) -> int:
                 f"{run} has {later}.json, fitted on single-view answers: add the "
                 "views first (start again from the trained run)"
             )
-    task, table, split, parts, model = load_run(run)
+    task, table, split, parts, model = load_run(run, data=data)
     rebuilt = with_views(model, task, config.model, views)
 
     report = json.loads((run / "report.json").read_text())
@@ -104,7 +112,6 @@ def main(argv=None) -> int:
         run,
         test_time_views={"views": views, "test_one_view": one_view, "validation": validation},
     )
-    return 0
 
 
 if __name__ == "__main__":
