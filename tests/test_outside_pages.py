@@ -87,3 +87,24 @@ def test_the_warning_follows_the_figures():
     level = report["without_metadata"]["balanced_accuracy"]
     holds = {**found, "overall": {**found["overall"], "balanced_accuracy": level - 0.01}}
     assert not comparison(holds, report, metadata())["worse"]
+
+
+def test_the_outline_figures_are_those_of_the_shipped_outline(client, tmp_path):
+    found = json.loads((REPORTS_DIR / TASK / "outline.json").read_text())
+    html = client.get(f"/performance/{TASK}").get_data(as_text=True)
+    dice = [
+        text_of(c).strip()
+        for c in re.findall(
+            r"<td\b[^>]*>(.*?)</td>", part(html, 'data-measure="dice"', "</tr>"), re.S
+        )
+    ]
+    assert dice == [f"{found['dice'][k]:.2f}" for k in ("mean", "median", "q05")]
+    assert "not shared with this project" in text_of(part(html, 'id="outline"', "</section>"))
+    # An outline.json of another outline model than the one shipped is not shown.
+    reports = tmp_path / "reports"
+    shutil.copytree(REPORTS_DIR, reports)
+    (reports / TASK / "outline.json").write_text(json.dumps({**found, "model_version": "x"}))
+    app = create_app({**TEST_CONFIG, "REPORTS_FOLDER": str(reports)})
+    assert 'id="outline"' not in app.test_client().get(f"/performance/{TASK}").get_data(
+        as_text=True
+    )

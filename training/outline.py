@@ -1,4 +1,4 @@
-"""The lesion's outline: a small segmentation network for the skin screener.
+"""The lesion's outline: a small segmentation network for the task with lesion masks.
 
 A MobileNet V1 encoder (the shared ImageNet weights) with a light U-Net-like decoder gives,
 for raw RGB pixels 0-255 of any size, the chance that each pixel of a ``HEIGHT`` × ``WIDTH``
@@ -6,17 +6,18 @@ grid is lesion. The whole image is squashed to that grid (no crop: the outline m
 the whole photo) and the browser stretches the mask back over the image it was given
 (``static/js/outline.js`` turns it into the polygon and the measures).
 
-Trained on the HAM10000 masks (``../shared/data/ham10000/masks/``) with the classifier's
-lesion-grouped split (``reports/skin_lesion/split.csv``), so no lesion of the classifier's
-test part is seen here either. Its files go to ``static/tfjs_model/skin_lesion/outline/``
+Trained on the task's masks (``Task.masks_dir`` of ``training.tasks``: the dataset's own
+segmentations, ``../shared/data/<dataset>/<masks_dir>/``) with the classifier's
+lesion-grouped split (``reports/<task>/split.csv``), so no lesion of the classifier's
+test part is seen here either. Its files go to ``static/tfjs_model/<task>/outline/``
 (model.json, weights, its own metadata.json): one folder below the task, so the site's
 task list (``training.export.write_index``) does not take it for a screener.
 
-    python -m training.outline train     # → runs/skin_lesion_outline/latest/model.keras
+    python -m training.outline train     # → runs/<task>_outline/latest/model.keras
     python -m training.outline evaluate  # Dice of the Keras model on the test part (printed)
-    python -m training.outline export    # → static/tfjs_model/skin_lesion/outline/, checked
-                                         #   in Chromium, and the skin metadata.json's key
-    python -m training.outline report    # → reports/skin_lesion/outline.json, through the
+    python -m training.outline export    # → static/tfjs_model/<task>/outline/, checked
+                                         #   in Chromium, and the task metadata.json's key
+    python -m training.outline report    # → reports/<task>/outline.json, through the
                                          #   JS API (assess()) in Chromium
     python -m training.outline all       # train, export, report
     python -m training.outline time      # what the outline adds to assess(), in Chromium
@@ -34,12 +35,15 @@ from pathlib import Path
 import numpy as np
 
 from training.data import PROJECT_ROOT, data_root
+from training.tasks import TASKS
 
-TASK = "skin_lesion"
+# The task whose dataset has lesion masks (training.tasks: masks_dir).
+OUTLINED = next(task for task in TASKS.values() if task.masks_dir)
+TASK = OUTLINED.id
 IMAGE_INPUT = "image"
 MASK_OUTPUT = "mask"
 METADATA_FORMAT = 1
-DEFAULT_RUN = PROJECT_ROOT / "runs" / "skin_lesion_outline" / "latest"
+DEFAULT_RUN = PROJECT_ROOT / "runs" / f"{TASK}_outline" / "latest"
 DEFAULT_TASK_DIR = PROJECT_ROOT / "static" / "tfjs_model" / TASK
 DEFAULT_REPORT = PROJECT_ROOT / "reports" / TASK / "outline.json"
 # encoder features joined by the decoder, finest first (MobileNet V1's layer names)
@@ -153,7 +157,7 @@ def load_pairs(ids, config: OutlineConfig, size_hw: tuple[int, int]):
     """Images (N, H, W, 3) uint8 and masks (N, H, W) uint8 0/255, resized to ``size_hw``."""
     from PIL import Image
 
-    root = data_root(config.data_dir or None) / "ham10000"
+    root = data_root(config.data_dir or None) / OUTLINED.dataset_dir
     h, w = size_hw
     images = np.empty((len(ids), h, w, 3), np.uint8)
     masks = np.empty((len(ids), h, w), np.uint8)
@@ -161,7 +165,7 @@ def load_pairs(ids, config: OutlineConfig, size_hw: tuple[int, int]):
         with Image.open(root / "images" / f"{image_id}.jpg") as im:
             im = im.convert("RGB")
             images[i] = np.asarray(im if im.size == (w, h) else im.resize((w, h), Image.BILINEAR))
-        with Image.open(root / "masks" / f"{image_id}.png") as m:
+        with Image.open(root / OUTLINED.masks_dir / f"{image_id}.png") as m:
             m = m.convert("L")
             masks[i] = np.asarray(m if m.size == (w, h) else m.resize((w, h), Image.BILINEAR))
     return images, masks
@@ -404,7 +408,7 @@ def export(
             "files": ["model.json", *(p.name for p in files)],
         },
         "trained_on": "HAM10000 lesion masks (Tschandl et al., CC BY-NC-SA 4.0), the "
-        "lesion-grouped training part of reports/skin_lesion/split.csv",
+        f"lesion-grouped training part of reports/{TASK}/split.csv",
     }
     (out_dir / "metadata.json").write_text(json.dumps(metadata, indent=1) + "\n")
     metadata["parity"] = parity(config, model_path, Path(task_dir))
@@ -441,7 +445,7 @@ async ([count]) => {
 ASSESS_SCRIPT = """
 async ([count]) => {
   const { loadClassifier } = await import('/static/js/classifier.js');
-  const classifier = await loadClassifier('skin_lesion', { modelUrl: '/model/', backend: 'wasm' });
+  const classifier = await loadClassifier('TASK', { modelUrl: '/model/', backend: 'wasm' });
   const rows = [];
   for (let i = 0; i < count; i++) {
     const blob = await (await fetch(`/images/${i}`)).blob();
@@ -469,7 +473,8 @@ def _in_browser(script: str, model_dir: Path, images: list[Path], extra=()):
             page = browser.new_page()
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(url + "/")
-            result = page.evaluate(script, [len(images), *extra])
+            # the scripts name the task as TASK (the outlined task of the registry)
+            result = page.evaluate(script.replace("'TASK'", repr(TASK)), [len(images), *extra])
         finally:
             browser.close()
     if errors:
@@ -478,7 +483,7 @@ def _in_browser(script: str, model_dir: Path, images: list[Path], extra=()):
 
 
 def image_paths(config: OutlineConfig, ids) -> list[Path]:
-    root = data_root(config.data_dir or None) / "ham10000" / "images"
+    root = data_root(config.data_dir or None) / OUTLINED.dataset_dir / "images"
     return [root / f"{image_id}.jpg" for image_id in ids]
 
 
@@ -559,8 +564,8 @@ def browser_evaluate(config: OutlineConfig, task_dir: Path, part: str = "test") 
 TIMING_SCRIPT = """
 async ([count, runs]) => {
   const { loadClassifier } = await import('/static/js/classifier.js');
-  const without = await loadClassifier('skin_lesion', { modelUrl: '/model/without/', backend: 'wasm' });
-  const outlined = await loadClassifier('skin_lesion', { modelUrl: '/model/with/', backend: 'wasm' });
+  const without = await loadClassifier('TASK', { modelUrl: '/model/without/', backend: 'wasm' });
+  const outlined = await loadClassifier('TASK', { modelUrl: '/model/with/', backend: 'wasm' });
   const blob = await (await fetch('/images/0')).blob();
   const times = { without: [], with: [] };
   for (let i = 0; i < 5; i++) { await without.assess(blob); await outlined.assess(blob); }
@@ -579,7 +584,7 @@ async ([count, runs]) => {
 
 
 def timing(task_dir: Path, image: Path, runs: int = 60) -> dict:
-    """What the outline adds to ``assess()``: the skin model with and without its outline
+    """What the outline adds to ``assess()``: the task's model with and without its outline
     model, loaded side by side in one Chromium page (WASM), ``runs`` calls each on ``image``,
     alternating. Medians in ms (scripts/benchmark.py times the page and its cold loads)."""
     import shutil

@@ -113,6 +113,9 @@ class Task:
     # the leave-one-source-out experiment names them): (id, short name, where it was taken),
     # read by training.site_tables for the pages' tables; a source not listed keeps its id.
     sources: tuple[tuple[str, str, str], ...] = ()
+    # The folder of the dataset's lesion masks (one PNG per image, same stem; 0 background,
+    # 255 lesion): the task gets an outline network (training.outline).
+    masks_dir: str = ""
     # Images of the same kind from elsewhere, to measure with only (never trained on;
     # training.outside): a folder of the data root with images/ and labels.csv
     # (image_id, source, dx), and its sources as ``sources`` names them.
@@ -241,6 +244,7 @@ SKIN_LESION = Task(
     loader=_ham10000_loader,
     group_name="lesion",
     sources=HAM10000_SOURCES,
+    masks_dir="masks",
     outside_dir="outside_dermoscopy",
     outside_sources=(
         ("derm7pt", "Derm7pt", "Derm7pt (Kawahara et al. 2019): lesion-centred square crops"),

@@ -34,6 +34,7 @@ from webapp import charts
 from webapp.catalog import default_task_id, field_names, list_tasks, load_task, models_dir
 from webapp.i18n import current_language, translate_text
 from webapp.outside import comparison as outside_comparison
+from webapp.outside import outline_figures
 from webapp.page_cache import cached, depends_on
 from webapp.reports import PROJECT_ROOT, load_reports, load_site_tables
 
@@ -144,7 +145,16 @@ def performance(task_id: str | None):
     task = metadata["task"]
     labels = charts.Labels(metadata["labels"])
     reports = load_reports(
-        task, ("report", "history", "curves", "calibration", "leave_one_source_out", "outside")
+        task,
+        (
+            "report",
+            "history",
+            "curves",
+            "calibration",
+            "leave_one_source_out",
+            "outside",
+            "outline",
+        ),
     )
     tables = load_site_tables(task)
     report, history, curves = reports.get("report"), reports.get("history"), reports.get("curves")
@@ -287,6 +297,7 @@ def performance(task_id: str | None):
             matches=tables.matches(metadata),
             report=report,
             outside=outside_comparison(reports.get("outside"), report, metadata),
+            outline=outline_figures(reports.get("outline"), metadata),
         )
     )
 

@@ -42,6 +42,7 @@ REPORT_FILES = {
     "leave_one_source_out": ("leave_one_source_out.json", "leave-one-collection-out measurement"),
     "tables": ("tables.json", "set of finished tables"),
     "outside": ("outside.json", "check on images from other clinics"),
+    "outline": ("outline.json", "measurement of the lesion outline"),
 }
 
 

@@ -1,5 +1,5 @@
 // "The lesion's outline": assess()'s `outline` (static/js/outline.js) drawn over the
-// image preview of the skin screener, and its measures in plain words beside it.
+// image preview of a screener whose model has an outline, and its measures in words.
 //
 // The polygon is in the pixels of the image given, which is the preview's natural size
 // (both with EXIF rotation applied), so an SVG whose viewBox is that size, laid over the

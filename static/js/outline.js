@@ -12,7 +12,7 @@
 // None of them is a diagnosis, and a photo's distance, angle and light change them.
 
 // Reference colours of dermoscopy's ABCD rule (approximate sRGB, for nearest-colour
-// counting) and colours that are none of them (skin, pink), which are not counted.
+// counting) and colours that are none of them (the surrounding tones, pink), not counted.
 export const COLOURS = [
   { id: 'white', rgb: [235, 230, 228] },
   { id: 'red', rgb: [190, 55, 60] },

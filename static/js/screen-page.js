@@ -47,7 +47,7 @@ const heatmap = heatmapView({
   cropNote: $('heatmap-crop-note'),
 });
 
-// The lesion's outline over the preview and its measures (skin screener), likewise.
+// The lesion's outline over the preview and its measures (a model with one), likewise.
 const outline = outlineView({
   image: ui.previewImage,
   svg: $('outline'),
