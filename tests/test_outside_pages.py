@@ -108,3 +108,17 @@ def test_the_outline_figures_are_those_of_the_shipped_outline(client, tmp_path):
     assert 'id="outline"' not in app.test_client().get(f"/performance/{TASK}").get_data(
         as_text=True
     )
+
+
+def test_the_worst_outlines_are_shown_and_served(client):
+    found = json.loads((REPORTS_DIR / TASK / "outline.json").read_text())["pictures"]
+    html = client.get(f"/performance/{TASK}").get_data(as_text=True)
+    shown = re.findall(
+        r'<img src="(/static/img/outline-worst/[^"]+)"[^>]*alt="([^"]+)"', html, re.S
+    )
+    assert [src.rsplit("/", 1)[1] for src, _ in shown] == [i["file"] for i in found["images"]]
+    assert all("white" in alt and "magenta" in alt for _, alt in shown)
+    for src, _ in shown:
+        response = client.get(src)
+        assert response.status_code == 200 and response.mimetype == "image/jpeg"
+        response.close()

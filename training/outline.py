@@ -21,6 +21,8 @@ task list (``training.export.write_index``) does not take it for a screener.
                                          #   JS API (assess()) in Chromium
     python -m training.outline all       # train, export, report
     python -m training.outline time      # what the outline adds to assess(), in Chromium
+    python -m training.outline pictures  # → static/img/outline-worst/: the report's worst
+                                         #   test cases with both outlines, for the page
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ METADATA_FORMAT = 1
 DEFAULT_RUN = PROJECT_ROOT / "runs" / f"{TASK}_outline" / "latest"
 DEFAULT_TASK_DIR = PROJECT_ROOT / "static" / "tfjs_model" / TASK
 DEFAULT_REPORT = PROJECT_ROOT / "reports" / TASK / "outline.json"
+PICTURES_DIR = PROJECT_ROOT / "static" / "img" / "outline-worst"
+PICTURES = 6  # the worst test cases the performance page shows
+# The outlines' colours on those pictures (the page's legend says the same).
+DRAWN_COLOUR, MODEL_COLOUR = (255, 255, 255), (255, 0, 255)
 # encoder features joined by the decoder, finest first (MobileNet V1's layer names)
 SKIPS = ("conv_pw_1_relu", "conv_pw_3_relu", "conv_pw_5_relu", "conv_pw_11_relu")
 DEEPEST = "conv_pw_13_relu"
@@ -354,6 +360,38 @@ def predict_masks(model, images: np.ndarray, threshold: float, size_hw) -> np.nd
     return np.stack([largest_region(c >= threshold) for c in chances])
 
 
+def edge(mask: np.ndarray, width: int = 1) -> np.ndarray:
+    """The pixels of ``mask`` next to its outside, ``width`` pixels thick."""
+    from scipy import ndimage
+
+    return mask & ~ndimage.binary_erosion(mask, iterations=width, border_value=0)
+
+
+def pictures(config: OutlineConfig, model_path: Path, report_file: Path, out: Path) -> list:
+    """The report's ``PICTURES`` worst test cases at the images' own size (200 × 150), the
+    drawn outline in ``DRAWN_COLOUR`` and the model's (Keras, as ``evaluate`` makes it) in
+    ``MODEL_COLOUR``, as JPEG files in ``out``; returns [{image_id, dice, file}]."""
+    from PIL import Image
+
+    worst = json.loads(report_file.read_text())["worst"][:PICTURES]
+    ids = [w["image_id"] for w in worst]
+    images, masks = load_pairs(ids, config, (150, 200))
+    small, _ = load_pairs(ids, config, (config.height, config.width))
+    predicted = predict_masks(load(model_path), small, config.threshold, (150, 200))
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.jpg"):
+        old.unlink()
+    shown = []
+    for found, image, true, guess in zip(worst, images, masks, predicted, strict=True):
+        picture = image.copy()
+        picture[edge(true >= 128, 2)] = DRAWN_COLOUR
+        picture[edge(guess, 2)] = MODEL_COLOUR
+        name = f"{found['image_id']}.jpg"
+        Image.fromarray(picture).save(out / name, quality=85)
+        shown.append({"image_id": found["image_id"], "dice": found["dice"], "file": name})
+    return shown
+
+
 def evaluate(config: OutlineConfig, model_path: Path, part: str = "test") -> dict:
     """Dice and Jaccard of the Python model on ``part``, at the images' own size (200×150)."""
     model = load(model_path)
@@ -614,7 +652,9 @@ def parse(argv) -> tuple[str, OutlineConfig, argparse.Namespace]:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=("train", "evaluate", "export", "report", "all", "time"))
+    parser.add_argument(
+        "command", choices=("train", "evaluate", "export", "report", "all", "time", "pictures")
+    )
     parser.add_argument("--task-dir", default=str(DEFAULT_TASK_DIR))
     parser.add_argument("--report", default=str(DEFAULT_REPORT))
     parser.add_argument("--quantization", default="float16")
@@ -670,6 +710,12 @@ def main(argv=None) -> int:
         Path(args.report).parent.mkdir(parents=True, exist_ok=True)
         Path(args.report).write_text(json.dumps(report, indent=1) + "\n")
         print(json.dumps({k: report[k] for k in ("images", "dice", "jaccard", "no_outline")}))
+    if command in ("pictures", "all"):
+        shown = pictures(config, model_path, Path(args.report), PICTURES_DIR)
+        report = json.loads(Path(args.report).read_text())
+        report["pictures"] = {"folder": "img/outline-worst/", "images": shown}
+        Path(args.report).write_text(json.dumps(report, indent=1) + "\n")
+        print(json.dumps(shown))
     if command == "time":
         image = PROJECT_ROOT / "tests" / "data" / "ham10000" / "ISIC_0025661.jpg"
         print(json.dumps(timing(task_dir, image)))

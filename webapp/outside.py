@@ -116,4 +116,9 @@ def outline_figures(outline: dict | None, metadata: dict) -> dict | None:
         "jaccard": outline.get("jaccard") or {},
         "below": [{"dice": float(k), "share": v} for k, v in sorted(below.items())],
         "none_found": (outline.get("no_outline") or {}).get("count", 0),
+        # The worst test cases drawn with both outlines (training.outline pictures).
+        "pictures": [
+            {**item, "path": (outline.get("pictures") or {}).get("folder", "") + item["file"]}
+            for item in (outline.get("pictures") or {}).get("images", [])
+        ],
     }
