@@ -5,7 +5,7 @@ the wait for a first result on a cold load of the screener page, online and offl
     python scripts/benchmark.py --task TASK [--runs 30] [--cold-runs 3] [--out FILE]
 
 Native: the Keras model the export came from (``--native-model``, by default the
-release's ``runs/<task>/release/7-export/model.keras``, see ``training.release``),
+release's ``runs/<task>/release/8-export/model.keras``, see ``training.release``),
 batch 1, compiled with ``tf.function``, on a real test image, ``--runs`` times before
 the browser's runs and again after (its median moves run to run; both blocks are
 pooled, and each block's median printed; ``--native-only BLOCKS`` times it alone,
@@ -547,7 +547,7 @@ def main(argv=None) -> int:
         "--native-model",
         type=Path,
         default=None,
-        help="the exported model in Keras form (default: runs/<task>/release/7-export/model.keras)",
+        help="the exported model in Keras form (default: runs/<task>/release/8-export/model.keras)",
     )
     parser.add_argument(
         "--worker-cores",
@@ -576,7 +576,7 @@ def main(argv=None) -> int:
         os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     image = (args.image or sorted(SAMPLE_DIR.rglob("*.jpg"))[0]).resolve()
     native_model = args.native_model or (
-        PROJECT_ROOT / "runs" / args.task / "release" / "7-export" / "model.keras"
+        PROJECT_ROOT / "runs" / args.task / "release" / "8-export" / "model.keras"
     )
     if not native_model.is_file():
         parser.error(

@@ -53,7 +53,11 @@ def test_every_step_writes_its_own_folder(quick_run):
     recipe = read_recipe("skin_lesion")
     folders = step_folders(run, recipe)
     expected = [s for s in STEPS if s != "views" or recipe["views"] != "none"]
-    assert [name for name, _ in folders] == expected
+    assert [name for name, _ in folders] == expected  # the skin task has masks: an outline
+    assert (
+        steps_outline := dict(folders)["outline"] / "tfjs_model" / "skin_lesion" / "outline"
+    ).is_dir()
+    assert json.loads((steps_outline / "metadata.json").read_text())["kind"] == "outline"
     for name, folder in folders:
         assert json.loads((folder / "step.json").read_text())["step"] == name
     # Nothing overwritten in place: the trained model stays as it was trained.
@@ -76,7 +80,16 @@ def test_the_export_has_the_model_and_the_site_reports(quick_run):
     assert metadata["parity"]["top1_disagreement"] <= 0.01
     for name in ("risk", "unsure", "calibration"):
         assert name in metadata
+    # The outline network rides with the classifier: named in its contract, measured.
+    outline = json.loads(
+        (export / "tfjs_model" / "skin_lesion" / "outline" / "metadata.json").read_text()
+    )
+    assert metadata["outline"] == {"folder": "outline/", "version": outline["version"]}
     reports = export / "reports" / "skin_lesion"
+    assert json.loads((reports / "outline.json").read_text())["model_version"] == outline["version"]
+    assert (
+        json.loads((reports / "outside.json").read_text())["model_version"] == metadata["version"]
+    )
     for name in (
         "report.json",
         "history.json",
@@ -146,7 +159,7 @@ def test_compare_prints_the_release_beside_the_installed_model(quick_run):
     """``--compare``: every figure of the quick release's reports beside the installed
     model's, with their difference (the quick model is far worse than the installed one)."""
     run, _ = quick_run
-    made = run / "7-export" / "reports" / "skin_lesion"
+    made = step_folders(run, read_recipe("skin_lesion"))[-1][1] / "reports" / "skin_lesion"
     installed = PROJECT_ROOT / "reports" / "skin_lesion"
     rows = compare(made, installed)
     names = [what for what, *_ in rows]

@@ -47,7 +47,8 @@ MASK_OUTPUT = "mask"
 METADATA_FORMAT = 1
 DEFAULT_RUN = PROJECT_ROOT / "runs" / f"{TASK}_outline" / "latest"
 DEFAULT_TASK_DIR = PROJECT_ROOT / "static" / "tfjs_model" / TASK
-DEFAULT_REPORT = PROJECT_ROOT / "reports" / TASK / "outline.json"
+REPORT_FILE = "outline.json"
+DEFAULT_REPORT = PROJECT_ROOT / "reports" / TASK / REPORT_FILE
 PICTURES_DIR = PROJECT_ROOT / "static" / "img" / "outline-worst"
 PICTURES = 6  # the worst test cases the performance page shows
 # The outlines' colours on those pictures (the page's legend says the same).
@@ -676,6 +677,31 @@ def parse(argv) -> tuple[str, OutlineConfig, argparse.Namespace]:
     return args.command, OutlineConfig(**values), args
 
 
+def write_report(config: OutlineConfig, task_dir: Path, path: Path) -> dict:
+    """``browser_evaluate`` of the outline model in ``task_dir``, with what it measured, as
+    ``path`` (``reports/<task>/outline.json``; the release's export step writes it too)."""
+    report = browser_evaluate(config, task_dir)
+    meta = json.loads((Path(task_dir) / "outline" / "metadata.json").read_text())
+    report = {
+        "what": "Dice and Jaccard of the outline through the JS API (assess()'s polygon, "
+        "filled at the image's own size, 200 × 150) against the HAM10000 mask, on the "
+        "lesion-grouped test part",
+        "command": "python -m training.outline report",
+        "model_version": meta["version"],
+        **report,
+        "model": {
+            "backbone": meta["backbone"],
+            "input": [meta["input"]["height"], meta["input"]["width"]],
+            "bytes": meta["weights"]["bytes"],
+        },
+    }
+    if (Path(config.out) / "history.json").is_file():
+        report["training"] = json.loads((Path(config.out) / "history.json").read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1) + "\n")
+    return report
+
+
 def main(argv=None) -> int:
     command, config, args = parse(sys.argv[1:] if argv is None else argv)
     model_path = Path(config.out) / "model.keras"
@@ -690,25 +716,7 @@ def main(argv=None) -> int:
         metadata = export(config, model_path, task_dir, args.quantization)
         print(json.dumps(metadata, indent=1))
     if command in ("report", "all"):
-        report = browser_evaluate(config, task_dir)
-        meta = json.loads((task_dir / "outline" / "metadata.json").read_text())
-        report = {
-            "what": "Dice and Jaccard of the outline through the JS API (assess()'s polygon, "
-            "filled at the image's own size, 200 × 150) against the HAM10000 mask, on the "
-            "lesion-grouped test part",
-            "command": "python -m training.outline report",
-            "model_version": meta["version"],
-            **report,
-            "model": {
-                "backbone": meta["backbone"],
-                "input": [meta["input"]["height"], meta["input"]["width"]],
-                "bytes": meta["weights"]["bytes"],
-            },
-        }
-        if (Path(config.out) / "history.json").is_file():
-            report["training"] = json.loads((Path(config.out) / "history.json").read_text())
-        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.report).write_text(json.dumps(report, indent=1) + "\n")
+        report = write_report(config, task_dir, Path(args.report))
         print(json.dumps({k: report[k] for k in ("images", "dice", "jaccard", "no_outline")}))
     if command in ("pictures", "all"):
         shown = pictures(config, model_path, Path(args.report), PICTURES_DIR)

@@ -10,8 +10,11 @@ own folder of one run folder (default ``runs/TASK/release``)::
     4-risk         training.risk            the risk summary's threshold
     5-doubt        training.doubt           the wrong-kind-of-image head
     6-unsure       training.unsure          the "model is unsure" threshold
-    7-export       training.convert         TF.js graph model + metadata.json, browser parity check,
+    7-outline      training.outline         the lesion-outline network, trained and exported beside
+                                            the classifier (a task with lesion masks only)
+    8-export       training.convert         TF.js graph model + metadata.json, browser parity check,
                    training.outside         the outside check (images from other clinics, measured only),
+                   training.outline         the outline's Dice through the JS API (outline.json),
                                             the reports the site reads, their finished tables
 
 A step starts from a copy of the previous step's folder and writes only into its own,
@@ -39,7 +42,7 @@ from pathlib import Path
 from training.data import PROJECT_ROOT
 
 RECIPES = PROJECT_ROOT / "training" / "recipes"
-STEPS = ("train", "views", "calibration", "risk", "doubt", "unsure", "export")
+STEPS = ("train", "views", "calibration", "risk", "doubt", "unsure", "outline", "export")
 QUICK = {
     "limit": 40,
     "epochs": 1,
@@ -48,6 +51,8 @@ QUICK = {
     "model": {"image_size": [64, 64]},
 }
 QUICK_NEGATIVES, QUICK_PARITY_IMAGES, QUICK_OUTSIDE_IMAGES = 12, 7, 12
+# The outline network's quick settings (training.outline.OutlineConfig fields).
+QUICK_OUTLINE = {"limit": 16, "epochs": 1, "batch_size": 8, "height": 64, "width": 64}
 
 
 def read_recipe(task_id: str, path: Path | None = None) -> dict:
@@ -65,6 +70,7 @@ def read_recipe(task_id: str, path: Path | None = None) -> dict:
         "quantization",
         "parity_images",
         "doubt_negatives",
+        "outline",
     }
     if set(recipe) - allowed:
         raise SystemExit(f"{path}: unknown keys {sorted(set(recipe) - allowed)}")
@@ -110,8 +116,33 @@ def same_recipe(run: Path, recipe: dict, quick: bool) -> None:
 
 
 def step_folders(run: Path, recipe: dict) -> list[tuple[str, Path]]:
-    names = [s for s in STEPS if s != "views" or recipe.get("views", "none") != "none"]
+    """(step, its folder) of the steps this recipe has: the views only if it asks for
+    them, the outline only for a task with lesion masks (``Task.masks_dir``)."""
+    from training.tasks import get_task
+
+    skipped = set()
+    if recipe.get("views", "none") == "none":
+        skipped.add("views")
+    if not get_task(recipe["task"]).masks_dir:
+        skipped.add("outline")
+    names = [s for s in STEPS if s not in skipped]
     return [(name, run / f"{STEPS.index(name) + 1}-{name}") for name in names]
+
+
+def outline_config(recipe: dict, folder: Path, quick: bool, data_dir: str | None):
+    """The outline network's settings: the recipe's ``outline`` over the defaults, trained
+    into ``folder/outline_run`` on the run's own split."""
+    from training.outline import OutlineConfig
+
+    fields = {**recipe.get("outline", {}), **(QUICK_OUTLINE if quick else {})}
+    return OutlineConfig(
+        **{
+            **fields,
+            "out": str(folder / "outline_run"),
+            "split_file": str(folder / "split.csv"),
+            "data_dir": data_dir or "",
+        }
+    )
 
 
 def run_step(name: str, folder: Path, previous: Path | None, action) -> bool:
@@ -152,7 +183,7 @@ def release(
     until: str | None = None,
 ) -> Path:
     """Run (or resume) every step (or those up to ``until``); returns the last step's folder
-    (``7-export`` for a whole release)."""
+    (``8-export`` for a whole release)."""
     from training import calibration, convert, doubt, risk, unsure, views
     from training.runs import load_run_data
 
@@ -171,6 +202,13 @@ def release(
         if data_dir:
             config.data_dir = data_dir
         train_model(config)
+
+    def outline(folder: Path) -> None:
+        from training import outline as outlines
+
+        config = outline_config(recipe, folder, quick, data_dir)
+        model_path = outlines.train(config)
+        outlines.export(config, model_path, folder / "tfjs_model" / task_id)
 
     def export(folder: Path) -> None:
         from training.outside import OUTSIDE_FILE, outside_check, summary_line
@@ -196,6 +234,17 @@ def release(
         if found is not None:
             (folder / "reports" / task_id / OUTSIDE_FILE).write_text(json.dumps(found, indent=1))
             print(f"[outside] {summary_line(found)}", flush=True)
+        if (folder / "outline_run").is_dir():  # the outline step's network, through assess()
+            from training import outline as outlines
+
+            report = outlines.write_report(
+                outline_config(recipe, folder, quick, data_dir),
+                folder / "tfjs_model" / task_id,
+                folder / "reports" / task_id / outlines.REPORT_FILE,
+            )
+            print(
+                f"[outline] mean Dice {report['dice']['mean']:.3f} on {report['images']} test images"
+            )
         write_site_tables(
             task_id, folder / "reports" / task_id, folder / "tfjs_model" / task_id / "metadata.json"
         )
@@ -215,6 +264,7 @@ def release(
         "risk": lambda f: risk.set_risk(f, data=images(f)),
         "doubt": lambda f: doubt.run(f, data_dir, n_negatives=negatives, data=images(f)),
         "unsure": lambda f: unsure.set_unsure(f, data=images(f)),
+        "outline": outline,
         "export": export,
     }
     previous, redone = None, False
@@ -327,7 +377,7 @@ def compare(made: Path, installed: Path) -> list[tuple[str, float, float]]:
 
 
 def print_comparison(task_id: str, run: Path) -> None:
-    made = run / "7-export" / "reports" / task_id
+    made = step_folders(run, read_recipe(task_id))[-1][1] / "reports" / task_id
     installed = PROJECT_ROOT / "reports" / task_id
     if not made.is_dir():
         raise SystemExit(f"{made} does not exist: the release in {run} has not been exported")
