@@ -154,24 +154,40 @@ export function regionBox(natural, box, { aspect, resize = 'crop' }, fit = 'fill
  * (checkbox), opacity (range 0-100), opacityValue, caption, name (for the top
  * label's name), cropNote }.
  */
+/**
+ * Where the part of `image` that `placement` ({aspect, resize}, as regionBox) covers is
+ * drawn, in the coordinates of the image's positioned parent: { region: {left, top,
+ * width, height}, box: the image's content box {width, height} }. For an overlay laid
+ * over the image (the heatmap's canvas, the outline's SVG).
+ */
+export function placeOver(image, placement) {
+  const style = getComputedStyle(image);
+  const padding = (side) => parseFloat(style[`padding${side}`]) || 0;
+  const box = {
+    width: image.clientWidth - padding('Left') - padding('Right'),
+    height: image.clientHeight - padding('Top') - padding('Bottom'),
+  };
+  const natural = { width: image.naturalWidth, height: image.naturalHeight };
+  const drawn = regionBox(natural, box, placement, style.objectFit);
+  return {
+    region: {
+      ...drawn,
+      left: image.offsetLeft + image.clientLeft + padding('Left') + drawn.left,
+      top: image.offsetTop + image.clientTop + padding('Top') + drawn.top,
+    },
+    box,
+  };
+}
+
 export function heatmapView(elements) {
   const { image, canvas, panel, toggle, opacity, opacityValue, name, cropNote } = elements;
   let current = null;
 
   function place() {
     if (!current || !image.naturalWidth || !image.clientWidth) return;
-    const style = getComputedStyle(image);
-    const padding = (side) => parseFloat(style[`padding${side}`]) || 0;
-    const box = {
-      width: image.clientWidth - padding('Left') - padding('Right'),
-      height: image.clientHeight - padding('Top') - padding('Bottom'),
-    };
-    const natural = { width: image.naturalWidth, height: image.naturalHeight };
-    const crop = regionBox(natural, box, current, style.objectFit);
-    const left = image.offsetLeft + image.clientLeft + padding('Left') + crop.left;
-    const top = image.offsetTop + image.clientTop + padding('Top') + crop.top;
+    const { region: crop, box } = placeOver(image, current);
     Object.assign(canvas.style, {
-      left: `${left}px`, top: `${top}px`, width: `${crop.width}px`, height: `${crop.height}px`,
+      left: `${crop.left}px`, top: `${crop.top}px`, width: `${crop.width}px`, height: `${crop.height}px`,
     });
     // Said (and outlined) only when the model sees less than the whole picture.
     const cropped = crop.width < box.width - 1 || crop.height < box.height - 1;

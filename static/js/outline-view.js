@@ -3,11 +3,11 @@
 //
 // The polygon is in the pixels of the image given, which is the preview's natural size
 // (both with EXIF rotation applied), so an SVG whose viewBox is that size, laid over the
-// whole picture where object-fit draws it (heatmap.js's regionBox, 'squash': the whole
+// whole picture where object-fit draws it (heatmap.js's placeOver, 'squash': the whole
 // picture), puts it in place at any size. Its line keeps its width in CSS pixels
 // (non-scaling-stroke): a dark line on a light one, readable on any photo and on a phone.
 
-import { regionBox } from './heatmap.js';
+import { placeOver } from './heatmap.js';
 import { formatPercent, language, t, translateMessage } from './i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -164,19 +164,13 @@ export function outlineView(elements) {
 
   function place() {
     if (!current || !image.naturalWidth || !image.clientWidth) return;
-    const style = getComputedStyle(image);
-    const padding = (side) => parseFloat(style[`padding${side}`]) || 0;
-    const box = {
-      width: image.clientWidth - padding('Left') - padding('Right'),
-      height: image.clientHeight - padding('Top') - padding('Bottom'),
-    };
-    const natural = { width: image.naturalWidth, height: image.naturalHeight };
-    const drawn = regionBox(natural, box, { resize: 'squash' }, style.objectFit);
+    // The whole image: the outline's polygon is in the image's own pixels.
+    const { region } = placeOver(image, { resize: 'squash' });
     Object.assign(svg.style, {
-      left: `${image.offsetLeft + image.clientLeft + padding('Left') + drawn.left}px`,
-      top: `${image.offsetTop + image.clientTop + padding('Top') + drawn.top}px`,
-      width: `${drawn.width}px`,
-      height: `${drawn.height}px`,
+      left: `${region.left}px`,
+      top: `${region.top}px`,
+      width: `${region.width}px`,
+      height: `${region.height}px`,
     });
   }
 
