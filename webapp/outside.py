@@ -1,5 +1,4 @@
-"""The outside check beside the model's own test, and the outline's figures, as the pages
-show them.
+"""The outside check beside the model's own test, as the pages show it.
 
 ``reports/<task>/outside.json`` (``training.outside``: the exported model through the
 browser on images of its kind from other clinics, measured only) holds the figures; this
@@ -101,24 +100,3 @@ WORSE = 0.05
 
 def _below(value, reference, margin: float) -> bool:
     return value is not None and reference is not None and value < reference - margin
-
-
-def outline_figures(outline: dict | None, metadata: dict) -> dict | None:
-    """The outline model's Dice and Jaccard on the test split (``reports/<task>/outline.json``,
-    ``training.outline report``), while it measured the outline model the task ships."""
-    shipped = (metadata.get("outline") or {}).get("version")
-    if not outline or not shipped or outline.get("model_version") != shipped:
-        return None
-    below = outline.get("share_dice_below") or {}
-    return {
-        "n": outline.get("images"),
-        "dice": outline.get("dice") or {},
-        "jaccard": outline.get("jaccard") or {},
-        "below": [{"dice": float(k), "share": v} for k, v in sorted(below.items())],
-        "none_found": (outline.get("no_outline") or {}).get("count", 0),
-        # The worst test cases drawn with both outlines (training.outline pictures).
-        "pictures": [
-            {**item, "path": (outline.get("pictures") or {}).get("folder", "") + item["file"]}
-            for item in (outline.get("pictures") or {}).get("images", [])
-        ],
-    }

@@ -33,8 +33,8 @@ from markupsafe import Markup
 from webapp import charts
 from webapp.catalog import default_task_id, field_names, list_tasks, load_task, models_dir
 from webapp.i18n import current_language, translate_text
+from webapp.outline import outline_figures
 from webapp.outside import comparison as outside_comparison
-from webapp.outside import outline_figures
 from webapp.page_cache import cached, depends_on
 from webapp.reports import PROJECT_ROOT, load_reports, load_site_tables
 
