@@ -74,7 +74,7 @@ def convert(
     from training import export, parity
     from training.config import config_from_json
     from training.fold import fold_for_inference
-    from training.model import ModelConfig, backbone_name, browser_model, load_model, resize_mode
+    from training.model import ModelConfig, browser_model, load_model, resize_mode
     from training.tasks import get_task
 
     config_file = run / "config.json"
@@ -107,7 +107,7 @@ def convert(
     # Batch norms and paddings are folded into the convolutions (training.fold).
     graph = fold_for_inference(browser_model(model, task, model_config, head, views_outside=True))
     model = browser_model(model, task, model_config, head)
-    training, metrics = _model_card_facts(run, config, model_config, backbone_name)
+    training, metrics = _model_card_facts(run, config, model_config)
 
     def write_export(folder: Path, quantization: str) -> dict:
         signature = export.convert(graph, folder, quantization)
@@ -191,12 +191,14 @@ def convert(
     return metadata
 
 
-def _model_card_facts(run: Path, config: dict | None, model_config, backbone_name):
+def _model_card_facts(run: Path, config: dict | None, model_config):
     """The metadata's ``training`` and ``metrics`` from the run's config, history and report
     (None where the run has none of them: a model file converted on its own)."""
     report_file, history_file = run / "report.json", run / "history.json"
     if config is None or not report_file.is_file() or not history_file.is_file():
         return None, None
+    from training.model import backbone_name
+
     report = json.loads(report_file.read_text())
     history = json.loads(history_file.read_text())
     training = {
