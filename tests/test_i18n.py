@@ -158,8 +158,11 @@ def figure_texts(figure: dict) -> list[str]:
     return [text for text in texts if text]
 
 
+CHART_MODULES = ("webapp/charts.py", "webapp/performance_charts.py", "webapp/data_charts.py")
+
+
 def chart_english() -> list[str]:
-    """The English of the charts' own strings (webapp/charts.py) and of the models' kinds and
+    """The English of the charts' own strings (webapp/*charts.py) and of the models' kinds and
     recorded values (metadata.json), as the runs of words between placeholders, where the
     German differs."""
     german = {message.id: message.string for message in german_catalogue() if message.id}
@@ -167,7 +170,7 @@ def chart_english() -> list[str]:
         message.id
         for message in german_catalogue()
         if isinstance(message.id, str)
-        and any(place == "webapp/charts.py" for place, _line in message.locations)
+        and any(place in CHART_MODULES for place, _line in message.locations)
     ]
     for task in TASKS:
         metadata = json.loads((MODELS_DIR / task / "metadata.json").read_text())

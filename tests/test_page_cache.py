@@ -17,7 +17,7 @@ import brotli
 import pytest
 
 from conftest import MODELS_DIR, REPORTS_DIR, ROOT, TEST_CONFIG
-from webapp import charts, create_app, report_pages
+from webapp import create_app, data_charts, performance_charts, report_pages
 from webapp.page_cache import EXTENSION, PageCache
 
 TASK = json.loads((MODELS_DIR / "index.json").read_text())["tasks"][0]["id"]
@@ -37,8 +37,8 @@ def made(monkeypatch):
 
         monkeypatch.setattr(module, name, wrapper)
 
-    counting(charts, "roc")
-    counting(charts, "class_distribution")
+    counting(performance_charts, "roc")
+    counting(data_charts, "class_distribution")
     counting(report_pages, "model_card_text")
     return counts
 

@@ -43,6 +43,12 @@ BROWSER_SOURCES = ("static/js/", "static/tfjs_model/")
 bp = Blueprint("i18n", __name__)
 
 
+def N_(text: str) -> str:
+    """Marks ``text`` for the catalogue (``python -m webapp.messages update``), to be
+    translated where it is shown."""
+    return text
+
+
 def init_app(app) -> None:
     compile_catalogues(app)
     Babel(

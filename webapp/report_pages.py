@@ -6,8 +6,8 @@ the report files of ``webapp.reports``. The pages render; they do not analyse: e
 table and every number of their sentences comes ready to print from ``tables.json``
 (made by ``training.site_tables`` when the reports are made), printed by one table
 template (``templates/_table.html``). The charts are Plotly figures of the raw report
-files (``webapp.charts``), drawn in the browser by the partial plotly.js bundle of
-``static/vendor/plotly`` (``scripts/vendor_plotly.sh``) as they come into view. A
+files (``webapp.performance_charts``, ``webapp.data_charts``), drawn in the browser by the
+partial plotly.js bundle of ``static/vendor/plotly`` (``scripts/vendor_plotly.sh``) as they come into view. A
 missing or damaged file makes the page say so where its figures would be; it is never an
 error of the page. Each page is made once per address, language and version of the files
 it reads, and kept (``webapp.page_cache``).
@@ -30,7 +30,7 @@ from flask import (
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from webapp import charts
+from webapp import charts, data_charts, performance_charts
 from webapp.catalog import default_task_id, field_names, list_tasks, load_task, models_dir
 from webapp.i18n import current_language, translate_text
 from webapp.outline import outline_figures
@@ -172,7 +172,7 @@ def performance(task_id: str | None):
             "chart-training",
             _("Training curves"),
             "history.json",
-            charts.training_curves,
+            performance_charts.training_curves,
             history,
             bool(fields),
         )
@@ -180,7 +180,7 @@ def performance(task_id: str | None):
             "chart-schedule",
             _("Learning rate and momentum"),
             "history.json",
-            charts.schedule,
+            performance_charts.schedule,
             history,
         )
     else:
@@ -193,7 +193,7 @@ def performance(task_id: str | None):
             "chart-confusion",
             _("Confusion matrix"),
             "report.json",
-            charts.confusion_matrices,
+            performance_charts.confusion_matrices,
             result,
             labels,
             order,
@@ -208,7 +208,7 @@ def performance(task_id: str | None):
             "chart-roc",
             _("ROC curve per kind"),
             "curves.json",
-            charts.roc,
+            performance_charts.roc,
             variant_curves,
             labels,
             labels.ids,
@@ -217,7 +217,7 @@ def performance(task_id: str | None):
             "chart-precision-recall",
             _("Precision–recall curve per kind"),
             "curves.json",
-            charts.precision_recall,
+            performance_charts.precision_recall,
             variant_curves,
             labels,
             labels.ids,
@@ -226,7 +226,7 @@ def performance(task_id: str | None):
             "chart-reliability",
             _("Reliability (calibration)"),
             "curves.json",
-            charts.reliability,
+            performance_charts.reliability,
             variant_curves,
         )
     else:
@@ -252,7 +252,7 @@ def performance(task_id: str | None):
             "chart-calibration",
             _("Reliability before and after calibration"),
             "calibration.json",
-            charts.calibration,
+            performance_charts.calibration,
             reports.get("calibration"),
         )
     figures["effect"] = (
@@ -260,7 +260,7 @@ def performance(task_id: str | None):
             "chart-metadata-effect",
             _("Effect of the details"),
             "report.json",
-            charts.metadata_effect,
+            performance_charts.metadata_effect,
             report,
             labels,
             fields,
@@ -276,7 +276,7 @@ def performance(task_id: str | None):
             "chart-held-out-sources",
             _("Trained with and without each collection"),
             "leave_one_source_out.json",
-            charts.held_out_sources,
+            performance_charts.held_out_sources,
             reports.get("leave_one_source_out"),
             lambda source: names.get(source, source),
         )
@@ -321,7 +321,7 @@ def data(task_id: str | None):
             "chart-classes",
             _("Images per kind"),
             "data.json",
-            charts.class_distribution,
+            data_charts.class_distribution,
             summary,
             labels,
         )
@@ -329,21 +329,26 @@ def data(task_id: str | None):
             "chart-groups",
             _("Images and %(groups)s per kind", groups=translate_text(f"{group}s")),
             "data.json",
-            charts.images_and_groups,
+            data_charts.images_and_groups,
             summary,
             labels,
             group,
         )
         if summary.get("age"):
             figures += _safely(
-                "chart-age", _("Age by kind"), "data.json", charts.age_by_class, summary, labels
+                "chart-age",
+                _("Age by kind"),
+                "data.json",
+                data_charts.age_by_class,
+                summary,
+                labels,
             )
         for key, category in (summary.get("categories") or {}).items():
             figures += _safely(
                 f"chart-{key}",
                 _("%(category)s by kind", category=translate_text(category.get("title", key))),
                 "data.json",
-                charts.category_by_class,
+                data_charts.category_by_class,
                 key,
                 category,
                 summary,
@@ -355,7 +360,7 @@ def data(task_id: str | None):
             "chart-split",
             _("Training, validation and test images per kind"),
             "data.json",
-            charts.split_sizes,
+            data_charts.split_sizes,
             split,
             labels,
             order,

@@ -12,11 +12,7 @@ that every string of every tables.json is translated.
 
 from __future__ import annotations
 
-
-def N_(text: str) -> str:
-    """Marks ``text`` for the catalogue (``python -m webapp.messages update``)."""
-    return text
-
+from webapp.i18n import N_
 
 PATTERNS = (
     # headline
