@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.data import PROJECT_ROOT, DataError, data_root, load_images, read_split, split_dataset
+from training.data import PROJECT_ROOT, data_root, load_images, read_split, split_dataset
+from training.datasets import DataError
 from training.tasks import get_task
 
 SAMPLES = Path(__file__).parent / "data" / "ham10000"
@@ -183,7 +184,7 @@ def test_other_tasks_split_by_patient_or_slide(task_id, per_label):
 
 
 def test_class_folder_errors_name_the_problem(tmp_path):
-    from training.data import load_class_folders
+    from training.datasets import load_class_folders
 
     task = get_task("malaria")
     with pytest.raises(DataError, match="no folder"):

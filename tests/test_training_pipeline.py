@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 
 from training import parity
+from training.config import command_line, config_from_json, parse_config
 from training.data import PROJECT_ROOT, data_root
 from training.doubt import run as run_doubt
 from training.export import canonical_model_json, content_version
 from training.tasks import TASKS
-from training.train import command_line, config_from_json, parse_config, train
+from training.train import train
 
 WEIGHTS = data_root() / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
 
@@ -325,7 +326,7 @@ def test_views_command_gives_a_finished_run_test_time_mirrors(task, run_dir, tmp
     assert (run / "model_one_view.keras").is_file()
     # The report's test probabilities are the mirrored network's.
     from training.evaluate import predict_without_metadata
-    from training.train import load_run
+    from training.runs import load_run
 
     _, _, _, parts, _ = load_run(run)
     images = parts["test"][0][:3]

@@ -14,12 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from training.datasets import (  # noqa: F401 (re-exported)
-    DataError,
-    _rows,
-    load_class_folders,
-    load_ham10000,
-)
+from training.datasets import DataError, _rows
 from training.encoding import encode_metadata
 from training.tasks import Task
 

@@ -24,24 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-# The config, data and run helpers are importable from here too (training.release,
-# training.views … and older scripts import them from training.train).
-from training.config import (  # noqa: F401
-    TrainConfig,
-    command_line,
-    config_from_json,
-    parse_config,
-    save_config,
-)
+from training.config import TrainConfig, parse_config, save_config
 from training.data import load_data, part_rows
 from training.model import IMAGE_INPUT, METADATA_INPUT, build_model, load_model
-from training.runs import (  # noqa: F401
-    load_run,
-    rerun,
-    rewrite_test_report,
-    run_arguments,
-    write_test_report,
-)
+from training.runs import write_test_report
 from training.schedule import one_cycle
 from training.tasks import get_task
 
@@ -79,6 +65,10 @@ def augmentation(mode: str, upright: bool = False):
 
     if mode == "none":
         return None
+    if mode == "crops":
+        if upright:
+            raise ValueError("augment 'crops' flips the image: not for upright tasks")
+        return crops_augmentation()
     if upright:
         steps = [
             layers.RandomRotation(0.03, fill_mode="constant"),
@@ -106,6 +96,45 @@ def augmentation(mode: str, upright: bool = False):
                 layers.RandomHue(0.04, value_range=(0, 255)),
             ]
     return keras.Sequential(steps, name="augment")
+
+
+CROP_SIDE = (0.75, 1.0)  # "crops": each side of the random crop, as a fraction of the image's
+
+
+def crops_augmentation():
+    """The "crops" augmentation, cheap enough for two CPU cores: a random crop of 75-100 %
+    of each side (any place, so the lesion moves and its scale changes) resized back
+    (bilinear), a horizontal and a vertical flip each with chance ½, and per-image
+    brightness, contrast, saturation and hue. No free rotation: its reflected borders
+    cost more than the rest together here (docs/training.md)."""
+    import keras
+    import tensorflow as tf
+    from keras import layers
+
+    colour = keras.Sequential(
+        [
+            layers.RandomBrightness(0.15, value_range=(0, 255)),
+            layers.RandomContrast(0.2, value_range=(0, 255)),
+            layers.RandomSaturation((0.35, 0.65)),
+            layers.RandomHue(0.04, value_range=(0, 255)),
+        ],
+        name="augment_colour",
+    )
+
+    def augment(x, training=True):
+        n = tf.shape(x)[0]
+        h, w = x.shape[1], x.shape[2]
+        side = tf.random.uniform((n, 2), *CROP_SIDE)
+        start = tf.random.uniform((n, 2)) * (1.0 - side)
+        boxes = tf.concat([start, start + side], axis=1)
+        x = tf.image.crop_and_resize(x, boxes, tf.range(n), (h, w))
+        flip = tf.random.uniform((n, 1, 1, 1)) < 0.5
+        x = tf.where(flip, x[:, :, ::-1], x)
+        flip = tf.random.uniform((n, 1, 1, 1)) < 0.5
+        x = tf.where(flip, x[:, ::-1], x)
+        return colour(x, training=training)
+
+    return augment
 
 
 def make_dataset(

@@ -3,7 +3,7 @@
 --out runs/chest_xray/robust --epochs 12]``.
 
 The recipe is ``training/recipes/chest_xray.json`` (its ``train`` fields become the flags of
-``training.train.parse_config``; flags given here come after and win). On top of the
+``training.config.parse_config``; flags given here come after and win). On top of the
 product's "standard" augmentation (small turns, zooms, shifts, brightness ±15 %, contrast
 ±20 %) every training image gets, in this order, the radiograph shifts a detector or a
 processing chain of another hospital brings (``RadiographAugmentation``):
@@ -104,8 +104,8 @@ def recipe_flags(task_id: str = TASK_ID) -> list[str]:
 
 def parse(argv=None):
     """(TrainConfig, RadiographAugmentation): the augmentation's flags, then the recipe's
-    and the rest (``training.train.parse_config``; later flags win)."""
-    from training.train import parse_config
+    and the rest (``training.config.parse_config``; later flags win)."""
+    from training.config import parse_config
 
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     for f in dataclasses.fields(RadiographAugmentation):

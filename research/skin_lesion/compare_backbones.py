@@ -84,9 +84,9 @@ RECORDED = [
 
 def measured_row(run: Path) -> dict:
     """One run's row, from its config.json, history.json and report.json."""
+    from training.config import config_from_json
     from training.model import backbone_name, build_model
     from training.tasks import get_task
-    from training.train import config_from_json
 
     config = config_from_json(run / "config.json")
     history = json.loads((run / "history.json").read_text())

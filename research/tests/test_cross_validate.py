@@ -179,7 +179,7 @@ def test_a_fold_is_trained_from_one_view_then_given_the_recipes_views(tmp_path, 
     import training.data
     import training.runs
     import training.views
-    from training.train import config_from_json
+    from training.config import config_from_json
 
     cv = cross_validate
     config = config_from_json(PROJECT_ROOT / "reports" / "skin_lesion" / "config.json")

@@ -9,10 +9,12 @@ from research.distill import distillation_targets
 from research.distill import main as distill
 from research.tests.conftest import TASK, tiny_run
 from training.calibration import logits_of, softmax
+from training.config import parse_config
 from training.data import split_rows
 from training.evaluate import predict_without_metadata
 from training.model import load_model
-from training.train import load_run, make_dataset, parse_config
+from training.runs import load_run
+from training.train import make_dataset
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,11 @@ import pytest
 
 from research.soup import main as soup
 from research.tests.conftest import TASK, needs_data, tiny_arguments
+from training.config import parse_config
 from training.evaluate import predict_without_metadata
 from training.model import load_model
-from training.train import load_run, parse_config, train
+from training.runs import load_run
+from training.train import train
 
 
 @pytest.fixture(scope="module")
