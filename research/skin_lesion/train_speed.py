@@ -1,0 +1,84 @@
+"""Images per second of the product's training loop (issue 29, point 3).
+
+Times ``training.train``'s own input pipeline and Keras ``fit`` steps (the shipped
+network, balanced batches) for each augmentation and input size given, on decoded
+training images in memory; the first steps (tracing, warm-up) are not counted. Run it
+alone on the machine: another job on the two cores halves the figure.
+
+    python -m research.skin_lesion.train_speed --augment standard crops --size 192 256 --size 150 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from training.config import TrainConfig
+from training.data import PROJECT_ROOT
+from training.model import ModelConfig, build_model
+from training.tasks import get_task
+from training.train import class_balance, make_dataset, training_loss
+
+TASK = get_task("skin_lesion")
+OUT = PROJECT_ROOT / "research" / "skin_lesion" / "results" / "train_speed.json"
+
+
+def images_per_second(augment: str, size: tuple[int, int], images, labels, steps: int) -> float:
+    import keras
+
+    config = TrainConfig(task=TASK.id, augment=augment, imbalance="sampling", label_smoothing=0.1)
+    config.model = ModelConfig(
+        image_size=size, weights="../shared/data/weights/mobilenet_2_5_224_tf_no_top.h5"
+    )
+    from training.model import backbone_weights  # noqa: F401 (resolves the path as train does)
+
+    k = len(TASK.labels)
+    meta = np.zeros((len(labels), TASK.metadata_size), np.float32)
+    _, sampling = class_balance("sampling", labels, k)
+    ds = make_dataset(images, meta, labels, k, config, True, sampling=sampling)
+    model = build_model(TASK, config.model)
+    model.compile(optimizer=keras.optimizers.AdamW(1e-4), loss=training_loss(config))
+    warm = 5
+    it = iter(ds)
+    for _ in range(warm):
+        model.train_on_batch(*next(it))
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.train_on_batch(*next(it))
+    return steps * config.batch_size / (time.perf_counter() - start)
+
+
+def main(argv=None) -> dict:
+    from training.data import data_root, load_images, read_split
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--augment", nargs="+", default=["standard", "crops"])
+    p.add_argument("--size", nargs=2, type=int, action="append", metavar=("HEIGHT", "WIDTH"))
+    p.add_argument("--steps", type=int, default=40)
+    p.add_argument("--images", type=int, default=2000, help="training images decoded")
+    p.add_argument("--out", default=str(OUT))
+    args = p.parse_args(argv)
+    sizes = [tuple(s) for s in (args.size or [[192, 256], [150, 200]])]
+    table = TASK.load(data_root())
+    split = read_split(table, PROJECT_ROOT / "reports" / TASK.id / "split.csv")
+    rows = table[(split == "train").to_numpy()].head(args.images)
+    labels = rows["label_index"].to_numpy()
+    result = {"steps": args.steps, "batch_size": TrainConfig().batch_size, "images_per_second": {}}
+    for size in sizes:
+        images = load_images(rows["path"], size)
+        for augment in args.augment:
+            speed = images_per_second(augment, size, images, labels, args.steps)
+            key = f"{augment} {size[0]}x{size[1]}"
+            result["images_per_second"][key] = round(speed, 1)
+            print(f"{key}: {speed:.0f} images/s", flush=True)
+    from pathlib import Path
+
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()
