@@ -96,7 +96,7 @@ def _risk_file(threshold, none, shifted, per_condition):
 
 
 def test_the_performance_tables_show_the_rule_under_shifts_and_before_and_now():
-    from training import site_tables
+    from training import rule_tables as site_tables
 
     metadata = {
         "labels": [

@@ -24,14 +24,14 @@ import pytest
 from test_webapp import parse, text_of
 
 from conftest import MODELS_DIR, REPORTS_DIR, ROOT, SECOND_TASK, TEST_CONFIG, load_script
-from training.site_tables import SOURCE_FILES, TABLES_FILE, write_site_tables
+from training.site_tables import TABLES_FILE, write_site_tables
 from training.tasks import get_task
 from webapp import create_app
 from webapp.i18n import measured as share_written
+from webapp.report_files import REPORT_FILES
 
 # The collections of the first task, as the task registry names them.
 SOURCES = {source: (name, where) for source, name, where in get_task("skin_lesion").sources}
-REPORT_FILES = {**SOURCE_FILES, "curves": ("curves.json", "curves")}
 
 TASK = json.loads((MODELS_DIR / "index.json").read_text())["tasks"][0]["id"]
 PAGES = ("/performance", "/data", "/model-card")
@@ -40,7 +40,7 @@ CHART_PAGES = ("/performance", "/data")
 
 def report_file(name: str, task: str = TASK) -> dict:
     """The report file the pages call ``name`` (webapp.reports.REPORT_FILES), or any other."""
-    file = REPORT_FILES[name][0] if name in REPORT_FILES else f"{name}.json"
+    file = REPORT_FILES[name] if name in REPORT_FILES else f"{name}.json"
     return json.loads((REPORTS_DIR / task / file).read_text())
 
 
@@ -96,9 +96,9 @@ def bare_reports(tmp_path):
         folder = tmp_path / "reports" / TASK
         folder.mkdir(parents=True, exist_ok=True)
         for name in names:
-            shutil.copy(REPORTS_DIR / TASK / REPORT_FILES[name][0], folder)
+            shutil.copy(REPORTS_DIR / TASK / REPORT_FILES[name], folder)
         for name in damaged:
-            (folder / REPORT_FILES[name][0]).write_text('{"labels": [')
+            (folder / REPORT_FILES[name]).write_text('{"labels": [')
         app = create_app({**TEST_CONFIG, "REPORTS_FOLDER": str(tmp_path / "reports")})
         return ReleasedClient(app.test_client(), folder)
 
@@ -1205,7 +1205,7 @@ def made_up_cross_validation(folds=(0.61, 0.64, 0.66), total=5) -> dict:
     )
 
 
-CV_FILE = REPORT_FILES["cross_validation"][0]
+CV_FILE = REPORT_FILES["cross_validation"]
 CV_FILES = {
     "made-up": made_up_cross_validation(),
     "made-up, with mirrors": {**made_up_cross_validation(), "test_time_views": "mirrors"},

@@ -11,9 +11,10 @@ import sys
 import pytest
 
 from conftest import MODELS_DIR, REPORTS_DIR, ROOT
-from training import site_tables
-from training.site_tables import TABLES_FILE, points_lower, signed, write_site_tables
+from training import site_tables, table_format
+from training.site_tables import TABLES_FILE, write_site_tables
 from training.site_tables import site_tables as make
+from training.table_format import points_lower, signed
 
 TASKS = [task["id"] for task in json.loads((MODELS_DIR / "index.json").read_text())["tasks"]]
 TASK = TASKS[0]
@@ -58,11 +59,9 @@ def test_reports_hold_only_what_the_site_reads(task):
     """reports/<task>/ is what the pages read (webapp.reports), what their tables are made
     from (training.site_tables) and the split and recipe of the shipped model: no models,
     predictions or lab logs (those stay in runs/ and research/)."""
-    from webapp.reports import REPORT_FILES
+    from webapp.report_files import OTHER_FILES, REPORT_FILES
 
-    allowed = {name for name, _ in REPORT_FILES.values()}
-    allowed |= {name for name, _ in site_tables.SOURCE_FILES.values()}
-    allowed |= {"split.csv", "config.json", TABLES_FILE}
+    allowed = set(REPORT_FILES.values()) | set(OTHER_FILES)
     present = {path.name for path in (REPORTS_DIR / task).iterdir()}
     assert present <= allowed, sorted(present - allowed)
     assert {"report.json", TABLES_FILE, "split.csv"} <= present
@@ -89,7 +88,7 @@ def test_every_table_is_ready_to_print(task):
     }
     for table in content["tables"]:
         assert set(table) >= {"id", "title", "caption", "columns", "rows"}
-        assert table["caption"].endswith(".") and table["rows"], table["id"]
+        assert table["caption"] and table["rows"], table["id"]
         for row in table["rows"]:
             assert len(row["cells"]) == len(table["columns"]) - 1, table["id"]
             for cell in row["cells"]:
@@ -117,7 +116,8 @@ def test_headline_and_per_kind_figures_are_the_report_figures():
         assert texts["sensitivity"] == f"{measured['sensitivity'] * 100:.1f}%"
         assert texts["support"] == f"{measured['support']:,}"
     labels = len(metadata_of(TASK)["labels"])
-    assert f"balanced accuracy of {100 / labels:.1f}%" in headline["caption"]
+    assert headline["caption"]["chance"] == f"{100 / labels:.1f}%"
+    assert headline["caption"]["kinds"] == labels
 
 
 @pytest.mark.skipif(
@@ -135,8 +135,8 @@ def test_the_collections_figures_are_worked_out_here():
     assert facts["mean_drop"] == points_lower(sum(drops) / len(drops))
     assert facts["weighted_drop"] == points_lower(sum(d * k for d, k in zip(drops, n)) / sum(n))
     assert facts["fell"] == sum(d > 0 for d in drops) and facts["count"] == len(drops)
-    # The collections' names come from the task registry, not from the site.
-    assert facts["names"]["rosendahl"] == "Queensland practice"
+    # The collections are ids: the site names them from metadata.json (the task registry).
+    assert facts["sources"] == list(loso["sources"])
 
 
 @pytest.mark.skipif(
@@ -153,9 +153,9 @@ def test_the_cross_validation_range_and_spread():
 
 
 def test_words_for_differences():
-    assert points_lower(0.024) == "2.4 points lower"
-    assert points_lower(-0.015) == "1.5 points higher"
-    assert points_lower(0.0004) == "no different"
+    assert points_lower(0.024) == {"points": "2.4", "way": "lower"}
+    assert points_lower(-0.015) == {"points": "1.5", "way": "higher"}
+    assert points_lower(0.0004) == {"points": None, "way": "same"}
     assert signed(-0.024, 1, 100) == "−2.4" and signed(0.012, 3) == "+0.012"
 
 
@@ -174,8 +174,8 @@ def test_a_missing_file_leaves_its_section_out_and_a_damaged_one_says_so(folder)
     (folder / "calibration.json").write_text(json.dumps({"temperature": "warm"}))
     content = make(TASK, folder, metadata_of(TASK))
     assert "risk" not in content["facts"] and "risk" not in content["problems"]
-    assert "(doubt.json) is damaged" in content["problems"]["doubt"]
-    assert "calibration.json does not hold what it needs" in content["problems"]["calibration"]
+    assert content["problems"]["doubt"] == {"file": "doubt", "reason": "damaged"}
+    assert content["problems"]["calibration"] == {"file": "calibration", "reason": "malformed"}
     assert not any(t["id"] in ("risk", "doubt", "calibration") for t in content["tables"])
     assert "headline" in content["facts"] and "unsure" in content["facts"]
 
@@ -185,15 +185,18 @@ def test_measurements_of_another_model_are_said_where_they_are_made(folder):
     metadata["risk"]["threshold"] = 0.3
     metadata["metrics"]["test"]["without_metadata"]["n"] += 1
     content = make(TASK, folder, metadata)
-    assert content["facts"]["risk"]["installed"].startswith("risk threshold (0.3, not ")
+    installed = content["facts"]["risk"]["installed"]
+    assert installed["what"] == "risk_threshold" and installed["installed"] == "0.3"
     assert content["matches_model"] is False
 
 
-def test_without_metadata_the_registry_names_the_kinds(folder):
+def test_without_metadata_the_registry_orders_the_kinds(folder):
     content = make(TASK, folder)
     assert content["model_version"] is None
-    names = [row["header"] for row in table_of(content, "per-class-without_metadata")["rows"]]
-    assert names == [label["name"] for label in metadata_of(TASK)["labels"]]
+    ids = [
+        row["header"]["label"] for row in table_of(content, "per-class-without_metadata")["rows"]
+    ]
+    assert ids == [label["id"] for label in metadata_of(TASK)["labels"]]
 
 
 def test_write_and_the_command(folder):
@@ -227,27 +230,27 @@ def test_made_without_tensorflow_or_numpy():
     code = (
         "import sys, training.site_tables; "
         "bad = [m for m in sys.modules if m.split('.')[0] in "
-        "('tensorflow', 'keras', 'numpy', 'pandas', 'webapp')]; print(bad); "
+        "('tensorflow', 'keras', 'numpy', 'pandas', 'flask')]; print(bad); "
         "sys.exit(1 if bad else 0)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert site_tables.FORMAT == 1
+    assert site_tables.FORMAT == 2
 
 
 @pytest.mark.parametrize(
     ("made", "written"),
     [
-        (lambda: site_tables.percent(0.6312), "63.1%"),
-        (lambda: site_tables.percent(0.99996), "99.996%"),  # not "100.0%"
-        (lambda: site_tables.percent(0.00002), "0.002%"),  # not "0.0%"
-        (lambda: site_tables.percent(1.0), "100.0%"),  # 300 of 300 is written as it is
-        (lambda: site_tables.percent(0), "0.0%"),
-        (lambda: site_tables.decimals(0.9124), "0.912"),
-        (lambda: site_tables.decimals(0.99962, 2), "0.9996"),  # not "1.00"
-        (lambda: site_tables.decimals(None), None),
+        (lambda: table_format.percent(0.6312), "63.1%"),
+        (lambda: table_format.percent(0.99996), "99.996%"),  # not "100.0%"
+        (lambda: table_format.percent(0.00002), "0.002%"),  # not "0.0%"
+        (lambda: table_format.percent(1.0), "100.0%"),  # 300 of 300 is written as it is
+        (lambda: table_format.percent(0), "0.0%"),
+        (lambda: table_format.decimals(0.9124), "0.912"),
+        (lambda: table_format.decimals(0.99962, 2), "0.9996"),  # not "1.00"
+        (lambda: table_format.decimals(None), None),
     ],
 )
 def test_a_measured_share_is_never_written_as_a_perfect_score(made, written):

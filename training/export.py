@@ -206,6 +206,16 @@ def build_metadata(
             "order": task.label_ids,
         },
         "metadata_encoding": encoding_json(task),
+        # The collections the images come from, named for the pages (webapp.report_words).
+        **(
+            {
+                "sources": [
+                    {"id": i, "name": name, "where": where} for i, name, where in task.sources
+                ]
+            }
+            if task.sources
+            else {}
+        ),
         "weights": {
             "quantization": quantization,
             "bytes": sum(p.stat().st_size for p in files[1:]),

@@ -142,6 +142,13 @@ def value_name(value: str) -> str:
 # charts can show them translated (tests/test_i18n.py checks that each one is).
 RECORDED_WORDS = (
     N_("Cause given in the file name"),
+    # as running text names them ("split by the cause given in the file name"; running_list)
+    N_("cause given in the file name"),
+    N_("how the label was confirmed"),
+    N_("source collection"),
+    N_("age"),
+    N_("sex"),
+    N_("body site"),
     N_("Bacteria"),
     N_("Virus"),
     N_("None"),
@@ -150,6 +157,20 @@ RECORDED_WORDS = (
     N_("Consensus"),
     N_("Confocal"),
 )
+
+
+def running_list(names: list[str]) -> str:
+    """Names of the task's details or recorded columns ("Age", "Body site") as a list in
+    running text, in the page's language: "age, body site"; each name as the catalogue has it
+    in running text (its lower-case English), else as it has the name."""
+
+    def running(name: str) -> str:
+        if current_language() == "en":
+            return name.lower()
+        text, known = _translate(name.lower())
+        return text if known else translate_text(name)
+
+    return ", ".join(running(name) for name in names)
 
 
 def plain_name(field_label: str) -> str:

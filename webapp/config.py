@@ -86,7 +86,7 @@ class Config:
         ),
     }
 
-    # Compression (Flask-Compress, webapp/__init__.py): every text response
+    # Compression (Flask-Compress, webapp/app.py): every text response
     # (pages, scripts, styles, JSON, model.json, the service worker, the
     # manifest) and the WebAssembly files, in brotli when the browser accepts it,
     # else gzip, with Vary: Accept-Encoding. Weight shards (.bin,

@@ -14,11 +14,9 @@ The .po files are the source; their compiled .mo files (what gettext reads) are 
 here when the app starts, whenever one is missing or older than its .po, so a fresh
 clone needs no build step.
 
-Text that arrives already written (labels of metadata.json, the finished tables of
-``reports/<task>/tables.json``, error messages of the model's scripts) is translated by
-:func:`translate_text`: the whole string if the catalogue has it, else the first
-pattern of :mod:`webapp.report_text` it matches (``"On {n} test images."``),
-with the pattern's translation filled in by the parts it matched, each translated too.
+Text that arrives already written (the labels and names of metadata.json, the titles and
+values data.json records) is translated whole by :func:`translate_text`. The report tables
+(``reports/<task>/tables.json``) hold no words: :mod:`webapp.report_words` words them.
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ import json
 import re
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, g, make_response, request
+from flask import Blueprint, abort, current_app, make_response, request
 from flask_babel import Babel, get_locale, get_translations
 from jinja2 import pass_context
 
@@ -220,22 +218,6 @@ def catalogue(lang: str):
 # ---- text that arrives written ---------------------------------------------------------
 
 
-@functools.cache
-def _compiled_patterns(lists: bool = True) -> tuple:
-    from webapp.report_text import LISTS, PATTERNS, WHOLE
-
-    compiled = []
-    for pattern in PATTERNS + (LISTS if lists else ()):
-        if pattern in WHOLE:
-            continue
-        parts = re.split(r"\{(\w+)\}", pattern)
-        regex = "".join(
-            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
-        )
-        compiled.append((re.compile(regex, re.DOTALL), pattern))
-    return tuple(compiled)
-
-
 # Numbers, percentages and figures ("63.1%", "1,431", "0.912", "−2.4"): the same words in
 # any language, written with the language's decimal and group marks (localise_figures).
 FIGURE = re.compile(r"[\s\d.,:%+\-−–×±<>]*")
@@ -316,29 +298,11 @@ def translate_text(text, lang: str | None = None):
 
 
 def _translate(text: str) -> tuple[str, bool]:
-    """(``text`` translated, whether the catalogue knew it). A pattern's placeholder named
-    with a leading underscore (``{_run}``) is a name kept as it is; every other part must be
-    known for the pattern to apply."""
+    """(``text`` translated, whether the catalogue knew it): the whole string, or a text of
+    figures only, written the way of the page's language."""
     if not text or FIGURE.fullmatch(text):
         return localise_figures(text), True
     translations = get_translations()
-    catalog = getattr(translations, "_catalog", {})
-    if text in catalog:
+    if text in getattr(translations, "_catalog", {}):
         return translations.gettext(text), True
-    memo = g.setdefault("translated_text", {})
-    if text in memo:
-        return memo[text]
-    memo[text] = (text, False)  # no endless recursion on a pattern matching itself
-    for regex, pattern in _compiled_patterns():
-        match = regex.fullmatch(text)
-        if not match or pattern not in catalog:
-            continue
-        parts = {}
-        for name, value in match.groupdict().items():
-            parts[name], known = (value, True) if name.startswith("_") else _translate(value)
-            if not known:
-                break
-        else:
-            memo[text] = (translations.gettext(pattern).format(**parts), True)
-            break
-    return memo[text]
+    return text, False

@@ -14,9 +14,11 @@ Where the strings come from (docs/languages.md):
   ``{name}`` placeholders;
 - the text of the models' contracts (``<MODELS_FOLDER>/<task>/metadata.json``: titles,
   kinds, label names and descriptions, the details' names, the risk sentences), written
-  by ``training/tasks.py``, the one place the English is kept;
-- the finished report tables (``reports/<task>/tables.json``, ``training.site_tables``):
-  each string, or the parts of one that matches a pattern of ``webapp.report_text``.
+  by ``training/tasks.py``, the one place the English is kept.
+
+The report files (``reports/<task>/``) hold figures, ids and keys, never words: the words
+of the report pages are the site's (``webapp/report_words.py`` and the templates), so a new
+release changes no catalogue.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ WEBAPP = ROOT / "webapp"
 TEMPLATES = WEBAPP / "templates"
 SCRIPTS = ROOT / "static" / "js"
 MODELS = ROOT / "static" / "tfjs_model"
-REPORTS = ROOT / "reports"
 
 KEYWORDS = {
     "_": None,
@@ -49,8 +50,6 @@ OPTIONS = {
     "jinja2": {"trimmed": "true", "silent": "false", "newstyle_gettext": "true"},
     "javascript": {"parse_template_string": "true"},
 }
-# Strings of the data that are not text: ids, file names, run names.
-IDENTIFIER = re.compile(r"[\w./-]*[_./\d][\w./-]*")
 
 
 def _source_files() -> list[tuple[str, Path]]:
@@ -90,10 +89,18 @@ def _metadata_strings(metadata: dict) -> list[str]:
         texts += list(field.get("value_names") or [])
     texts += list(((metadata.get("risk") or {}).get("messages") or {}).values())
     texts += list(((metadata.get("doubt") or {}).get("kind_names") or {}).values())
+    # As a table's row names them ("Document or screenshot").
+    texts += [
+        text[:1].upper() + text[1:]
+        for text in ((metadata.get("doubt") or {}).get("kind_names") or {}).values()
+        if isinstance(text, str)
+    ]
+    for source in metadata.get("sources") or []:
+        texts += [source.get("name"), source.get("where")]
     return [text for text in texts if isinstance(text, str) and text.strip()]
 
 
-def _data_messages(add, models=MODELS, reports=REPORTS) -> None:
+def _data_messages(add, models=MODELS) -> None:
     index = json.loads((models / "index.json").read_text(encoding="utf-8"))
     for task in index.get("tasks", []):
         add(task.get("title"), _relative(models / "index.json"), 0)
@@ -102,49 +109,6 @@ def _data_messages(add, models=MODELS, reports=REPORTS) -> None:
             metadata = json.loads(path.read_text(encoding="utf-8"))
             for text in _metadata_strings(metadata):
                 add(text, _relative(path), 0)
-    for path in sorted(reports.glob("*/tables.json")):
-        for text in table_strings(json.loads(path.read_text(encoding="utf-8"))):
-            add(text, _relative(path), 0)
-
-
-def table_strings(content: dict) -> list[str]:
-    """The text of a tables.json a person reads (not its ids, figures or data attributes),
-    each string split into the parts of the pattern it matches."""
-    from webapp.i18n import FIGURE, _compiled_patterns
-    from webapp.report_text import WHOLE
-
-    found: list[str] = []
-
-    def text(value) -> None:
-        if not isinstance(value, str) or FIGURE.fullmatch(value) or IDENTIFIER.fullmatch(value):
-            return
-        for regex, _pattern in _compiled_patterns(lists=False):
-            match = None if value in WHOLE else regex.fullmatch(value)
-            if match:
-                for name, part in match.groupdict().items():
-                    if not name.startswith("_"):
-                        text(part)
-                return
-        found.append(value)
-
-    def walk(value, key=None) -> None:
-        if key in ("data", "id", "class", "task", "model_version", "reference", "runs"):
-            return
-        if isinstance(value, dict):
-            for name, item in value.items():
-                walk(item, name)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item, key)
-        else:
-            text(value)
-
-    for table in content.get("tables") or []:
-        walk(table)
-    for section in (content.get("facts") or {}).values():  # a section may be called "data"
-        walk(section)
-    walk(content.get("problems") or {})
-    return list(dict.fromkeys(found))
 
 
 def extract():

@@ -24,6 +24,7 @@ from webapp.charts import (
     finished,
     new_figure,
     plain_name,
+    running_list,
     wrap,
 )
 from webapp.i18n import N_, localise_figures, measured, translate_text
@@ -520,7 +521,7 @@ def metadata_effect(report: dict, labels: Labels, field_names: list[str]) -> Cha
         )
     if field_names:
         # "age, sex, body site": the catalogue holds the shipped lists whole.
-        given = translate_text(", ".join(plain_name(name) for name in field_names).lower())
+        given = running_list([plain_name(name) for name in field_names])
         caption = _(
             "Where the dark bar is longer than the pale one, giving %(given)s helped the model "
             "find that kind; the top pair is the balanced accuracy.",

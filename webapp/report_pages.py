@@ -156,7 +156,7 @@ def performance(task_id: str | None):
             "outline",
         ),
     )
-    tables = load_site_tables(task)
+    tables = load_site_tables(metadata)
     report, history, curves = reports.get("report"), reports.get("history"), reports.get("curves")
     fields = field_names(metadata)
 
@@ -311,7 +311,7 @@ def data(task_id: str | None):
     labels = charts.Labels(metadata["labels"])
     group = metadata.get("split_group") or "case"
     reports = load_reports(task, ("data", "report"))
-    tables = load_site_tables(task)
+    tables = load_site_tables(metadata, reports.get("data"))
     summary, report = reports.get("data"), reports.get("report")
     order = (summary or {}).get("labels") or labels.ids
 
@@ -416,7 +416,7 @@ def model_card(task_id: str | None):
     metadata = _task(task_id)
     task = metadata["task"]
     reports = load_reports(task, ("report", "data", "outside"))
-    tables = load_site_tables(task)
+    tables = load_site_tables(metadata, reports.get("data"))
     weights = (metadata.get("weights") or {}).get("bytes")
     parity = (metadata.get("parity") or {}).get("max_abs_diff")
     # The card in the page's language, else the English one, marked as such.

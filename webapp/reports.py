@@ -28,22 +28,50 @@ from pathlib import Path
 
 from flask import current_app
 
+from webapp.i18n import N_
+from webapp.i18n import gettext as _
 from webapp.page_cache import depends_on
+from webapp.report_files import REPORT_FILES
+from webapp.report_words import Words
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# name → (file, what it holds, in words a visitor can read)
-REPORT_FILES = {
-    "report": ("report.json", "test-set evaluation"),
-    "history": ("history.json", "training history"),
-    "curves": ("curves.json", "ROC, precision–recall and calibration curves"),
-    "data": ("data.json", "dataset summary"),
-    "calibration": ("calibration.json", "calibration measurement"),
-    "leave_one_source_out": ("leave_one_source_out.json", "leave-one-collection-out measurement"),
-    "tables": ("tables.json", "set of finished tables"),
-    "outside": ("outside.json", "check on images from other clinics"),
-    "outline": ("outline.json", "measurement of the lesion outline"),
+# What each report file holds, in a visitor's words ("The %(what)s of this model …").
+WHAT = {
+    "report": N_("test-set evaluation"),
+    "history": N_("training history"),
+    "curves": N_("ROC, precision–recall and calibration curves"),
+    "data": N_("dataset summary"),
+    "calibration": N_("calibration measurement"),
+    "risk": N_("measurement of the risk summary"),
+    "risk_previous": N_("risk summary of the version before"),
+    "doubt": N_("measurement of the wrong-kind-of-image check"),
+    "unsure": N_("measurement of the “model is unsure” warning"),
+    "views": N_("measurement on other framings of the images"),
+    "leave_one_source_out": N_("leave-one-collection-out measurement"),
+    "cross_validation": N_("cross-validation of the installed recipe"),
+    "backbones": N_("comparison of backbones"),
+    "outside": N_("check on images from other clinics"),
+    "outline": N_("measurement of the lesion outline"),
+    "tables": N_("set of finished tables"),
 }
+REASONS = {"missing": N_("missing"), "damaged": N_("damaged")}
+
+
+def problem(name: str, reason: str) -> str:
+    """Why the part made from report file ``name`` is not shown: a sentence for the page.
+    ``reason``: "missing", "damaged" or "malformed" (the file lacks what the part needs)."""
+    if reason == "malformed":
+        return _(
+            "This part could not be shown: %(file)s does not hold what it needs.",
+            file=REPORT_FILES[name],
+        )
+    return _(
+        "The %(what)s of this model (%(file)s) is %(reason)s, so it cannot be shown here.",
+        what=_(WHAT[name]),
+        file=REPORT_FILES[name],
+        reason=_(REASONS[reason]),
+    )
 
 
 def reports_dir() -> Path:
@@ -65,9 +93,7 @@ class Reports:
 
     def problem(self, name: str) -> str:
         """Why ``name`` is not shown: a sentence for the page."""
-        file_name, what = REPORT_FILES[name]
-        reason = self.problems.get(name, "missing")
-        return f"The {what} of this model ({file_name}) is {reason}, so it cannot be shown here."
+        return problem(name, self.problems.get(name, "missing"))
 
 
 def load_reports(task_id: str, names=tuple(REPORT_FILES)) -> Reports:
@@ -75,7 +101,7 @@ def load_reports(task_id: str, names=tuple(REPORT_FILES)) -> Reports:
     reports = Reports(task_id)
     folder = reports_dir() / task_id
     for name in names:
-        path = folder / REPORT_FILES[name][0]
+        path = folder / REPORT_FILES[name]
         depends_on(path)
         try:
             content = json.loads(path.read_text(encoding="utf-8"))
@@ -96,31 +122,36 @@ def load_reports(task_id: str, names=tuple(REPORT_FILES)) -> Reports:
 
 @dataclass
 class SiteTables:
-    """``tables.json`` of one task (see ``training.site_tables``): finished tables and the
-    facts the pages' sentences print, per section; ``problem`` says why there are none."""
+    """``tables.json`` of one task (see ``training.site_tables``): tables and the facts the
+    pages' sentences print, per section, worded in the page's language by
+    :class:`webapp.report_words.Words`; ``problem`` says why there are none."""
 
     content: dict | None
     problem: str | None = None
     model_version: str | None = None
+    words: Words | None = None
 
     def table(self, table_id: str) -> dict | None:
         for table in (self.content or {}).get("tables") or []:
             if table.get("id") == table_id:
-                return table
+                return self.words.table(table)
         return None
 
     def facts(self, section: str) -> dict | None:
         """The section's facts; None when it was not measured or cannot be shown."""
-        return ((self.content or {}).get("facts") or {}).get(section)
+        facts = ((self.content or {}).get("facts") or {}).get(section)
+        return self.words.facts(section, facts) if facts is not None else None
 
     def problem_of(self, section: str) -> str | None:
         """Why a measured section cannot be shown (a damaged file, or one lacking what it
         needs), or None."""
-        return ((self.content or {}).get("problems") or {}).get(section)
+        found = ((self.content or {}).get("problems") or {}).get(section)
+        return problem(found["file"], found["reason"]) if found else None
 
     def shows(self, section: str) -> bool:
         """True when the page has something to say about ``section``: its facts or its problem."""
-        return self.facts(section) is not None or self.problem_of(section) is not None
+        content = self.content or {}
+        return section in (content.get("facts") or {}) or section in (content.get("problems") or {})
 
     def matches(self, metadata: dict) -> bool:
         """False when the tables were made for another model than the installed one."""
@@ -132,18 +163,26 @@ class SiteTables:
         )
 
 
-def load_site_tables(task_id: str) -> SiteTables:
-    """``tables.json`` of ``task_id``; a missing or damaged file gives empty tables and a
-    sentence saying so."""
+def load_site_tables(metadata: dict, data: dict | None = None) -> SiteTables:
+    """``tables.json`` of the task of ``metadata`` (its metadata.json, which names its kinds
+    and collections; ``data``: its data.json, which names the categories it records); a
+    missing or damaged file gives empty tables and a sentence saying so."""
+    task_id = metadata["task"]
+    words = Words(metadata, data)
     reports = load_reports(task_id, ("tables",))
     content = reports.get("tables")
     if content is not None and not isinstance(content.get("tables"), list):
         current_app.logger.error("tables.json of %s holds no tables", task_id)
         content, reports.problems["tables"] = None, "damaged"
     if content is None:
+        command = f"python -m training.site_tables {task_id}"
         return SiteTables(
             None,
-            reports.problem("tables")
-            + (f" It is made from the report files by “python -m training.site_tables {task_id}”."),
+            _(
+                "%(problem)s It is made from the report files by “%(command)s”.",
+                problem=reports.problem("tables"),
+                command=command,
+            ),
+            words=words,
         )
-    return SiteTables(content, model_version=content.get("model_version"))
+    return SiteTables(content, model_version=content.get("model_version"), words=words)
