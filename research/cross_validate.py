@@ -40,6 +40,8 @@ from pathlib import Path
 import numpy as np
 
 from training.data import PROJECT_ROOT
+from webapp.report_files import REPORT_FILES
+from webapp.report_shapes import write as write_report
 
 ROOT = PROJECT_ROOT
 
@@ -244,7 +246,6 @@ def table(summary: dict) -> str:
 def main(argv=None) -> int:
     from research.train import read_run_config
     from training.data import data_root
-    from training.site_tables import SOURCE_FILES
     from training.tasks import get_task
 
     parser = argparse.ArgumentParser(
@@ -273,7 +274,7 @@ def main(argv=None) -> int:
         "fold: train none, summarize the folds that are done",
     )
     parser.add_argument("--epochs", type=int, default=None, help="default: the reference's")
-    page_file = Path(SOURCE_FILES["cross_validation"][0]).stem
+    page_file = Path(REPORT_FILES["cross_validation"]).stem
     parser.add_argument(
         "--name",
         default=page_file,
@@ -378,8 +379,7 @@ def main(argv=None) -> int:
         if args.name == page_file
         else ROOT / "research" / task.id / "results"
     ) / f"{args.name}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary, indent=1) + "\n")
+    write_report("cross_validation", summary, out)
     print(table(summary))
     if "one_view" in summary:
         print(

@@ -26,6 +26,7 @@ import numpy as np
 from training.calibration import logit_mean
 from training.views import MIRROR_NAMES as MIRRORS
 from training.views import mirrored
+from webapp.report_shapes import write as write_report
 
 SQUARE_MIRRORS = ("square", "square_left_right", "square_up_down", "square_turned")
 
@@ -195,7 +196,7 @@ def main(argv=None) -> int:
                 for name, pick in picks.items()
             },
         }
-        args.report.write_text(json.dumps(report, indent=1) + "\n")
+        write_report("views", report, args.report)
     print(
         "| model | view | val balanced acc. | val macro AUC | test balanced acc. | test macro AUC |"
     )

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from training.data import PROJECT_ROOT
+from webapp.report_shapes import write as write_report
 
 ROOT = PROJECT_ROOT
 
@@ -173,8 +174,7 @@ def main(argv=None) -> int:
             "run": run.name,
         }
         print(f"[loso] {source}: done", flush=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1) + "\n")
+    write_report("leave_one_source_out", results, out)
     print_table(results)
     print(f"[done] {out}")
     return 0

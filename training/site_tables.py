@@ -33,13 +33,15 @@ carry ``data`` (``data-*`` attributes the pages and tests find them by).
         [--metadata static/tfjs_model/TASK/metadata.json]
 
 The release pipeline calls :func:`write_site_tables` after it writes the reports.
-Only the standard library, the task registry and the list of report files: no TensorFlow.
+Only the standard library, the task registry and the report files' names and shapes
+(``webapp.report_files``, ``webapp.report_shapes``): no TensorFlow.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from training.elsewhere_tables import backbones, cross_validation, sources, views
@@ -63,6 +65,8 @@ from training.table_format import (
     word,
 )
 from webapp.report_files import REPORT_FILES
+from webapp.report_shapes import ShapeError
+from webapp.report_shapes import check as check_shape
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FORMAT = 2
@@ -242,7 +246,8 @@ def calibration(calibration: dict, metadata: dict) -> tuple[dict, list]:
 
 
 def _read(folder: Path, name: str) -> tuple[dict | None, str | None]:
-    """(content, None), (None, "missing") or (None, "damaged")."""
+    """(content, None), (None, "missing"), (None, "damaged") or, for a file the experiments
+    write that lacks what its shape promises (``webapp.report_shapes``), (None, "malformed")."""
     path = folder / REPORT_FILES[name]
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
@@ -250,7 +255,14 @@ def _read(folder: Path, name: str) -> tuple[dict | None, str | None]:
         return None, "missing"
     except (OSError, ValueError):
         return None, "damaged"
-    return (content, None) if isinstance(content, dict) else (None, "damaged")
+    if not isinstance(content, dict):
+        return None, "damaged"
+    try:
+        check_shape(name, content)
+    except ShapeError as error:
+        print(f"[site_tables] {path}: {error}", file=sys.stderr)
+        return None, "malformed"
+    return content, None
 
 
 def site_tables(task_id: str, reports_dir, metadata: dict | None = None) -> dict:
@@ -280,14 +292,17 @@ def site_tables(task_id: str, reports_dir, metadata: dict | None = None) -> dict
         "problems": {},
     }
 
-    def section(key: str, name: str, build, *args):
-        """Facts and tables of one section from file ``name``, or the problem with it."""
+    def section(key: str, name: str, build, *args, also=()):
+        """Facts and tables of one section from file ``name`` (and the files named ``also``,
+        passed after ``args``; None where missing), or the problem with one of them."""
+        for used in (name, *also):
+            if reasons.get(used) in ("damaged", "malformed"):
+                out["problems"][key] = {"file": used, "reason": reasons[used]}
+                return
         if files[name] is None:
-            if reasons.get(name) == "damaged":
-                out["problems"][key] = {"file": name, "reason": "damaged"}
             return
         try:
-            made = build(files[name], *args)
+            made = build(files[name], *args, *(files[used] for used in also))
         except MALFORMED:
             out["problems"][key] = {"file": name, "reason": "malformed"}
             return
@@ -312,7 +327,7 @@ def site_tables(task_id: str, reports_dir, metadata: dict | None = None) -> dict
         except MALFORMED:
             out["problems"]["data"] = {"file": "data", "reason": "malformed"}
     section("calibration", "calibration", calibration, metadata)
-    section("risk", "risk", risk, metadata, files["risk_previous"])
+    section("risk", "risk", risk, metadata, also=("risk_previous",))
     section("doubt", "doubt", doubt, metadata)
     section("unsure", "unsure", unsure, metadata)
     section("views", "views", views, metadata)

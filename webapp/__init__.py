@@ -7,8 +7,9 @@ the report files training wrote (charts drawn in the browser by plotly.js).
     from webapp import create_app
     app = create_app({"TESTING": True})   # or create_app() for the real settings
 
-Importing the package loads no Flask: training reads the one list of the report files
-(:mod:`webapp.report_files`, the standard library only) from here.
+Importing the package loads no Flask: training and research read the one list of the report
+files and their shapes (:mod:`webapp.report_files`, :mod:`webapp.report_shapes`, the standard
+library only) from here.
 """
 
 from __future__ import annotations

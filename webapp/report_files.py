@@ -5,6 +5,7 @@ experiments add some (``views.json``, ``leave_one_source_out.json``, ``cv_final.
 ``backbones.json``), the site reads them (:mod:`webapp.reports`). Both sides import this
 list; the standard library only, so training imports it without Flask (see :mod:`webapp`).
 What each file holds, in a visitor's words, is the site's: :data:`webapp.reports.WHAT`.
+The shapes of the files the experiments write: :mod:`webapp.report_shapes`.
 """
 
 from __future__ import annotations

@@ -32,6 +32,8 @@ from webapp.i18n import N_
 from webapp.i18n import gettext as _
 from webapp.page_cache import depends_on
 from webapp.report_files import REPORT_FILES
+from webapp.report_shapes import ShapeError
+from webapp.report_shapes import check as check_shape
 from webapp.report_words import Words
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +99,8 @@ class Reports:
 
 
 def load_reports(task_id: str, names=tuple(REPORT_FILES)) -> Reports:
-    """Read the named report files of ``task_id``; missing or damaged ones are left out."""
+    """Read the named report files of ``task_id``; missing or damaged ones are left out, and
+    so are those of the wrong shape (``webapp.report_shapes``: "malformed")."""
     reports = Reports(task_id)
     folder = reports_dir() / task_id
     for name in names:
@@ -115,6 +118,12 @@ def load_reports(task_id: str, names=tuple(REPORT_FILES)) -> Reports:
         if not isinstance(content, dict):
             current_app.logger.error("%s does not hold a JSON object", path)
             reports.problems[name] = "damaged"
+            continue
+        try:
+            check_shape(name, content)
+        except ShapeError as error:
+            current_app.logger.error("%s: %s", path, error)
+            reports.problems[name] = "malformed"
             continue
         reports.files[name] = content
     return reports

@@ -35,6 +35,7 @@ from research.chest_xray import outside_proxy as proxy
 from training.calibration import fit_temperature
 from training.risk import NEVER_ABOVE
 from training.shifts import HELD_OUT
+from webapp.report_shapes import write as write_report
 
 PNEUMONIA = proxy.PNEUMONIA
 VALIDATION_CONDITIONS = ("none", *HELD_OUT)
@@ -332,7 +333,7 @@ def main(argv=None) -> int:
         found = previous_risk(
             json.loads(args.before.read_text()), args.previous_threshold, args.previous_version
         )
-        args.previous_out.write_text(json.dumps(found, indent=1) + "\n")
+        write_report("risk_previous", found, args.previous_out)
         print(json.dumps(found["test"]), file=sys.stderr)
         return 0
     if args.show:

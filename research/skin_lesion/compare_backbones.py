@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 from training.data import PROJECT_ROOT
+from webapp.report_shapes import write as write_report
 
 # Recorded in research/skin_lesion/experiments.md (the runs were not kept).
 RECORDED = [
@@ -150,18 +151,15 @@ def main(argv=None) -> int:
             f"{r['test_balanced_accuracy']:.3f} | {r['float32_mb']} / {r['float16_mb']} | "
             f"{r['minutes']} |"
         )
-    args.out.write_text(
-        json.dumps(
-            {
-                "what": "the skin screener's backbones compared on the lesion-grouped split, "
-                "without metadata (python -m research.skin_lesion.compare_backbones)",
-                "selection": "validation balanced accuracy; test for reference only",
-                "rows": rows,
-            },
-            indent=1,
-            ensure_ascii=False,
-        )
-        + "\n"
+    write_report(
+        "backbones",
+        {
+            "what": "the skin screener's backbones compared on the lesion-grouped split, "
+            "without metadata (python -m research.skin_lesion.compare_backbones)",
+            "selection": "validation balanced accuracy; test for reference only",
+            "rows": rows,
+        },
+        args.out,
     )
     print(f"wrote {args.out}")
     return 0
