@@ -30,12 +30,13 @@ from flask import (
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from webapp import charts, data_charts, performance_charts
+from webapp import charts, data_charts
 from webapp.catalog import default_task_id, field_names, list_tasks, load_task, models_dir
 from webapp.i18n import current_language, translate_text
 from webapp.outline import outline_figures
 from webapp.outside import comparison as outside_comparison
 from webapp.page_cache import cached, depends_on
+from webapp.performance_sections import CHART_FILES, Measured, chart_sections, safely
 from webapp.reports import PROJECT_ROOT, load_reports, load_site_tables
 
 bp = Blueprint("reports", __name__)
@@ -102,33 +103,6 @@ def _task(task_id: str | None) -> dict:
     return load_task(task_id)
 
 
-# What building a chart from a report file that lacks a field, or holds the wrong type, raises.
-MALFORMED = (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError, AttributeError)
-
-
-def _safely(chart_id: str, title: str, source: str, build, *args) -> list[charts.Chart]:
-    """The chart(s) ``build`` makes, or one placeholder saying the file lacks what it needs."""
-    try:
-        made = build(*args)
-    except MALFORMED as error:
-        current_app.logger.warning("cannot show %s from %s: %r", chart_id, source, error)
-        return [
-            charts.Chart(
-                chart_id,
-                title,
-                problem=_(
-                    "This chart could not be drawn: %(source)s does not hold what it needs.",
-                    source=source,
-                ),
-            )
-        ]
-    return made if isinstance(made, list) else [made]
-
-
-def _missing(chart_id: str, title: str, problem: str) -> list[charts.Chart]:
-    return [charts.Chart(chart_id, title, problem=problem)]
-
-
 def _with_swatches(table: dict | None, labels: charts.Labels) -> dict | None:
     """A per-kind table with each row's colour, the colour of the kind in the charts."""
     if table is None:
@@ -144,142 +118,14 @@ def performance(task_id: str | None):
     metadata = _task(task_id)
     task = metadata["task"]
     labels = charts.Labels(metadata["labels"])
-    reports = load_reports(
-        task,
-        (
-            "report",
-            "history",
-            "curves",
-            "calibration",
-            "leave_one_source_out",
-            "outside",
-            "outline",
-        ),
-    )
+    reports = load_reports(task, ("report", *CHART_FILES, "outside", "outline"))
     tables = load_site_tables(metadata)
-    report, history, curves = reports.get("report"), reports.get("history"), reports.get("curves")
+    report = reports.get("report")
     fields = field_names(metadata)
-
     evaluated = [v for v in VARIANTS if isinstance((report or {}).get(v), dict)]
     wanted = "with_metadata" if request.args.get("details") == DETAILS_GIVEN else "without_metadata"
     variant = wanted if wanted in evaluated else (evaluated[0] if evaluated else "without_metadata")
-    result = (report or {}).get(variant) if evaluated else None
-    order = (report or {}).get("labels") or labels.ids
-
-    figures = {}
-    if history:
-        figures["training"] = _safely(
-            "chart-training",
-            _("Training curves"),
-            "history.json",
-            performance_charts.training_curves,
-            history,
-            bool(fields),
-        )
-        figures["schedule"] = _safely(
-            "chart-schedule",
-            _("Learning rate and momentum"),
-            "history.json",
-            performance_charts.schedule,
-            history,
-        )
-    else:
-        figures["training"] = _missing(
-            "chart-training", _("Training curves"), reports.problem("history")
-        )
-        figures["schedule"] = []
-    if result:
-        figures["confusion"] = _safely(
-            "chart-confusion",
-            _("Confusion matrix"),
-            "report.json",
-            performance_charts.confusion_matrices,
-            result,
-            labels,
-            order,
-        )
-    else:
-        figures["confusion"] = _missing(
-            "chart-confusion", _("Confusion matrix"), reports.problem("report")
-        )
-    variant_curves = (curves or {}).get(variant)
-    if variant_curves:
-        figures["roc"] = _safely(
-            "chart-roc",
-            _("ROC curve per kind"),
-            "curves.json",
-            performance_charts.roc,
-            variant_curves,
-            labels,
-            labels.ids,
-        )
-        figures["pr"] = _safely(
-            "chart-precision-recall",
-            _("Precision–recall curve per kind"),
-            "curves.json",
-            performance_charts.precision_recall,
-            variant_curves,
-            labels,
-            labels.ids,
-        )
-        figures["reliability"] = _safely(
-            "chart-reliability",
-            _("Reliability (calibration)"),
-            "curves.json",
-            performance_charts.reliability,
-            variant_curves,
-        )
-    else:
-        problem = (
-            reports.problem("curves")
-            if not curves
-            else _(
-                "The curves of this evaluation are not in curves.json, so they cannot be shown here."
-            )
-        )
-        figures["roc"] = _missing("chart-roc", _("ROC curve per kind"), problem)
-        figures["pr"] = _missing(
-            "chart-precision-recall", _("Precision–recall curve per kind"), problem
-        )
-        figures["reliability"] = _missing(
-            "chart-reliability", _("Reliability (calibration)"), problem
-        )
-    # One reliability diagram: calibration.json's before/after one where the model was
-    # calibrated (curves.json's, of the calibrated model only, would repeat its "after"
-    # with other bins and another ECE), else curves.json's.
-    if tables.facts("calibration") and reports.get("calibration"):
-        figures["reliability"] = _safely(
-            "chart-calibration",
-            _("Reliability before and after calibration"),
-            "calibration.json",
-            performance_charts.calibration,
-            reports.get("calibration"),
-        )
-    figures["effect"] = (
-        _safely(
-            "chart-metadata-effect",
-            _("Effect of the details"),
-            "report.json",
-            performance_charts.metadata_effect,
-            report,
-            labels,
-            fields,
-        )
-        if len(evaluated) == 2
-        else []
-    )
-    sources = tables.facts("sources")
-    figures["sources"] = []
-    if sources and reports.get("leave_one_source_out"):
-        names = sources.get("names") or {}
-        figures["sources"] = _safely(
-            "chart-held-out-sources",
-            _("Trained with and without each collection"),
-            "leave_one_source_out.json",
-            performance_charts.held_out_sources,
-            reports.get("leave_one_source_out"),
-            lambda source: names.get(source, source),
-        )
+    figures = chart_sections(Measured(reports, tables, labels, fields, variant, evaluated))
 
     return _with_charts(
         render_template(
@@ -317,7 +163,7 @@ def data(task_id: str | None):
 
     figures = []
     if summary:
-        figures += _safely(
+        figures += safely(
             "chart-classes",
             _("Images per kind"),
             "data.json",
@@ -325,7 +171,7 @@ def data(task_id: str | None):
             summary,
             labels,
         )
-        figures += _safely(
+        figures += safely(
             "chart-groups",
             _("Images and %(groups)s per kind", groups=translate_text(f"{group}s")),
             "data.json",
@@ -335,7 +181,7 @@ def data(task_id: str | None):
             group,
         )
         if summary.get("age"):
-            figures += _safely(
+            figures += safely(
                 "chart-age",
                 _("Age by kind"),
                 "data.json",
@@ -344,7 +190,7 @@ def data(task_id: str | None):
                 labels,
             )
         for key, category in (summary.get("categories") or {}).items():
-            figures += _safely(
+            figures += safely(
                 f"chart-{key}",
                 _("%(category)s by kind", category=translate_text(category.get("title", key))),
                 "data.json",
@@ -356,7 +202,7 @@ def data(task_id: str | None):
             )
     split = (summary or {}).get("split") or (report or {}).get("split")
     if split:
-        figures += _safely(
+        figures += safely(
             "chart-split",
             _("Training, validation and test images per kind"),
             "data.json",
