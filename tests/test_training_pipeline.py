@@ -357,9 +357,15 @@ def test_parity_tolerance():
         return np.array([np.roll(row, 1) if i < n else row for i, row in enumerate(p)])
 
     assert int((flips(1).argmax(1) != top).sum()) == 1
-    parity.compare(p, flips(1), max_probability_diff=1.0)  # 1 % of images: allowed
+    parity.compare(p, flips(1), max_probability_diff=1.0, tie=0)  # 1 % of images: allowed
     with pytest.raises(parity.ParityError, match="top-1 differs on 2/100"):
-        parity.compare(p, flips(2), max_probability_diff=1.0)
+        parity.compare(p, flips(2), max_probability_diff=1.0, tie=0)
+    # A near tie (first two answers within the probability tolerance) may fall either way
+    tie = np.array([[0.405, 0.395, 0.2]] * 10)
+    swapped = tie[:, [1, 0, 2]]
+    assert parity.compare(tie, swapped)["top1_disagreement"] == 0
+    with pytest.raises(parity.ParityError, match="top-1 differs on 10/10"):
+        parity.compare(tie, swapped, tie=0.005)
 
 
 def test_balanced_batches_of_fewer_images_than_a_batch():

@@ -31,6 +31,8 @@ class ModelConfig:
     batchnorm_momentum: float = 0.0  # > 0: every batch-norm layer of the backbone gets this
     # momentum (Keras builds V2 with 0.999, which lags far
     # behind in a short fine-tune; 0.9 works); 0: Keras' own
+    members: int = 1  # > 1: that many networks (seeds) trained apart and averaged in one
+    # graph (the mean of their logits; ``merge_members``)
 
 
 BACKBONES = ("mobilenet", "mobilenet_v2")
@@ -39,7 +41,8 @@ BACKBONES = ("mobilenet", "mobilenet_v2")
 def backbone_name(config: ModelConfig) -> str:
     """The backbone as people read it, e.g. 'MobileNet V1 α 0.75' (metadata, model card)."""
     version = {"mobilenet": "V1", "mobilenet_v2": "V2"}[config.backbone]
-    return f"MobileNet {version} α {config.alpha:g}"
+    name = f"MobileNet {version} α {config.alpha:g}"
+    return f"{config.members} × {name}" if config.members > 1 else name
 
 
 def make_backbone(config: ModelConfig, height: int, width: int, pooling):
@@ -64,6 +67,58 @@ def make_backbone(config: ModelConfig, height: int, width: int, pooling):
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.momentum = config.batchnorm_momentum
     return backbone
+
+
+MEMBERS = "members"
+
+
+def make_members(config: ModelConfig, height: int, width: int, pooling):
+    """``config.members`` backbones side by side as one nested model named ``members``:
+    the image in, their features (pooled or maps) concatenated out. Member k's layers are
+    named ``m<k>_<name>`` (names are unique across the whole network: ``training.fold``
+    finds layers by name). Built without ImageNet weights: its weights always come from
+    trained members (``merge_members``)."""
+    import dataclasses
+
+    import keras
+    from keras import layers
+
+    plain = dataclasses.replace(config, weights="none", members=1)
+    image = keras.Input((height, width, 3))
+    outs = []
+    for k in range(config.members):
+        backbone = make_backbone(plain, height, width, pooling)
+        for layer in backbone.layers:
+            layer.name = f"m{k}_{layer.name}"
+        member = keras.Model(backbone.input, backbone.output, name=f"member_{k}")
+        outs.append(member(image))
+    return keras.Model(image, layers.Concatenate(name="member_features")(outs), name=MEMBERS)
+
+
+def merge_members(models, task: Task, config: ModelConfig):
+    """One network of ``build_model(task, config)`` (``config.members == len(models)``)
+    whose probabilities are the softmax of the mean of ``models``' logits: each member's
+    backbone and metadata layer side by side, the heads stacked and divided by their number
+    (the features are concatenated, so the one head sums the members' logits)."""
+    if config.members != len(models):
+        raise ValueError(f"config.members is {config.members}, given {len(models)} networks")
+    merged = build_model(task, config)
+    wrapper = merged.get_layer(MEMBERS)
+    for k, model in enumerate(models):
+        wrapper.get_layer(f"member_{k}").set_weights(backbone_of(model).get_weights())
+    heads = [model.get_layer("probabilities").get_weights() for model in models]
+    n_image = backbone_of(models[0]).output.shape[-1]
+    rows = [np.concatenate([kernel[:n_image] for kernel, _ in heads])]
+    if task.metadata_size:
+        dense = [model.get_layer("metadata_dense").get_weights() for model in models]
+        merged.get_layer("metadata_dense").set_weights(
+            [np.concatenate([w for w, _ in dense], axis=1), np.concatenate([b for _, b in dense])]
+        )
+        rows.append(np.concatenate([kernel[n_image:] for kernel, _ in heads]))
+    merged.get_layer("probabilities").set_weights(
+        [np.concatenate(rows) / len(models), np.mean([bias for _, bias in heads], axis=0)]
+    )
+    return merged
 
 
 TEST_TIME_VIEWS = ("none", "mirrors")
@@ -165,7 +220,11 @@ def build_model(
         # converter fuses the rescaling's offset into a bias tfjs cannot run.
         gray = layers.Conv2D(3, 1, use_bias=False, trainable=False, name="grayscale")
         x = gray(x)
-    backbone = make_backbone(config, height, width, None if class_map else "avg")
+    pooling = None if class_map else "avg"
+    if config.members > 1:
+        backbone = make_members(config, height, width, pooling)
+    else:
+        backbone = make_backbone(config, height, width, pooling)
     if mirrors:
         from training.layers import MeanOfViews
     # Per view: pooled features (and the class map, below); the views' means after. (Mean
@@ -181,7 +240,9 @@ def build_model(
     if task.metadata_size:
         metadata = keras.Input(shape=(task.metadata_size,), name=METADATA_INPUT, dtype="float32")
         inputs[METADATA_INPUT] = metadata
-        m = layers.Dense(config.metadata_units, activation="relu", name="metadata_dense")(metadata)
+        m = layers.Dense(
+            config.metadata_units * config.members, activation="relu", name="metadata_dense"
+        )(metadata)
         features = layers.Concatenate(name="features")([features, m])
     features = layers.Dropout(config.dropout, name="dropout")(features)
     probabilities = layers.Dense(len(task.labels), activation="softmax", name="probabilities")(

@@ -27,8 +27,9 @@ import numpy as np
 
 from training.data import PROJECT_ROOT, data_root
 from training.tasks import Task, get_task
+from webapp.report_files import REPORT_FILES
 
-OUTSIDE_FILE = "outside.json"
+OUTSIDE_FILE = REPORT_FILES["outside"]
 
 
 def outside_rows(task: Task, data_dir=None, limit: int = 0):

@@ -35,14 +35,21 @@ def compare(
     browser_probs: np.ndarray,
     max_top1_disagreement: float = MAX_TOP1_DISAGREEMENT,
     max_probability_diff: float = MAX_PROBABILITY_DIFF,
+    tie: float = MAX_PROBABILITY_DIFF,
 ) -> dict:
-    """Summary of the differences; raises ParityError past the tolerance."""
+    """Summary of the differences; raises ParityError past the tolerance.
+
+    A changed top answer counts only where Python's first answer leads its second by
+    more than ``tie`` (by default the probability tolerance): a nearer tie may fall either
+    way within that tolerance (an untrained network's near-equal answers)."""
     python_probs = np.asarray(python_probs, dtype=np.float64)
     browser_probs = np.asarray(browser_probs, dtype=np.float64)
     if python_probs.shape != browser_probs.shape:
         raise ParityError(f"shapes differ: {python_probs.shape} vs {browser_probs.shape}")
     diff = np.abs(python_probs - browser_probs)
-    disagree = python_probs.argmax(1) != browser_probs.argmax(1)
+    ranked = np.sort(python_probs, axis=1)
+    margin = ranked[:, -1] - ranked[:, -2] if python_probs.shape[1] > 1 else np.ones(len(diff))
+    disagree = (python_probs.argmax(1) != browser_probs.argmax(1)) & (margin > tie)
     summary = {
         "n_images": int(len(python_probs)),
         "max_abs_diff": float(diff.max()) if diff.size else 0.0,

@@ -5,6 +5,7 @@ reviewed like code) and runs every step that makes the site's model, each into i
 own folder of one run folder (default ``runs/TASK/release``)::
 
     1-train        training.train           model.keras, config.json, history.json, report.json …
+                                            (recipe members > 1: each trained into run/members, averaged)
     2-views        training.views           the test-time mirrors in the graph (if the recipe has them)
     3-calibration  training.calibration     temperature scaling of the softmax layer
     4-risk         training.risk            the risk summary's threshold
@@ -51,7 +52,7 @@ QUICK = {
     "model": {"image_size": [64, 64]},
 }
 QUICK_NEGATIVES, QUICK_PARITY_IMAGES, QUICK_OUTSIDE_IMAGES = 12, 7, 12
-# The outline network's quick settings (training.outline.OutlineConfig fields).
+# The outline network's quick settings (training.outline_net.OutlineConfig fields).
 QUICK_OUTLINE = {"limit": 16, "epochs": 1, "batch_size": 8, "height": 64, "width": 64}
 
 
@@ -132,7 +133,7 @@ def step_folders(run: Path, recipe: dict) -> list[tuple[str, Path]]:
 def outline_config(recipe: dict, folder: Path, quick: bool, data_dir: str | None):
     """The outline network's settings: the recipe's ``outline`` over the defaults, trained
     into ``folder/outline_run`` on the run's own split."""
-    from training.outline import OutlineConfig
+    from training.outline_net import OutlineConfig
 
     fields = {**recipe.get("outline", {}), **(QUICK_OUTLINE if quick else {})}
     return OutlineConfig(
@@ -197,17 +198,22 @@ def release(
 
     def train(folder: Path) -> None:
         from training.train import train as train_model
+        from training.train import train_members
 
         config = train_config(recipe, folder, quick)
         if data_dir:
             config.data_dir = data_dir
-        train_model(config)
+        if config.model.members > 1:  # kept beside the steps: an interrupted step resumes
+            train_members(config, run / "members")
+        else:
+            train_model(config)
 
     def outline(folder: Path) -> None:
         from training import outline as outlines
+        from training.outline_net import train as train_outline
 
         config = outline_config(recipe, folder, quick, data_dir)
-        model_path = outlines.train(config)
+        model_path = train_outline(config)
         outlines.export(config, model_path, folder / "tfjs_model" / task_id)
 
     def export(folder: Path) -> None:
@@ -236,11 +242,12 @@ def release(
             print(f"[outside] {summary_line(found)}", flush=True)
         if (folder / "outline_run").is_dir():  # the outline step's network, through assess()
             from training import outline as outlines
+            from training.outline_net import REPORT_FILE
 
             report = outlines.write_report(
                 outline_config(recipe, folder, quick, data_dir),
                 folder / "tfjs_model" / task_id,
-                folder / "reports" / task_id / outlines.REPORT_FILE,
+                folder / "reports" / task_id / REPORT_FILE,
             )
             print(
                 f"[outline] mean Dice {report['dice']['mean']:.3f} on {report['images']} test images"

@@ -287,8 +287,16 @@ def train(
       None) instead of ``config.imbalance``'s;
     - ``batches(x, y, sw)``: a transform of each training batch (tensors) after augmentation;
     - ``network(task, config)``: the Keras model to start from instead of a fresh one.
+
+    With ``config.model.members > 1`` the members are trained one by one and averaged
+    (``train_members``; experiments then pass nothing).
     """
     import keras
+
+    if config.model.members > 1:
+        if any(x is not None for x in (loss, targets, rows, balance, batches, network)):
+            raise ValueError("an experiment's variation trains one network, not members")
+        return train_members(config)
 
     from training.encoding import blank_metadata, field_slices
     from training.evaluate import classification_metrics, predict
@@ -438,6 +446,93 @@ def train(
     )
     print(f"[done] {train_seconds / 60:.1f} min; results in {out}", flush=True)
     return report
+
+
+def member_configs(config: TrainConfig, folder: Path) -> list[TrainConfig]:
+    """The one-network configs of ``config``'s members: seeds ``config.seed``, +1, …, each
+    writing into ``folder/member_<k>``."""
+    import dataclasses
+
+    single = dataclasses.replace(config.model, members=1)
+    return [
+        dataclasses.replace(
+            config, seed=config.seed + k, out=str(folder / f"member_{k}"), model=single
+        )
+        for k in range(config.model.members)
+    ]
+
+
+def train_members(config: TrainConfig, members_dir: str | Path | None = None) -> dict:
+    """Train ``config.model.members`` networks (seeds ``config.seed`` + k, into
+    ``members_dir``, default ``config.out``/members; a member whose report.json exists is
+    kept, so an interrupted run resumes) and write their average (``merge_members``) into
+    ``config.out`` as ``train`` does: model.keras, config.json, history.json (the first
+    member's curves; every member's kept epoch and validation figure under ``members``),
+    split.csv, report.json and test_predictions.json. Returns the average's test report."""
+    from training.model import merge_members
+
+    task = get_task(config.task)
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    folder = Path(members_dir) if members_dir else out / "members"
+    started = time.time()
+    models, histories = [], []
+    for member in member_configs(config, folder):
+        if not (Path(member.out) / "report.json").is_file():
+            train(member)
+        models.append(load_model(Path(member.out) / "model.keras"))
+        histories.append(json.loads((Path(member.out) / "history.json").read_text()))
+    merged = merge_members(models, task, config.model)
+    save_config(config, out / "config.json")
+    merged.save(out / "model.keras")
+    members = [
+        {
+            "seed": config.seed + k,
+            "selected_epoch": h["selected_epoch"],
+            "val_balanced_accuracy_without_metadata": h["epochs"][
+                "val_balanced_accuracy_no_metadata"
+            ][h["selected_epoch"] - 1],
+            "train_seconds": h["train_seconds"],
+        }
+        for k, h in enumerate(histories)
+    ]
+    train_seconds = sum(m["train_seconds"] for m in members)
+    (out / "history.json").write_text(
+        json.dumps({**histories[0], "train_seconds": train_seconds, "members": members}, indent=1)
+    )
+    table, split, parts = load_data(config, task, out)
+    report = write_test_report(
+        merged,
+        task,
+        table,
+        split,
+        parts,
+        out,
+        {
+            "selected_epoch": histories[0]["selected_epoch"],
+            "epochs": config.epochs,
+            "train_seconds": round(train_seconds, 1),
+            "members": members,
+            "validation": {
+                "balanced_accuracy_without_metadata": _validation_balanced_accuracy(
+                    merged, task, parts
+                )
+            },
+            "imbalance": config.imbalance,
+        },
+    )
+    print(f"[done] {len(models)} members averaged in {(time.time() - started) / 60:.1f} min; {out}")
+    return report
+
+
+def _validation_balanced_accuracy(model, task, parts) -> float:
+    """Balanced accuracy on the validation part with the metadata blanked (the figure the
+    epochs are kept by)."""
+    from training.evaluate import classification_metrics, predict_without_metadata
+
+    images, _, labels = parts["val"]
+    probabilities = predict_without_metadata(model, task, images)
+    return classification_metrics(labels, probabilities, task.label_ids)["balanced_accuracy"]
 
 
 def key_best_epoch(epochs_log: dict) -> int:

@@ -116,7 +116,7 @@ def load_masks(ids, folder: Path) -> list[np.ndarray]:
 
 def predicted_boxes(outline, images: list[np.ndarray]):
     """Bounding boxes (pixels) of the outline network's masks, per image (None: empty)."""
-    from training.outline import predict_masks
+    from training.outline_net import predict_masks
 
     boxes = [None] * len(images)
     shapes = sorted({im.shape for im in images})
@@ -270,7 +270,7 @@ def relative(value):
 
 
 def run(args) -> dict:
-    from training.outline import load
+    from training.outline_net import load
     from training.outside import outside_rows
 
     root = data_root(args.data_dir or None)
