@@ -134,3 +134,19 @@ def test_the_folded_export_form_keeps_every_members_answer(members, inputs):
         np.asarray(browser(inputs, training=False)["probabilities"]),
         atol=1e-5,
     )
+
+
+def test_the_pages_say_how_many_networks_answer():
+    """A release of members: the performance page's training facts count them and list
+    each one's kept epoch (the curves are the first network's)."""
+    from training.site_tables import training
+
+    history = {
+        "epochs": {"loss": [1.0] * 10},
+        "train_seconds": 1800,
+        "selected_epoch": 9,
+        "members": [{"selected_epoch": e} for e in (9, 10, 7)],
+    }
+    facts = training(history, {})
+    assert facts["members"] == 3 and facts["selected_epochs"] == "9, 10, 7"
+    assert "members" not in training({**history, "members": []}, {})

@@ -215,6 +215,9 @@ def _model_card_facts(run: Path, config: dict | None, model_config):
         "train_seconds": history["train_seconds"],
         "split": report["split"],
     }
+    if history.get("members"):  # several networks averaged (training.train.train_members)
+        training["members"] = len(history["members"])
+        training["selected_epochs"] = [m["selected_epoch"] for m in history["members"]]
     keys = ("n", "accuracy", "balanced_accuracy", "macro_auc", "macro_f1", "per_class")
     metrics = {
         "test": {

@@ -160,11 +160,15 @@ def per_class(report: dict, metadata: dict) -> list[dict]:
 
 
 def training(history: dict, metadata: dict) -> dict:
-    return {
+    facts = {
         "epochs": len(history["epochs"]["loss"]),
         "duration": duration(history.get("train_seconds")),
         "selected_epoch": history.get("selected_epoch"),
     }
+    if history.get("members"):  # several networks averaged; the curves are the first's
+        facts["members"] = len(history["members"])
+        facts["selected_epochs"] = ", ".join(str(m["selected_epoch"]) for m in history["members"])
+    return facts
 
 
 def data_summary(data: dict | None, split: dict | None, metadata: dict) -> tuple[dict, list]:
