@@ -76,7 +76,13 @@ def test_the_export_has_the_model_and_the_site_reports(quick_run):
     export = step_folders(run, read_recipe("skin_lesion"))[-1][1]
     metadata = json.loads((export / "tfjs_model" / "skin_lesion" / "metadata.json").read_text())
     assert metadata["weights"]["quantization"] == read_recipe("skin_lesion")["quantization"]
-    assert metadata["training"]["backbone"].startswith("MobileNet")
+    recipe_model = read_recipe("skin_lesion")["train"]["model"]
+    members = recipe_model.get("members", 1)
+    assert metadata["training"]["backbone"] == (
+        f"{members} × MobileNet V1 α 0.25" if members > 1 else "MobileNet V1 α 0.25"
+    )
+    assert metadata["training"].get("members", 1) == members
+    assert len(metadata["training"].get("selected_epochs", [0] * members)) == members
     assert metadata["parity"]["top1_disagreement"] <= 0.01
     for name in ("risk", "unsure", "calibration"):
         assert name in metadata
@@ -144,8 +150,15 @@ def test_install_replaces_the_model_and_keeps_other_reports(quick_run, tmp_path)
     (models / "skin_lesion" / "old-shard.bin").write_bytes(b"old")
     (reports / "skin_lesion").mkdir(parents=True)
     (reports / "skin_lesion" / "views.json").write_text("{}")  # a research measurement
-    install_export("skin_lesion", export, models, reports)
+    pictures = tmp_path / "img"
+    (pictures / "outline-worst").mkdir(parents=True)
+    (pictures / "outline-worst" / "old.jpg").write_bytes(b"old")
+    install_export("skin_lesion", export, models, reports, pictures)
     assert not (models / "skin_lesion" / "old-shard.bin").exists()
+    # the outline's worst cases, drawn by the export step, replace the old drawings
+    drawn = json.loads((reports / "skin_lesion" / "outline.json").read_text())["pictures"]
+    installed = sorted(p.name for p in (pictures / "outline-worst").iterdir())
+    assert installed == sorted(i["file"] for i in drawn["images"]) and installed
     assert (models / "skin_lesion" / "metadata.json").is_file()
     assert json.loads((models / "index.json").read_text())["tasks"][0]["id"] == "skin_lesion"
     assert (reports / "skin_lesion" / "views.json").is_file()

@@ -165,6 +165,16 @@ def write_report(config: OutlineConfig, task_dir: Path, path: Path) -> dict:
     return report
 
 
+def write_pictures(config: OutlineConfig, model_path: Path, report: Path, out: Path) -> list:
+    """``pictures`` of the report's worst test cases into ``out`` (the site's
+    ``static/img/outline-worst/`` once installed), named in the report under ``pictures``."""
+    shown = pictures(config, model_path, report, out)
+    found = json.loads(report.read_text())
+    found["pictures"] = {"folder": "img/outline-worst/", "images": shown}
+    report.write_text(json.dumps(found, indent=1) + "\n")
+    return shown
+
+
 def main(argv=None) -> int:
     command, config, args = parse(sys.argv[1:] if argv is None else argv)
     model_path = Path(config.out) / "model.keras"
@@ -182,11 +192,7 @@ def main(argv=None) -> int:
         report = write_report(config, task_dir, Path(args.report))
         print(json.dumps({k: report[k] for k in ("images", "dice", "jaccard", "no_outline")}))
     if command in ("pictures", "all"):
-        shown = pictures(config, model_path, Path(args.report), PICTURES_DIR)
-        report = json.loads(Path(args.report).read_text())
-        report["pictures"] = {"folder": "img/outline-worst/", "images": shown}
-        Path(args.report).write_text(json.dumps(report, indent=1) + "\n")
-        print(json.dumps(shown))
+        print(json.dumps(write_pictures(config, model_path, Path(args.report), PICTURES_DIR)))
     if command == "time":
         image = PROJECT_ROOT / "tests" / "data" / "ham10000" / "ISIC_0025661.jpg"
         from training.outline_browser import timing

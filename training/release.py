@@ -43,6 +43,7 @@ from pathlib import Path
 from training.data import PROJECT_ROOT
 
 RECIPES = PROJECT_ROOT / "training" / "recipes"
+PICTURES = "outline_pictures"  # the export step's drawings of the outline's worst cases
 STEPS = ("train", "views", "calibration", "risk", "doubt", "unsure", "outline", "export")
 QUICK = {
     "limit": 40,
@@ -244,13 +245,15 @@ def release(
             from training import outline as outlines
             from training.outline_net import REPORT_FILE
 
-            report = outlines.write_report(
-                outline_config(recipe, folder, quick, data_dir),
-                folder / "tfjs_model" / task_id,
-                folder / "reports" / task_id / REPORT_FILE,
-            )
+            config = outline_config(recipe, folder, quick, data_dir)
+            report_file = folder / "reports" / task_id / REPORT_FILE
+            report = outlines.write_report(config, folder / "tfjs_model" / task_id, report_file)
             print(
                 f"[outline] mean Dice {report['dice']['mean']:.3f} on {report['images']} test images"
+            )
+            # its worst test cases, drawn for the performance page (installed with the model)
+            outlines.write_pictures(
+                config, Path(config.out) / "model.keras", report_file, folder / PICTURES
             )
         write_site_tables(
             task_id, folder / "reports" / task_id, folder / "tfjs_model" / task_id / "metadata.json"
@@ -307,6 +310,7 @@ def install_export(
     export_dir: Path,
     models_root: Path | None = None,
     reports_root: Path | None = None,
+    pictures_root: Path | None = None,
 ) -> None:
     """Copy the export into the site: the model folder (replaced whole) and the report files
     the release made (other report files of the task, e.g. research's measurements, stay)."""
@@ -324,6 +328,13 @@ def install_export(
     for path in sorted((export_dir / "reports" / task_id).iterdir()):
         shutil.copy2(path, reports_root / task_id / path.name)
     repo_relative_out(reports_root / task_id / "config.json")
+    if (export_dir / PICTURES).is_dir():  # the outline's worst test cases (training.outline)
+        from training.outline_net import PICTURES_DIR
+
+        pictures = pictures_root / PICTURES_DIR.name if pictures_root else PICTURES_DIR
+        if pictures.exists():
+            shutil.rmtree(pictures)
+        shutil.copytree(export_dir / PICTURES, pictures)
     # The tables again, now with the task's other measurements beside the release's.
     write_site_tables(task_id, reports_root / task_id, target / "metadata.json")
     print(f"[release] installed into {target} and {reports_root / task_id}", flush=True)

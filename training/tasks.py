@@ -232,7 +232,7 @@ SKIN_LESION = Task(
             False,
         ),
     ),
-    image_size=(192, 256),
+    image_size=(150, 200),  # HAM10000's own 200 × 150 (research/skin_lesion/experiments.md)
     metadata_fields=(
         NumberField("age", "Age (years)", 0, 120, 100.0),
         CategoryField("sex", "Sex", ("male", "female"), ("Male", "Female")),
