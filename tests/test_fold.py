@@ -77,13 +77,30 @@ def test_the_folded_network_answers_as_the_trained_one(backbone, size, paddings_
 
 def test_the_shipped_skin_graph_has_no_batch_norm_or_padding_ops_left():
     """What the browser runs: every depthwise convolution fused with its bias and
-    activation, no padding copies, the mirrors undone on the class maps only."""
+    activation, a padding copy only where no "same" padding can replace it (at the
+    model's input size), the mirrors undone on the class maps only."""
+    from training.fold import paddings_left
+    from training.model import browser_model
+
     folder = ROOT / "static/tfjs_model/skin_lesion"
     nodes = json.loads((folder / "model.json").read_text())["modelTopology"]["node"]
-    views = json.loads((folder / "metadata.json").read_text())["inputs"]["image"].get("views")
+    metadata = json.loads((folder / "metadata.json").read_text())
+    views = metadata["inputs"]["image"].get("views")
     ops = Counter(node["op"] for node in nodes)
-    assert ops["FusedDepthwiseConv2dNative"] >= 13  # MobileNet V1 has 13, V2 17
-    assert not {"DepthwiseConv2dNative", "Relu6", "Pad", "PadV2"} & set(ops)
+    members = metadata["training"].get("members", 1)
+    assert ops["FusedDepthwiseConv2dNative"] >= 13 * members  # MobileNet V1 has 13, V2 17
+    assert not {"DepthwiseConv2dNative", "Relu6"} & set(ops)
+    # The Keras form of the same network: which paddings the fold had to keep.
+    config = ModelConfig(
+        image_size=tuple(metadata["inputs"]["image"]["size"]),
+        members=members,
+        test_time_views=views or "none",
+    )
+    kept = paddings_left(browser_model(build_model(TASK, config), TASK, config, views_outside=True))
+    assert ops["Pad"] + ops["PadV2"] == len(kept)
+    # …and on an input whose sides stay even at every stride, none
+    even = ModelConfig(image_size=(96, 128))
+    assert not paddings_left(browser_model(build_model(TASK, even), TASK, even, views_outside=True))
     by_name = {node["name"]: node for node in nodes}
     reversed_maps = 0
     for node in nodes:

