@@ -106,7 +106,7 @@ def crops_augmentation():
     lesion moves and its scale changes) resized back (bilinear), a horizontal and a
     vertical flip each with chance ½, and per-image brightness, contrast, saturation and
     hue; no free rotation. Only 3-11 % faster than "standard" here
-    (``python -m research.skin_lesion.train_speed``), so not shipped."""
+    (docs/training.md), so not shipped."""
     import keras
     import tensorflow as tf
     from keras import layers
