@@ -38,7 +38,7 @@ class TrainConfig:
     # batches) or "none" (IMBALANCE_MODES)
     metadata_dropout: float = 0.5  # chance to blank all metadata of a training image
     field_dropout: float = 0.2  # otherwise, chance to blank each field
-    augment: str = "standard"  # "none", "light", "standard", "crops" (AUGMENT_MODES)
+    augment: str = "standard"  # "none", "light", "standard"
     cache_dir: str = ".cache"
     model: ModelConfig = field(default_factory=ModelConfig)
 
@@ -51,7 +51,7 @@ class TrainConfig:
 
 
 IMBALANCE_MODES = ("weights", "sampling", "none")
-AUGMENT_MODES = ("none", "light", "standard", "crops")
+AUGMENT_MODES = ("none", "light", "standard")
 
 # Settings of experiments that moved to research/ (research.train gives them again), with
 # the value that meant "not used". A saved config.json may hold them; read_config sets

@@ -65,10 +65,6 @@ def augmentation(mode: str, upright: bool = False):
 
     if mode == "none":
         return None
-    if mode == "crops":
-        if upright:
-            raise ValueError("augment 'crops' flips the image: not for upright tasks")
-        return crops_augmentation()
     if upright:
         steps = [
             layers.RandomRotation(0.03, fill_mode="constant"),
@@ -96,45 +92,6 @@ def augmentation(mode: str, upright: bool = False):
                 layers.RandomHue(0.04, value_range=(0, 255)),
             ]
     return keras.Sequential(steps, name="augment")
-
-
-CROP_SIDE = (0.75, 1.0)  # "crops": each side of the random crop, as a fraction of the image's
-
-
-def crops_augmentation():
-    """The "crops" augmentation: a random crop of 75-100 % of each side (any place, so the
-    lesion moves and its scale changes) resized back (bilinear), a horizontal and a
-    vertical flip each with chance ½, and per-image brightness, contrast, saturation and
-    hue; no free rotation. Only 3-11 % faster than "standard" here
-    (docs/training.md), so not shipped."""
-    import keras
-    import tensorflow as tf
-    from keras import layers
-
-    colour = keras.Sequential(
-        [
-            layers.RandomBrightness(0.15, value_range=(0, 255)),
-            layers.RandomContrast(0.2, value_range=(0, 255)),
-            layers.RandomSaturation((0.35, 0.65)),
-            layers.RandomHue(0.04, value_range=(0, 255)),
-        ],
-        name="augment_colour",
-    )
-
-    def augment(x, training=True):
-        n = tf.shape(x)[0]
-        h, w = x.shape[1], x.shape[2]
-        side = tf.random.uniform((n, 2), *CROP_SIDE)
-        start = tf.random.uniform((n, 2)) * (1.0 - side)
-        boxes = tf.concat([start, start + side], axis=1)
-        x = tf.image.crop_and_resize(x, boxes, tf.range(n), (h, w))
-        flip = tf.random.uniform((n, 1, 1, 1)) < 0.5
-        x = tf.where(flip, x[:, :, ::-1], x)
-        flip = tf.random.uniform((n, 1, 1, 1)) < 0.5
-        x = tf.where(flip, x[:, ::-1], x)
-        return colour(x, training=training)
-
-    return augment
 
 
 def make_dataset(

@@ -23,13 +23,59 @@ from training.tasks import get_task
 from training.train import class_balance, make_dataset, training_loss
 
 TASK = get_task("skin_lesion")
+
+CROP_SIDE = (0.75, 1.0)  # "crops": each side of the random crop, as a fraction of the image's
+
+
+def crops_augmentation():
+    """The "crops" augmentation, measured and not shipped: a random crop of 75-100 % of
+    each side (any place, so the lesion moves and its scale changes) resized back
+    (bilinear), a horizontal and a vertical flip each with chance ½, and per-image
+    brightness, contrast, saturation and hue; no free rotation. Given to
+    ``training.train.make_dataset`` as its ``batches`` transform over augment "none"."""
+    import keras
+    import tensorflow as tf
+    from keras import layers
+
+    colour = keras.Sequential(
+        [
+            layers.RandomBrightness(0.15, value_range=(0, 255)),
+            layers.RandomContrast(0.2, value_range=(0, 255)),
+            layers.RandomSaturation((0.35, 0.65)),
+            layers.RandomHue(0.04, value_range=(0, 255)),
+        ],
+        name="augment_colour",
+    )
+
+    def augment(x, y, sw):
+        n = tf.shape(x)[0]
+        h, w = x.shape[1], x.shape[2]
+        side = tf.random.uniform((n, 2), *CROP_SIDE)
+        start = tf.random.uniform((n, 2)) * (1.0 - side)
+        boxes = tf.concat([start, start + side], axis=1)
+        x = tf.image.crop_and_resize(x, boxes, tf.range(n), (h, w))
+        flip = tf.random.uniform((n, 1, 1, 1)) < 0.5
+        x = tf.where(flip, x[:, :, ::-1], x)
+        flip = tf.random.uniform((n, 1, 1, 1)) < 0.5
+        x = tf.where(flip, x[:, ::-1], x)
+        return colour(x, training=True), y, sw
+
+    return augment
+
+
 OUT = PROJECT_ROOT / "research" / "skin_lesion" / "results" / "train_speed.json"
 
 
 def images_per_second(augment: str, size: tuple[int, int], images, labels, steps: int) -> float:
     import keras
 
-    config = TrainConfig(task=TASK.id, augment=augment, imbalance="sampling", label_smoothing=0.1)
+    crops = augment == "crops"  # research's own, as a batch transform (crops_augmentation)
+    config = TrainConfig(
+        task=TASK.id,
+        augment="none" if crops else augment,
+        imbalance="sampling",
+        label_smoothing=0.1,
+    )
     config.model = ModelConfig(
         image_size=size, weights="../shared/data/weights/mobilenet_2_5_224_tf_no_top.h5"
     )
@@ -38,7 +84,8 @@ def images_per_second(augment: str, size: tuple[int, int], images, labels, steps
     k = len(TASK.labels)
     meta = np.zeros((len(labels), TASK.metadata_size), np.float32)
     _, sampling = class_balance("sampling", labels, k)
-    ds = make_dataset(images, meta, labels, k, config, True, sampling=sampling)
+    batches = crops_augmentation() if crops else None
+    ds = make_dataset(images, meta, labels, k, config, True, sampling=sampling, batches=batches)
     model = build_model(TASK, config.model)
     model.compile(optimizer=keras.optimizers.AdamW(1e-4), loss=training_loss(config))
     warm = 5
