@@ -132,7 +132,7 @@ def test_classify_a_real_image(page, sample_paths, task_metadata, n_labels):
         assert sentence in (risk["messages"]["high"], risk["messages"]["low"])
         expect(summary).to_contain_text("sensitivity")
         expect(summary).to_contain_text("specificity")
-    expect(page.locator("#doubt-alert")).to_be_hidden()  # a real lesion image: no warning
+    expect(page.locator("#wrong-kind-alert")).to_be_hidden()  # a real lesion image: no warning
     expect(page.get_by_role("img", name="The image you chose")).to_be_visible()
     expect(page.get_by_text("This is not a diagnosis.")).to_be_visible()
 
@@ -310,7 +310,7 @@ def test_an_image_of_another_kind_is_flagged(page, tmp_path, task_metadata, n_la
 
     from training.data import data_root
 
-    if "doubt" not in task_metadata:
+    if "wrong_kind" not in task_metadata:
         pytest.skip("this model has no in-kind check")
     blank = tmp_path / "blank.png"
     Image.new("RGB", (300, 200), (200, 190, 185)).save(blank)
@@ -318,7 +318,7 @@ def test_an_image_of_another_kind_is_flagged(page, tmp_path, task_metadata, n_la
     for other in others:
         choose(page, other)
         expect_result(page, other.name, n_labels)
-        warning = page.locator("#doubt-alert")
+        warning = page.locator("#wrong-kind-alert")
         expect(warning).to_be_visible()
         expect(warning).to_contain_text("does not look like the kind of image")
         expect(warning).to_contain_text("wrongly warns on")
@@ -330,7 +330,7 @@ def test_an_image_of_another_kind_is_flagged(page, tmp_path, task_metadata, n_la
     real = sorted((Path(__file__).parent / "data" / "ham10000").glob("*.jpg"))[0]
     choose(page, real)
     expect_result(page, real.name, n_labels)
-    expect(page.locator("#doubt-alert")).to_be_hidden()
+    expect(page.locator("#wrong-kind-alert")).to_be_hidden()
 
 
 # ---- where the model looked (class activation map) and "the model is unsure" ---------------

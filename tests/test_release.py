@@ -101,7 +101,7 @@ def test_the_export_has_the_model_and_the_site_reports(quick_run):
         "history.json",
         "calibration.json",
         "risk.json",
-        "doubt.json",
+        "wrong_kind.json",
         "unsure.json",
         "curves.json",
         "tables.json",

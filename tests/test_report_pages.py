@@ -587,21 +587,23 @@ def test_a_data_json_without_age_or_sex(site):
     assert "Nothing but the image" in card and "written part of this model card" in card
 
 
-# ---- calibration, risk summary, wrong-kind check, unsure (calibration/risk/doubt/unsure.json) --
+# ---- calibration, risk summary, wrong-kind check, unsure (calibration/risk/wrong_kind/unsure.json) --
 
-MEASURED = ("calibration", "risk", "doubt", "unsure")
+MEASURED = ("calibration", "risk", "wrong_kind", "unsure")
 HEADINGS = {
     "calibration": "Calibration: how far to trust a percentage",
     "risk": "The risk summary",
-    "doubt": "The wrong kind of image",
+    "wrong_kind": "The wrong kind of image",
     "unsure": "When the model is unsure",
 }
 
 
 def section(html: str, name: str) -> str:
-    """The HTML of the page's section headed ``<name>-heading``."""
+    """The HTML of the page's section headed ``<name>-heading`` (a report's name, e.g.
+    ``wrong_kind``, is its section's anchor with hyphens: ``wrong-kind``)."""
+    anchor = name.replace("_", "-")
     return re.search(
-        rf'<section[^>]*aria-labelledby="{name}-heading".*?</section>', html, re.S
+        rf'<section[^>]*aria-labelledby="{anchor}-heading".*?</section>', html, re.S
     ).group(0)
 
 
@@ -673,30 +675,30 @@ def test_risk_summary_states_the_rule_and_the_test_figures(performance_html, tas
 
 
 def test_wrong_kind_check_shows_both_methods_per_kind(performance_html):
-    doubt = report_file("doubt")
-    html = section(performance_html, "doubt")
+    wrong_kind = report_file("wrong_kind")
+    html = section(performance_html, "wrong_kind")
     text = text_of(html)
-    for kind, name in doubt["kind_names"].items():
+    for kind, name in wrong_kind["kind_names"].items():
         row = re.search(rf'<tr[^>]*data-kind="{kind}"[^>]*>(.*?)</tr>', html, re.S).group(1)
         assert name.lower() in text_of(row).lower()
         for method in ("in_kind_head", "max_probability"):
             assert cell(row, f'data-method="{method}"') == percent1(
-                doubt[method]["test"]["detection_rate"][kind]
+                wrong_kind[method]["test"]["detection_rate"][kind]
             ), (kind, method)
         assert cell(row, 'data-metric="n"') == str(
-            doubt["in_kind_head"]["test"]["n_per_kind"][kind]
+            wrong_kind["in_kind_head"]["test"]["n_per_kind"][kind]
         )
     own = re.search(r'<tr[^>]*data-kind="in_kind"[^>]*>(.*?)</tr>', html, re.S).group(1)
     for method in ("in_kind_head", "max_probability"):
         assert cell(own, f'data-method="{method}"') == percent1(
-            doubt[method]["test"]["false_alarm_rate"]
+            wrong_kind[method]["test"]["false_alarm_rate"]
         )
-    assert doubt["method"] == "in_kind_head"
-    choice = text_of(re.search(r'<p class="doubt-choice">(.*?)</p>', html, re.S).group(1))
+    assert wrong_kind["method"] == "in_kind_head"
+    choice = text_of(re.search(r'<p class="wrong-kind-choice">(.*?)</p>', html, re.S).group(1))
     assert choice.startswith("The screener uses the in-kind check")
-    assert percent1(doubt["in_kind_head"]["test"]["false_alarm_rate"]) in choice
+    assert percent1(wrong_kind["in_kind_head"]["test"]["false_alarm_rate"]) in choice
     assert "That is why the site uses the in-kind check" in choice
-    assert percent1(doubt["max_probability"]["test"]["false_alarm_rate"]) in choice
+    assert percent1(wrong_kind["max_probability"]["test"]["false_alarm_rate"]) in choice
     assert "partly synthetic" in text
     assert "another training run" not in performance_html
 
@@ -755,7 +757,7 @@ def test_a_task_without_these_files_has_no_such_sections(site):
     response = site.get(f"/performance/{SECOND_TASK}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert 'id="risk-heading"' not in html and 'id="doubt-heading"' not in html
+    assert 'id="risk-heading"' not in html and 'id="wrong-kind-heading"' not in html
     assert 'id="unsure-heading"' not in html
     assert "calibration was not measured" in text_of(section(html, "calibration"))
     assert "chart-reliability" in figures(section(html, "calibration"))
@@ -790,10 +792,10 @@ BROKEN = {
         {**report_file("risk"), "test": {}},
         {**report_file("risk"), "focus": "nv"},
     ],
-    "doubt": [
+    "wrong_kind": [
         {"method": "in_kind_head"},
-        {**report_file("doubt"), "kind_names": []},
-        {**report_file("doubt"), "in_kind_head": {"test": {"detection_rate": 1}}},
+        {**report_file("wrong_kind"), "kind_names": []},
+        {**report_file("wrong_kind"), "in_kind_head": {"test": {"detection_rate": 1}}},
     ],
     "unsure": [
         {"threshold": 0.5},
@@ -821,7 +823,7 @@ def test_a_file_lacking_what_it_needs_costs_its_section_not_the_page(
     "section_name,key,value",
     [
         ("risk", "threshold", 0.3),
-        ("doubt", "threshold", 0.7),
+        ("wrong_kind", "threshold", 0.7),
         ("calibration", "temperature", 2.0),
         ("unsure", "threshold", 0.3),
         ("unsure", "threshold", None),

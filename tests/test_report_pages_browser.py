@@ -95,7 +95,7 @@ def test_calibration_risk_and_wrong_kind_sections(performance):
     for name, heading in (
         ("calibration", "Calibration: how far to trust a percentage"),
         ("risk", "The risk summary"),
-        ("doubt", "The wrong kind of image"),
+        ("wrong_kind", "The wrong kind of image"),
     ):
         if (TASK_REPORTS / f"{name}.json").is_file():
             expect(performance.get_by_role("heading", name=heading)).to_be_visible()
@@ -111,12 +111,12 @@ def test_calibration_risk_and_wrong_kind_sections(performance):
         expect(performance.locator('[data-fact="risk-threshold"]')).to_have_text(
             f"{risk['threshold'] * 100:.1f}%"
         )
-    if (TASK_REPORTS / "doubt.json").is_file():
-        doubt = json.loads((TASK_REPORTS / "doubt.json").read_text())
+    if (TASK_REPORTS / "wrong_kind.json").is_file():
+        wrong_kind = json.loads((TASK_REPORTS / "wrong_kind.json").read_text())
         table = performance.get_by_role("table").filter(
             has=performance.get_by_role("columnheader", name="Kind of image")
         )
-        for kind, rate in doubt["in_kind_head"]["test"]["detection_rate"].items():
+        for kind, rate in wrong_kind["in_kind_head"]["test"]["detection_rate"].items():
             expect(
                 table.locator(f'tr[data-kind="{kind}"] [data-method="in_kind_head"]')
             ).to_have_text(f"{rate * 100:.1f}%")

@@ -66,7 +66,7 @@ def test_own_kind_is_classified_as_labelled(screener):
     for path, label in samples:
         choose(page, path, len(names))
         expect(page.get_by_text("The closest match is")).to_contain_text(names[label])
-        expect(page.locator("#doubt-alert")).to_be_hidden()
+        expect(page.locator("#wrong-kind-alert")).to_be_hidden()
         # Where it looked, for models that say (over what they saw of the image).
         heatmap = page.get_by_role("img", name=f"Where the model found evidence for {names[label]}")
         expect(heatmap).to_be_visible(visible="explanation" in metadata)
@@ -90,10 +90,10 @@ def test_the_status_says_ready_in_plain_words(screener):
 
 def test_another_kind_of_image_is_flagged(screener):
     task, metadata, page = screener
-    if "doubt" not in metadata:
+    if "wrong_kind" not in metadata:
         pytest.skip("this model has no in-kind check")
     choose(page, foreign_sample(task), len(metadata["labels"]))
-    warning = page.locator("#doubt-alert")
+    warning = page.locator("#wrong-kind-alert")
     expect(warning).to_be_visible()
     expect(warning).to_contain_text(metadata["image_kind"])
     # No confident risk sentence, map or "unsure" about an image the model was not made for.

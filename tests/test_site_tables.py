@@ -170,13 +170,13 @@ def folder(tmp_path):
 
 def test_a_missing_file_leaves_its_section_out_and_a_damaged_one_says_so(folder):
     (folder / "risk.json").unlink()
-    (folder / "doubt.json").write_text('{"method": ')
+    (folder / "wrong_kind.json").write_text('{"method": ')
     (folder / "calibration.json").write_text(json.dumps({"temperature": "warm"}))
     content = make(TASK, folder, metadata_of(TASK))
     assert "risk" not in content["facts"] and "risk" not in content["problems"]
-    assert content["problems"]["doubt"] == {"file": "doubt", "reason": "damaged"}
+    assert content["problems"]["wrong_kind"] == {"file": "wrong_kind", "reason": "damaged"}
     assert content["problems"]["calibration"] == {"file": "calibration", "reason": "malformed"}
-    assert not any(t["id"] in ("risk", "doubt", "calibration") for t in content["tables"])
+    assert not any(t["id"] in ("risk", "wrong_kind", "calibration") for t in content["tables"])
     assert "headline" in content["facts"] and "unsure" in content["facts"]
 
 

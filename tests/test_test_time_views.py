@@ -115,7 +115,7 @@ def test_the_browser_form_keeps_the_answers_and_its_heatmap_follows_the_image(mo
         np.asarray(mirrored(feeds([image]), training=False)),
         atol=1e-5,
     )
-    from training.doubt import head_scores
+    from training.wrong_kind import head_scores
 
     np.testing.assert_allclose(
         np.asarray(out["in_kind"])[:, 0],

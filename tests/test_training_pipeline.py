@@ -12,10 +12,10 @@ import pytest
 from training import parity
 from training.config import command_line, config_from_json, parse_config
 from training.data import PROJECT_ROOT, data_root
-from training.doubt import run as run_doubt
 from training.export import canonical_model_json, content_version
 from training.tasks import TASKS
 from training.train import train
+from training.wrong_kind import run as run_wrong_kind
 
 WEIGHTS = data_root() / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
 
@@ -57,7 +57,7 @@ def run_dir(task, tmp_path_factory):
         ]
     )
     train(config)
-    run_doubt(out, n_negatives=16)
+    run_wrong_kind(out, n_other=16)
     return out
 
 
@@ -226,13 +226,13 @@ def test_conversion_matches_keras_in_the_browser(task, run_dir, tmp_path):
     assert metadata["explanation"]["output"] == "class_map" and grid[2] == len(task.labels)
     assert metadata["parity"]["max_abs_diff"] <= parity.MAX_PROBABILITY_DIFF
     assert metadata["split_group"] == task.group_name
-    doubt = metadata["doubt"]
-    assert doubt["output"] == "in_kind" and 0 < doubt["threshold"] < 1
+    wrong_kind = metadata["wrong_kind"]
+    assert wrong_kind["output"] == "in_kind" and 0 < wrong_kind["threshold"] < 1
     assert (
-        set(doubt["detection_rate"]) == set(doubt["kind_names"])
-        and task.id not in doubt["kind_names"]
+        set(wrong_kind["detection_rate"]) == set(wrong_kind["kind_names"])
+        and task.id not in wrong_kind["kind_names"]
     )
-    for name in ("report.json", "curves.json", "doubt.json"):
+    for name in ("report.json", "curves.json", "wrong_kind.json"):
         assert (reports / name).is_file(), name
     index = json.loads((out.parent / "index.json").read_text())
     assert [t["id"] for t in index["tasks"]] == [task.id]
@@ -307,9 +307,9 @@ def test_views_command_gives_a_finished_run_test_time_mirrors(task, run_dir, tmp
 
     run = tmp_path / "run"
     shutil.copytree(run_dir, run)
-    with pytest.raises(SystemExit, match="doubt.json"):  # fitted on single-view answers
+    with pytest.raises(SystemExit, match="wrong_kind.json"):  # fitted on single-view answers
         add_views(["--run", str(run)])
-    (run / "doubt.json").unlink()
+    (run / "wrong_kind.json").unlink()
     before = json.loads((run / "report.json").read_text())
     assert add_views(["--run", str(run)]) == 0
     assert json.loads((run / "config.json").read_text())["model"]["test_time_views"] == "mirrors"

@@ -7,11 +7,11 @@ The modules by stage, in the order ``python -m training.release TASK`` uses them
 
 - data and tasks: ``tasks`` (the registry), ``datasets`` (each dataset as a table),
   ``data`` (splits, images as arrays), ``encoding`` (metadata), ``preprocess`` (a file
-  to pixels), ``negatives`` (images of other kinds), ``shifts`` (radiograph shifts);
+  to pixels), ``other_kinds`` (images of other kinds), ``shifts`` (radiograph shifts);
 - model and training: ``config`` (the recipe), ``model`` (the network, members),
   ``layers``, ``schedule``, ``train``, ``runs`` (a run folder), ``evaluate``;
 - after training, each a step of the release: ``views`` (test-time mirrors),
-  ``calibration``, ``risk``, ``doubt`` (the wrong-kind check), ``unsure``, and the
+  ``calibration``, ``risk``, ``wrong_kind`` (the wrong-kind check), ``unsure``, and the
   lesion outline: ``outline_net`` (its network), ``outline`` (its command, export and
   report), ``outline_browser`` (it in Chromium);
 - export and checks: ``fold``, ``export``, ``convert``, ``parity``, ``browser``,

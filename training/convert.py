@@ -67,7 +67,7 @@ def convert(
 
     ``run`` is the run folder: its ``config.json`` says how the model was built (without
     one, ``task_id``'s default ``ModelConfig``); what else the release wrote there goes in
-    if present (``doubt.json``, ``risk.json``, ``unsure.json``, ``calibration.json``, the
+    if present (``wrong_kind.json``, ``risk.json``, ``unsure.json``, ``calibration.json``, the
     run's ``report.json`` and ``history.json`` for the model card); its reports are
     copied into ``reports`` only when it has a ``report.json``. Raises ``ValueError`` when
     the browser's answers differ from Keras beyond ``training.parity``'s limits."""
@@ -86,13 +86,13 @@ def convert(
     reports = reports or PROJECT_ROOT / "reports" / task.id
 
     model = load_model(model_file or run / "model.keras")
-    doubt = None
-    if (run / "doubt.json").is_file():  # python -m training.doubt --run RUN
-        doubt = json.loads((run / "doubt.json").read_text())
+    wrong_kind = None
+    if (run / "wrong_kind.json").is_file():  # python -m training.wrong_kind --run RUN
+        wrong_kind = json.loads((run / "wrong_kind.json").read_text())
     else:
         print(
-            f"[warning] no {run / 'doubt.json'}: the model will not warn about images "
-            "of the wrong kind (run python -m training.doubt --run RUN first)",
+            f"[warning] no {run / 'wrong_kind.json'}: the model will not warn about images "
+            "of the wrong kind (run python -m training.wrong_kind --run RUN first)",
             flush=True,
         )
     # Without a config: the task's default network, at the size the model was built for.
@@ -101,7 +101,7 @@ def convert(
         if config
         else ModelConfig(image_size=tuple(parity.model_image_size(model)))
     )
-    head = doubt["head"] if doubt else None
+    head = wrong_kind["head"] if wrong_kind else None
     # The exported graph leaves the test-time mirrors (if any) to the JavaScript; the
     # parity check below compares it with the Keras model that mirrors inside.
     # Batch norms and paddings are folded into the convolutions (training.fold).
@@ -119,7 +119,7 @@ def convert(
             quantization=quantization,
             training=training,
             metrics=metrics,
-            doubt=doubt,
+            wrong_kind=wrong_kind,
             views=model_config.test_time_views,
             resize=resize_mode(graph),
         )

@@ -129,11 +129,11 @@ def build_metadata(
     quantization: str,
     training: dict | None = None,
     metrics: dict | None = None,
-    doubt: dict | None = None,
+    wrong_kind: dict | None = None,
     views: str = "none",
     resize: str | None = None,
 ) -> dict:
-    """The ``metadata.json`` contract; ``doubt`` is a ``training.doubt`` report whose
+    """The ``metadata.json`` contract; ``wrong_kind`` is a ``training.wrong_kind`` report whose
     head is in the graph (output ``in_kind``); ``views="mirrors"``: the graph was
     exported with ``views_outside`` (``training.model.build_model``) and its image
     input takes the image's ``MIRRORS`` views, which the JavaScript makes; ``resize``:
@@ -223,7 +223,7 @@ def build_metadata(
         },
         "training": training or {},
         "metrics": metrics or {},
-        **({"doubt": doubt_contract(signature, doubt)} if doubt else {}),
+        **({"wrong_kind": wrong_kind_contract(signature, wrong_kind)} if wrong_kind else {}),
         **(
             {"explanation": explanation_contract(signature, image_size, resize)}
             if CLASS_MAP_OUTPUT in outputs
@@ -273,11 +273,11 @@ def explanation_contract(signature: dict, image_size, resize: str = "crop") -> d
     }
 
 
-def doubt_contract(signature: dict, doubt: dict) -> dict:
+def wrong_kind_contract(signature: dict, wrong_kind: dict) -> dict:
     """What the browser needs to warn about an image of the wrong kind, and the evidence."""
     from training.model import IN_KIND_OUTPUT
 
-    test = doubt["in_kind_head"]["test"]
+    test = wrong_kind["in_kind_head"]["test"]
     return {
         "output": _signature_name(signature, "outputs", IN_KIND_OUTPUT),
         "kind": "probability that the image is of the task's kind",
@@ -287,9 +287,9 @@ def doubt_contract(signature: dict, doubt: dict) -> dict:
         "n_in_kind": test["n_in_kind"],
         "detection_rate": test["detection_rate"],
         "n_per_kind": test["n_per_kind"],
-        "kind_names": doubt["kind_names"],
+        "kind_names": wrong_kind["kind_names"],
         "max_probability_rule": {
-            key: doubt["max_probability"]["test"][key]
+            key: wrong_kind["max_probability"]["test"][key]
             for key in ("threshold", "false_alarm_rate", "detection_rate")
         },
     }
@@ -328,7 +328,7 @@ def copy_reports(run_dir: Path, reports_dir: Path) -> list[Path]:
         "history.json",
         "config.json",
         "split.csv",
-        "doubt.json",
+        "wrong_kind.json",
         "calibration.json",
         "risk.json",
         "unsure.json",

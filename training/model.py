@@ -189,7 +189,7 @@ def build_model(
 
     With ``in_kind_head`` or ``class_map`` it has named outputs: ``probabilities``,
     ``in_kind`` (a logistic score on the pooled image features: is this image of
-    the task's kind? see ``training.doubt``) and ``class_map`` (the class
+    the task's kind? see ``training.wrong_kind``) and ``class_map`` (the class
     activation map: the image part of the linear head applied at every place of
     the last feature map, before the average pooling; its mean over the places
     is each class's image logit, so it shows where the evidence lies). The
@@ -277,7 +277,7 @@ def browser_model(
 ):
     """The trained ``model`` with the outputs the browser uses: ``probabilities``,
     ``class_map`` and, given a fitted ``in_kind`` head (``{"weights", "bias"}``
-    from ``training.doubt``), ``in_kind``. Same weights, same probabilities.
+    from ``training.wrong_kind``), ``in_kind``. Same weights, same probabilities.
     ``views_outside``: see ``build_model`` (what is exported; JavaScript mirrors)."""
     combined = build_model(
         task, config, in_kind_head=in_kind is not None, class_map=True, views_outside=views_outside

@@ -58,7 +58,7 @@ def outside_rows(task: Task, data_dir=None, limit: int = 0):
 
 def scores(task: Task, metadata: dict, probabilities, y, in_kind) -> dict:
     """The figures of one group of images, from the browser's answers and the model's
-    own thresholds (``metadata.json``: risk, doubt, unsure)."""
+    own thresholds (``metadata.json``: risk, wrong_kind, unsure)."""
     from sklearn.metrics import roc_auc_score
 
     from training import risk as risk_rules
@@ -96,9 +96,9 @@ def scores(task: Task, metadata: dict, probabilities, y, in_kind) -> dict:
             k: measured[k]
             for k in ("flagged", "focus_sensitivity", "sensitivity", "specificity", "n_focus")
         }
-    doubt = metadata.get("doubt")
-    if doubt and in_kind is not None:
-        found["wrong_kind"] = float((np.asarray(in_kind) < doubt["threshold"]).mean())
+    wrong_kind = metadata.get("wrong_kind")
+    if wrong_kind and in_kind is not None:
+        found["wrong_kind"] = float((np.asarray(in_kind) < wrong_kind["threshold"]).mean())
     unsure = (metadata.get("unsure") or {}).get("threshold")
     if unsure is not None:
         found["unsure"] = float((probabilities.max(axis=1) < unsure).mean())
@@ -132,7 +132,7 @@ def outside_check(
     )
     k = len(task.labels)
     probabilities = answers[:, :k]
-    in_kind = answers[:, k] if metadata.get("doubt") else None
+    in_kind = answers[:, k] if metadata.get("wrong_kind") else None
     y = rows["y"].to_numpy()
 
     def group(mask) -> dict:

@@ -9,7 +9,7 @@ own folder of one run folder (default ``runs/TASK/release``)::
     2-views        training.views           the test-time mirrors in the graph (if the recipe has them)
     3-calibration  training.calibration     temperature scaling of the softmax layer
     4-risk         training.risk            the risk summary's threshold
-    5-doubt        training.doubt           the wrong-kind-of-image head
+    5-wrong_kind   training.wrong_kind      the wrong-kind-of-image head
     6-unsure       training.unsure          the "model is unsure" threshold
     7-outline      training.outline         the lesion-outline network, trained and exported beside
                                             the classifier (a task with lesion masks only)
@@ -44,7 +44,7 @@ from training.data import PROJECT_ROOT
 
 RECIPES = PROJECT_ROOT / "training" / "recipes"
 PICTURES = "outline_pictures"  # the export step's drawings of the outline's worst cases
-STEPS = ("train", "views", "calibration", "risk", "doubt", "unsure", "outline", "export")
+STEPS = ("train", "views", "calibration", "risk", "wrong_kind", "unsure", "outline", "export")
 QUICK = {
     "limit": 40,
     "epochs": 1,
@@ -52,7 +52,7 @@ QUICK = {
     "cache_dir": "",
     "model": {"image_size": [64, 64]},
 }
-QUICK_NEGATIVES, QUICK_PARITY_IMAGES, QUICK_OUTSIDE_IMAGES = 12, 7, 12
+QUICK_OTHER_KINDS, QUICK_PARITY_IMAGES, QUICK_OUTSIDE_IMAGES = 12, 7, 12
 # The outline network's quick settings (training.outline_net.OutlineConfig fields).
 QUICK_OUTLINE = {"limit": 16, "epochs": 1, "batch_size": 8, "height": 64, "width": 64}
 
@@ -71,7 +71,7 @@ def read_recipe(task_id: str, path: Path | None = None) -> dict:
         "views",
         "quantization",
         "parity_images",
-        "doubt_negatives",
+        "wrong_kind_images",
         "outline",
     }
     if set(recipe) - allowed:
@@ -186,14 +186,16 @@ def release(
 ) -> Path:
     """Run (or resume) every step (or those up to ``until``); returns the last step's folder
     (``8-export`` for a whole release)."""
-    from training import calibration, convert, doubt, risk, unsure, views
+    from training import calibration, convert, risk, unsure, views, wrong_kind
     from training.runs import load_run_data
 
     recipe = read_recipe(task_id, recipe_path)
     run = Path(run).resolve()
     same_recipe(run, recipe, quick)
-    negatives = (
-        QUICK_NEGATIVES if quick else recipe.get("doubt_negatives", doubt.NEGATIVES_PER_KIND)
+    other_kinds = (
+        QUICK_OTHER_KINDS
+        if quick
+        else recipe.get("wrong_kind_images", wrong_kind.OTHER_KINDS_PER_KIND)
     )
     parity_images = QUICK_PARITY_IMAGES if quick else recipe.get("parity_images", 140)
 
@@ -272,7 +274,7 @@ def release(
         "views": lambda f: views.add_views(f, recipe["views"], data=images(f)),
         "calibration": lambda f: calibration.calibrate(f, data=images(f)),
         "risk": lambda f: risk.set_risk(f, data=images(f)),
-        "doubt": lambda f: doubt.run(f, data_dir, n_negatives=negatives, data=images(f)),
+        "wrong_kind": lambda f: wrong_kind.run(f, data_dir, n_other=other_kinds, data=images(f)),
         "unsure": lambda f: unsure.set_unsure(f, data=images(f)),
         "outline": outline,
         "export": export,
@@ -364,7 +366,7 @@ FIGURES = (
     ("risk: test specificity", "risk.json", "test.without_metadata.specificity"),
     ("unsure threshold", "unsure.json", "threshold"),
     ("unsure: share of test images", "unsure.json", "test.without_metadata.flagged"),
-    ("wrong kind: test false alarms", "doubt.json", "in_kind_head.test.false_alarm_rate"),
+    ("wrong kind: test false alarms", "wrong_kind.json", "in_kind_head.test.false_alarm_rate"),
     ("outside: balanced accuracy", "outside.json", "overall.balanced_accuracy"),
     ("outside: macro AUC", "outside.json", "overall.macro_auc"),
     ("outside: melanoma recall (top answer)", "outside.json", "overall.recall.mel"),

@@ -1,6 +1,6 @@
 """The screener's rules in ``tables.json`` (``training.site_tables``): the risk summary
 (risk.json, and risk_previous.json of the version before), the check for the wrong kind of
-image (doubt.json) and the "model is unsure" warning (unsure.json)."""
+image (wrong_kind.json) and the "model is unsure" warning (unsure.json)."""
 
 from __future__ import annotations
 
@@ -272,21 +272,23 @@ def risk(risk: dict, metadata: dict, previous: dict | None = None) -> tuple[dict
     ]
 
 
-# The checks for the wrong kind of image measured in doubt.json, the site's order.
-DOUBT_METHODS = ("in_kind_head", "max_probability")
+# The checks for the wrong kind of image measured in wrong_kind.json, the site's order.
+WRONG_KIND_METHODS = ("in_kind_head", "max_probability")
 
 
-def doubt(doubt: dict, metadata: dict) -> tuple[dict, list]:
-    chosen = doubt["method"]
-    ids = [chosen] + [m for m in DOUBT_METHODS if m != chosen and isinstance(doubt.get(m), dict)]
-    tests = {m: doubt[m]["test"] for m in ids}
+def wrong_kind(wrong_kind: dict, metadata: dict) -> tuple[dict, list]:
+    chosen = wrong_kind["method"]
+    ids = [chosen] + [
+        m for m in WRONG_KIND_METHODS if m != chosen and isinstance(wrong_kind.get(m), dict)
+    ]
+    tests = {m: wrong_kind[m]["test"] for m in ids}
     kinds = [
         {
             "id": kind,
             "n": tests[chosen]["n_per_kind"].get(kind),
             "rates": {m: measure(tests[m]["detection_rate"].get(kind)) for m in ids},
         }
-        for kind in doubt["kind_names"]
+        for kind in wrong_kind["kind_names"]
     ]
     methods = []
     for m in ids:
@@ -301,12 +303,12 @@ def doubt(doubt: dict, metadata: dict) -> tuple[dict, list]:
             }
         )
     first = methods[0]
-    target = measure(doubt.get("false_alarm_target"))
+    target = measure(wrong_kind.get("false_alarm_target"))
     facts = {
         "target": f"{(target or first['false_alarm_rate']) * 100:.0f}%",
-        # The head warns below its own decision boundary (training.doubt.HEAD_THRESHOLD),
+        # The head warns below its own decision boundary (training.wrong_kind.HEAD_THRESHOLD),
         # not at a quantile of validation scores (a model made before that rule: False).
-        "boundary": doubt.get("threshold_rule") == "boundary",
+        "boundary": wrong_kind.get("threshold_rule") == "boundary",
         "chosen": {
             "method": chosen,
             "caught_all": first["lowest"] >= 1,
@@ -326,7 +328,11 @@ def doubt(doubt: dict, metadata: dict) -> tuple[dict, list]:
         "better": all(first["mean"] > other["mean"] for other in methods[1:]),
         "synthetic": any(kind["id"] in ("photo", "document") for kind in kinds),
         "installed": installed_differs(
-            metadata, "doubt", "threshold", number(tests[chosen]["threshold"]), "doubt_threshold"
+            metadata,
+            "wrong_kind",
+            "threshold",
+            number(tests[chosen]["threshold"]),
+            "wrong_kind_threshold",
         ),
     }
 
@@ -348,7 +354,7 @@ def doubt(doubt: dict, metadata: dict) -> tuple[dict, list]:
         row(
             "doubted_by_mistake",
             [cell(first["n_in_kind"], metric="n")] + rates(lambda m: m["false_alarm_rate"]),
-            css="doubt-false-alarms",
+            css="wrong-kind-false-alarms",
             kind="in_kind",
         )
     )
@@ -356,7 +362,9 @@ def doubt(doubt: dict, metadata: dict) -> tuple[dict, list]:
         column(word("method_used" if m["id"] == chosen else "method", method=m["id"]))
         for m in methods
     ]
-    return facts, [table("doubt", "wrong_kind", "doubt_caption", columns, rows, "doubt-table")]
+    return facts, [
+        table("wrong_kind", "wrong_kind", "wrong_kind_caption", columns, rows, "wrong-kind-table")
+    ]
 
 
 UNSURE_SHARES = ("flagged", "accuracy_flagged", "accuracy_not_flagged", "accuracy_all")

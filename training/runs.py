@@ -1,7 +1,7 @@
 """A run folder after training: load it, evaluate it on the test split, train one afresh.
 
 The post-training steps (``training.views``, ``calibration``, ``risk``, ``unsure``,
-``doubt``) are functions of the run folder and, optionally, its data already loaded
+``wrong_kind``) are functions of the run folder and, optionally, its data already loaded
 (``load_run_data``: the release loads it once for all of them); each has a command
 that takes ``--run RUN`` (``run_arguments``). They read the run as it trained
 (``load_run``) and, when they change its network, write its test report again

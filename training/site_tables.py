@@ -45,7 +45,7 @@ import sys
 from pathlib import Path
 
 from training.elsewhere_tables import backbones, cross_validation, sources, views
-from training.rule_tables import doubt, risk, unsure
+from training.rule_tables import risk, unsure, wrong_kind
 from training.table_format import (
     MALFORMED,
     VARIANTS,
@@ -79,7 +79,7 @@ SOURCES = (
     "calibration",
     "risk",
     "risk_previous",
-    "doubt",
+    "wrong_kind",
     "unsure",
     "views",
     "leave_one_source_out",
@@ -213,7 +213,7 @@ def data_summary(data: dict | None, split: dict | None, metadata: dict) -> tuple
     return facts, tables
 
 
-# ---- calibration.json, risk.json, doubt.json, unsure.json --------------------------------
+# ---- calibration.json, risk.json, wrong_kind.json, unsure.json --------------------------------
 
 
 def calibration(calibration: dict, metadata: dict) -> tuple[dict, list]:
@@ -332,7 +332,7 @@ def site_tables(task_id: str, reports_dir, metadata: dict | None = None) -> dict
             out["problems"]["data"] = {"file": "data", "reason": "malformed"}
     section("calibration", "calibration", calibration, metadata)
     section("risk", "risk", risk, metadata, also=("risk_previous",))
-    section("doubt", "doubt", doubt, metadata)
+    section("wrong_kind", "wrong_kind", wrong_kind, metadata)
     section("unsure", "unsure", unsure, metadata)
     section("views", "views", views, metadata)
     section("sources", "leave_one_source_out", sources, metadata)

@@ -7,7 +7,7 @@ logits). Four times the inference for a steadier answer: across the ten
 cross-validation models it raised macro AUC on every one and balanced accuracy
 on eight (see experiments.md in the reports).
 
-Run it before ``training.calibration``, ``training.risk``, ``training.doubt``
+Run it before ``training.calibration``, ``training.risk``, ``training.wrong_kind``
 and ``training.unsure``, so that they are fitted on the averaged answers. The
 single-view model is kept as ``model_one_view.keras``; ``config.json`` records
 ``model.test_time_views``; the test report is rewritten and keeps the
@@ -70,7 +70,7 @@ def add_views(run: Path, views: str = "mirrors", data: tuple | None = None) -> N
     config = config_from_json(run / "config.json")
     if config.model.test_time_views != "none":
         raise SystemExit(f"{run} already has test-time views ({config.model.test_time_views})")
-    for later in ("calibration", "risk", "doubt", "unsure", "decision"):
+    for later in ("calibration", "risk", "wrong_kind", "unsure", "decision"):
         if (run / f"{later}.json").is_file():
             raise SystemExit(
                 f"{run} has {later}.json, fitted on single-view answers: add the "

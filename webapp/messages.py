@@ -88,11 +88,11 @@ def _metadata_strings(metadata: dict) -> list[str]:
         texts += [field.get("label"), re.sub(r"\s*\(.*?\)", "", field.get("label") or "")]
         texts += list(field.get("value_names") or [])
     texts += list(((metadata.get("risk") or {}).get("messages") or {}).values())
-    texts += list(((metadata.get("doubt") or {}).get("kind_names") or {}).values())
+    texts += list(((metadata.get("wrong_kind") or {}).get("kind_names") or {}).values())
     # As a table's row names them ("Document or screenshot").
     texts += [
         text[:1].upper() + text[1:]
-        for text in ((metadata.get("doubt") or {}).get("kind_names") or {}).values()
+        for text in ((metadata.get("wrong_kind") or {}).get("kind_names") or {}).values()
         if isinstance(text, str)
     ]
     for source in metadata.get("sources") or []:

@@ -34,7 +34,7 @@ def _own_test(report: dict, metadata: dict, focus: str | None) -> dict:
         "focus_recall": (per_class.get(focus) or {}).get("sensitivity") if focus else None,
         "risk_focus": risk.get("focus_sensitivity"),
         "risk_specificity": risk.get("specificity"),
-        "wrong_kind": (metadata.get("doubt") or {}).get("false_alarm_rate"),
+        "wrong_kind": (metadata.get("wrong_kind") or {}).get("false_alarm_rate"),
         "unsure": unsure.get("flagged"),
         "recall": {k: v.get("sensitivity") for k, v in per_class.items()},
     }

@@ -19,7 +19,7 @@ REPORT_FILES = {
     "calibration": "calibration.json",
     "risk": "risk.json",
     "risk_previous": "risk_previous.json",
-    "doubt": "doubt.json",
+    "wrong_kind": "wrong_kind.json",
     "unsure": "unsure.json",
     "views": "views.json",
     "leave_one_source_out": "leave_one_source_out.json",

@@ -133,7 +133,7 @@ WORDS = {
         "The risk sentence of the version before and of this one on the same test images, "
         "as they are and processed as in the table above."
     ),
-    "doubt_caption": N_(
+    "wrong_kind_caption": N_(
         "Share of each kind of image the checks caught (higher is better), and the share of "
         "the model's own test images they doubted by mistake (lower is better)."
     ),
@@ -208,7 +208,7 @@ SHIFTS = {
     "crop_10": (N_("Tighter field"), N_("a tenth of the image cut from every side")),
     "pad_12": (N_("Wider field"), N_("a black border of 12% on every side")),
 }
-# The wrong-kind checks of doubt.json: (name, in running text, help).
+# The wrong-kind checks of wrong_kind.json: (name, in running text, help).
 METHODS = {
     "in_kind_head": (
         N_("In-kind check"),
@@ -258,7 +258,7 @@ AUC_CHANGE = {"lower": N_("%(figure)s lower"), "higher": N_("%(figure)s higher")
 INSTALLED = {
     "temperature": N_("temperature"),
     "risk_threshold": N_("risk threshold"),
-    "doubt_threshold": N_("doubt threshold"),
+    "wrong_kind_threshold": N_("doubt threshold"),
     "unsure_threshold": N_("unsure threshold"),
 }
 SPLITS = {"validation": N_("validation"), "test": N_("test")}
@@ -298,7 +298,7 @@ class Words:
         self.metadata = metadata
         self.categories = (data or {}).get("categories") or {}
         self.labels = {label["id"]: label["name"] for label in metadata.get("labels") or []}
-        self.kinds = (metadata.get("doubt") or {}).get("kind_names") or {}
+        self.kinds = (metadata.get("wrong_kind") or {}).get("kind_names") or {}
         self.sources = {s["id"]: s for s in metadata.get("sources") or []}
         self.group = metadata.get("split_group") or "case"
 
@@ -529,7 +529,7 @@ class Words:
         facts["installed"] = self.installed(facts.get("installed"))
         return facts
 
-    def _facts_doubt(self, facts: dict) -> dict:
+    def _facts_wrong_kind(self, facts: dict) -> dict:
         def method(item):
             return {
                 **item,

@@ -3,7 +3,7 @@
 The files are written by the training package (``report.json``,
 ``history.json``, ``curves.json``, ``data.json``, and for a calibrated model with a
 risk summary, a wrong-kind check and an "unsure" warning ``calibration.json``,
-``risk.json``, ``doubt.json`` and ``unsure.json``; see the README), and where they
+``risk.json``, ``wrong_kind.json`` and ``unsure.json``; see the README), and where they
 were measured, the experiments' ``views.json`` (other framings of the test images,
 ``research/evaluate_views.py``) and ``leave_one_source_out.json`` (models trained
 without one collection of the data, ``research/leave_one_source_out.py``). The site only
@@ -47,7 +47,7 @@ WHAT = {
     "calibration": N_("calibration measurement"),
     "risk": N_("measurement of the risk summary"),
     "risk_previous": N_("risk summary of the version before"),
-    "doubt": N_("measurement of the wrong-kind-of-image check"),
+    "wrong_kind": N_("measurement of the wrong-kind-of-image check"),
     "unsure": N_("measurement of the “model is unsure” warning"),
     "views": N_("measurement on other framings of the images"),
     "leave_one_source_out": N_("leave-one-collection-out measurement"),

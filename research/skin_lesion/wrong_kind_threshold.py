@@ -4,8 +4,8 @@
 
 The in-kind score (output ``in_kind``) of every image a visitor's photo goes through
 ``assess()`` with: HAM10000's validation and test splits, the outside check set
-(``training.outside``, measured only) and the held-out negatives of every other kind
-(``training.negatives``, part "test"). For each candidate threshold it prints the false
+(``training.outside``, measured only) and the held-out images of every other kind
+(``training.other_kinds``, part "test"). For each candidate threshold it prints the false
 alarms on each in-kind set and the detection rate per other kind; ``--out`` writes the
 scores' summary (research/skin_lesion/results/wrong_kind_threshold.json). The rule it was
 run for is in research/skin_lesion/experiments.md ("The wrong-kind threshold on other
@@ -13,9 +13,9 @@ clinics' photos").
 
     python -m research.skin_lesion.wrong_kind_threshold --install FILE
 
-puts the rule's threshold (``training.doubt.HEAD_THRESHOLD``, what a release now sets) and
+puts the rule's threshold (``training.wrong_kind.HEAD_THRESHOLD``, what a release now sets) and
 its measured rates from FILE (written by ``--out``) into the installed model's
-``metadata.json`` and ``reports/skin_lesion/doubt.json``: the model made before the rule
+``metadata.json`` and ``reports/skin_lesion/wrong_kind.json``: the model made before the rule
 changed, re-set without retraining (the head and its scores are the model's own).
 """
 
@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 
 from training.data import PROJECT_ROOT, data_root, split_rows
-from training.doubt import BOUNDARY_RULE, HEAD_THRESHOLD
-from training.negatives import negatives
+from training.other_kinds import other_kinds
 from training.outside import outside_rows
 from training.parity import browser_probabilities
 from training.tasks import get_task
+from training.wrong_kind import BOUNDARY_RULE, HEAD_THRESHOLD
 
 
 def in_kind_scores(task, model_dir: Path, paths: list[Path]) -> np.ndarray:
@@ -41,12 +41,12 @@ def in_kind_scores(task, model_dir: Path, paths: list[Path]) -> np.ndarray:
     return answers[:, len(task.labels)]
 
 
-def negative_scores(task, model_dir: Path, size_hw, n: int) -> dict[str, np.ndarray]:
+def other_kind_scores(task, model_dir: Path, size_hw, n: int) -> dict[str, np.ndarray]:
     from PIL import Image
 
     found = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for kind, images in negatives(task, "test", size_hw, None, n).items():
+        for kind, images in other_kinds(task, "test", size_hw, None, n).items():
             paths = []
             for i, image in enumerate(images):
                 path = Path(tmp) / f"{kind}_{i}.png"
@@ -69,24 +69,24 @@ RULE = "head boundary (rule)"
 
 def install(results_file: Path, model_dir: Path, reports_dir: Path) -> None:
     found = json.loads(results_file.read_text())
-    metadata_file, doubt_file = model_dir / "metadata.json", reports_dir / "doubt.json"
-    metadata, doubt = json.loads(metadata_file.read_text()), json.loads(doubt_file.read_text())
+    metadata_file, doubt_file = model_dir / "metadata.json", reports_dir / "wrong_kind.json"
+    metadata, wrong_kind = json.loads(metadata_file.read_text()), json.loads(doubt_file.read_text())
     if found["model_version"] != metadata["version"]:
         raise SystemExit(f"{results_file} measured model {found['model_version']}, not this one")
     rule = found["results"][RULE]
     if rule["threshold"] != HEAD_THRESHOLD:
         raise SystemExit(f"{results_file}: {RULE} is {rule['threshold']}, not {HEAD_THRESHOLD}")
     alarms, detected = rule["false_alarms"], rule["detection"]
-    head = doubt["in_kind_head"]
+    head = wrong_kind["in_kind_head"]
     head["validation"].update(threshold=HEAD_THRESHOLD, false_alarm_rate=alarms["val"])
     head["test"].update(
         threshold=HEAD_THRESHOLD, false_alarm_rate=alarms["test"], detection_rate=detected
     )
-    doubt["threshold_rule"] = BOUNDARY_RULE
-    metadata["doubt"].update(
+    wrong_kind["threshold_rule"] = BOUNDARY_RULE
+    metadata["wrong_kind"].update(
         threshold=HEAD_THRESHOLD, false_alarm_rate=alarms["test"], detection_rate=detected
     )
-    doubt_file.write_text(json.dumps(doubt, indent=1))
+    doubt_file.write_text(json.dumps(wrong_kind, indent=1))
     metadata_file.write_text(json.dumps(metadata, indent=1) + "\n")
     print(f"installed threshold {HEAD_THRESHOLD} into {metadata_file} and {doubt_file}")
 
@@ -96,7 +96,7 @@ def main(argv=None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--negatives", type=int, default=300)
+    parser.add_argument("--other-kinds", type=int, default=300)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--install", type=Path, default=None, metavar="FILE")
     args = parser.parse_args(argv)
@@ -117,8 +117,8 @@ def main(argv=None) -> int:
     for source in sorted(rows["source"].unique()):
         in_kind[f"outside_{source}"] = in_kind["outside"][(rows["source"] == source).to_numpy()]
     size = tuple(metadata["inputs"]["image"]["size"])
-    scores = {"in_kind": in_kind, "other": negative_scores(task, model, size, args.negatives)}
-    shipped = metadata["doubt"]["threshold"]
+    scores = {"in_kind": in_kind, "other": other_kind_scores(task, model, size, args.other_kinds)}
+    shipped = metadata["wrong_kind"]["threshold"]
     candidates = {
         "shipped (1 % validation quantile)": shipped,
         RULE: HEAD_THRESHOLD,

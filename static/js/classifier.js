@@ -207,6 +207,8 @@ export async function loadClassifier(task, options = {}) {
     throw new Error(`The model at ${folder} is for "${metadata.task}", not "${task}".`);
   }
 
+  // A model exported before the wrong-kind check had its one name kept it under "doubt".
+  if (metadata.doubt && !metadata.wrong_kind) metadata.wrong_kind = metadata.doubt;
   const labels = metadata.labels.map(({ id, name }) => ({ id, name }));
   const imageInput = metadata.inputs.image;
   viewCount(imageInput.views); // a model needing views this file cannot make: a readable Error
@@ -214,10 +216,10 @@ export async function loadClassifier(task, options = {}) {
   const encode = (values) => (metadataInput ? encodeMetadata(metadata.metadata_encoding, values) : null);
 
   const call = await connecting; // 'load' downloads the files while TF.js gets ready
-  const doubt = metadata.doubt || null; // the in-kind score and its measured threshold
+  const wrongKind = metadata.wrong_kind || null; // the in-kind score and its measured threshold
   const explanation = metadata.explanation || null; // the class activation map output
   const named = metadata.output?.name ? [[metadata.output.name, 'probabilities'],
-    ...(doubt ? [[doubt.output, 'inKind']] : []),
+    ...(wrongKind ? [[wrongKind.output, 'inKind']] : []),
     ...(explanation ? [[explanation.output, 'classMap']] : [])] : [];
   const inputs = {
     image: imageInput.name, size: imageInput.size, metadata: metadataInput?.name || null,
@@ -252,7 +254,7 @@ export async function loadClassifier(task, options = {}) {
      * Everything the model says about one image, from one forward pass:
      * { results: as classify(),
      *   inKind: probability that the image is of the kind this screener was made for (or null),
-     *   unlikeKind: true when inKind is below the threshold measured at export (metadata.doubt),
+     *   wrongKind: true when inKind is below the threshold measured at export (metadata.wrong_kind),
      *   unsure: true when the top probability is below metadata.unsure.threshold (on
      *           validation, the model was wrong on most images below it), else false,
      *   risk: { score: summed probability of the labels in metadata.risk.labels,
@@ -285,7 +287,7 @@ export async function loadClassifier(task, options = {}) {
       return {
         results,
         inKind,
-        unlikeKind: doubt !== null && inKind !== null && inKind < doubt.threshold,
+        wrongKind: wrongKind !== null && inKind !== null && inKind < wrongKind.threshold,
         unsure: typeof metadata.unsure?.threshold === 'number'
           && results[0].probability < metadata.unsure.threshold,
         risk: riskOf(metadata.risk, results),

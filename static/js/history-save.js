@@ -92,10 +92,10 @@ function describe({ task, metadata, fileName, values, assessment }) {
     results: assessment.results.map(({ id, name, probability }) => ({ id, name, probability })),
     risk: riskLines.length ? { high: risk.dataset.level === 'high',
       message: assessment.risk?.message || riskLines[0], trust: riskLines.slice(1).join(' ') } : null,
-    warnings: [$('doubt-alert'), $('unsure-alert')].map(clean).filter(Boolean),
+    warnings: [$('wrong-kind-alert'), $('unsure-alert')].map(clean).filter(Boolean),
     // the lesion's outline and its measures, as the page showed them (none for an image
     // unlike the screener's kind, which the page shows without one)
-    outline: assessment.unlikeKind ? null : keptOutline(assessment.outline),
+    outline: assessment.wrongKind ? null : keptOutline(assessment.outline),
     limits,
     lang: language,
   };

@@ -29,7 +29,7 @@ const ui = {
   resultCaption: $('result-caption'),
   resultDate: $('result-date'),
   topResult: $('top-result'),
-  doubt: $('doubt-alert'),
+  wrongKind: $('wrong-kind-alert'),
   unsure: $('unsure-alert'),
   risk: $('risk-summary'),
   probabilities: $('probabilities'),
@@ -267,19 +267,19 @@ function renderBars(results) {
 const rate = (fraction) => formatPercent(fraction, 0);
 
 /** The warning for an image unlike the screener's kind, with the measured rates behind it. */
-function renderDoubt(assessment, metadata) {
-  const { doubt } = metadata;
-  ui.doubt.hidden = !assessment.unlikeKind;
-  if (!assessment.unlikeKind) return;
-  const detected = Object.values(doubt.detection_rate);
+function renderWrongKind(assessment, metadata) {
+  const check = metadata.wrong_kind;
+  ui.wrongKind.hidden = !assessment.wrongKind;
+  if (!assessment.wrongKind) return;
+  const detected = Object.values(check.detection_rate);
   const [low, high] = [rate(Math.min(...detected)), rate(Math.max(...detected))];
   const caught = low === high ? low : `${low}–${high}`;
-  ui.doubt.replaceChildren(
+  ui.wrongKind.replaceChildren(
     element('strong', '', t('This does not look like the kind of image this screener was made for')),
     ` ${t('({kind}). The answer below is probably meaningless.', { kind: tr(metadata.image_kind) })} `,
     element('span', 'small', t('This check caught {caught} of other kinds of image on test and '
       + 'wrongly warns on {false_alarms} of real ones.',
-    { caught, false_alarms: rate(doubt.false_alarm_rate) })));
+    { caught, false_alarms: rate(check.false_alarm_rate) })));
 }
 
 /**
@@ -288,7 +288,7 @@ function renderDoubt(assessment, metadata) {
  * `detailed`: details were given, so the test figures with details apply where measured.
  */
 function renderUnsure(assessment, metadata, detailed) {
-  ui.unsure.hidden = !assessment.unsure || assessment.unlikeKind; // the doubt warning says more
+  ui.unsure.hidden = !assessment.unsure || assessment.wrongKind; // the wrong-kind warning says more
   if (ui.unsure.hidden) return;
   const { test = {} } = metadata.unsure;
   const measured = (detailed && test.with_metadata) || test.without_metadata;
@@ -314,7 +314,7 @@ function renderUnsure(assessment, metadata, detailed) {
 function renderRisk(assessment, metadata) {
   const { risk } = assessment;
   // For an image of the wrong kind a confident sentence would mislead: the warning stands alone.
-  ui.risk.hidden = !risk || assessment.unlikeKind;
+  ui.risk.hidden = !risk || assessment.wrongKind;
   if (ui.risk.hidden) return;
   const rule = metadata.risk;
   const test = rule.test.without_metadata;
@@ -353,7 +353,7 @@ function render(assessment, loaded, fileName, values) {
   // A model of the image alone has no details form, so nothing to describe.
   const details = ui.detailsForm ? ` (${describeDetails(values)})` : '';
   ui.resultCaption.textContent = t('Result for “{name}”', { name: fileName }) + details;
-  renderDoubt(assessment, loaded.metadata);
+  renderWrongKind(assessment, loaded.metadata);
   renderUnsure(assessment, loaded.metadata, Object.keys(values).length > 0);
   renderRisk(assessment, loaded.metadata);
   renderTop(results[0], labels.get(results[0].id), Boolean(assessment.risk));
@@ -361,9 +361,9 @@ function render(assessment, loaded, fileName, values) {
   ui.placeholder.hidden = true;
   ui.result.hidden = false;
   // Evidence for an answer that is probably meaningless would only mislead.
-  heatmap.show(assessment.unlikeKind ? null : assessment.explanation);
+  heatmap.show(assessment.wrongKind ? null : assessment.explanation);
   // Nor would the outline of what is probably not a lesion photo.
-  if (assessment.unlikeKind && (assessment.outline || assessment.outlineMessage)) {
+  if (assessment.wrongKind && (assessment.outline || assessment.outlineMessage)) {
     outline.show(null, t('No outline: this does not look like the kind of image this screener was made for.'));
   } else {
     outline.show(assessment.outline, assessment.outlineMessage);

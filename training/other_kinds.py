@@ -181,7 +181,7 @@ def other_task_images(task: Task, other: Task, part: str, n: int, size_hw, data_
     return np.asarray(load_images(rows["path"], size_hw))
 
 
-def negatives(
+def other_kinds(
     task: Task, part: str, size_hw, data_dir=None, n: int = 300, seed: int = 0
 ) -> dict[str, np.ndarray]:
     """``{kind: uint8 images}`` of every kind that is not ``task``'s, for ``part`` fit/test."""

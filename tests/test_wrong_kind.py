@@ -1,11 +1,10 @@
-"""The 'wrong kind of image' rule: negatives, the fitted head, its threshold, the export."""
+"""The 'wrong kind of image' rule: images of other kinds, the fitted head, its threshold, the export."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from training.doubt import fit_head, head_scores, measure, threshold_for
 from training.encoding import blank_metadata
 from training.model import (
     CLASS_MAP_OUTPUT,
@@ -16,9 +15,10 @@ from training.model import (
     browser_model,
     build_model,
 )
-from training.negatives import KIND_NAMES, blanks, documents, negatives, noise
+from training.other_kinds import KIND_NAMES, blanks, documents, noise, other_kinds
 from training.preprocess import decode_image
 from training.tasks import get_task
+from training.wrong_kind import fit_head, head_scores, measure, threshold_for
 
 TASK = get_task("skin_lesion")
 SAMPLES = Path(__file__).parent / "data" / "ham10000"
@@ -45,7 +45,7 @@ def test_threshold_flags_the_target_share_of_in_kind_scores():
     assert result["n_per_kind"] == {"noise": 10, "photo": 10}
 
 
-def test_synthetic_negatives_have_the_task_size_and_vary():
+def test_synthetic_other_kinds_have_the_task_size_and_vary():
     rng = np.random.default_rng(1)
     for make in (documents, blanks, noise):
         images = make(6, (40, 56), rng)
@@ -53,10 +53,10 @@ def test_synthetic_negatives_have_the_task_size_and_vary():
         assert len({image.tobytes() for image in images}) == 6
 
 
-def test_negatives_fit_and_test_parts_are_disjoint_and_named():
+def test_other_kinds_fit_and_test_parts_are_disjoint_and_named():
     size = (32, 32)
-    fit = negatives(TASK, "fit", size, n=12)
-    test = negatives(TASK, "test", size, n=12)
+    fit = other_kinds(TASK, "fit", size, n=12)
+    test = other_kinds(TASK, "test", size, n=12)
     assert set(fit) == set(test) == {"chest_xray", "malaria", "photo", "document", "blank", "noise"}
     assert all(kind in KIND_NAMES for kind in fit)
     for kind in fit:
@@ -98,7 +98,7 @@ def test_the_boundary_is_used_while_it_catches_every_other_kind():
     often; then the 1 % validation quantile, which catches more of them."""
     import numpy as np
 
-    from training.doubt import (
+    from training.wrong_kind import (
         BOUNDARY_RULE,
         DETECTION_FLOOR,
         HEAD_THRESHOLD,

@@ -1,22 +1,22 @@
 """Say when an image is not of the kind a screener was made for.
 
-    python -m training.doubt --run runs/TASK/NAME
+    python -m training.wrong_kind --run runs/TASK/NAME
 
 A logistic-regression head on the backbone's pooled image features, fitted on
 the task's training images (in kind) against other kinds of image
-(``training.negatives``: the other tasks' images, everyday photos, documents
+(``training.other_kinds``: the other tasks' images, everyday photos, documents
 and screenshots, blank images, noise). It warns below its own decision boundary,
 ``HEAD_THRESHOLD`` (0.5: the head is fitted with balanced class weights), while that
 still detects ``DETECTION_FLOOR`` of every held-out other kind; otherwise below the
 score of the 1 % least in-kind validation images (the rule before, which for one
 task told 30 % of other clinics' genuine images they were the wrong kind; see the
 research log of its experiments). The choice between these two fixed rules is made on
-the held-out negatives, so their detection rates are not wholly unseen for the rule
+the held-out other kinds, so their detection rates are not wholly unseen for the rule
 chosen. False alarms are measured on the validation and test splits, detection on
-held-out negatives of every kind. The simplest rule, "top probability below a threshold" (set so that about
+held-out images of every other kind. The simplest rule, "top probability below a threshold" (set so that about
 ``FALSE_ALARM_TARGET`` of validation images are flagged), is measured beside it.
 
-Writes ``doubt.json`` into the run folder; ``training.convert`` puts
+Writes ``wrong_kind.json`` into the run folder; ``training.convert`` puts
 the head into the exported graph (output ``in_kind``) and the threshold and
 measurements into ``metadata.json``.
 """
@@ -33,10 +33,10 @@ import numpy as np
 HEAD_THRESHOLD = 0.5
 FALSE_ALARM_TARGET = 0.01
 DETECTION_FLOOR = 0.95  # of each held-out other kind, for the boundary to be used
-BOUNDARY_RULE = "boundary"  # doubt.json's threshold_rule: HEAD_THRESHOLD
+BOUNDARY_RULE = "boundary"  # wrong_kind.json's threshold_rule: HEAD_THRESHOLD
 QUANTILE_RULE = "quantile"  # FALSE_ALARM_TARGET of the validation images
 FIT_IN_KIND_MAX = 3000  # in-kind training images used to fit the head
-NEGATIVES_PER_KIND = 300
+OTHER_KINDS_PER_KIND = 300
 
 
 def fit_head(in_kind: np.ndarray, other: np.ndarray, seed: int = 0) -> dict:
@@ -95,15 +95,15 @@ def run(
     run_dir: Path,
     data_dir: str | None = None,
     seed: int = 0,
-    n_negatives: int = NEGATIVES_PER_KIND,
+    n_other: int = OTHER_KINDS_PER_KIND,
     data: tuple | None = None,
 ) -> dict:
-    """Fit and measure the wrong-kind head of ``run_dir``'s model; writes ``doubt.json``.
+    """Fit and measure the wrong-kind head of ``run_dir``'s model; writes ``wrong_kind.json``.
     ``data``: the run's images (``training.runs.load_run_data``), if already loaded."""
     from training.config import config_from_json
     from training.evaluate import predict_without_metadata
     from training.model import image_features
-    from training.negatives import KIND_NAMES, negatives
+    from training.other_kinds import KIND_NAMES, other_kinds
     from training.parity import model_image_size
     from training.runs import load_run
 
@@ -116,16 +116,19 @@ def run(
     pick = np.sort(
         rng.choice(len(train_images), min(FIT_IN_KIND_MAX, len(train_images)), replace=False)
     )
-    fit_negatives = negatives(task, "fit", size, data_dir, n_negatives, seed)
-    test_negatives = negatives(task, "test", size, data_dir, n_negatives, seed)
+    fit_other_kinds = other_kinds(task, "fit", size, data_dir, n_other, seed)
+    test_other_kinds = other_kinds(task, "test", size, data_dir, n_other, seed)
     print(
-        f"[doubt] images ready in {time.time() - started:.0f}s; extracting features …", flush=True
+        f"[wrong_kind] images ready in {time.time() - started:.0f}s; extracting features …",
+        flush=True,
     )
 
     features = {name: image_features(model, parts[name][0]) for name in ("val", "test")}
     train_features = image_features(model, np.asarray(train_images[pick]))
-    fit_other = np.concatenate([image_features(model, images) for images in fit_negatives.values()])
-    test_other = {kind: image_features(model, images) for kind, images in test_negatives.items()}
+    fit_other = np.concatenate(
+        [image_features(model, images) for images in fit_other_kinds.values()]
+    )
+    test_other = {kind: image_features(model, images) for kind, images in test_other_kinds.items()}
     head = fit_head(train_features, fit_other, seed)
 
     def top_probability(images):
@@ -141,7 +144,7 @@ def run(
         "method": "in_kind_head",
         "threshold_rule": rule,
         "false_alarm_target": FALSE_ALARM_TARGET,  # the max-probability rule's
-        "kind_names": {kind: KIND_NAMES[kind] for kind in test_negatives},
+        "kind_names": {kind: KIND_NAMES[kind] for kind in test_other_kinds},
         "in_kind_head": {
             "validation": measure(head_threshold, val_scores, {}),
             "test": measure(
@@ -155,22 +158,22 @@ def run(
             "test": measure(
                 top_threshold,
                 top_probability(parts["test"][0]),
-                {kind: top_probability(images) for kind, images in test_negatives.items()},
+                {kind: top_probability(images) for kind, images in test_other_kinds.items()},
             ),
         },
         "fit": {
             "in_kind": int(len(train_features)),
             "other": int(len(fit_other)),
-            "negatives_per_kind": n_negatives,
+            "other_kinds_per_kind": n_other,
         },
         "seconds": round(time.time() - started, 1),
     }
-    (run_dir / "doubt.json").write_text(json.dumps({**report, "head": head}, indent=1))
+    (run_dir / "wrong_kind.json").write_text(json.dumps({**report, "head": head}, indent=1))
     for method in ("in_kind_head", "max_probability"):
         test = report[method]["test"]
         rates = ", ".join(f"{KIND_NAMES[k]} {v:.1%}" for k, v in test["detection_rate"].items())
         print(
-            f"[doubt {method}] threshold {test['threshold']:.4f}; false alarms on the test "
+            f"[wrong_kind {method}] threshold {test['threshold']:.4f}; false alarms on the test "
             f"split {test['false_alarm_rate']:.1%}; detected: {rates}",
             flush=True,
         )
@@ -184,13 +187,13 @@ def main(argv=None) -> None:
     parser.add_argument("--run", type=Path, required=True)
     parser.add_argument("--data_dir", default=None)
     parser.add_argument(
-        "--negatives",
+        "--other-kinds",
         type=int,
-        default=NEGATIVES_PER_KIND,
-        help=f"images of each other kind, to fit and to test (default {NEGATIVES_PER_KIND})",
+        default=OTHER_KINDS_PER_KIND,
+        help=f"images of each other kind, to fit and to test (default {OTHER_KINDS_PER_KIND})",
     )
     args = parser.parse_args(argv)
-    run(args.run, args.data_dir, n_negatives=args.negatives)
+    run(args.run, args.data_dir, n_other=args.other_kinds)
 
 
 if __name__ == "__main__":
