@@ -21,7 +21,7 @@ differences, mean ± sd), from their reports, without training anything:
 Writes ``<name>.json`` (per fold and mean ± sd, with and without metadata) into
 ``reports/<task>/`` for the name the performance page reads (``cv_final``, the default),
 else into ``research/<task>/results/``, from the folds that are done and prints a Markdown table. Folds given
-test-time views after training (``python -m training.views --run RUN``, as the
+test-time views after training (``python -m training.tta --run RUN``, as the
 shipped model is) are summarized as they then answer, with their single-view
 figures beside (``one_view``); a fold answering with other views than the recipe's (e.g.
 one still being given them by another process) is left out, and said so. With two folds or
@@ -56,10 +56,10 @@ def train_fold(
 
     A recipe with test-time views (the shipped one: ``reports/<task>/config.json``) is
     followed as it was made: trained and its epoch chosen from one view, then given the
-    views (``training.views``), so that the fold answers as the site does. A recipe with an
+    views (``training.tta``), so that the fold answers as the site does. A recipe with an
     experiment's ``variation`` (``research.train``) is trained by ``research.train``."""
     from research.train import variation_arguments
-    from training import views as test_time_views
+    from training import tta as test_time_mirrors
     from training.data import split_dataset, write_split
     from training.runs import rerun
 
@@ -71,20 +71,20 @@ def train_fold(
         split_file,
     )
     print(f"[cv] fold {fold + 1}/{folds}", flush=True)
-    views = config.model.test_time_views
+    views = config.model.tta
     fold_config = dataclasses.replace(
         config,
         split_file=str(split_file),
         out=str(run),
         epochs=epochs or config.epochs,
-        model=dataclasses.replace(config.model, test_time_views="none"),
+        model=dataclasses.replace(config.model, tta="none"),
     )
     if variation is not None and variation.changes():
         rerun(fold_config, "cv", "research.train", variation_arguments(variation))
     else:
         rerun(fold_config, "cv")
     if views != "none":
-        test_time_views.main(["--run", str(run), "--views", views])
+        test_time_mirrors.main(["--run", str(run), "--tta", views])
 
 
 def summarize(reports: dict[int, dict], runs: dict[int, str] | None = None) -> dict:
@@ -93,11 +93,10 @@ def summarize(reports: dict[int, dict], runs: dict[int, str] | None = None) -> d
     variants = [v for v in VARIANTS if all(isinstance(r.get(v), dict) for r in reports.values())]
     out = {"folds": {}, "mean": {}, "sd": {}}
     one_view = {
-        fold: (report.get("test_time_views") or {}).get("test_one_view")
-        for fold, report in reports.items()
+        fold: (report.get("tta") or {}).get("test_one_view") for fold, report in reports.items()
     }
     if all(one_view.values()):
-        # Folds given test-time views (training.views) keep their single-view figures.
+        # Folds given test-time views (training.tta) keep their single-view figures.
         out["one_view"] = summarize(
             {
                 fold: {
@@ -322,17 +321,17 @@ def main(argv=None) -> int:
                 dataset = task.load(data_root(config.data_dir or None))
             train_fold(config, dataset, fold, args.folds, runs[fold], args.epochs, variation)
     # Only now read the folds: another process may have finished some while this one trained.
-    recipe_views = config.model.test_time_views
+    recipe_views = config.model.tta
     reports, predictions, epochs = {}, {}, set()
     for fold, run in runs.items():
         if not (run / "report.json").is_file():
             continue
         fold_config, _ = read_run_config(run)
-        if fold_config.model.test_time_views != recipe_views:
+        if fold_config.model.tta != recipe_views:
             print(
                 f"[cv] fold {fold + 1} answers with test-time views "
-                f"{fold_config.model.test_time_views!r}, the recipe with {recipe_views!r}: "
-                f"left out (python -m training.views --run {run}, unless it is being given "
+                f"{fold_config.model.tta!r}, the recipe with {recipe_views!r}: "
+                f"left out (python -m training.tta --run {run}, unless it is being given "
                 "them now)",
                 flush=True,
             )
@@ -353,7 +352,7 @@ def main(argv=None) -> int:
         "reference": str(args.reference.name),
         "folds_total": args.folds,
         "epochs": epochs.pop(),
-        "test_time_views": recipe_views,
+        "tta": recipe_views,
         **summarize(reports, {fold: runs[fold].name for fold in reports}),
     }
     if len(predictions) > 1:
@@ -383,8 +382,7 @@ def main(argv=None) -> int:
     print(table(summary))
     if "one_view" in summary:
         print(
-            f"[cv] the figures above answer with test-time views ({summary['test_time_views']}); "
-            "from one view:"
+            f"[cv] the figures above answer with test-time views ({summary['tta']}); from one view:"
         )
         print(table(summary["one_view"]))
     print(f"[done] {out} ({len(reports)} of {args.folds} folds)")

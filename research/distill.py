@@ -10,9 +10,9 @@ answers instead of on the bare labels: the answers say which classes an image re
 ("this ``bkl`` looks a little like ``mel``"), which a one-hot label cannot.
 
 The teachers' answer for each training image is the softmax of the mean logits over the
-networks and (``--views mirrors``, the default) over the image's four mirrors — what
+networks and (``--tta mirrors``, the default) over the image's four mirrors — what
 ``research.evaluate_views`` calls "mean of". The networks are used as training left
-them (``research.soup.trained_network``: no calibration, no views), without metadata, so
+them (``research.soup.trained_network``: no calibration, no mirrors), without metadata, so
 the targets say what the image alone suggests. They are saved with each training image's
 id; training then learns ``w · answer + (1 - w) · true label``
 (``distillation_targets``, passed to ``training.train.train`` as its ``targets``), with
@@ -32,16 +32,16 @@ from pathlib import Path
 
 import numpy as np
 
-VIEWS = ("mirrors", "none")
+TTA = ("mirrors", "none")
 
 
-def teachers_answer(networks, task, images: np.ndarray, views: str = "mirrors") -> np.ndarray:
+def teachers_answer(networks, task, images: np.ndarray, tta: str = "mirrors") -> np.ndarray:
     """Softmax of the mean logits of every network on every view (no metadata)."""
     from training.calibration import logit_mean
     from training.evaluate import predict_without_metadata
-    from training.views import MIRROR_NAMES, mirrored
+    from training.tta import MIRROR_NAMES, mirrored
 
-    names = MIRROR_NAMES if views == "mirrors" else ("plain",)
+    names = MIRROR_NAMES if tta == "mirrors" else ("plain",)
     return logit_mean(
         [
             predict_without_metadata(net, task, np.ascontiguousarray(mirrored(images, v)))
@@ -102,7 +102,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--teachers", nargs="+", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--views", default="mirrors", choices=VIEWS)
+    parser.add_argument("--tta", default="mirrors", choices=TTA)
     args = parser.parse_args(argv)
     recipes = [read_run_config(run) for run in args.teachers]
     configs = [config for config, _ in recipes]
@@ -119,10 +119,10 @@ def main(argv=None) -> int:
     found = {}
     for name in ("train", "val"):
         images, _, labels = parts[name]
-        found[name] = teachers_answer(networks, task, images, args.views)
+        found[name] = teachers_answer(networks, task, images, args.tta)
         m = classification_metrics(labels, found[name], task.label_ids)
         print(
-            f"[distill] teachers on {name} ({len(labels)} images, {args.views}): balanced "
+            f"[distill] teachers on {name} ({len(labels)} images, {args.tta}): balanced "
             f"accuracy {m['balanced_accuracy']:.4f}, macro AUC {m['macro_auc']:.4f}, mean "
             f"probability of the true class {found[name][np.arange(len(labels)), labels].mean():.3f}",
             flush=True,
@@ -134,7 +134,7 @@ def main(argv=None) -> int:
         image_ids=ids.astype(str),
         probabilities=found["train"],
         teachers=np.array([str(run) for run in args.teachers]),
-        views=np.array(args.views),
+        tta=np.array(args.tta),
     )
     print(f"[distill] {len(ids)} training images' answers written to {args.out}", flush=True)
     return 0

@@ -10,7 +10,7 @@ Prints balanced accuracy and macro AUC for each run and for the average of all
 runs: plain, mean of the four mirror views (test-time augmentation), mean of two
 (the image and its left-right mirror: half the work) and the centre-square crop.
 An experiment, not part of the product. A run with test-time mirrors
-(``training.views``) is measured on its single-view network, with the mirrors of
+(``training.tta``) is measured on its single-view network, with the mirrors of
 the centre-square crop too; its ``--report`` then gives, as the site answers, "as given" and the centre-square
 crop as the mean of their 4 mirrors, and "one view" (the image alone) beside them.
 """
@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from training.calibration import logit_mean
-from training.views import MIRROR_NAMES as MIRRORS
-from training.views import mirrored
+from training.tta import MIRROR_NAMES as MIRRORS
+from training.tta import mirrored
 from webapp.report_shapes import write as write_report
 
 SQUARE_MIRRORS = ("square", "square_left_right", "square_up_down", "square_turned")
@@ -45,10 +45,10 @@ def view(images: np.ndarray, name: str) -> np.ndarray:
 
 
 def has_mirrors(run: Path) -> bool:
-    """Whether the run answers with test-time mirrors (``python -m training.views``, or
-    trained with ``--model.test_time_views mirrors``)."""
+    """Whether the run answers with test-time mirrors (``python -m training.tta``, or
+    trained with ``--model.tta mirrors``)."""
     config = json.loads((run / "config.json").read_text())
-    return config["model"].get("test_time_views", "none") == "mirrors"
+    return config["model"].get("tta", "none") == "mirrors"
 
 
 def one_view_model(run: Path, task):
@@ -57,12 +57,12 @@ def one_view_model(run: Path, task):
     import research.colour_constancy  # noqa: F401 (registers ShadesOfGray, for such runs)
     from research.train import read_run_config
     from training.model import load_model
-    from training.views import with_views
+    from training.tta import with_tta
 
     model = load_model(run / "model.keras")
     if not has_mirrors(run):
         return model
-    return with_views(model, task, read_run_config(run)[0].model, "none")
+    return with_tta(model, task, read_run_config(run)[0].model, "none")
 
 
 def run_views(run: Path, task, parts) -> dict:
@@ -184,7 +184,7 @@ def main(argv=None) -> int:
         report = {
             "run": args.runs[0].name,
             "metadata": "none",
-            "test_time_views": "mirrors" if mirrored else "none",
+            "tta": "mirrors" if mirrored else "none",
             "views": {
                 name: {
                     split: {

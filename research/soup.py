@@ -17,12 +17,12 @@ and the head's metadata part are taken from the first run (``--metadata
 average`` averages them too). Batch-norm statistics are averaged with the rest.
 
 Each run's trained network is used as it came out of training
-(``model_one_view.keras`` of a run given views, else ``model.keras``); runs whose
+(``model_one_view.keras`` of a run given mirrors, else ``model.keras``); runs whose
 only model is calibrated are refused. The new run folder has the first run's
 config (with ``out`` changed), a history made of the first run's (its training
 curves) with the members listed, ``soup.json`` (members and their validation
 figures beside the average's) and a fresh test report; go on from it as from a
-trained run (``training.views``, ``training.calibration``, …).
+trained run (``training.tta``, ``training.calibration``, …).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ SAME_VARIATION = ("colour_constancy",)
 
 
 def trained_network(run: Path):
-    """The run's network as training left it (before views and calibration)."""
+    """The run's network as training left it (before mirrors and calibration)."""
     import research.colour_constancy  # noqa: F401 (registers ShadesOfGray, for such runs)
     from training.model import load_model
 
@@ -78,9 +78,7 @@ def average_weights(models: list, task, config, metadata: str = "first", variati
     ``research.train.Variation`` (colour constancy), if any."""
     from research.train import Variation, build_network
 
-    soup = build_network(
-        task, dataclasses.replace(config, test_time_views="none"), variation or Variation()
-    )
+    soup = build_network(task, dataclasses.replace(config, tta="none"), variation or Variation())
     for layer in soup.layers:
         if not layer.weights:
             continue
@@ -139,7 +137,7 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True)
     saved = json.loads((args.runs[0] / "config.json").read_text())
     saved["out"] = str(args.out)
-    saved["model"]["test_time_views"] = "none"
+    saved["model"]["tta"] = "none"
     (args.out / "config.json").write_text(json.dumps(saved, indent=2))
     if (args.runs[0] / VARIATION_FILE).is_file():
         shutil.copy2(args.runs[0] / VARIATION_FILE, args.out / VARIATION_FILE)

@@ -463,14 +463,14 @@ def test_metadata_encoding_rejects_like_python(api):
 
 
 def test_mirror_views_are_the_image_and_its_mirrors_in_the_graphs_order(api):
-    """views.js stacks what ``training.layers.MirrorViews`` makes (as given, left-right,
+    """tta.js stacks what ``training.layers.MirrorViews`` makes (as given, left-right,
     up-down, both), as RGB floats; the alpha channel is dropped."""
     rng = np.random.default_rng(3)
     rgba = rng.integers(0, 256, (3, 5, 4), dtype=np.uint8)  # 3 rows, 5 columns
     got = api.page.evaluate(
         """async ([width, height, pixels]) => {
-      const { mirrorViews } = await import('/static/js/views.js');
-      return Array.from(mirrorViews({ width, height, data: Uint8Array.from(pixels) }));
+      const { stackMirrors } = await import('/static/js/tta.js');
+      return Array.from(stackMirrors({ width, height, data: Uint8Array.from(pixels) }));
     }""",
         [5, 3, rgba.ravel().tolist()],
     )
@@ -484,13 +484,13 @@ def test_mirror_views_are_the_image_and_its_mirrors_in_the_graphs_order(api):
 
 def test_a_model_asking_for_unknown_views_is_refused_readably(api):
     answers = api.page.evaluate("""async () => {
-      const { viewCount } = await import('/static/js/views.js');
-      const out = [viewCount(undefined), viewCount('none'), viewCount('mirrors')];
-      try { viewCount('rotations'); } catch (error) { out.push(error.message); }
+      const { ttaCount } = await import('/static/js/tta.js');
+      const out = [ttaCount(undefined), ttaCount('none'), ttaCount('mirrors')];
+      try { ttaCount('rotations'); } catch (error) { out.push(error.message); }
       return out;
     }""")
     assert answers[:3] == [1, 1, 4]
-    assert 'test-time views "rotations"' in answers[3] and "reload the page" in answers[3]
+    assert 'test-time augmentation "rotations"' in answers[3] and "reload the page" in answers[3]
 
 
 SVG_DRAWING = (

@@ -54,10 +54,10 @@ def test_the_folded_network_answers_as_the_trained_one(backbone, size, paddings_
         backbone=backbone,
         alpha=0.35 if backbone == "mobilenet_v2" else 0.25,
         image_size=size,
-        test_time_views="mirrors",
+        tta="mirrors",
     )
     model = _with_learned_statistics(
-        build_model(TASK, config, in_kind_head=True, class_map=True, views_outside=True)
+        build_model(TASK, config, in_kind_head=True, class_map=True, mirrors_outside=True)
     )
     folded = fold_for_inference(model)
     before, after = _kinds(model), _kinds(folded)
@@ -85,7 +85,7 @@ def test_the_shipped_skin_graph_has_no_batch_norm_or_padding_ops_left():
     folder = ROOT / "static/tfjs_model/skin_lesion"
     nodes = json.loads((folder / "model.json").read_text())["modelTopology"]["node"]
     metadata = json.loads((folder / "metadata.json").read_text())
-    views = metadata["inputs"]["image"].get("views")
+    views = metadata["inputs"]["image"].get("tta")
     ops = Counter(node["op"] for node in nodes)
     members = metadata["training"].get("members", 1)
     assert ops["FusedDepthwiseConv2dNative"] >= 13 * members  # MobileNet V1 has 13, V2 17
@@ -94,13 +94,17 @@ def test_the_shipped_skin_graph_has_no_batch_norm_or_padding_ops_left():
     config = ModelConfig(
         image_size=tuple(metadata["inputs"]["image"]["size"]),
         members=members,
-        test_time_views=views or "none",
+        tta=views or "none",
     )
-    kept = paddings_left(browser_model(build_model(TASK, config), TASK, config, views_outside=True))
+    kept = paddings_left(
+        browser_model(build_model(TASK, config), TASK, config, mirrors_outside=True)
+    )
     assert ops["Pad"] + ops["PadV2"] == len(kept)
     # …and on an input whose sides stay even at every stride, none
     even = ModelConfig(image_size=(96, 128))
-    assert not paddings_left(browser_model(build_model(TASK, even), TASK, even, views_outside=True))
+    assert not paddings_left(
+        browser_model(build_model(TASK, even), TASK, even, mirrors_outside=True)
+    )
     by_name = {node["name"]: node for node in nodes}
     reversed_maps = 0
     for node in nodes:

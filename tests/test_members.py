@@ -102,7 +102,7 @@ def test_mirrored_views_of_the_merged_network_average_over_views_and_members(mem
     from training.model import copy_weights
 
     _, config, merged = members
-    mirrored = build_model(TASK, dataclasses.replace(config, test_time_views="mirrors"))
+    mirrored = build_model(TASK, dataclasses.replace(config, tta="mirrors"))
     copy_weights(merged, mirrored)
     image = inputs[IMAGE_INPUT][:1]
     views = [image, image[:, ::-1], image[:, :, ::-1], image[:, ::-1, ::-1]]
@@ -125,7 +125,7 @@ def test_the_folded_export_form_keeps_every_members_answer(members, inputs):
     from training.fold import all_layers, fold_for_inference
 
     _, config, merged = members
-    browser = browser_model(merged, TASK, config, views_outside=True)
+    browser = browser_model(merged, TASK, config, mirrors_outside=True)
     names = [layer.name for layer in all_layers(browser)]
     assert len(names) == len(set(names))  # fold finds layers by name
     folded = fold_for_inference(browser)

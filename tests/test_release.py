@@ -52,7 +52,7 @@ def test_every_step_writes_its_own_folder(quick_run):
     run, log = quick_run
     recipe = read_recipe("skin_lesion")
     folders = step_folders(run, recipe)
-    expected = [s for s in STEPS if s != "views" or recipe["views"] != "none"]
+    expected = [s for s in STEPS if s != "tta" or recipe["tta"] != "none"]
     assert [name for name, _ in folders] == expected  # the skin task has masks: an outline
     assert (
         steps_outline := dict(folders)["outline"] / "tfjs_model" / "skin_lesion" / "outline"

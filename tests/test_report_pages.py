@@ -272,7 +272,7 @@ def test_model_card_has_its_prose_metrics_and_licence(client, task_metadata):
     assert task_metadata["version"] in text
     for label in task_metadata["labels"]:
         assert label["name"] in text
-    mirrors = task_metadata["training"].get("test_time_views") == "mirrors"
+    mirrors = task_metadata["training"].get("tta") == "mirrors"
     assert ("The mean of four views" in text) == mirrors
 
 
@@ -976,7 +976,7 @@ def made_up_views(mirrored: bool) -> dict:
     return {
         "run": "made_up",
         "metadata": "none",
-        "test_time_views": "mirrors" if mirrored else "none",
+        "tta": "mirrors" if mirrored else "none",
         "views": {
             "as_given": figures(0.671, 0.938),
             other: figures(0.647, 0.932),
@@ -1210,7 +1210,7 @@ def made_up_cross_validation(folds=(0.61, 0.64, 0.66), total=5) -> dict:
 CV_FILE = REPORT_FILES["cross_validation"]
 CV_FILES = {
     "made-up": made_up_cross_validation(),
-    "made-up, with mirrors": {**made_up_cross_validation(), "test_time_views": "mirrors"},
+    "made-up, with mirrors": {**made_up_cross_validation(), "tta": "mirrors"},
 }
 if (REPORTS_DIR / TASK / CV_FILE).is_file():
     CV_FILES["computed"] = report_file("cross_validation")
@@ -1261,8 +1261,8 @@ def test_cross_validation_shows_mean_sd_range_and_each_split(cv_reports, task_me
     shipped = task_metadata["training"]["epochs"]
     assert (f"the installed model trained for {shipped}" in text) is (shipped != cv["epochs"])
     assert ("have been measured" in text) is (len(cv["folds"]) < cv["folds_total"])
-    views = cv.get("test_time_views", "none")
-    shipped_views = task_metadata["training"].get("test_time_views", "none")
+    views = cv.get("tta", "none")
+    shipped_views = task_metadata["training"].get("tta", "none")
     assert (
         "Like the site, each answered with the mean for the image and its three mirror "
         "images." in text

@@ -301,21 +301,21 @@ def test_the_conversion_command_explains_itself():
     assert "a run folder or a .keras file" in result.stdout and "--quantization" in result.stdout
 
 
-def test_views_command_gives_a_finished_run_test_time_mirrors(task, run_dir, tmp_path):
+def test_tta_command_gives_a_finished_run_test_time_mirrors(task, run_dir, tmp_path):
     from training.model import load_model
-    from training.views import main as add_views
+    from training.tta import main as add_tta
 
     run = tmp_path / "run"
     shutil.copytree(run_dir, run)
     with pytest.raises(SystemExit, match="wrong_kind.json"):  # fitted on single-view answers
-        add_views(["--run", str(run)])
+        add_tta(["--run", str(run)])
     (run / "wrong_kind.json").unlink()
     before = json.loads((run / "report.json").read_text())
-    assert add_views(["--run", str(run)]) == 0
-    assert json.loads((run / "config.json").read_text())["model"]["test_time_views"] == "mirrors"
+    assert add_tta(["--run", str(run)]) == 0
+    assert json.loads((run / "config.json").read_text())["model"]["tta"] == "mirrors"
     report = json.loads((run / "report.json").read_text())
-    views = report["test_time_views"]
-    assert views["views"] == "mirrors" and set(views["validation"]) == {"one_view", "mirrors"}
+    views = report["tta"]
+    assert views["mode"] == "mirrors" and set(views["validation"]) == {"one_view", "mirrors"}
     assert (
         views["test_one_view"]["without_metadata"]["balanced_accuracy"]
         == before["without_metadata"]["balanced_accuracy"]
@@ -337,7 +337,7 @@ def test_views_command_gives_a_finished_run_test_time_mirrors(task, run_dir, tmp
         predict_without_metadata(model, task, images[:, :, ::-1]), expected, atol=1e-4
     )  # a mirror changes nothing
     with pytest.raises(SystemExit, match="already has"):
-        add_views(["--run", str(run)])
+        add_tta(["--run", str(run)])
 
 
 def test_parity_tolerance():

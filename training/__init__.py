@@ -10,7 +10,7 @@ The modules by stage, in the order ``python -m training.release TASK`` uses them
   to pixels), ``other_kinds`` (images of other kinds), ``shifts`` (radiograph shifts);
 - model and training: ``config`` (the recipe), ``model`` (the network, members),
   ``layers``, ``schedule``, ``train``, ``runs`` (a run folder), ``evaluate``;
-- after training, each a step of the release: ``views`` (test-time mirrors),
+- after training, each a step of the release: ``tta`` (test-time mirrors),
   ``calibration``, ``risk``, ``wrong_kind`` (the wrong-kind check), ``unsure``, and the
   lesion outline: ``outline_net`` (its network), ``outline`` (its command, export and
   report), ``outline_browser`` (it in Chromium);

@@ -176,6 +176,8 @@ def config_from_settings(settings: dict, source: str) -> tuple[TrainConfig, dict
     if saved.get("imbalance") in RETIRED_IMBALANCE:
         retired["imbalance"] = saved["imbalance"]
         saved["imbalance"] = "none"
+    if "test_time_views" in model:  # the test-time mirrors' name before "tta"
+        model["tta"] = model.pop("test_time_views")
     if model.get("image_size"):
         model["image_size"] = tuple(model["image_size"])
     try:

@@ -105,7 +105,7 @@ def convert(
     # The exported graph leaves the test-time mirrors (if any) to the JavaScript; the
     # parity check below compares it with the Keras model that mirrors inside.
     # Batch norms and paddings are folded into the convolutions (training.fold).
-    graph = fold_for_inference(browser_model(model, task, model_config, head, views_outside=True))
+    graph = fold_for_inference(browser_model(model, task, model_config, head, mirrors_outside=True))
     model = browser_model(model, task, model_config, head)
     training, metrics = _model_card_facts(run, config, model_config)
 
@@ -120,7 +120,7 @@ def convert(
             training=training,
             metrics=metrics,
             wrong_kind=wrong_kind,
-            views=model_config.test_time_views,
+            tta=model_config.tta,
             resize=resize_mode(graph),
         )
         # python -m training.risk / training.unsure / training.calibration
@@ -211,7 +211,7 @@ def _model_card_facts(run: Path, config: dict | None, model_config):
         "imbalance": config["imbalance"],
         "augment": config["augment"],
         "label_smoothing": config.get("label_smoothing", 0.0),
-        "test_time_views": config["model"].get("test_time_views", "none"),
+        "tta": config["model"].get("tta", "none"),
         "train_seconds": history["train_seconds"],
         "split": report["split"],
     }

@@ -263,8 +263,8 @@ def cross_validation(cv: dict, metadata: dict) -> tuple[dict, list]:
     image_only = [fold["without_metadata"]["balanced_accuracy"] for fold in folds]
     shipped = metadata.get("training") or {}
     epochs, shipped_epochs = measure(cv.get("epochs")), measure(shipped.get("epochs"))
-    views = str(cv.get("test_time_views") or "none")
-    shipped_views = str(shipped.get("test_time_views") or "none")
+    views = str(cv.get("tta") or "none")
+    shipped_views = str(shipped.get("tta") or "none")
     image = mean["without_metadata"]
     total = int(number(cv.get("folds_total", len(folds))))
     facts = {

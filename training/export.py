@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from training.encoding import encoding_json
-from training.model import CLASS_MAP_OUTPUT, IMAGE_INPUT, METADATA_INPUT, TEST_TIME_VIEWS
+from training.model import CLASS_MAP_OUTPUT, IMAGE_INPUT, METADATA_INPUT, TTA_MODES
 from training.preprocess import max_side_for
 from training.tasks import RESIZE_MODES, Task
 
@@ -130,17 +130,17 @@ def build_metadata(
     training: dict | None = None,
     metrics: dict | None = None,
     wrong_kind: dict | None = None,
-    views: str = "none",
+    tta: str = "none",
     resize: str | None = None,
 ) -> dict:
     """The ``metadata.json`` contract; ``wrong_kind`` is a ``training.wrong_kind`` report whose
-    head is in the graph (output ``in_kind``); ``views="mirrors"``: the graph was
-    exported with ``views_outside`` (``training.model.build_model``) and its image
+    head is in the graph (output ``in_kind``); ``tta="mirrors"``: the graph was
+    exported with ``mirrors_outside`` (``training.model.build_model``) and its image
     input takes the image's ``MIRRORS`` views, which the JavaScript makes; ``resize``:
     what the graph's resizing does, "crop" or "squash" (``training.model.resize_mode``;
     default the task's)."""
-    if views not in TEST_TIME_VIEWS:
-        raise ValueError(f"views must be one of {TEST_TIME_VIEWS}, got {views!r}")
+    if tta not in TTA_MODES:
+        raise ValueError(f"tta must be one of {TTA_MODES}, got {tta!r}")
     resize = resize or task.resize
     if resize not in RESIZE_MODES:
         raise ValueError(f"resize must be one of {RESIZE_MODES}, got {resize!r}")
@@ -162,13 +162,13 @@ def build_metadata(
             "max_side": max_side_for(image_size),
         }
     }
-    if views == "mirrors":
+    if tta == "mirrors":
         from training.layers import MIRRORS  # (imports Keras: only when it is needed)
 
         inputs["image"].update(
             {
                 "shape": [MIRRORS, None, None, 3],
-                "views": "mirrors",
+                "tta": "mirrors",
                 "pixels": "the image (RGB, 0-255, any size) and its mirrors, stacked in this "
                 "order: as given, left-right, up-down, both (turned 180°); the model "
                 + {

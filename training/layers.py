@@ -27,7 +27,7 @@ class MirrorViews(keras.layers.Layer):
     """Test-time mirrors, part 1: at inference the batch (N raw images) becomes its
     ``MIRRORS`` views stacked (4N images: as given, left-right, up-down, both).
     (In the graph exported to the browser this layer is left out and the
-    JavaScript hands the views: ``static/js/views.js``.)
+    JavaScript hands the views: ``static/js/tta.js``.)
     In training the batch passes unchanged (the augmentation already flips).
     ``MeanOfViews`` after the backbone folds the views back into one answer.
     """

@@ -26,7 +26,7 @@ class ModelConfig:
     dropout: float = 0.2
     metadata_units: int = 32
     image_size: tuple[int, int] | None = None  # (height, width); default: the task's
-    test_time_views: str = "none"  # "none" or "mirrors": at inference, the mean of the image
+    tta: str = "none"  # "none" or "mirrors": at inference, the mean of the image
     # and its 3 mirrors (training.layers.MirrorViews)
     batchnorm_momentum: float = 0.0  # > 0: every batch-norm layer of the backbone gets this
     # momentum (Keras builds V2 with 0.999, which lags far
@@ -121,7 +121,7 @@ def merge_members(models, task: Task, config: ModelConfig):
     return merged
 
 
-TEST_TIME_VIEWS = ("none", "mirrors")
+TTA_MODES = ("none", "mirrors")
 
 
 def load_model(path):
@@ -174,16 +174,16 @@ def build_model(
     config: ModelConfig | None = None,
     in_kind_head: bool = False,
     class_map: bool = False,
-    views_outside: bool = False,
+    mirrors_outside: bool = False,
 ):
     """The screening network.
 
-    With ``config.test_time_views == "mirrors"`` every inference (not training)
+    With ``config.tta == "mirrors"`` every inference (not training)
     runs the backbone on the image and its three mirrors and averages their
     features: the probabilities are the softmax of the views' mean logits, and
     the class activation map is the mean of the views' maps mirrored back. The
     mirrors are taken of the raw image, before the crop and resize, so that with
-    ``views_outside`` (the form exported to the browser, whose JavaScript mirrors
+    ``mirrors_outside`` (the form exported to the browser, whose JavaScript mirrors
     the pixels: tfjs' WASM ``Reverse`` kernel is slow) the graph's image input is
     the ``MIRRORS`` views of one image, stacked, and everything after is the same.
 
@@ -199,15 +199,13 @@ def build_model(
     from keras import layers
 
     config = config or ModelConfig()
-    if config.test_time_views not in TEST_TIME_VIEWS:
-        raise ValueError(
-            f"test_time_views must be one of {TEST_TIME_VIEWS}, got {config.test_time_views!r}"
-        )
+    if config.tta not in TTA_MODES:
+        raise ValueError(f"tta must be one of {TTA_MODES}, got {config.tta!r}")
     height, width = config.image_size or task.image_size
     image = keras.Input(shape=(None, None, 3), name=IMAGE_INPUT, dtype="float32")
-    mirrors = config.test_time_views == "mirrors"
+    mirrors = config.tta == "mirrors"
     x = image
-    if mirrors and not views_outside:
+    if mirrors and not mirrors_outside:
         from training.layers import MirrorViews
 
         x = MirrorViews(name="views")(x)
@@ -273,14 +271,22 @@ def copy_weights(source, target, skip: tuple[str, ...] = ()) -> None:
 
 
 def browser_model(
-    model, task: Task, config: ModelConfig, in_kind: dict | None = None, views_outside: bool = False
+    model,
+    task: Task,
+    config: ModelConfig,
+    in_kind: dict | None = None,
+    mirrors_outside: bool = False,
 ):
     """The trained ``model`` with the outputs the browser uses: ``probabilities``,
     ``class_map`` and, given a fitted ``in_kind`` head (``{"weights", "bias"}``
     from ``training.wrong_kind``), ``in_kind``. Same weights, same probabilities.
-    ``views_outside``: see ``build_model`` (what is exported; JavaScript mirrors)."""
+    ``mirrors_outside``: see ``build_model`` (what is exported; JavaScript mirrors)."""
     combined = build_model(
-        task, config, in_kind_head=in_kind is not None, class_map=True, views_outside=views_outside
+        task,
+        config,
+        in_kind_head=in_kind is not None,
+        class_map=True,
+        mirrors_outside=mirrors_outside,
     )
     copy_weights(model, combined, skip=(IN_KIND_OUTPUT, CLASS_MAP_OUTPUT))
     kernel = model.get_layer("probabilities").get_weights()[0]

@@ -6,7 +6,7 @@ own folder of one run folder (default ``runs/TASK/release``)::
 
     1-train        training.train           model.keras, config.json, history.json, report.json …
                                             (recipe members > 1: each trained into run/members, averaged)
-    2-views        training.views           the test-time mirrors in the graph (if the recipe has them)
+    2-tta        training.tta           the test-time mirrors in the graph (if the recipe has them)
     3-calibration  training.calibration     temperature scaling of the softmax layer
     4-risk         training.risk            the risk summary's threshold
     5-wrong_kind   training.wrong_kind      the wrong-kind-of-image head
@@ -44,7 +44,7 @@ from training.data import PROJECT_ROOT
 
 RECIPES = PROJECT_ROOT / "training" / "recipes"
 PICTURES = "outline_pictures"  # the export step's drawings of the outline's worst cases
-STEPS = ("train", "views", "calibration", "risk", "wrong_kind", "unsure", "outline", "export")
+STEPS = ("train", "tta", "calibration", "risk", "wrong_kind", "unsure", "outline", "export")
 QUICK = {
     "limit": 40,
     "epochs": 1,
@@ -68,7 +68,7 @@ def read_recipe(task_id: str, path: Path | None = None) -> dict:
         "task",
         "about",
         "train",
-        "views",
+        "tta",
         "quantization",
         "parity_images",
         "wrong_kind_images",
@@ -118,13 +118,13 @@ def same_recipe(run: Path, recipe: dict, quick: bool) -> None:
 
 
 def step_folders(run: Path, recipe: dict) -> list[tuple[str, Path]]:
-    """(step, its folder) of the steps this recipe has: the views only if it asks for
+    """(step, its folder) of the steps this recipe has: the mirrors only if it asks for
     them, the outline only for a task with lesion masks (``Task.masks_dir``)."""
     from training.tasks import get_task
 
     skipped = set()
-    if recipe.get("views", "none") == "none":
-        skipped.add("views")
+    if recipe.get("tta", "none") == "none":
+        skipped.add("tta")
     if not get_task(recipe["task"]).masks_dir:
         skipped.add("outline")
     names = [s for s in STEPS if s not in skipped]
@@ -186,7 +186,7 @@ def release(
 ) -> Path:
     """Run (or resume) every step (or those up to ``until``); returns the last step's folder
     (``8-export`` for a whole release)."""
-    from training import calibration, convert, risk, unsure, views, wrong_kind
+    from training import calibration, convert, risk, tta, unsure, wrong_kind
     from training.runs import load_run_data
 
     recipe = read_recipe(task_id, recipe_path)
@@ -271,7 +271,7 @@ def release(
 
     actions = {
         "train": train,
-        "views": lambda f: views.add_views(f, recipe["views"], data=images(f)),
+        "tta": lambda f: tta.add_tta(f, recipe["tta"], data=images(f)),
         "calibration": lambda f: calibration.calibrate(f, data=images(f)),
         "risk": lambda f: risk.set_risk(f, data=images(f)),
         "wrong_kind": lambda f: wrong_kind.run(f, data_dir, n_other=other_kinds, data=images(f)),
@@ -343,7 +343,7 @@ def install_export(
 
 
 # The figures a release is checked on against the installed model's reports: (what, report
-# file, key path). A figure a task does not have (details, views) is left out.
+# file, key path). A figure a task does not have (details, mirrors) is left out.
 FIGURES = (
     ("test accuracy, image only", "report.json", "without_metadata.accuracy"),
     ("test balanced accuracy, image only", "report.json", "without_metadata.balanced_accuracy"),

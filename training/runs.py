@@ -1,6 +1,6 @@
 """A run folder after training: load it, evaluate it on the test split, train one afresh.
 
-The post-training steps (``training.views``, ``calibration``, ``risk``, ``unsure``,
+The post-training steps (``training.tta``, ``calibration``, ``risk``, ``unsure``,
 ``wrong_kind``) are functions of the run folder and, optionally, its data already loaded
 (``load_run_data``: the release loads it once for all of them); each has a command
 that takes ``--run RUN`` (``run_arguments``). They read the run as it trained
@@ -22,7 +22,7 @@ from training.tasks import get_task
 
 
 def run_arguments(doc: str, argv=None) -> Path:
-    """``--run RUN`` of the post-training commands (calibration, risk, views …)."""
+    """``--run RUN`` of the post-training commands (calibration, risk, tta …)."""
     parser = argparse.ArgumentParser(
         description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )

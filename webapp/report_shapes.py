@@ -146,7 +146,7 @@ SHAPES = {
     "views": {
         "run": TEXT,
         "metadata?": TEXT,
-        "test_time_views?": TEXT,
+        "tta?": TEXT,
         "views": Each({"test": MEASURED, "val?": Maybe(MEASURED)}, required=("as_given",)),
     },
     # research.leave_one_source_out: a model trained without each collection beside the
@@ -169,7 +169,7 @@ SHAPES = {
         "reference?": TEXT,
         "folds_total?": COUNT,
         "epochs?": Maybe(NUMBER),
-        "test_time_views?": Maybe(TEXT),
+        "tta?": Maybe(TEXT),
         "folds": Each(
             {
                 "n_test": COUNT,

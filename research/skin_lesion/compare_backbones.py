@@ -3,7 +3,7 @@
     python -m research.skin_lesion.compare_backbones RUN [RUN …] [--out reports/skin_lesion/backbones.json]
 
 A RUN is a training folder (``training.train``'s output, or a release's ``1-train``) or a
-release step folder after ``2-views`` (then the test-time mirrors' validation figures are
+release step folder after ``2-tta`` (then the test-time mirrors' validation figures are
 read too). The α 0.25 rows whose run folders no longer exist are the figures recorded in
 ``research/skin_lesion/experiments.md`` (same split, same recipe, same code), and the α 0.75
 run at 4 epochs is the one reported in issue 21 (the same command, run by the maintainers); each
@@ -94,7 +94,7 @@ def measured_row(run: Path) -> dict:
     report = json.loads((run / "report.json").read_text())
     epochs = history["epochs"]
     selected = history["selected_epoch"]
-    views = report.get("test_time_views", {})
+    views = report.get("tta", {})
     one_view_test = views.get("test_one_view", {}).get(
         "without_metadata", report["without_metadata"]
     )

@@ -88,8 +88,8 @@ def test_cross_validation_command_summarizes_finished_folds(tmp_path, monkeypatc
     assert "0.650 ± 0.071" in capsys.readouterr().out
 
 
-def test_cross_validation_of_folds_given_test_time_views(tmp_path, monkeypatch, capsys):
-    """Folds given mirrors after training (training.views) are summarized as they then answer,
+def test_cross_validation_of_folds_given_tta(tmp_path, monkeypatch, capsys):
+    """Folds given mirrors after training (training.tta) are summarized as they then answer,
     their one-view figures beside; a fold still answering from one view is left out, and said
     so; folds another process finished while this one trained are summarized too."""
     cv = cross_validate
@@ -101,12 +101,12 @@ def test_cross_validation_of_folds_given_test_time_views(tmp_path, monkeypatch, 
         run = tmp_path / "runs" / "skin_lesion" / f"cvviews_{number}"
         run.mkdir(parents=True, exist_ok=True)
         (run / "config.json").write_text(
-            json.dumps({**config, "model": {**config["model"], "test_time_views": views}})
+            json.dumps({**config, "model": {**config["model"], "tta": views}})
         )
         report = fold_report(ba, 0.9, n=70)
         if views != "none":
-            report["test_time_views"] = {
-                "views": views,
+            report["tta"] = {
+                "mode": views,
                 "test_one_view": {
                     variant: {"balanced_accuracy": one_view_ba, "macro_auc": 0.88}
                     for variant in ("without_metadata", "with_metadata")
@@ -162,7 +162,7 @@ def test_cross_validation_of_folds_given_test_time_views(tmp_path, monkeypatch, 
     written = json.loads(
         (tmp_path / "research" / "skin_lesion" / "results" / "cvviews.json").read_text()
     )
-    assert written["test_time_views"] == "mirrors"
+    assert written["tta"] == "mirrors"
     assert written["mean"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.67)
     one_view = written["one_view"]
     assert one_view["mean"]["without_metadata"]["balanced_accuracy"] == pytest.approx(0.63)
@@ -175,28 +175,26 @@ def test_cross_validation_of_folds_given_test_time_views(tmp_path, monkeypatch, 
 @pytest.mark.parametrize("views", ["mirrors", "none"])
 def test_a_fold_is_trained_from_one_view_then_given_the_recipes_views(tmp_path, monkeypatch, views):
     """A fold follows the shipped recipe as it was made: trained (and its epoch chosen) from
-    one view, then given the recipe's test-time views by training.views."""
+    one view, then given the recipe's test-time views by training.tta."""
     import training.data
     import training.runs
-    import training.views
+    import training.tta
     from training.config import config_from_json
 
     cv = cross_validate
     config = config_from_json(PROJECT_ROOT / "reports" / "skin_lesion" / "config.json")
-    config = dataclasses.replace(
-        config, model=dataclasses.replace(config.model, test_time_views=views)
-    )
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model, tta=views))
     trained, given = [], []
     monkeypatch.setattr(training.data, "split_dataset", lambda table, **kwargs: kwargs)
     monkeypatch.setattr(training.data, "write_split", lambda table, split, path: None)
     monkeypatch.setattr(training.runs, "rerun", lambda config, tag, *more: trained.append(config))
-    monkeypatch.setattr(training.views, "main", given.append)
+    monkeypatch.setattr(training.tta, "main", given.append)
     run = tmp_path / "cv_1"
     cv.train_fold(config, None, 0, 5, run, epochs=4)
     [fold_config] = trained
-    assert fold_config.model.test_time_views == "none" and fold_config.epochs == 4
+    assert fold_config.model.tta == "none" and fold_config.epochs == 4
     assert fold_config.split_file == str(run / "fold_split.csv") and fold_config.out == str(run)
-    assert given == ([["--run", str(run), "--views", "mirrors"]] if views == "mirrors" else [])
+    assert given == ([["--run", str(run), "--tta", "mirrors"]] if views == "mirrors" else [])
 
 
 def test_two_cross_validations_are_compared_fold_by_fold():

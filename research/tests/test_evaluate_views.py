@@ -9,7 +9,7 @@ from research import evaluate_views
 from research.tests.conftest import tiny_run
 
 
-def test_test_time_views_refuse_runs_trained_on_different_splits(tmp_path, capsys):
+def test_tta_refuse_runs_trained_on_different_splits(tmp_path, capsys):
     """evaluate_views scores every run on the first run's split: runs of different splits
     (e.g. cross-validation folds) would be tested on images they were trained on."""
     views = evaluate_views
@@ -25,17 +25,17 @@ def test_test_time_views_refuse_runs_trained_on_different_splits(tmp_path, capsy
 
 
 def test_the_views_report_rebuilds_the_sites_answer_from_the_single_view_network(tmp_path):
-    """On a run given test-time mirrors (training.views), "as given" is the run's own test
+    """On a run given test-time mirrors (training.tta), "as given" is the run's own test
     report (the mean of the mirrors) and "one view" the report from before the mirrors."""
-    from training.views import main as add_views
+    from training.tta import main as add_tta
 
     run = tiny_run(tmp_path / "run")
     before = json.loads((run / "report.json").read_text())
-    assert add_views(["--run", str(run)]) == 0
+    assert add_tta(["--run", str(run)]) == 0
     report = json.loads((run / "report.json").read_text())
     evaluate_views.main([str(run), "--report", str(tmp_path / "views.json")])
     measured = json.loads((tmp_path / "views.json").read_text())
-    assert measured["test_time_views"] == "mirrors"
+    assert measured["tta"] == "mirrors"
     assert set(measured["views"]) == {"as_given", "one_view", "centre_square_crop"}
     for name, source in (("as_given", report), ("one_view", before)):
         assert measured["views"][name]["test"]["macro_auc"] == pytest.approx(

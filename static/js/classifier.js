@@ -10,7 +10,7 @@
 import { encodeMetadata } from './encoding.js';
 import { prepareImage } from './image-input.js';
 import { msg } from './messages.js';
-import { viewCount } from './views.js';
+import { ttaCount } from './tta.js';
 
 export const MODELS_URL = new URL('../tfjs_model/', import.meta.url);
 const WORKER_URL = new URL('./model-worker.js', import.meta.url);
@@ -144,7 +144,7 @@ async function loadOutline(call, task, folder, backend, warmup) {
     const meta = await fetchJson(new URL('metadata.json', folder), msg('the {task} outline model description', { task }));
     const inputs = {
       image: meta.input.name, size: [meta.input.height, meta.input.width], metadata: null,
-      views: null, outputs: [meta.output.name], roles: ['mask'],
+      tta: null, outputs: [meta.output.name], roles: ['mask'],
     };
     const { id } = await call('load', {
       task, backend, folder: folder.href, version: meta.version, inputs, warmup: warmup ? { vector: null } : null,
@@ -211,7 +211,9 @@ export async function loadClassifier(task, options = {}) {
   if (metadata.doubt && !metadata.wrong_kind) metadata.wrong_kind = metadata.doubt;
   const labels = metadata.labels.map(({ id, name }) => ({ id, name }));
   const imageInput = metadata.inputs.image;
-  viewCount(imageInput.views); // a model needing views this file cannot make: a readable Error
+  // An export from before the test-time mirrors had their one name kept them under "views".
+  if (imageInput.views && !imageInput.tta) imageInput.tta = imageInput.views;
+  ttaCount(imageInput.tta); // a model needing a tta this file cannot make: a readable Error
   const metadataInput = metadata.inputs.metadata || null;
   const encode = (values) => (metadataInput ? encodeMetadata(metadata.metadata_encoding, values) : null);
 
@@ -223,7 +225,7 @@ export async function loadClassifier(task, options = {}) {
     ...(explanation ? [[explanation.output, 'classMap']] : [])] : [];
   const inputs = {
     image: imageInput.name, size: imageInput.size, metadata: metadataInput?.name || null,
-    views: imageInput.views || null, // 'mirrors': the worker stacks the image's mirrors (views.js)
+    tta: imageInput.tta || null, // 'mirrors': the worker stacks the image's mirrors (tta.js)
     // null: the graph's own output (a model exported before metadata.json named it)
     outputs: named.length ? named.map(([name]) => name) : null,
     roles: named.length ? named.map(([, role]) => role) : null,

@@ -15,7 +15,7 @@ import { msg } from './messages.js';
 import { downloadModel } from './model-files.js';
 import { outlineOf } from './outline.js';
 import { loadTf, selectBackend } from './tf-loader.js';
-import { mirrorViews, viewCount } from './views.js';
+import { stackMirrors, ttaCount } from './tta.js';
 
 const IN_WORKER = typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope;
 const starting = new Map(); // backend preference → promise of [tf, backend name]
@@ -42,11 +42,11 @@ async function runtime(tf, backend) {
   };
 }
 
-/** The graph's image input for RGBA pixels: [1, h, w, 3], or the image's views (views.js). */
-function imageBatch(tf, pixels, views) {
-  const count = viewCount(views);
+/** The graph's image input for RGBA pixels: [1, h, w, 3], or the image's mirrors (tta.js). */
+function imageBatch(tf, pixels, tta) {
+  const count = ttaCount(tta);
   if (count === 1) return tf.expandDims(tf.cast(tf.browser.fromPixels(pixels, 3), 'float32'), 0);
-  return tf.tensor4d(mirrorViews(pixels), [count, pixels.height, pixels.width, 3]);
+  return tf.tensor4d(stackMirrors(pixels), [count, pixels.height, pixels.width, 3]);
 }
 
 /**
@@ -56,7 +56,7 @@ function imageBatch(tf, pixels, views) {
  */
 function forward({ tf, model, inputs }, pixels, vector) {
   return tf.tidy(() => {
-    const feeds = { [inputs.image]: imageBatch(tf, pixels, inputs.views) };
+    const feeds = { [inputs.image]: imageBatch(tf, pixels, inputs.tta) };
     if (inputs.metadata) feeds[inputs.metadata] = tf.tensor2d([vector], [1, vector.length]);
     const started = performance.now();
     const output = model.execute(feeds, inputs.outputs || undefined);

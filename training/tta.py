@@ -1,4 +1,4 @@
-"""Give a finished run test-time mirrors: ``python -m training.views --run RUN``.
+"""Give a finished run test-time mirrors (tta): ``python -m training.tta --run RUN``.
 
 The run's network then answers every image (in Python and in the browser) with
 the mean of four views: the image, its left-right and up-down mirrors and its
@@ -10,7 +10,7 @@ on eight (see experiments.md in the reports).
 Run it before ``training.calibration``, ``training.risk``, ``training.wrong_kind``
 and ``training.unsure``, so that they are fitted on the averaged answers. The
 single-view model is kept as ``model_one_view.keras``; ``config.json`` records
-``model.test_time_views``; the test report is rewritten and keeps the
+``model.tta``; the test report is rewritten and keeps the
 single-view figures (``one_view``) beside the new ones. The epoch was chosen on
 single-view validation figures.
 """
@@ -23,7 +23,7 @@ import json
 import shutil
 from pathlib import Path
 
-from training.model import TEST_TIME_VIEWS, ModelConfig, build_model, copy_weights
+from training.model import TTA_MODES, ModelConfig, build_model, copy_weights
 
 MIRROR_NAMES = ("plain", "left_right", "up_down", "turned")
 
@@ -39,9 +39,9 @@ def mirrored(images, name: str):
     }[name]
 
 
-def with_views(model, task, config: ModelConfig, views: str = "mirrors"):
-    """``model`` rebuilt with ``test_time_views=views``: the same weights, layer by layer."""
-    rebuilt = build_model(task, dataclasses.replace(config, test_time_views=views))
+def with_tta(model, task, config: ModelConfig, tta: str = "mirrors"):
+    """``model`` rebuilt with ``tta``: the same weights, layer by layer."""
+    rebuilt = build_model(task, dataclasses.replace(config, tta=tta))
     copy_weights(model, rebuilt)
     return rebuilt
 
@@ -51,16 +51,14 @@ def main(argv=None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--run", required=True, type=Path)
-    parser.add_argument(
-        "--views", default="mirrors", choices=[v for v in TEST_TIME_VIEWS if v != "none"]
-    )
+    parser.add_argument("--tta", default="mirrors", choices=[v for v in TTA_MODES if v != "none"])
     args = parser.parse_args(argv)
-    add_views(args.run, args.views)
+    add_tta(args.run, args.tta)
     return 0
 
 
-def add_views(run: Path, views: str = "mirrors", data: tuple | None = None) -> None:
-    """Put ``views`` into ``run``'s model (the single-view model: ``model_one_view.keras``)
+def add_tta(run: Path, tta: str = "mirrors", data: tuple | None = None) -> None:
+    """Put ``tta`` into ``run``'s model (the single-view model: ``model_one_view.keras``)
     and write its test report again. ``data``: the run's images
     (``training.runs.load_run_data``), if already loaded."""
     from training.config import config_from_json
@@ -68,16 +66,16 @@ def add_views(run: Path, views: str = "mirrors", data: tuple | None = None) -> N
     from training.runs import load_run, rewrite_test_report
 
     config = config_from_json(run / "config.json")
-    if config.model.test_time_views != "none":
-        raise SystemExit(f"{run} already has test-time views ({config.model.test_time_views})")
+    if config.model.tta != "none":
+        raise SystemExit(f"{run} already has test-time mirrors ({config.model.tta})")
     for later in ("calibration", "risk", "wrong_kind", "unsure", "decision"):
         if (run / f"{later}.json").is_file():
             raise SystemExit(
                 f"{run} has {later}.json, fitted on single-view answers: add the "
-                "views first (start again from the trained run)"
+                "mirrors first (start again from the trained run)"
             )
     task, table, split, parts, model = load_run(run, data=data)
-    rebuilt = with_views(model, task, config.model, views)
+    rebuilt = with_tta(model, task, config.model, tta)
 
     report = json.loads((run / "report.json").read_text())
     one_view = {
@@ -87,13 +85,13 @@ def add_views(run: Path, views: str = "mirrors", data: tuple | None = None) -> N
     }
     val_images, _, val_y = parts["val"]
     validation = {}
-    for name, m in (("one_view", model), (views, rebuilt)):
+    for name, m in (("one_view", model), (tta, rebuilt)):
         found = classification_metrics(
             val_y, predict_without_metadata(m, task, val_images), task.label_ids
         )
         validation[name] = {k: found[k] for k in ("balanced_accuracy", "macro_auc")}
         print(
-            f"[views] validation without metadata, {name}: balanced accuracy "
+            f"[tta] validation without metadata, {name}: balanced accuracy "
             f"{found['balanced_accuracy']:.4f}, macro AUC {found['macro_auc']:.4f}",
             flush=True,
         )
@@ -101,7 +99,7 @@ def add_views(run: Path, views: str = "mirrors", data: tuple | None = None) -> N
     shutil.copy2(run / "model.keras", run / "model_one_view.keras")
     rebuilt.save(run / "model.keras")
     saved = json.loads((run / "config.json").read_text())
-    saved["model"]["test_time_views"] = views
+    saved["model"]["tta"] = tta
     (run / "config.json").write_text(json.dumps(saved, indent=2))
     rewrite_test_report(
         rebuilt,
@@ -110,7 +108,7 @@ def add_views(run: Path, views: str = "mirrors", data: tuple | None = None) -> N
         split,
         parts,
         run,
-        test_time_views={"views": views, "test_one_view": one_view, "validation": validation},
+        tta={"mode": tta, "test_one_view": one_view, "validation": validation},
     )
 
 

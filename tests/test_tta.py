@@ -21,7 +21,7 @@ from training.model import (
 )
 from training.preprocess import decode_image
 from training.tasks import get_task
-from training.views import with_views
+from training.tta import with_tta
 
 TASK = get_task("skin_lesion")
 SAMPLES = sorted((Path(__file__).parent / "data" / "ham10000").glob("*.jpg"))
@@ -45,7 +45,7 @@ def models():
         pytest.skip(f"{WEIGHTS} not available")
     config = ModelConfig(image_size=SIZE, weights=str(WEIGHTS))
     one = build_model(TASK, config)
-    return config, one, with_views(one, TASK, config)
+    return config, one, with_tta(one, TASK, config)
 
 
 def feeds(images, metadata=None):
@@ -78,7 +78,7 @@ def test_in_training_the_mirrored_model_is_the_one_view_model():
     """``fit`` passes training=True down to the view layers: no mirrors while learning."""
     config = ModelConfig(image_size=SIZE, dropout=0.0)
     one = build_model(TASK, config)
-    mirrored = with_views(one, TASK, config)
+    mirrored = with_tta(one, TASK, config)
     images = np.random.default_rng(4).uniform(0, 255, (3, 64, 80, 3)).astype("float32")
     np.testing.assert_allclose(
         np.asarray(mirrored(feeds(images), training=True)),
@@ -107,7 +107,7 @@ def test_the_browser_form_keeps_the_answers_and_its_heatmap_follows_the_image(mo
     from dataclasses import replace
 
     head = {"weights": np.random.default_rng(1).normal(0, 0.1, 256).tolist(), "bias": 0.2}
-    combined = browser_model(mirrored, TASK, replace(config, test_time_views="mirrors"), head)
+    combined = browser_model(mirrored, TASK, replace(config, tta="mirrors"), head)
     image = decode_image(SAMPLES[0]).astype("float32")[:144, :180]
     out = combined(feeds([image]), training=False)
     np.testing.assert_allclose(
@@ -132,14 +132,14 @@ def test_the_browser_form_keeps_the_answers_and_its_heatmap_follows_the_image(mo
 
 
 def test_the_exported_form_takes_the_four_views_of_one_image(models):
-    """``views_outside``: what the browser runs, given the mirrors (views.js makes them),
+    """``mirrors_outside``: what the browser runs, given the mirrors (tta.js makes them),
     answers as the model that mirrors inside; the mirrors are of the raw image."""
     from dataclasses import replace
 
     config, _, mirrored = models
-    mirrored_config = replace(config, test_time_views="mirrors")
+    mirrored_config = replace(config, tta="mirrors")
     inside = browser_model(mirrored, TASK, mirrored_config)
-    outside = browser_model(mirrored, TASK, mirrored_config, views_outside=True)
+    outside = browser_model(mirrored, TASK, mirrored_config, mirrors_outside=True)
     assert "views" not in [layer.name for layer in outside.layers]
     image = decode_image(SAMPLES[1]).astype("float32")  # 150 × 200, cropped to 64:80
     got = outside(
@@ -150,10 +150,10 @@ def test_the_exported_form_takes_the_four_views_of_one_image(models):
     for name in ("probabilities", CLASS_MAP_OUTPUT):
         assert np.asarray(got[name]).shape[0] == 1
         np.testing.assert_allclose(np.asarray(got[name]), np.asarray(want[name]), atol=1e-5)
-    with pytest.raises(ValueError, match="views"):
+    with pytest.raises(ValueError, match="tta"):
         from training import export
 
-        export.build_metadata(TASK, {}, Path("."), SIZE, quantization="float32", views="turns")
+        export.build_metadata(TASK, {}, Path("."), SIZE, quantization="float32", tta="turns")
 
 
 def test_a_mirrored_model_saves_loads_and_matches_in_the_browser(models, tmp_path, browser):
@@ -164,9 +164,9 @@ def test_a_mirrored_model_saves_loads_and_matches_in_the_browser(models, tmp_pat
     config, _, mirrored = models
     mirrored.save(tmp_path / "model.keras")
     loaded = load_model(tmp_path / "model.keras")
-    mirrored_config = replace(config, test_time_views="mirrors")
+    mirrored_config = replace(config, tta="mirrors")
     combined = browser_model(loaded, TASK, mirrored_config)
-    graph = browser_model(loaded, TASK, mirrored_config, views_outside=True)
+    graph = browser_model(loaded, TASK, mirrored_config, mirrors_outside=True)
     # The samples (4:3) are cropped to 64:80 with an odd number of columns left over, so a
     # mirror taken after the crop would differ from one taken before it, as in the browser.
     images, metadata = SAMPLES[:3], [{}, {"age": 55, "sex": "male"}, {}]
@@ -174,9 +174,9 @@ def test_a_mirrored_model_saves_loads_and_matches_in_the_browser(models, tmp_pat
     out = tmp_path / "tfjs"
     signature = export.convert(graph, out)
     contract = export.build_metadata(
-        TASK, signature, out, SIZE, quantization="float32", views="mirrors"
+        TASK, signature, out, SIZE, quantization="float32", tta="mirrors"
     )
-    assert contract["inputs"]["image"]["views"] == "mirrors"
+    assert contract["inputs"]["image"]["tta"] == "mirrors"
     assert contract["inputs"]["image"]["shape"] == [4, None, None, 3]
     (out / "metadata.json").write_text(json.dumps(contract))
     actual, _ = parity.browser_probabilities(TASK, out, images, metadata, browser=browser)
@@ -185,6 +185,6 @@ def test_a_mirrored_model_saves_loads_and_matches_in_the_browser(models, tmp_pat
     np.testing.assert_allclose(actual[:, 7:], expected[:, 7:], atol=parity.MAX_PROBABILITY_DIFF)
 
 
-def test_unknown_views_are_refused():
-    with pytest.raises(ValueError, match="test_time_views"):
-        build_model(TASK, ModelConfig(test_time_views="rotations"))
+def test_an_unknown_tta_is_refused():
+    with pytest.raises(ValueError, match="tta"):
+        build_model(TASK, ModelConfig(tta="rotations"))

@@ -1,20 +1,20 @@
-// Test-time views made in JavaScript. A model exported with test-time mirrors
-// (metadata.json: inputs.image.views === 'mirrors') takes the image and its three
+// Test-time mirrors (tta) made in JavaScript. A model exported with test-time mirrors
+// (metadata.json: inputs.image.tta === 'mirrors') takes the image and its three
 // mirrors stacked, and answers with the mean of the four (training/layers.py,
 // MirrorViews / MeanOfViews). Flipping the pixels here is cheap; tfjs' WASM
 // Reverse kernel, in the graph, made each classification twice as slow (README,
 // "Benchmarks").
 
-export const VIEWS = { mirrors: 4 };
+export const TTA = { mirrors: 4 };
 
-/** Throws a readable Error for views this file does not know ('none' or absent: one view). */
-export function viewCount(views) {
-  if (views === undefined || views === null || views === 'none') return 1;
-  if (!Object.prototype.hasOwnProperty.call(VIEWS, views)) {
-    throw new Error(`This model asks for test-time views "${views}", which this version of `
+/** Throws a readable Error for a tta this file does not know ('none' or absent: one view). */
+export function ttaCount(tta) {
+  if (tta === undefined || tta === null || tta === 'none') return 1;
+  if (!Object.prototype.hasOwnProperty.call(TTA, tta)) {
+    throw new Error(`This model asks for test-time augmentation "${tta}", which this version of `
       + 'classifier.js cannot make; reload the page to get the matching scripts.');
   }
-  return VIEWS[views];
+  return TTA[tta];
 }
 
 function put(out, at, r, g, b) {
@@ -28,7 +28,7 @@ function put(out, at, r, g, b) {
  * the image as given, mirrored left-right, mirrored up-down, and both (turned 180°),
  * in that order (the order training.layers.MeanOfViews mirrors the feature maps back in).
  */
-export function mirrorViews({ width, height, data }) {
+export function stackMirrors({ width, height, data }) {
   const plane = width * height * 3;
   const out = new Float32Array(4 * plane);
   for (let y = 0; y < height; y += 1) {
