@@ -12,7 +12,7 @@ EXPECT_TIMEOUT_MS = 30_000  # how long a locator assertion waits (a loaded machi
 def browser():
     from playwright.sync_api import expect, sync_playwright
 
-    from training.browser import launch_chromium
+    from training.exporting.browser import launch_chromium
 
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 

@@ -8,7 +8,7 @@ leave-one-source-out, and Shades of Gray" (loso_sog.json in skin_lesion/results/
 
 Importing this module registers the layer, so saved networks that have it (runs made
 with the old ``--model.colour_constancy shades_of_gray``) load with
-``training.model.load_model``.
+``training.fitting.model.load_model``.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class ShadesOfGray(keras.layers.Layer):
 
 
 def with_shades_of_gray(model):
-    """``model`` (a network of ``training.model.build_model``) with a ``ShadesOfGray`` layer
+    """``model`` (a network of ``training.fitting.model.build_model``) with a ``ShadesOfGray`` layer
     named ``colour_constancy`` right after its ``resize`` step, where the old
     ``--model.colour_constancy shades_of_gray`` put it; the other layers (and their
     weights) are the same objects."""
@@ -67,8 +67,8 @@ def with_shades_of_gray(model):
 
 
 def build_model(task, model_config, colour_constancy: str = "shades_of_gray", **kwargs):
-    """``training.model.build_model`` with the given colour constancy ("none": unchanged)."""
-    from training.model import build_model as product_build_model
+    """``training.fitting.model.build_model`` with the given colour constancy ("none": unchanged)."""
+    from training.fitting.model import build_model as product_build_model
 
     if colour_constancy not in COLOUR_CONSTANCY:
         raise ValueError(

@@ -17,9 +17,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from training.convert import run_split_file
-from training.data import PROJECT_ROOT, data_root
-from training.export import QUANTIZATIONS
+from training.exporting.convert import run_split_file
+from training.exporting.export import QUANTIZATIONS
+from training.inputs.data import PROJECT_ROOT, data_root
 
 MAX_BALANCED_ACCURACY_LOSS = 0.005
 
@@ -27,11 +27,11 @@ MAX_BALANCED_ACCURACY_LOSS = 0.005
 def main(argv=None) -> int:
     import numpy as np
 
-    from training import export, parity
-    from training.data import sample_per_label, split_rows
-    from training.evaluate import classification_metrics
-    from training.model import load_model
-    from training.tasks import get_task
+    from training.exporting import export, parity
+    from training.fitting.evaluate import classification_metrics
+    from training.fitting.model import load_model
+    from training.inputs.data import sample_per_label, split_rows
+    from training.inputs.tasks import get_task
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -21,7 +21,7 @@ differences, mean ± sd), from their reports, without training anything:
 Writes ``<name>.json`` (per fold and mean ± sd, with and without metadata) into
 ``reports/<task>/`` for the name the performance page reads (``cv_final``, the default),
 else into ``research/<task>/results/``, from the folds that are done and prints a Markdown table. Folds given
-test-time views after training (``python -m training.tta --run RUN``, as the
+test-time views after training (``python -m training.steps.tta --run RUN``, as the
 shipped model is) are summarized as they then answer, with their single-view
 figures beside (``one_view``); a fold answering with other views than the recipe's (e.g.
 one still being given them by another process) is left out, and said so. With two folds or
@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.data import PROJECT_ROOT
+from training.inputs.data import PROJECT_ROOT
 from webapp.report_files import REPORT_FILES
 from webapp.report_shapes import write as write_report
 
@@ -56,12 +56,12 @@ def train_fold(
 
     A recipe with test-time views (the shipped one: ``reports/<task>/config.json``) is
     followed as it was made: trained and its epoch chosen from one view, then given the
-    views (``training.tta``), so that the fold answers as the site does. A recipe with an
+    views (``training.steps.tta``), so that the fold answers as the site does. A recipe with an
     experiment's ``variation`` (``research.train``) is trained by ``research.train``."""
     from research.train import variation_arguments
-    from training import tta as test_time_mirrors
-    from training.data import split_dataset, write_split
-    from training.runs import rerun
+    from training.fitting.runs import rerun
+    from training.inputs.data import split_dataset, write_split
+    from training.steps import tta as test_time_mirrors
 
     run.mkdir(parents=True, exist_ok=True)
     split_file = run / "fold_split.csv"
@@ -96,7 +96,7 @@ def summarize(reports: dict[int, dict], runs: dict[int, str] | None = None) -> d
         fold: (report.get("tta") or {}).get("test_one_view") for fold, report in reports.items()
     }
     if all(one_view.values()):
-        # Folds given test-time views (training.tta) keep their single-view figures.
+        # Folds given test-time views (training.steps.tta) keep their single-view figures.
         out["one_view"] = summarize(
             {
                 fold: {
@@ -244,8 +244,8 @@ def table(summary: dict) -> str:
 
 def main(argv=None) -> int:
     from research.train import read_run_config
-    from training.data import data_root
-    from training.tasks import get_task
+    from training.inputs.data import data_root
+    from training.inputs.tasks import get_task
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -331,7 +331,7 @@ def main(argv=None) -> int:
             print(
                 f"[cv] fold {fold + 1} answers with test-time views "
                 f"{fold_config.model.tta!r}, the recipe with {recipe_views!r}: "
-                f"left out (python -m training.tta --run {run}, unless it is being given "
+                f"left out (python -m training.steps.tta --run {run}, unless it is being given "
                 "them now)",
                 flush=True,
             )

@@ -48,7 +48,7 @@ def cutmix(images, labels, weights, probability: float = 0.5):
 
 
 def batches(probability: float = 0.5):
-    """The batch transform for ``training.train.train(batches=…)``."""
+    """The batch transform for ``training.fitting.train.train(batches=…)``."""
 
     def mix(images, labels, weights):
         return cutmix(images, labels, weights, probability)

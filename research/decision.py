@@ -65,8 +65,8 @@ def add_output_bias(model, offsets: np.ndarray, layer_name: str = "probabilities
 
 
 def main(argv=None) -> int:
-    from training.evaluate import predict_without_metadata
-    from training.runs import load_run, rewrite_test_report, run_arguments
+    from training.fitting.evaluate import predict_without_metadata
+    from training.fitting.runs import load_run, rewrite_test_report, run_arguments
 
     run = run_arguments(__doc__, argv)
     if (run / "decision.json").is_file():

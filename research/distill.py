@@ -15,7 +15,7 @@ networks and (``--tta mirrors``, the default) over the image's four mirrors — 
 them (``research.soup.trained_network``: no calibration, no mirrors), without metadata, so
 the targets say what the image alone suggests. They are saved with each training image's
 id; training then learns ``w · answer + (1 - w) · true label``
-(``distillation_targets``, passed to ``training.train.train`` as its ``targets``), with
+(``distillation_targets``, passed to ``training.fitting.train.train`` as its ``targets``), with
 label smoothing, if asked, applied on top.
 
 The teachers have seen these training images, so their answers may be surer there than
@@ -37,9 +37,9 @@ TTA = ("mirrors", "none")
 
 def teachers_answer(networks, task, images: np.ndarray, tta: str = "mirrors") -> np.ndarray:
     """Softmax of the mean logits of every network on every view (no metadata)."""
-    from training.calibration import logit_mean
-    from training.evaluate import predict_without_metadata
-    from training.tta import MIRROR_NAMES, mirrored
+    from training.fitting.evaluate import predict_without_metadata
+    from training.steps.calibration import logit_mean
+    from training.steps.tta import MIRROR_NAMES, mirrored
 
     names = MIRROR_NAMES if tta == "mirrors" else ("plain",)
     return logit_mean(
@@ -75,7 +75,7 @@ def distillation_targets(
 
 
 def targets(path: Path, weight: float):
-    """The ``targets`` hook of ``training.train.train``: the teachers' answers for the
+    """The ``targets`` hook of ``training.fitting.train.train``: the teachers' answers for the
     training rows, mixed with their labels."""
 
     def make(train_rows, labels, k):
@@ -93,9 +93,9 @@ def targets(path: Path, weight: float):
 def main(argv=None) -> int:
     from research.soup import trained_network
     from research.train import read_run_config, rows_filter
-    from training.data import load_data, part_rows
-    from training.evaluate import classification_metrics
-    from training.tasks import get_task
+    from training.fitting.evaluate import classification_metrics
+    from training.inputs.data import load_data, part_rows
+    from training.inputs.tasks import get_task
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

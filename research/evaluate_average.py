@@ -19,10 +19,10 @@ import numpy as np
 def main(argv=None) -> int:
     import research.colour_constancy  # noqa: F401 (registers ShadesOfGray, for such runs)
     from research.train import read_run_config
-    from training.data import load_data
-    from training.evaluate import classification_metrics, predict_without_metadata
-    from training.model import load_model
-    from training.tasks import get_task
+    from training.fitting.evaluate import classification_metrics, predict_without_metadata
+    from training.fitting.model import load_model
+    from training.inputs.data import load_data
+    from training.inputs.tasks import get_task
 
     runs = [Path(r) for r in (sys.argv[1:] if argv is None else argv)]
     if not runs:

@@ -10,7 +10,7 @@ Prints balanced accuracy and macro AUC for each run and for the average of all
 runs: plain, mean of the four mirror views (test-time augmentation), mean of two
 (the image and its left-right mirror: half the work) and the centre-square crop.
 An experiment, not part of the product. A run with test-time mirrors
-(``training.tta``) is measured on its single-view network, with the mirrors of
+(``training.steps.tta``) is measured on its single-view network, with the mirrors of
 the centre-square crop too; its ``--report`` then gives, as the site answers, "as given" and the centre-square
 crop as the mean of their 4 mirrors, and "one view" (the image alone) beside them.
 """
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from training.calibration import logit_mean
-from training.tta import MIRROR_NAMES as MIRRORS
-from training.tta import mirrored
+from training.steps.calibration import logit_mean
+from training.steps.tta import MIRROR_NAMES as MIRRORS
+from training.steps.tta import mirrored
 from webapp.report_shapes import write as write_report
 
 SQUARE_MIRRORS = ("square", "square_left_right", "square_up_down", "square_turned")
@@ -45,7 +45,7 @@ def view(images: np.ndarray, name: str) -> np.ndarray:
 
 
 def has_mirrors(run: Path) -> bool:
-    """Whether the run answers with test-time mirrors (``python -m training.tta``, or
+    """Whether the run answers with test-time mirrors (``python -m training.steps.tta``, or
     trained with ``--model.tta mirrors``)."""
     config = json.loads((run / "config.json").read_text())
     return config["model"].get("tta", "none") == "mirrors"
@@ -56,8 +56,8 @@ def one_view_model(run: Path, task):
     if any, taken out, so that the mean of its 4 mirrors is exactly the run's answer."""
     import research.colour_constancy  # noqa: F401 (registers ShadesOfGray, for such runs)
     from research.train import read_run_config
-    from training.model import load_model
-    from training.tta import with_tta
+    from training.fitting.model import load_model
+    from training.steps.tta import with_tta
 
     model = load_model(run / "model.keras")
     if not has_mirrors(run):
@@ -67,7 +67,7 @@ def one_view_model(run: Path, task):
 
 def run_views(run: Path, task, parts) -> dict:
     """{(split, view): probabilities}, computed once and cached in the run folder."""
-    from training.evaluate import predict_without_metadata
+    from training.fitting.evaluate import predict_without_metadata
 
     cache = run / "views.npz"
     model_file = run / "model.keras"
@@ -91,9 +91,9 @@ def run_views(run: Path, task, parts) -> dict:
 
 def main(argv=None) -> int:
     from research.train import read_run_config
-    from training.data import load_data
-    from training.evaluate import classification_metrics
-    from training.tasks import get_task
+    from training.fitting.evaluate import classification_metrics
+    from training.inputs.data import load_data
+    from training.inputs.tasks import get_task
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

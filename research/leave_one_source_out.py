@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.data import PROJECT_ROOT
+from training.inputs.data import PROJECT_ROOT
 from webapp.report_shapes import write as write_report
 
 ROOT = PROJECT_ROOT
@@ -41,7 +41,7 @@ def train_without(reference: Path, source: str, out: Path, epochs: int | None) -
     import dataclasses
 
     from research.train import read_run_config, variation_arguments
-    from training.runs import rerun
+    from training.fitting.runs import rerun
 
     config, variation = read_run_config(reference)
     rerun(
@@ -55,7 +55,7 @@ def train_without(reference: Path, source: str, out: Path, epochs: int | None) -
 def metrics_on(model, task, images, y) -> dict:
     from sklearn.metrics import balanced_accuracy_score
 
-    from training.evaluate import classification_metrics, predict_without_metadata
+    from training.fitting.evaluate import classification_metrics, predict_without_metadata
 
     p = predict_without_metadata(model, task, images)
     m = classification_metrics(y, p, task.label_ids)
@@ -99,9 +99,9 @@ def print_table(results: dict) -> None:
 def main(argv=None) -> int:
     import research.colour_constancy  # noqa: F401 (registers ShadesOfGray: loso_sog's runs)
     from research.train import read_run_config
-    from training.data import load_data, load_images
-    from training.model import load_model
-    from training.tasks import get_task
+    from training.fitting.model import load_model
+    from training.inputs.data import load_data, load_images
+    from training.inputs.tasks import get_task
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

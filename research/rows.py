@@ -1,4 +1,4 @@
-"""Row filters for ``training.train.train(rows=…)``: train on fewer images than the split has.
+"""Row filters for ``training.fitting.train.train(rows=…)``: train on fewer images than the split has.
 
 - ``hold_out_source(S)``: train and select the epoch without the image collection S (the
   ``source`` column of HAM10000); the test split stays whole. Used by

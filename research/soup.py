@@ -22,7 +22,7 @@ only model is calibrated are refused. The new run folder has the first run's
 config (with ``out`` changed), a history made of the first run's (its training
 curves) with the members listed, ``soup.json`` (members and their validation
 figures beside the average's) and a fresh test report; go on from it as from a
-trained run (``training.tta``, ``training.calibration``, …).
+trained run (``training.steps.tta``, ``training.steps.calibration``, …).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ SAME_VARIATION = ("colour_constancy",)
 def trained_network(run: Path):
     """The run's network as training left it (before mirrors and calibration)."""
     import research.colour_constancy  # noqa: F401 (registers ShadesOfGray, for such runs)
-    from training.model import load_model
+    from training.fitting.model import load_model
 
     one_view = run / "model_one_view.keras"
     if one_view.is_file():
@@ -96,10 +96,10 @@ def average_weights(models: list, task, config, metadata: str = "first", variati
 
 def main(argv=None) -> int:
     from research.train import VARIATION_FILE, read_run_config, rows_filter
-    from training.data import load_data
-    from training.evaluate import classification_metrics, predict_without_metadata
-    from training.runs import write_test_report
-    from training.tasks import get_task
+    from training.fitting.evaluate import classification_metrics, predict_without_metadata
+    from training.fitting.runs import write_test_report
+    from training.inputs.data import load_data
+    from training.inputs.tasks import get_task
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

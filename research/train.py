@@ -1,10 +1,10 @@
 """Train the product's recipe with one or more experiments' changes:
-``python -m research.train [experiment flags] --task TASK [training.train flags]``.
+``python -m research.train [experiment flags] --task TASK [training.fitting.train flags]``.
 
 The experiments' settings are a ``Variation`` (they were fields of the product's config
 before they moved here; their names are the old flags, so an old command line works with
-``research.train`` in place of ``training.train``). Each becomes an argument of
-``training.train.train``:
+``research.train`` in place of ``training.fitting.train``). Each becomes an argument of
+``training.fitting.train.train``:
 
 - ``--focal_gamma γ``: the focal loss (``loss``; research.losses);
 - ``--imbalance logit_adjusted [--logit_tau τ]``: the logit-adjusted loss on natural batches
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.config import parse_config, read_config
+from training.fitting.config import parse_config, read_config
 
 VARIATION_FILE = "research.json"
 IMBALANCE = ("", "sqrt", "logit_adjusted")
@@ -82,7 +82,7 @@ class Variation:
 
 def sqrt_balance(labels: np.ndarray, k: int):
     """Square-root balancing: weights ∝ 1/√n per class and sampling ∝ 1/√n."""
-    from training.train import class_weights
+    from training.fitting.train import class_weights
 
     counts = np.bincount(labels, minlength=k).astype(np.float64)
     return np.sqrt(class_weights(labels, k)), 1.0 / np.sqrt(np.maximum(counts, 1))
@@ -90,7 +90,7 @@ def sqrt_balance(labels: np.ndarray, k: int):
 
 def initial_weights(model, init: str):
     """``model`` with every weight of the saved network ``init`` (the same network)."""
-    from training.model import load_model
+    from training.fitting.model import load_model
 
     source = load_model(init)
     if len(source.weights) != len(model.weights) or any(
@@ -110,7 +110,7 @@ def build_network(task, model_config, variation: Variation, **kwargs):
 
 
 def rows_filter(variation: Variation):
-    """The variation's row filter for ``training.data.load_data(rows=…)``, or None."""
+    """The variation's row filter for ``training.inputs.data.load_data(rows=…)``, or None."""
     from research.rows import both, hold_out_source, train_fraction
 
     return both(
@@ -120,7 +120,7 @@ def rows_filter(variation: Variation):
 
 
 def hooks(variation: Variation, config) -> dict:
-    """The keyword arguments of ``training.train.train`` that make ``variation``."""
+    """The keyword arguments of ``training.fitting.train.train`` that make ``variation``."""
     variation.check()
     found = {}
     if variation.imbalance == "logit_adjusted":
@@ -157,8 +157,8 @@ def hooks(variation: Variation, config) -> dict:
 
 
 def train(config, variation: Variation) -> dict:
-    """``training.train.train`` with the variation's hooks; records it as research.json."""
-    from training.train import train as product_train
+    """``training.fitting.train.train`` with the variation's hooks; records it as research.json."""
+    from training.fitting.train import train as product_train
 
     variation.check()
     out = Path(config.out)
@@ -172,7 +172,7 @@ def train(config, variation: Variation) -> dict:
 
 
 def variation_arguments(variation: Variation) -> list[str]:
-    """The flags of ``variation`` (its changes only), for ``training.runs.rerun``."""
+    """The flags of ``variation`` (its changes only), for ``training.fitting.runs.rerun``."""
     return [a for name, value in variation.changes().items() for a in (f"--{name}", str(value))]
 
 
@@ -189,7 +189,7 @@ def read_run_config(run: Path):
 
 def parse(argv: list[str] | None = None):
     """(TrainConfig, Variation) of a command line: the Variation's flags, then the
-    product's (``training.config.parse_config``)."""
+    product's (``training.fitting.config.parse_config``)."""
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     for f in dataclasses.fields(Variation):
         if f.name == "imbalance":  # the product's flag too: an experiment's value wins

@@ -69,7 +69,7 @@ from pathlib import Path
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from training.data import PROJECT_ROOT
+from training.inputs.data import PROJECT_ROOT
 
 SAMPLE_DIR = PROJECT_ROOT / "tests" / "data"
 OFFLINE_READY = "Ready to work offline"  # static/js/offline.js
@@ -162,8 +162,8 @@ def native_timer(model_path: Path, image: Path):
     import numpy as np
     import tensorflow as tf
 
-    from training.model import IMAGE_INPUT, METADATA_INPUT, load_model
-    from training.preprocess import decode_image
+    from training.fitting.model import IMAGE_INPUT, METADATA_INPUT, load_model
+    from training.inputs.preprocess import decode_image
 
     model = load_model(model_path)
     feeds = {IMAGE_INPUT: tf.constant(decode_image(image).astype("float32")[None])}
@@ -599,7 +599,7 @@ def main(argv=None) -> int:
     path = screener_path(args.task)
     from playwright.sync_api import sync_playwright
 
-    from training.browser import launch_chromium
+    from training.exporting.browser import launch_chromium
 
     with serve_site(image) as (url, served), sync_playwright() as p:
         chromium = launch_chromium(p)

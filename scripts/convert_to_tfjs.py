@@ -3,16 +3,16 @@
     python scripts/convert_to_tfjs.py runs/TASK/latest                 # a run folder
     python scripts/convert_to_tfjs.py path/to/model.keras --task TASK --out my_model
 
-MODEL is a run folder (what ``python -m training.train`` or a release step wrote:
+MODEL is a run folder (what ``python -m training.fitting.train`` or a release step wrote:
 model.keras, config.json, reports) or a ``.keras`` file. A ``.keras`` file is read with
 the ``config.json`` beside it when there is one (it says how the network was built);
 otherwise name its task, and it must have that task's default architecture. Writes
 ``--out`` (default ``static/tfjs_model/<task>/``: model.json, weight shards,
 metadata.json, and the ``index.json`` beside it), copies a run's reports into
 ``--reports`` (default ``reports/<task>/``) and compares the browser's answers on real
-test images with Keras' (exit 1 beyond ``training/parity.py``'s tolerance).
+test images with Keras' (exit 1 beyond ``training/exporting/parity.py``'s tolerance).
 
-A thin command around ``training.convert.convert`` (the release's export step; see
+A thin command around ``training.exporting.convert.convert`` (the release's export step; see
 docs/training.md). Needs the training extras (``requirements-dev.txt``) and Chromium.
 """
 
@@ -22,8 +22,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from training.convert import add_options, convert, options
-from training.parity import ParityError
+from training.exporting.convert import add_options, convert, options
+from training.exporting.parity import ParityError
 
 
 def main(argv=None) -> int:

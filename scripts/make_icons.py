@@ -20,7 +20,7 @@ SIZES = (192, 512)
 def main() -> int:
     from playwright.sync_api import sync_playwright
 
-    from training.browser import launch_chromium
+    from training.exporting.browser import launch_chromium
 
     svg = base64.b64encode((IMAGES / "icon.svg").read_bytes()).decode()
     with sync_playwright() as playwright:

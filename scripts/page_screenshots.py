@@ -15,7 +15,7 @@ import argparse
 import threading
 from pathlib import Path
 
-from training.data import PROJECT_ROOT
+from training.inputs.data import PROJECT_ROOT
 
 PAGES = ("/performance", "/data", "/model-card")
 SIZES = {
@@ -56,7 +56,7 @@ def open_drawn(context, url):
 def main(argv=None) -> int:
     from playwright.sync_api import sync_playwright
 
-    from training.browser import launch_chromium
+    from training.exporting.browser import launch_chromium
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

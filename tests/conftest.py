@@ -297,10 +297,10 @@ def _second_task_reports(seed: int = 0) -> dict[str, dict]:
     import numpy as np
     import pandas as pd
 
-    from training.curves import from_predictions
-    from training.describe import describe
-    from training.evaluate import classification_metrics
-    from training.schedule import one_cycle
+    from training.fitting.evaluate import classification_metrics
+    from training.fitting.schedule import one_cycle
+    from training.reporting.curves import from_predictions
+    from training.reporting.describe import describe
 
     labels = ["yes", "no"]
     rng = np.random.default_rng(seed)

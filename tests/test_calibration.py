@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from training.calibration import (
+from training.steps.calibration import (
     apply_temperature,
     fit_temperature,
     reliability,
@@ -42,8 +42,8 @@ def test_a_calibrated_model_keeps_temperature_near_one_and_low_ece():
 
 
 def test_scaling_the_softmax_layer_equals_scaling_the_logits():
-    from training.model import IMAGE_INPUT, ModelConfig, build_model
-    from training.tasks import get_task
+    from training.fitting.model import IMAGE_INPUT, ModelConfig, build_model
+    from training.inputs.tasks import get_task
 
     model = build_model(get_task("chest_xray"), ModelConfig(image_size=(32, 32)))
     layer = model.get_layer("probabilities")

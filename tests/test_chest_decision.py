@@ -1,13 +1,13 @@
 """The X-ray screener's risk threshold (issue 33): it must hold under the held-out shifts
-(training.shifts), and the performance page shows it there and beside the version before.
+(training.inputs.shifts), and the performance page shows it there and beside the version before.
 (The prior correction that was measured and not adopted: research/tests/test_chest_decision.py.)"""
 
 import numpy as np
 import pytest
 
-from training.risk import NEVER_ABOVE, summarise
-from training.shifts import HELD_OUT, shifted
-from training.tasks import TASKS, get_task
+from training.inputs.shifts import HELD_OUT, shifted
+from training.inputs.tasks import TASKS, get_task
+from training.steps.risk import NEVER_ABOVE, summarise
 
 XRAY = get_task("chest_xray")
 
@@ -63,7 +63,7 @@ def test_the_risk_threshold_holds_the_target_on_every_shift_and_never_exceeds_on
 
 
 def _risk_file(threshold, none, shifted, per_condition):
-    """A risk.json as training.risk writes it: (sensitivity, specificity) pairs."""
+    """A risk.json as training.steps.risk writes it: (sensitivity, specificity) pairs."""
 
     def measured(pair):
         return {
@@ -96,7 +96,7 @@ def _risk_file(threshold, none, shifted, per_condition):
 
 
 def test_the_performance_tables_show_the_rule_under_shifts_and_before_and_now():
-    from training import rule_tables as site_tables
+    from training.reporting import rule_tables as site_tables
 
     metadata = {
         "labels": [

@@ -434,8 +434,8 @@ INVALID_VALUES = [
 
 
 def test_metadata_encoding_matches_python(api, samples):
-    from training.encoding import encode_metadata
-    from training.tasks import get_task
+    from training.inputs.encoding import encode_metadata
+    from training.inputs.tasks import get_task
 
     task = get_task("skin_lesion")
     cases = VALID_VALUES + [{"age": s.age, "sex": s.sex, "site": s.site} for s in samples]
@@ -448,8 +448,8 @@ def test_metadata_encoding_matches_python(api, samples):
 
 
 def test_metadata_encoding_rejects_like_python(api):
-    from training.encoding import encode_metadata
-    from training.tasks import get_task
+    from training.inputs.encoding import encode_metadata
+    from training.inputs.tasks import get_task
 
     task = get_task("skin_lesion")
     encoded = api.page.evaluate(ENCODE, INVALID_VALUES)
@@ -463,7 +463,7 @@ def test_metadata_encoding_rejects_like_python(api):
 
 
 def test_mirror_views_are_the_image_and_its_mirrors_in_the_graphs_order(api):
-    """tta.js stacks what ``training.layers.MirrorViews`` makes (as given, left-right,
+    """tta.js stacks what ``training.fitting.layers.MirrorViews`` makes (as given, left-right,
     up-down, both), as RGB floats; the alpha channel is dropped."""
     rng = np.random.default_rng(3)
     rgba = rng.integers(0, 256, (3, 5, 4), dtype=np.uint8)  # 3 rows, 5 columns
@@ -477,7 +477,7 @@ def test_mirror_views_are_the_image_and_its_mirrors_in_the_graphs_order(api):
     rgb = rgba[..., :3].astype(np.float32)
     want = np.stack([rgb, rgb[:, ::-1], rgb[::-1], rgb[::-1, ::-1]])
     np.testing.assert_array_equal(np.asarray(got, np.float32).reshape(4, 3, 5, 3), want)
-    from training.layers import MirrorViews
+    from training.fitting.layers import MirrorViews
 
     np.testing.assert_array_equal(np.asarray(MirrorViews()(rgb[None], training=False)), want)
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from training.curves import MAX_POINTS, curves, reliability
+from training.reporting.curves import MAX_POINTS, curves, reliability
 
 
 def test_reliability_of_a_calibrated_and_an_overconfident_model():

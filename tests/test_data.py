@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.data import PROJECT_ROOT, data_root, load_images, read_split, split_dataset
-from training.datasets import DataError
-from training.tasks import get_task
+from training.inputs.data import PROJECT_ROOT, data_root, load_images, read_split, split_dataset
+from training.inputs.datasets import DataError
+from training.inputs.tasks import get_task
 
 SAMPLES = Path(__file__).parent / "data" / "ham10000"
 TASK = get_task("skin_lesion")
@@ -130,7 +130,7 @@ def test_committed_split_is_lesion_disjoint(full_table):
 
 
 def test_describe_counts_images_groups_and_metadata(tmp_path):
-    from training.describe import describe
+    from training.reporting.describe import describe
 
     table = TASK.loader(make_folder(tmp_path), TASK)
     table.loc[0, "group"] = table.loc[1, "group"]  # two images of one lesion…
@@ -155,7 +155,7 @@ def test_describe_counts_images_groups_and_metadata(tmp_path):
     ],
 )
 def test_chest_xray_patient_from_file_name(file_name, patient):
-    from training.tasks import _chest_xray_patient
+    from training.inputs.tasks import _chest_xray_patient
 
     assert _chest_xray_patient(file_name) == patient
 
@@ -184,7 +184,7 @@ def test_other_tasks_split_by_patient_or_slide(task_id, per_label):
 
 
 def test_class_folder_errors_name_the_problem(tmp_path):
-    from training.datasets import load_class_folders
+    from training.inputs.datasets import load_class_folders
 
     task = get_task("malaria")
     with pytest.raises(DataError, match="no folder"):
@@ -199,7 +199,7 @@ def test_class_folder_errors_name_the_problem(tmp_path):
 def test_split_rows_reads_a_split_or_a_split_file(tmp_path):
     """One ``split_rows``: from the split beside the table, or from a saved split file
     (whose unknown rows are left out)."""
-    from training.data import split_rows, write_split
+    from training.inputs.data import split_rows, write_split
 
     table = pd.DataFrame(
         {

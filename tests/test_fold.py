@@ -1,4 +1,4 @@
-"""The exported inference form (training.fold): batch norms and paddings folded into the
+"""The exported inference form (training.exporting.fold): batch norms and paddings folded into the
 convolutions, the same answers, and the shipped skin graph in that form."""
 
 import json
@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.fold import all_layers, fold_for_inference
-from training.model import IMAGE_INPUT, METADATA_INPUT, ModelConfig, build_model
-from training.tasks import get_task
+from training.exporting.fold import all_layers, fold_for_inference
+from training.fitting.model import IMAGE_INPUT, METADATA_INPUT, ModelConfig, build_model
+from training.inputs.tasks import get_task
 
 TASK = get_task("skin_lesion")
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,8 +79,8 @@ def test_the_shipped_skin_graph_has_no_batch_norm_or_padding_ops_left():
     """What the browser runs: every depthwise convolution fused with its bias and
     activation, a padding copy only where no "same" padding can replace it (at the
     model's input size), the mirrors undone on the class maps only."""
-    from training.fold import paddings_left
-    from training.model import browser_model
+    from training.exporting.fold import paddings_left
+    from training.fitting.model import browser_model
 
     folder = ROOT / "static/tfjs_model/skin_lesion"
     nodes = json.loads((folder / "model.json").read_text())["modelTopology"]["node"]

@@ -320,7 +320,7 @@ def test_manifest_starts_at_home(client):
 def tiny_graph_model(folder, n_labels: int) -> str:
     """Write a TF.js graph model of the image alone into ``folder``: the mean colour of
     the picture, times a 3×n weight matrix, softmax. Returns its content version
-    (as training/export.py's ``content_version`` computes it and model-files.js checks it)."""
+    (as training/exporting/export.py's ``content_version`` computes it and model-files.js checks it)."""
     folder.mkdir(parents=True, exist_ok=True)
 
     def dims(*sizes):

@@ -21,11 +21,38 @@ def imports_of(path: Path) -> set[str]:
     return found
 
 
+def module_name(path: Path) -> str:
+    """``training/steps/tta.py`` → ``training.steps.tta``."""
+    return ".".join(path.relative_to(TRAINING.parent).with_suffix("").parts)
+
+
 MODULES = {
-    f"training.{path.stem}": imports_of(path)
-    for path in sorted(TRAINING.glob("*.py"))
+    module_name(path): imports_of(path)
+    for path in sorted(TRAINING.rglob("*.py"))
     if path.stem != "__init__"
 }
+PACKAGES = sorted(TRAINING.rglob("__init__.py"))
+
+
+def test_training_is_grouped_by_stage():
+    """Every module sits in its stage's package; only the release chain stays at the top."""
+    top = {path.stem for path in TRAINING.glob("*.py")} - {"__init__"}
+    assert top == {"release"}
+    assert {module_name(path.parent) for path in PACKAGES} == {
+        "training",
+        "training.inputs",
+        "training.fitting",
+        "training.steps",
+        "training.exporting",
+        "training.reporting",
+    }
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda path: module_name(path.parent))
+def test_no_package_re_exports_names(package):
+    """A package's ``__init__`` is its docstring only: a module is imported where it lives."""
+    body = ast.parse(package.read_text()).body
+    assert len(body) == 1 and isinstance(body[0], ast.Expr), package
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

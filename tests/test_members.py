@@ -6,8 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from training.encoding import blank_metadata
-from training.model import (
+from training.fitting.model import (
     IMAGE_INPUT,
     METADATA_INPUT,
     ModelConfig,
@@ -18,7 +17,8 @@ from training.model import (
     load_model,
     merge_members,
 )
-from training.tasks import get_task
+from training.inputs.encoding import blank_metadata
+from training.inputs.tasks import get_task
 
 TASK = get_task("skin_lesion")
 SIZE = (48, 64)
@@ -99,7 +99,7 @@ def test_the_browser_form_keeps_the_answers_and_the_features_are_every_members(m
 
 
 def test_mirrored_views_of_the_merged_network_average_over_views_and_members(members, inputs):
-    from training.model import copy_weights
+    from training.fitting.model import copy_weights
 
     _, config, merged = members
     mirrored = build_model(TASK, dataclasses.replace(config, tta="mirrors"))
@@ -122,7 +122,7 @@ def test_the_backbone_name_counts_the_members():
 
 
 def test_the_folded_export_form_keeps_every_members_answer(members, inputs):
-    from training.fold import all_layers, fold_for_inference
+    from training.exporting.fold import all_layers, fold_for_inference
 
     _, config, merged = members
     browser = browser_model(merged, TASK, config, mirrors_outside=True)
@@ -139,7 +139,7 @@ def test_the_folded_export_form_keeps_every_members_answer(members, inputs):
 def test_the_pages_say_how_many_networks_answer():
     """A release of members: the performance page's training facts count them and list
     each one's kept epoch (the curves are the first network's)."""
-    from training.site_tables import training
+    from training.reporting.site_tables import training
 
     history = {
         "epochs": {"loss": [1.0] * 10},

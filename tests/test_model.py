@@ -5,11 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.data import data_root
-from training.encoding import blank_metadata
-from training.model import IMAGE_INPUT, METADATA_INPUT, ModelConfig, build_model
-from training.preprocess import decode_image
-from training.tasks import get_task
+from training.fitting.model import IMAGE_INPUT, METADATA_INPUT, ModelConfig, build_model
+from training.inputs.data import data_root
+from training.inputs.encoding import blank_metadata
+from training.inputs.preprocess import decode_image
+from training.inputs.tasks import get_task
 
 TASK = get_task("skin_lesion")
 SAMPLES = Path(__file__).parent / "data" / "ham10000"
@@ -113,7 +113,7 @@ def _backbone_model(config):
 def test_each_backbone_builds_and_loads_its_shared_weights(name):
     import h5py
 
-    from training.model import backbone_name, backbone_of
+    from training.fitting.model import backbone_name, backbone_of
 
     config, first, readable = BACKBONES[name]
     model = _backbone_model(config)
@@ -135,11 +135,11 @@ def test_an_unknown_backbone_is_a_clear_error():
 @pytest.mark.parametrize("name", BACKBONES)
 def test_each_backbone_exports_and_matches_keras_in_the_browser(name, tmp_path, browser):
     """The browser form (probabilities, class map) converted to a TF.js graph model gives
-    Keras' answers on real images (training.parity's tolerance)."""
+    Keras' answers on real images (training.exporting.parity's tolerance)."""
     import json
 
-    from training import export, parity
-    from training.model import browser_model
+    from training.exporting import export, parity
+    from training.fitting.model import browser_model
 
     config, _, readable = BACKBONES[name]
     model = _backbone_model(config)
@@ -173,7 +173,7 @@ def test_each_backbone_exports_and_matches_keras_in_the_browser(name, tmp_path, 
 def test_each_task_names_its_resize_mode():
     from dataclasses import replace
 
-    from training.tasks import RESIZE_MODES, TASKS
+    from training.inputs.tasks import RESIZE_MODES, TASKS
 
     assert RESIZE_MODES == ("crop", "squash")
     assert {task.id: task.resize for task in TASKS.values()} == {
@@ -189,7 +189,7 @@ def _first_step(task, size=(32, 32)):
     """A model of ``task`` and the output of its 'resize' layer (what the backbone gets)."""
     import keras
 
-    from training.model import resize_mode
+    from training.fitting.model import resize_mode
 
     model = build_model(task, ModelConfig(image_size=size))
     assert resize_mode(model) == task.resize
@@ -241,7 +241,7 @@ def test_crop_and_squash_see_a_square_image_alike():
 def test_metadata_json_records_the_resize_mode(mode, tmp_path):
     from dataclasses import replace
 
-    from training import export
+    from training.exporting import export
 
     task = replace(get_task("chest_xray"), resize=mode)
     (tmp_path / "model.json").write_text("{}")
@@ -255,7 +255,7 @@ def test_metadata_json_records_the_resize_mode(mode, tmp_path):
     assert image["resize"] == mode
     assert ("crops" in image["pixels"]) == (mode == "crop")
     assert ("whole image" in metadata["explanation"]["region"]) == (mode == "squash")
-    # The graph's own mode wins over the task's (training.convert passes resize_mode(graph)).
+    # The graph's own mode wins over the task's (training.exporting.convert passes resize_mode(graph)).
     other = {"crop": "squash", "squash": "crop"}[mode]
     again = export.build_metadata(
         task, signature, tmp_path, (224, 224), quantization="float32", resize=other

@@ -14,8 +14,8 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from training.data import data_root
-from training.tasks import get_task
+from training.inputs.data import data_root
+from training.inputs.tasks import get_task
 
 TASK = get_task("skin_lesion")
 NOTEBOOKS = ROOT / "notebooks"

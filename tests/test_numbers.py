@@ -178,7 +178,7 @@ def test_no_measured_figure_reads_as_a_perfect_score(client, task, page, lang):
     for chart in test_i18n.page_charts(client, f"/{page}/{task}", lang).values():
         text += " ".join([" ", chart["caption"], *test_i18n.figure_texts(chart["figure"])])
     found = set(PERFECT.findall(text))
-    # The tables of tables.json come written (training.site_tables, tested there): their
+    # The tables of tables.json come written (training.reporting.site_tables, tested there): their
     # "100.0%" is 300 of 300 images.
     exact = set()
     if page == "performance":

@@ -238,7 +238,7 @@ def test_download_progress_then_ready(browser, live_server):
 def change_model_version(models, task_id: str) -> str:
     """Change the model's files (model.json re-serialised) and record the new content
     version in metadata.json and index.json, as an export would; return it."""
-    from training.export import content_version
+    from training.exporting.export import content_version
 
     folder = models / task_id
     model = json.loads((folder / "model.json").read_text())

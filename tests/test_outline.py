@@ -1,4 +1,4 @@
-"""The lesion's outline: the segmentation model (training/outline.py), its report, its
+"""The lesion's outline: the segmentation model (training/steps/outline.py), its report, its
 geometry in the browser (static/js/outline.js) and assess()'s ``outline`` on real photos
 of any shape (wide, tall, EXIF-rotated), and the screener page that shows it."""
 
@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from test_classifier_api import open_host_page
 
 from conftest import open_recorded_page
-from training.outline_browser import fill_polygon
-from training.outline_net import dice_jaccard, largest_region
+from training.steps.outline_browser import fill_polygon
+from training.steps.outline_net import dice_jaccard, largest_region
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIN = ROOT / "static" / "tfjs_model" / "skin_lesion"
@@ -83,7 +83,7 @@ def test_scores_and_filling():
 
 def test_the_exported_form_gives_the_same_masks():
     """The decoder's batch norms folded for TF.js (inference_model) change no answer."""
-    from training.outline_net import OutlineConfig, build_model, inference_model
+    from training.steps.outline_net import OutlineConfig, build_model, inference_model
 
     config = OutlineConfig(weights="none", height=64, width=96)
     model = build_model(config)

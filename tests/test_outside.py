@@ -1,4 +1,4 @@
-"""The outside check (training.outside): the exported model on images from other clinics,
+"""The outside check (training.exporting.outside): the exported model on images from other clinics,
 through the JavaScript API, scored with the model's own thresholds."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from training.data import PROJECT_ROOT, data_root
-from training.outside import outside_check, outside_rows, scores, summary_line
-from training.tasks import TASKS
+from training.exporting.outside import outside_check, outside_rows, scores, summary_line
+from training.inputs.data import PROJECT_ROOT, data_root
+from training.inputs.tasks import TASKS
 
 SKIN = TASKS["skin_lesion"]
 INSTALLED = PROJECT_ROOT / "static" / "tfjs_model" / "skin_lesion"

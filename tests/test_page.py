@@ -308,7 +308,7 @@ def test_an_image_of_another_kind_is_flagged(page, tmp_path, task_metadata, n_la
     """A blank picture and (where the data is here) a chest X-ray get the warning."""
     from PIL import Image
 
-    from training.data import data_root
+    from training.inputs.data import data_root
 
     if "wrong_kind" not in task_metadata:
         pytest.skip("this model has no in-kind check")
@@ -640,8 +640,8 @@ def test_unsure_warning_shows_the_measured_figures(page, sample_paths, task_meta
 
 def first_test_images(n: int) -> list[Path]:
     """The first ``n`` images of the task's test split (lesion-grouped, reports/…/split.csv)."""
-    from training.data import PROJECT_ROOT, data_root, split_rows
-    from training.tasks import get_task
+    from training.inputs.data import PROJECT_ROOT, data_root, split_rows
+    from training.inputs.tasks import get_task
 
     task = get_task("skin_lesion")
     rows = split_rows(

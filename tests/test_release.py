@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from training.data import PROJECT_ROOT
+from training.inputs.data import PROJECT_ROOT
 from training.release import (
     FIGURES,
     STEPS,

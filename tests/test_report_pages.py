@@ -3,7 +3,7 @@
 What they show must be what the report files say: numbers are compared with
 reports/<task>/*.json, and pages must keep working when a file is missing or
 damaged, and for a task with other labels and no details input. The pages print the
-finished tables of tables.json (training.site_tables, tested on its own in
+finished tables of tables.json (training.reporting.site_tables, tested on its own in
 test_site_tables.py): a test that changes a report file makes its tables again, as the
 release does, before it opens a page (``bare_reports``).
 """
@@ -24,8 +24,8 @@ import pytest
 from test_webapp import parse, text_of
 
 from conftest import MODELS_DIR, REPORTS_DIR, ROOT, SECOND_TASK, TEST_CONFIG, load_script
-from training.site_tables import TABLES_FILE, write_site_tables
-from training.tasks import get_task
+from training.inputs.tasks import get_task
+from training.reporting.site_tables import TABLES_FILE, write_site_tables
 from webapp import create_app
 from webapp.i18n import measured as share_written
 from webapp.report_files import REPORT_FILES
@@ -542,7 +542,7 @@ def test_without_tables_json_the_pages_say_so_and_keep_their_charts(tmp_path, da
         assert response.status_code == 200
         text = text_of(response.get_data(as_text=True))
         assert f"(tables.json) is {state}" in text, path
-        assert f"python -m training.site_tables {TASK}" in text
+        assert f"python -m training.reporting.site_tables {TASK}" in text
     html = client.get("/performance").get_data(as_text=True)
     assert {"chart-roc", "chart-confusion-counts"} <= set(figures(html))
     assert "data-table=" not in html

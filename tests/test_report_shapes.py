@@ -12,8 +12,8 @@ import pytest
 from test_imports import imports_of
 
 from conftest import MODELS_DIR, REPORTS_DIR, ROOT
-from training.site_tables import TABLES_FILE
-from training.site_tables import site_tables as make_tables
+from training.reporting.site_tables import TABLES_FILE
+from training.reporting.site_tables import site_tables as make_tables
 from webapp.report_files import REPORT_FILES
 from webapp.report_shapes import SHAPES, ShapeError, check, write
 

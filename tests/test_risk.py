@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from training.risk import measure, risk_scores, summarise, threshold_for_sensitivity
-from training.tasks import get_task
+from training.inputs.tasks import get_task
+from training.steps.risk import measure, risk_scores, summarise, threshold_for_sensitivity
 
 TASK = get_task("skin_lesion")
 

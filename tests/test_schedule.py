@@ -2,7 +2,7 @@
 
 import pytest
 
-from training.schedule import one_cycle
+from training.fitting.schedule import one_cycle
 
 TOTAL, MAX_LR = 1000, 2e-3
 

@@ -1,4 +1,4 @@
-"""training.site_tables: the finished tables of the report pages, computed when the
+"""training.reporting.site_tables: the finished tables of the report pages, computed when the
 reports are made (the pages only print them; see test_report_pages.py)."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import sys
 import pytest
 
 from conftest import MODELS_DIR, REPORTS_DIR, ROOT
-from training import site_tables, table_format
-from training.site_tables import TABLES_FILE, write_site_tables
-from training.site_tables import site_tables as make
-from training.table_format import points_lower, signed
+from training.reporting import site_tables, table_format
+from training.reporting.site_tables import TABLES_FILE, write_site_tables
+from training.reporting.site_tables import site_tables as make
+from training.reporting.table_format import points_lower, signed
 
 TASKS = [task["id"] for task in json.loads((MODELS_DIR / "index.json").read_text())["tasks"]]
 TASK = TASKS[0]
@@ -47,7 +47,7 @@ def cells(table: dict, **data) -> list[str | None]:
 @pytest.mark.parametrize("task", TASKS)
 def test_the_committed_tables_are_those_of_the_committed_reports(task):
     """Made again from reports/<task>/ and the installed metadata.json, tables.json is the
-    same: a report changed without its tables fails here (python -m training.site_tables)."""
+    same: a report changed without its tables fails here (python -m training.reporting.site_tables)."""
     committed = json.loads((REPORTS_DIR / task / TABLES_FILE).read_text())
     assert committed == json.loads(json.dumps(make(task, REPORTS_DIR / task, metadata_of(task))))
     assert committed["model_version"] == metadata_of(task)["version"]
@@ -57,7 +57,7 @@ def test_the_committed_tables_are_those_of_the_committed_reports(task):
 @pytest.mark.parametrize("task", TASKS)
 def test_reports_hold_only_what_the_site_reads(task):
     """reports/<task>/ is what the pages read (webapp.reports), what their tables are made
-    from (training.site_tables) and the split and recipe of the shipped model: no models,
+    from (training.reporting.site_tables) and the split and recipe of the shipped model: no models,
     predictions or lab logs (those stay in runs/ and research/)."""
     from webapp.report_files import OTHER_FILES, REPORT_FILES
 
@@ -208,7 +208,7 @@ def test_write_and_the_command(folder):
         [
             sys.executable,
             "-m",
-            "training.site_tables",
+            "training.reporting.site_tables",
             TASK,
             "--reports",
             str(folder),
@@ -228,7 +228,7 @@ def test_write_and_the_command(folder):
 def test_made_without_tensorflow_or_numpy():
     """The release calls it after training, but it needs only the standard library."""
     code = (
-        "import sys, training.site_tables; "
+        "import sys, training.reporting.site_tables; "
         "bad = [m for m in sys.modules if m.split('.')[0] in "
         "('tensorflow', 'keras', 'numpy', 'pandas', 'flask')]; print(bad); "
         "sys.exit(1 if bad else 0)"

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.encoding import blank_metadata, encode_metadata, field_slices
-from training.tasks import TASKS, get_task
+from training.inputs.encoding import blank_metadata, encode_metadata, field_slices
+from training.inputs.tasks import TASKS, get_task
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,7 +71,7 @@ def test_bad_values_are_refused_with_a_readable_message(values, message):
 
 
 def test_only_the_registry_names_a_task():
-    """Nothing in the code outside training/tasks.py may mention a particular task."""
+    """Nothing in the code outside training/inputs/tasks.py may mention a particular task."""
     words = re.compile(r"\bskin", re.IGNORECASE)
     offenders = []
     for folder in ("training", "webapp", "static/js", "scripts"):

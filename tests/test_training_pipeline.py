@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training import parity
-from training.config import command_line, config_from_json, parse_config
-from training.data import PROJECT_ROOT, data_root
-from training.export import canonical_model_json, content_version
-from training.tasks import TASKS
-from training.train import train
-from training.wrong_kind import run as run_wrong_kind
+from training.exporting import parity
+from training.exporting.export import canonical_model_json, content_version
+from training.fitting.config import command_line, config_from_json, parse_config
+from training.fitting.train import train
+from training.inputs.data import PROJECT_ROOT, data_root
+from training.inputs.tasks import TASKS
+from training.steps.wrong_kind import run as run_wrong_kind
 
 WEIGHTS = data_root() / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
 
@@ -189,7 +189,7 @@ def test_unknown_config_keys_are_an_error(capsys):
 
 def test_conversion_matches_keras_in_the_browser(task, run_dir, tmp_path):
     """The promised command (scripts/convert_to_tfjs.py, a thin wrapper over
-    training.convert): SavedModel → graph model → metadata.json → parity in Chromium."""
+    training.exporting.convert): SavedModel → graph model → metadata.json → parity in Chromium."""
     out, reports = tmp_path / "model", tmp_path / "reports"
     result = subprocess.run(
         [
@@ -302,8 +302,8 @@ def test_the_conversion_command_explains_itself():
 
 
 def test_tta_command_gives_a_finished_run_test_time_mirrors(task, run_dir, tmp_path):
-    from training.model import load_model
-    from training.tta import main as add_tta
+    from training.fitting.model import load_model
+    from training.steps.tta import main as add_tta
 
     run = tmp_path / "run"
     shutil.copytree(run_dir, run)
@@ -325,8 +325,8 @@ def test_tta_command_gives_a_finished_run_test_time_mirrors(task, run_dir, tmp_p
     assert {"views", "view_mean"} <= {layer.name for layer in model.layers}
     assert (run / "model_one_view.keras").is_file()
     # The report's test probabilities are the mirrored network's.
-    from training.evaluate import predict_without_metadata
-    from training.runs import load_run
+    from training.fitting.evaluate import predict_without_metadata
+    from training.fitting.runs import load_run
 
     _, _, _, parts, _ = load_run(run)
     images = parts["test"][0][:3]
@@ -371,7 +371,7 @@ def test_parity_tolerance():
 def test_balanced_batches_of_fewer_images_than_a_batch():
     """Balanced sampling draws every class alike, and a training part smaller than one batch
     still gives batches (it once looped forever without yielding one)."""
-    from training.train import class_balance, make_dataset
+    from training.fitting.train import class_balance, make_dataset
 
     labels = np.array([0, 0, 0, 0, 1])
     weights, sampling = class_balance("sampling", labels, 3)

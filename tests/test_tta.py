@@ -6,10 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.data import data_root
-from training.encoding import blank_metadata
-from training.layers import MeanOfViews, MirrorViews
-from training.model import (
+from training.fitting.layers import MeanOfViews, MirrorViews
+from training.fitting.model import (
     CLASS_MAP_OUTPUT,
     IMAGE_INPUT,
     METADATA_INPUT,
@@ -19,9 +17,11 @@ from training.model import (
     image_features,
     load_model,
 )
-from training.preprocess import decode_image
-from training.tasks import get_task
-from training.tta import with_tta
+from training.inputs.data import data_root
+from training.inputs.encoding import blank_metadata
+from training.inputs.preprocess import decode_image
+from training.inputs.tasks import get_task
+from training.steps.tta import with_tta
 
 TASK = get_task("skin_lesion")
 SAMPLES = sorted((Path(__file__).parent / "data" / "ham10000").glob("*.jpg"))
@@ -115,7 +115,7 @@ def test_the_browser_form_keeps_the_answers_and_its_heatmap_follows_the_image(mo
         np.asarray(mirrored(feeds([image]), training=False)),
         atol=1e-5,
     )
-    from training.wrong_kind import head_scores
+    from training.steps.wrong_kind import head_scores
 
     np.testing.assert_allclose(
         np.asarray(out["in_kind"])[:, 0],
@@ -151,7 +151,7 @@ def test_the_exported_form_takes_the_four_views_of_one_image(models):
         assert np.asarray(got[name]).shape[0] == 1
         np.testing.assert_allclose(np.asarray(got[name]), np.asarray(want[name]), atol=1e-5)
     with pytest.raises(ValueError, match="tta"):
-        from training import export
+        from training.exporting import export
 
         export.build_metadata(TASK, {}, Path("."), SIZE, quantization="float32", tta="turns")
 
@@ -159,7 +159,7 @@ def test_the_exported_form_takes_the_four_views_of_one_image(models):
 def test_a_mirrored_model_saves_loads_and_matches_in_the_browser(models, tmp_path, browser):
     from dataclasses import replace
 
-    from training import export, parity
+    from training.exporting import export, parity
 
     config, _, mirrored = models
     mirrored.save(tmp_path / "model.keras")

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from training.unsure import MAX_ACCURACY_BELOW, measure, summarise, threshold_for
+from training.steps.unsure import MAX_ACCURACY_BELOW, measure, summarise, threshold_for
 
 
 def test_threshold_is_where_the_model_is_mostly_wrong_below():

@@ -5,8 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.encoding import blank_metadata
-from training.model import (
+from training.fitting.model import (
     CLASS_MAP_OUTPUT,
     IMAGE_INPUT,
     IN_KIND_OUTPUT,
@@ -15,10 +14,11 @@ from training.model import (
     browser_model,
     build_model,
 )
-from training.other_kinds import KIND_NAMES, blanks, documents, noise, other_kinds
-from training.preprocess import decode_image
-from training.tasks import get_task
-from training.wrong_kind import fit_head, head_scores, measure, threshold_for
+from training.inputs.encoding import blank_metadata
+from training.inputs.other_kinds import KIND_NAMES, blanks, documents, noise, other_kinds
+from training.inputs.preprocess import decode_image
+from training.inputs.tasks import get_task
+from training.steps.wrong_kind import fit_head, head_scores, measure, threshold_for
 
 TASK = get_task("skin_lesion")
 SAMPLES = Path(__file__).parent / "data" / "ham10000"
@@ -77,7 +77,7 @@ def test_browser_model_keeps_the_probabilities_and_adds_the_score_and_class_map(
     np.testing.assert_allclose(
         np.asarray(out["probabilities"]), np.asarray(model(feeds, training=False)), atol=1e-6
     )
-    from training.model import image_features
+    from training.fitting.model import image_features
 
     expected = head_scores(head, image_features(model, image))
     np.testing.assert_allclose(np.asarray(out[IN_KIND_OUTPUT])[:, 0], expected, atol=1e-5)
@@ -98,7 +98,7 @@ def test_the_boundary_is_used_while_it_catches_every_other_kind():
     often; then the 1 % validation quantile, which catches more of them."""
     import numpy as np
 
-    from training.wrong_kind import (
+    from training.steps.wrong_kind import (
         BOUNDARY_RULE,
         DETECTION_FLOOR,
         HEAD_THRESHOLD,

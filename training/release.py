@@ -4,19 +4,23 @@ Reads the task's recipe (``training/recipes/TASK.json``: the shipped hyper-param
 reviewed like code) and runs every step that makes the site's model, each into its
 own folder of one run folder (default ``runs/TASK/release``)::
 
-    1-train        training.train           model.keras, config.json, history.json, report.json …
-                                            (recipe members > 1: each trained into run/members, averaged)
-    2-tta        training.tta           the test-time mirrors in the graph (if the recipe has them)
-    3-calibration  training.calibration     temperature scaling of the softmax layer
-    4-risk         training.risk            the risk summary's threshold
-    5-wrong_kind   training.wrong_kind      the wrong-kind-of-image head
-    6-unsure       training.unsure          the "model is unsure" threshold
-    7-outline      training.outline         the lesion-outline network, trained and exported beside
-                                            the classifier (a task with lesion masks only)
-    8-export       training.convert         TF.js graph model + metadata.json, browser parity check,
-                   training.outside         the outside check (images from other clinics, measured only),
-                   training.outline         the outline's Dice through the JS API (outline.json),
-                                            the reports the site reads, their finished tables
+    1-train        fitting.train        model.keras, config.json, history.json, report.json …
+                                        (recipe members > 1: each trained into run/members,
+                                        averaged)
+    2-tta          steps.tta            the test-time mirrors in the graph (if the recipe has them)
+    3-calibration  steps.calibration    temperature scaling of the softmax layer
+    4-risk         steps.risk           the risk summary's threshold
+    5-wrong_kind   steps.wrong_kind     the wrong-kind-of-image head
+    6-unsure       steps.unsure         the "model is unsure" threshold
+    7-outline      steps.outline        the lesion-outline network, trained and exported beside
+                                        the classifier (a task with lesion masks only)
+    8-export       exporting.convert    TF.js graph model + metadata.json, browser parity check,
+                   exporting.outside    the outside check (images from other clinics, measured
+                                        only),
+                   steps.outline        the outline's Dice through the JS API (outline.json),
+                   reporting            the reports the site reads, their finished tables
+
+(modules of ``training``.)
 
 A step starts from a copy of the previous step's folder and writes only into its own,
 so nothing is overwritten in place; it is done when its ``step.json`` exists. A rerun
@@ -40,7 +44,7 @@ import shutil
 import time
 from pathlib import Path
 
-from training.data import PROJECT_ROOT
+from training.inputs.data import PROJECT_ROOT
 
 RECIPES = PROJECT_ROOT / "training" / "recipes"
 PICTURES = "outline_pictures"  # the export step's drawings of the outline's worst cases
@@ -53,7 +57,7 @@ QUICK = {
     "model": {"image_size": [64, 64]},
 }
 QUICK_OTHER_KINDS, QUICK_PARITY_IMAGES, QUICK_OUTSIDE_IMAGES = 12, 7, 12
-# The outline network's quick settings (training.outline_net.OutlineConfig fields).
+# The outline network's quick settings (training.steps.outline_net.OutlineConfig fields).
 QUICK_OUTLINE = {"limit": 16, "epochs": 1, "batch_size": 8, "height": 64, "width": 64}
 
 
@@ -91,7 +95,7 @@ def merged(base: dict, extra: dict) -> dict:
 
 def train_config(recipe: dict, out: Path, quick: bool):
     """The recipe's ``TrainConfig`` (its fields over the defaults), writing into ``out``."""
-    from training.config import config_from_settings
+    from training.fitting.config import config_from_settings
 
     fields = merged(recipe["train"], QUICK) if quick else recipe["train"]
     settings = merged({"task": recipe["task"], "out": str(out)}, fields)
@@ -120,7 +124,7 @@ def same_recipe(run: Path, recipe: dict, quick: bool) -> None:
 def step_folders(run: Path, recipe: dict) -> list[tuple[str, Path]]:
     """(step, its folder) of the steps this recipe has: the mirrors only if it asks for
     them, the outline only for a task with lesion masks (``Task.masks_dir``)."""
-    from training.tasks import get_task
+    from training.inputs.tasks import get_task
 
     skipped = set()
     if recipe.get("tta", "none") == "none":
@@ -134,7 +138,7 @@ def step_folders(run: Path, recipe: dict) -> list[tuple[str, Path]]:
 def outline_config(recipe: dict, folder: Path, quick: bool, data_dir: str | None):
     """The outline network's settings: the recipe's ``outline`` over the defaults, trained
     into ``folder/outline_run`` on the run's own split."""
-    from training.outline_net import OutlineConfig
+    from training.steps.outline_net import OutlineConfig
 
     fields = {**recipe.get("outline", {}), **(QUICK_OUTLINE if quick else {})}
     return OutlineConfig(
@@ -186,8 +190,9 @@ def release(
 ) -> Path:
     """Run (or resume) every step (or those up to ``until``); returns the last step's folder
     (``8-export`` for a whole release)."""
-    from training import calibration, convert, risk, tta, unsure, wrong_kind
-    from training.runs import load_run_data
+    from training.exporting import convert
+    from training.fitting.runs import load_run_data
+    from training.steps import calibration, risk, tta, unsure, wrong_kind
 
     recipe = read_recipe(task_id, recipe_path)
     run = Path(run).resolve()
@@ -200,8 +205,8 @@ def release(
     parity_images = QUICK_PARITY_IMAGES if quick else recipe.get("parity_images", 140)
 
     def train(folder: Path) -> None:
-        from training.train import train as train_model
-        from training.train import train_members
+        from training.fitting.train import train as train_model
+        from training.fitting.train import train_members
 
         config = train_config(recipe, folder, quick)
         if data_dir:
@@ -212,17 +217,17 @@ def release(
             train_model(config)
 
     def outline(folder: Path) -> None:
-        from training import outline as outlines
-        from training.outline_net import train as train_outline
+        from training.steps import outline as outlines
+        from training.steps.outline_net import train as train_outline
 
         config = outline_config(recipe, folder, quick, data_dir)
         model_path = train_outline(config)
         outlines.export(config, model_path, folder / "tfjs_model" / task_id)
 
     def export(folder: Path) -> None:
-        from training.outside import OUTSIDE_FILE, outside_check, summary_line
-        from training.site_tables import write_site_tables
-        from training.tasks import get_task
+        from training.exporting.outside import OUTSIDE_FILE, outside_check, summary_line
+        from training.inputs.tasks import get_task
+        from training.reporting.site_tables import write_site_tables
 
         convert.convert(
             folder,
@@ -232,7 +237,7 @@ def release(
             parity_images=parity_images,
             data_dir=data_dir,
         )
-        # The outside check (training.outside): the exported model on images from other
+        # The outside check (training.exporting.outside): the exported model on images from other
         # clinics, measured only, through the browser as a visitor's photo goes.
         found = outside_check(
             get_task(task_id),
@@ -244,8 +249,8 @@ def release(
             (folder / "reports" / task_id / OUTSIDE_FILE).write_text(json.dumps(found, indent=1))
             print(f"[outside] {summary_line(found)}", flush=True)
         if (folder / "outline_run").is_dir():  # the outline step's network, through assess()
-            from training import outline as outlines
-            from training.outline_net import REPORT_FILE
+            from training.steps import outline as outlines
+            from training.steps.outline_net import REPORT_FILE
 
             config = outline_config(recipe, folder, quick, data_dir)
             report_file = folder / "reports" / task_id / REPORT_FILE
@@ -316,8 +321,8 @@ def install_export(
 ) -> None:
     """Copy the export into the site: the model folder (replaced whole) and the report files
     the release made (other report files of the task, e.g. research's measurements, stay)."""
-    from training import export
-    from training.site_tables import write_site_tables
+    from training.exporting import export
+    from training.reporting.site_tables import write_site_tables
 
     models_root = models_root or PROJECT_ROOT / "static" / "tfjs_model"
     reports_root = reports_root or PROJECT_ROOT / "reports"
@@ -330,8 +335,8 @@ def install_export(
     for path in sorted((export_dir / "reports" / task_id).iterdir()):
         shutil.copy2(path, reports_root / task_id / path.name)
     repo_relative_out(reports_root / task_id / "config.json")
-    if (export_dir / PICTURES).is_dir():  # the outline's worst test cases (training.outline)
-        from training.outline_net import PICTURES_DIR
+    if (export_dir / PICTURES).is_dir():  # the outline's worst test cases (training.steps.outline)
+        from training.steps.outline_net import PICTURES_DIR
 
         pictures = pictures_root / PICTURES_DIR.name if pictures_root else PICTURES_DIR
         if pictures.exists():

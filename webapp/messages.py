@@ -14,7 +14,7 @@ Where the strings come from (docs/languages.md):
   ``{name}`` placeholders;
 - the text of the models' contracts (``<MODELS_FOLDER>/<task>/metadata.json``: titles,
   kinds, label names and descriptions, the details' names, the risk sentences), written
-  by ``training/tasks.py``, the one place the English is kept.
+  by ``training/inputs/tasks.py``, the one place the English is kept.
 
 The report files (``reports/<task>/``) hold figures, ids and keys, never words: the words
 of the report pages are the site's (``webapp/report_words.py`` and the templates), so a new

@@ -1,6 +1,6 @@
 """The outside check beside the model's own test, as the pages show it.
 
-``reports/<task>/outside.json`` (``training.outside``: the exported model through the
+``reports/<task>/outside.json`` (``training.exporting.outside``: the exported model through the
 browser on images of its kind from other clinics, measured only) holds the figures; this
 module lines them up with the same figures of the model's own test split (``report.json``
 and ``metadata.json``'s thresholds, measured there) as rows of numbers and ids. The words

@@ -1,6 +1,6 @@
 """The report files of a task (``reports/<task>/``): the one list of their names.
 
-Training writes them (``training.release``, ``training.site_tables`` for ``tables.json``),
+Training writes them (``training.release``, ``training.reporting.site_tables`` for ``tables.json``),
 experiments add some (``views.json``, ``leave_one_source_out.json``, ``cv_final.json``,
 ``backbones.json``), the site reads them (:mod:`webapp.reports`). Both sides import this
 list; the standard library only, so training imports it without Flask (see :mod:`webapp`).

@@ -4,7 +4,7 @@ Each page describes one exported task (``/performance/<task>``; without a task, 
 featured one, ``DEFAULT_TASK`` or the first of index.json) from its metadata.json and
 the report files of ``webapp.reports``. The pages render; they do not analyse: every
 table and every number of their sentences comes ready to print from ``tables.json``
-(made by ``training.site_tables`` when the reports are made), printed by one table
+(made by ``training.reporting.site_tables`` when the reports are made), printed by one table
 template (``templates/_table.html``). The charts are Plotly figures of the raw report
 files (``webapp.performance_charts``, ``webapp.data_charts``), drawn in the browser by the
 partial plotly.js bundle of ``static/vendor/plotly`` (``scripts/vendor_plotly.sh``) as they come into view. A

@@ -3,7 +3,7 @@
 ``research/`` measures the shipped recipe in ways a release does not (other framings of the
 test images, collections left out, other splits, other networks, the risk rule of the
 version before) and writes the results into ``reports/<task>/`` under the names of
-:data:`webapp.report_files.REPORT_FILES`; ``training.site_tables`` makes the pages' tables
+:data:`webapp.report_files.REPORT_FILES`; ``training.reporting.site_tables`` makes the pages' tables
 from them and the site draws charts from some. Both sides import this module: the writers
 call :func:`write` (which refuses a file of the wrong shape before anything is written), the
 readers :func:`check` what they read (a file of the wrong shape is "malformed": the page says

@@ -1,6 +1,6 @@
 """The words of the report tables, in the page's language.
 
-``reports/<task>/tables.json`` (``training.site_tables``) holds figures, ids and keys; this
+``reports/<task>/tables.json`` (``training.reporting.site_tables``) holds figures, ids and keys; this
 module words them: each key's English is here (marked for the catalogue, translated with
 gettext), the names of kinds, collections and the wrong-kind check's kinds of image come
 from the task's metadata.json, and every figure is written the way of the page's language
@@ -196,7 +196,7 @@ CV_COLUMNS = {
     ("cv_macro_auc", "without_metadata"): N_("Mean AUC, image only"),
     ("cv_macro_auc", "with_metadata"): N_("Mean AUC, with %(fields)s"),
 }
-# training.shifts.HELD_OUT: (row name, help).
+# training.inputs.shifts.HELD_OUT: (row name, help).
 SHIFTS = {
     "equalize": (N_("Grey levels spread evenly"), N_("global histogram equalisation")),
     "clahe": (

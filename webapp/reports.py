@@ -16,7 +16,7 @@ new reports show up on the next request, without a restart.
 
 The site prints figures, it does not work them out: every table and every number in
 the pages' sentences comes ready to print from ``tables.json``, which
-``training.site_tables`` makes from the files above when the reports are made
+``training.reporting.site_tables`` makes from the files above when the reports are made
 (:func:`load_site_tables`). The raw files are read only for the charts.
 """
 
@@ -131,7 +131,7 @@ def load_reports(task_id: str, names=tuple(REPORT_FILES)) -> Reports:
 
 @dataclass
 class SiteTables:
-    """``tables.json`` of one task (see ``training.site_tables``): tables and the facts the
+    """``tables.json`` of one task (see ``training.reporting.site_tables``): tables and the facts the
     pages' sentences print, per section, worded in the page's language by
     :class:`webapp.report_words.Words`; ``problem`` says why there are none."""
 
@@ -184,7 +184,7 @@ def load_site_tables(metadata: dict, data: dict | None = None) -> SiteTables:
         current_app.logger.error("tables.json of %s holds no tables", task_id)
         content, reports.problems["tables"] = None, "damaged"
     if content is None:
-        command = f"python -m training.site_tables {task_id}"
+        command = f"python -m training.reporting.site_tables {task_id}"
         return SiteTables(
             None,
             _(

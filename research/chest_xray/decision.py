@@ -4,10 +4,10 @@ research/chest_xray/results/NAME.json``.
 
 ``--model`` is a trained network *before* the release's temperature step (a release's
 ``1-train/model.keras``). On the VALIDATION split, unshifted and under the proxy's six
-held-out shifts (``training.shifts.HELD_OUT``), it builds the candidates of
+held-out shifts (``training.inputs.shifts.HELD_OUT``), it builds the candidates of
 ``research/chest_xray/decision.md`` from the same network's scores:
 
-- K0: softmax(z / T), ``T`` as ``training.calibration`` fits it (the shipped decision);
+- K0: softmax(z / T), ``T`` as ``training.steps.calibration`` fits it (the shipped decision);
 - K1: softmax(z / T − log π), π the training split's class shares (the prior correction);
 - K2: softmax(a·z + b), ``a`` and ``b`` fitted on validation by class-balanced log-loss;
 
@@ -32,9 +32,9 @@ from pathlib import Path
 import numpy as np
 
 from research.chest_xray import outside_proxy as proxy
-from training.calibration import fit_temperature
-from training.risk import NEVER_ABOVE
-from training.shifts import HELD_OUT
+from training.inputs.shifts import HELD_OUT
+from training.steps.calibration import fit_temperature
+from training.steps.risk import NEVER_ABOVE
 from webapp.report_shapes import write as write_report
 
 PNEUMONIA = proxy.PNEUMONIA
@@ -201,8 +201,8 @@ def report_test(
 def previous_risk(predictions: dict, threshold: float, version: str) -> dict:
     """risk.json's figures (``test.without_metadata`` and ``shifts.test``) of the version
     before, from its stored proxy predictions at its own risk threshold: what
-    ``training.site_tables`` prints beside the new ones (reports/chest_xray/risk_previous.json)."""
-    from training.risk import measure
+    ``training.reporting.site_tables`` prints beside the new ones (reports/chest_xray/risk_previous.json)."""
+    from training.steps.risk import measure
 
     y = np.asarray(predictions["y"])
     malignant = np.array([False, True])
@@ -343,7 +343,7 @@ def main(argv=None) -> int:
         parser.error("--model is required (or --print RESULTS.json)")
     import pandas as pd
 
-    from training.model import load_model
+    from training.fitting.model import load_model
 
     def log(s):
         print(s, file=sys.stderr, flush=True)

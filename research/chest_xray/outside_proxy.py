@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.shifts import (
+from training.inputs.shifts import (
     _shift,
     aspect,
     blur,
@@ -70,7 +70,7 @@ def series_of(name: str) -> str | None:
 
 
 # --------------------------------------------------------------------------- shifts
-# The shift functions are the product's (training.shifts: the risk step uses the held-out
+# The shift functions are the product's (training.inputs.shifts: the risk step uses the held-out
 # ones); they were first written here.
 
 PHOTOMETRIC, HELD_OUT, ADDED = "photometric", "held-out", "added"
@@ -193,7 +193,7 @@ def by_series(series: np.ndarray, y: np.ndarray, p: np.ndarray, t: float = 0.5) 
 
 def relative(path) -> str:
     """``path`` relative to the project (never an absolute path of this machine)."""
-    from training.data import PROJECT_ROOT
+    from training.inputs.data import PROJECT_ROOT
 
     path = Path(path).resolve()
     try:
@@ -204,8 +204,8 @@ def relative(path) -> str:
 
 def load_parts(split_path, data_dir=None):
     """{"val"|"test": (image ids, patient groups, labels, uint8 images)} of the task."""
-    from training.data import data_root, load_images, read_split, split_rows
-    from training.tasks import get_task
+    from training.inputs.data import data_root, load_images, read_split, split_rows
+    from training.inputs.tasks import get_task
 
     task = get_task(TASK_ID)
     table = task.load(data_root(data_dir))
@@ -227,12 +227,12 @@ def load_parts(split_path, data_dir=None):
 
 def probabilities(model, task, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
     """The class probabilities (N, k) of raw 0-255 images, metadata unknown: the plain
-    network (``training.evaluate.predict_without_metadata``) or the released one, whose
+    network (``training.fitting.evaluate.predict_without_metadata``) or the released one, whose
     outputs are named (``probabilities``, ``in_kind``, ``class_map``)."""
     from keras import ops
 
-    from training.encoding import blank_metadata
-    from training.model import IMAGE_INPUT, METADATA_INPUT
+    from training.fitting.model import IMAGE_INPUT, METADATA_INPUT
+    from training.inputs.encoding import blank_metadata
 
     out = []
     for start in range(0, len(images), batch_size):
@@ -249,13 +249,13 @@ def probabilities(model, task, images: np.ndarray, batch_size: int = 64) -> np.n
 
 def with_resize(model, mode: str | None):
     """``model`` with its graph's 'resize' layer doing ``mode`` ("crop" or "squash",
-    ``training.model.resize_layer``), every weight the same (the layer has none): the saved
+    ``training.fitting.model.resize_layer``), every weight the same (the layer has none): the saved
     model's config with ``crop_to_aspect_ratio`` set, rebuilt. None or its own mode: as is."""
     import keras
 
-    from training.layers import MeanOfViews, MirrorViews
-    from training.model import resize_mode
-    from training.tasks import RESIZE_MODES
+    from training.fitting.layers import MeanOfViews, MirrorViews
+    from training.fitting.model import resize_mode
+    from training.inputs.tasks import RESIZE_MODES
 
     if mode is None or mode == resize_mode(model):
         return model
@@ -285,7 +285,7 @@ def evaluate(
 ) -> tuple[dict, dict]:
     """(results, test predictions) of a saved model on every condition; ``resize``: its
     graph rebuilt to crop or squash (``with_resize``); ``aspect_input``: see ``shifted``."""
-    from training.model import load_model, resize_mode
+    from training.fitting.model import load_model, resize_mode
 
     task, parts = load_parts(split_path, data_dir)
     if task.label_ids[PNEUMONIA] != "pneumonia":

@@ -41,8 +41,8 @@ def image_statistics(gray: np.ndarray) -> dict:
 def main(argv: list[str] | None = None) -> int:
     from PIL import Image
 
-    from training.data import data_root, read_split, split_rows
-    from training.tasks import get_task
+    from training.inputs.data import data_root, read_split, split_rows
+    from training.inputs.tasks import get_task
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -1,9 +1,9 @@
 """The product's chest X-ray recipe with stronger radiograph augmentation:
-``python -m research.chest_xray.train_robust [--gamma 0.5 …] [training.train flags, e.g.
+``python -m research.chest_xray.train_robust [--gamma 0.5 …] [training.fitting.train flags, e.g.
 --out runs/chest_xray/robust --epochs 12]``.
 
 The recipe is ``training/recipes/chest_xray.json`` (its ``train`` fields become the flags of
-``training.config.parse_config``; flags given here come after and win). On top of the
+``training.fitting.config.parse_config``; flags given here come after and win). On top of the
 product's "standard" augmentation (small turns, zooms, shifts, brightness ±15 %, contrast
 ±20 %) every training image gets, in this order, the radiograph shifts a detector or a
 processing chain of another hospital brings (``RadiographAugmentation``):
@@ -15,7 +15,7 @@ processing chain of another hospital brings (``RadiographAugmentation``):
 - with chance ``noise_p`` grey Gaussian noise of σ ~ U(0, ``noise``) grey levels.
 
 None of the proxy's held-out shifts (equalisation, CLAHE, sharpening, JPEG, crop, pad) is
-drawn. The hook is ``training.train.train(batches=…)`` (a transform of each training batch
+drawn. The hook is ``training.fitting.train.train(batches=…)`` (a transform of each training batch
 after the product's augmentation); nothing of the product is patched. The run folder gets
 ``research.json`` (the augmentation's settings) beside the product's files.
 """
@@ -42,7 +42,7 @@ class RadiographAugmentation:
     noise: float = 10.0  # the largest noise σ (grey levels)
 
     def batches(self):
-        """The batch transform for ``training.train.train(batches=…)``: images (N, H, W, 3)
+        """The batch transform for ``training.fitting.train.train(batches=…)``: images (N, H, W, 3)
         0-255 floats in, the same out; labels and sample weights untouched."""
         import tensorflow as tf
 
@@ -104,8 +104,8 @@ def recipe_flags(task_id: str = TASK_ID) -> list[str]:
 
 def parse(argv=None):
     """(TrainConfig, RadiographAugmentation): the augmentation's flags, then the recipe's
-    and the rest (``training.config.parse_config``; later flags win)."""
-    from training.config import parse_config
+    and the rest (``training.fitting.config.parse_config``; later flags win)."""
+    from training.fitting.config import parse_config
 
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     for f in dataclasses.fields(RadiographAugmentation):
@@ -123,7 +123,7 @@ def parse(argv=None):
 
 
 def main(argv=None) -> int:
-    from training.train import train
+    from training.fitting.train import train
 
     config, augmentation = parse(argv)
     out = Path(config.out)
@@ -132,7 +132,7 @@ def main(argv=None) -> int:
         json.dumps(
             {
                 "radiograph_augmentation": dataclasses.asdict(augmentation),
-                "hook": "training.train.train(batches=…)",
+                "hook": "training.fitting.train.train(batches=…)",
                 "script": "research/chest_xray/train_robust.py",
             },
             indent=2,

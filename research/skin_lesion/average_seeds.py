@@ -1,7 +1,7 @@
 """The seeds of a ``native_size`` arm averaged in one graph (issue 29, ``members``).
 
 Loads each seed's network of ``research.skin_lesion.native_size`` (its run folders), puts
-them in one graph with ``training.model.merge_members`` (the mean of their logits, as the
+them in one graph with ``training.fitting.model.merge_members`` (the mean of their logits, as the
 release's ``members`` recipe does) and measures it as ``native_size`` measures one seed:
 validation and test (metadata blanked), and ``outside_dermoscopy`` through Keras on raw
 images. Rule: ``research/skin_lesion/experiments.md`` (the addendum of "The recipe at the
@@ -21,17 +21,17 @@ import numpy as np
 
 from research.skin_lesion.native_size import OUT as SEEDS_OUT
 from research.skin_lesion.native_size import TASK, outside_probabilities
-from training.data import PROJECT_ROOT
+from training.inputs.data import PROJECT_ROOT
 
 OUT = PROJECT_ROOT / "research" / "skin_lesion" / "results" / "average_seeds.json"
 
 
 def main(argv=None) -> dict:
-    from training.config import config_from_json
-    from training.data import load_data
-    from training.evaluate import classification_metrics, predict_without_metadata
-    from training.model import load_model, merge_members
-    from training.outside import outside_rows, scores
+    from training.exporting.outside import outside_rows, scores
+    from training.fitting.config import config_from_json
+    from training.fitting.evaluate import classification_metrics, predict_without_metadata
+    from training.fitting.model import load_model, merge_members
+    from training.inputs.data import load_data
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--arm", default="A", choices=["A", "B"])

@@ -2,7 +2,7 @@
 
     python -m research.skin_lesion.compare_backbones RUN [RUN …] [--out reports/skin_lesion/backbones.json]
 
-A RUN is a training folder (``training.train``'s output, or a release's ``1-train``) or a
+A RUN is a training folder (``training.fitting.train``'s output, or a release's ``1-train``) or a
 release step folder after ``2-tta`` (then the test-time mirrors' validation figures are
 read too). The α 0.25 rows whose run folders no longer exist are the figures recorded in
 ``research/skin_lesion/experiments.md`` (same split, same recipe, same code), and the α 0.75
@@ -19,7 +19,7 @@ import argparse
 import json
 from pathlib import Path
 
-from training.data import PROJECT_ROOT
+from training.inputs.data import PROJECT_ROOT
 from webapp.report_shapes import write as write_report
 
 # Recorded in research/skin_lesion/experiments.md (the runs were not kept).
@@ -85,9 +85,9 @@ RECORDED = [
 
 def measured_row(run: Path) -> dict:
     """One run's row, from its config.json, history.json and report.json."""
-    from training.config import config_from_json
-    from training.model import backbone_name, build_model
-    from training.tasks import get_task
+    from training.fitting.config import config_from_json
+    from training.fitting.model import backbone_name, build_model
+    from training.inputs.tasks import get_task
 
     config = config_from_json(run / "config.json")
     history = json.loads((run / "history.json").read_text())

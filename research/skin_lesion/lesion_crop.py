@@ -7,10 +7,10 @@ decoded images in memory, the lesion-grouped split), two variants:
   of each side);
 - B: a square around the lesion with a 15 % margin (``crop_box``): in training from the
   true masks (jittered), at evaluation from the outline network's predicted mask
-  (``training.outline``), the whole image when it finds none.
+  (``training.steps.outline``), the whole image when it finds none.
 
 Trained on the split's *train* part only, the last epoch kept; validation, test and the
-outside set (``training.outside``, Derm7pt + PH2) are only measured, the outside set never
+outside set (``training.exporting.outside``, Derm7pt + PH2) are only measured, the outside set never
 trained or tuned on. Rule and results: ``research/skin_lesion/experiments.md``.
 
     python -m research.skin_lesion.lesion_crop --seeds 0 1 2 --epochs 5
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from training.data import PROJECT_ROOT, data_root, read_split
-from training.tasks import get_task
+from training.inputs.data import PROJECT_ROOT, data_root, read_split
+from training.inputs.tasks import get_task
 
 TASK = get_task("skin_lesion")
 MARGIN = 0.15  # of the box's longer side, on each side
@@ -116,7 +116,7 @@ def load_masks(ids, folder: Path) -> list[np.ndarray]:
 
 def predicted_boxes(outline, images: list[np.ndarray]):
     """Bounding boxes (pixels) of the outline network's masks, per image (None: empty)."""
-    from training.outline_net import predict_masks
+    from training.steps.outline_net import predict_masks
 
     boxes = [None] * len(images)
     shapes = sorted({im.shape for im in images})
@@ -154,7 +154,7 @@ def build(size: int, weights: str, seed: int):
     import keras
     from keras import layers
 
-    from training.model import backbone_weights
+    from training.fitting.model import backbone_weights
 
     keras.utils.set_random_seed(seed)
     x_in = keras.Input((size, size, 3))
@@ -235,7 +235,7 @@ def predict(model, x):
 
 
 def score(probabilities, y):
-    from training.outside import scores
+    from training.exporting.outside import scores
 
     found = scores(TASK, {}, probabilities, y, None)
     return {
@@ -270,8 +270,8 @@ def relative(value):
 
 
 def run(args) -> dict:
-    from training.outline_net import load
-    from training.outside import outside_rows
+    from training.exporting.outside import outside_rows
+    from training.steps.outline_net import load
 
     root = data_root(args.data_dir or None)
     table = TASK.load(root)

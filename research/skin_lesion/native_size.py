@@ -9,7 +9,7 @@ images' own size"):
 - B: A with Shades of Gray colour constancy (p = 6) in the graph after the resize
   (``research.colour_constancy``).
 
-Each arm and seed is trained by ``training.train.train`` on the shipped split (the epoch
+Each arm and seed is trained by ``training.fitting.train.train`` on the shipped split (the epoch
 kept by validation balanced accuracy, as the product does), then measured on validation,
 the test split and ``outside_dermoscopy`` (per source; never trained or tuned on), the
 Keras network on raw images as the browser hands them (no mirrors).
@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from training.config import TrainConfig
-from training.data import PROJECT_ROOT
-from training.model import ModelConfig
-from training.tasks import get_task
+from training.fitting.config import TrainConfig
+from training.fitting.model import ModelConfig
+from training.inputs.data import PROJECT_ROOT
+from training.inputs.tasks import get_task
 
 TASK = get_task("skin_lesion")
 SIZE = (150, 200)
@@ -60,8 +60,8 @@ def outside_probabilities(model, rows) -> np.ndarray:
     blanked, as the browser sends for an image without details)."""
     from PIL import Image
 
-    from training.encoding import blank_metadata
-    from training.model import IMAGE_INPUT, METADATA_INPUT
+    from training.fitting.model import IMAGE_INPUT, METADATA_INPUT
+    from training.inputs.encoding import blank_metadata
 
     blank = np.asarray(blank_metadata(TASK), np.float32)[None]
     out = []
@@ -74,9 +74,9 @@ def outside_probabilities(model, rows) -> np.ndarray:
 
 
 def measure(arm: str, seed: int, epochs: int, runs: Path, rows) -> dict:
-    from training.model import load_model
-    from training.outside import scores
-    from training.train import train
+    from training.exporting.outside import scores
+    from training.fitting.model import load_model
+    from training.fitting.train import train
 
     if arm == "B":
         import research.colour_constancy  # noqa: F401 (registers the layer for loading)
@@ -145,7 +145,7 @@ def summary(results: list[dict]) -> dict:
 
 
 def main(argv=None) -> dict:
-    from training.outside import outside_rows
+    from training.exporting.outside import outside_rows
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--arms", nargs="+", default=["A", "B"], choices=["A", "B"])

@@ -1,6 +1,6 @@
 """Images per second of the product's training loop (issue 29, point 3).
 
-Times ``training.train``'s own input pipeline and Keras ``fit`` steps (the shipped
+Times ``training.fitting.train``'s own input pipeline and Keras ``fit`` steps (the shipped
 network, balanced batches) for each augmentation and input size given, on decoded
 training images in memory; the first steps (tracing, warm-up) are not counted. Run it
 alone on the machine: another job on the two cores halves the figure.
@@ -16,11 +16,11 @@ import time
 
 import numpy as np
 
-from training.config import TrainConfig
-from training.data import PROJECT_ROOT
-from training.model import ModelConfig, build_model
-from training.tasks import get_task
-from training.train import class_balance, make_dataset, training_loss
+from training.fitting.config import TrainConfig
+from training.fitting.model import ModelConfig, build_model
+from training.fitting.train import class_balance, make_dataset, training_loss
+from training.inputs.data import PROJECT_ROOT
+from training.inputs.tasks import get_task
 
 TASK = get_task("skin_lesion")
 
@@ -32,7 +32,7 @@ def crops_augmentation():
     each side (any place, so the lesion moves and its scale changes) resized back
     (bilinear), a horizontal and a vertical flip each with chance ½, and per-image
     brightness, contrast, saturation and hue; no free rotation. Given to
-    ``training.train.make_dataset`` as its ``batches`` transform over augment "none"."""
+    ``training.fitting.train.make_dataset`` as its ``batches`` transform over augment "none"."""
     import keras
     import tensorflow as tf
     from keras import layers
@@ -79,7 +79,9 @@ def images_per_second(augment: str, size: tuple[int, int], images, labels, steps
     config.model = ModelConfig(
         image_size=size, weights="../shared/data/weights/mobilenet_2_5_224_tf_no_top.h5"
     )
-    from training.model import backbone_weights  # noqa: F401 (resolves the path as train does)
+    from training.fitting.model import (
+        backbone_weights,  # noqa: F401 (resolves the path as train does)
+    )
 
     k = len(TASK.labels)
     meta = np.zeros((len(labels), TASK.metadata_size), np.float32)
@@ -99,7 +101,7 @@ def images_per_second(augment: str, size: tuple[int, int], images, labels, steps
 
 
 def main(argv=None) -> dict:
-    from training.data import data_root, load_images, read_split
+    from training.inputs.data import data_root, load_images, read_split
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--augment", nargs="+", default=["standard", "crops"])

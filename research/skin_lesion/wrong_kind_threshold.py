@@ -4,8 +4,8 @@
 
 The in-kind score (output ``in_kind``) of every image a visitor's photo goes through
 ``assess()`` with: HAM10000's validation and test splits, the outside check set
-(``training.outside``, measured only) and the held-out images of every other kind
-(``training.other_kinds``, part "test"). For each candidate threshold it prints the false
+(``training.exporting.outside``, measured only) and the held-out images of every other kind
+(``training.inputs.other_kinds``, part "test"). For each candidate threshold it prints the false
 alarms on each in-kind set and the detection rate per other kind; ``--out`` writes the
 scores' summary (research/skin_lesion/results/wrong_kind_threshold.json). The rule it was
 run for is in research/skin_lesion/experiments.md ("The wrong-kind threshold on other
@@ -13,7 +13,7 @@ clinics' photos").
 
     python -m research.skin_lesion.wrong_kind_threshold --install FILE
 
-puts the rule's threshold (``training.wrong_kind.HEAD_THRESHOLD``, what a release now sets) and
+puts the rule's threshold (``training.steps.wrong_kind.HEAD_THRESHOLD``, what a release now sets) and
 its measured rates from FILE (written by ``--out``) into the installed model's
 ``metadata.json`` and ``reports/skin_lesion/wrong_kind.json``: the model made before the rule
 changed, re-set without retraining (the head and its scores are the model's own).
@@ -28,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from training.data import PROJECT_ROOT, data_root, split_rows
-from training.other_kinds import other_kinds
-from training.outside import outside_rows
-from training.parity import browser_probabilities
-from training.tasks import get_task
-from training.wrong_kind import BOUNDARY_RULE, HEAD_THRESHOLD
+from training.exporting.outside import outside_rows
+from training.exporting.parity import browser_probabilities
+from training.inputs.data import PROJECT_ROOT, data_root, split_rows
+from training.inputs.other_kinds import other_kinds
+from training.inputs.tasks import get_task
+from training.steps.wrong_kind import BOUNDARY_RULE, HEAD_THRESHOLD
 
 
 def in_kind_scores(task, model_dir: Path, paths: list[Path]) -> np.ndarray:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from training.data import data_root
-from training.tasks import get_task
+from training.inputs.data import data_root
+from training.inputs.tasks import get_task
 
 TASK = get_task("skin_lesion")
 WEIGHTS = data_root() / "weights" / "mobilenet_2_5_224_tf_no_top.h5"
@@ -64,7 +64,7 @@ def research_report(module: str, *args: str) -> dict:
     import subprocess
     import sys
 
-    from training.data import PROJECT_ROOT
+    from training.inputs.data import PROJECT_ROOT
 
     result = subprocess.run(
         [sys.executable, "-m", f"research.{module}", *args],

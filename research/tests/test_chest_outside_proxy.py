@@ -211,8 +211,8 @@ def test_aspect_as_an_upload_is_the_stretched_image_which_a_crop_graph_crops_ali
 def test_a_model_rebuilt_to_squash_keeps_every_weight_and_answers_alike_on_squares():
     from dataclasses import replace
 
-    from training.model import IMAGE_INPUT, ModelConfig, build_model, resize_mode
-    from training.tasks import get_task
+    from training.fitting.model import IMAGE_INPUT, ModelConfig, build_model, resize_mode
+    from training.inputs.tasks import get_task
 
     model = build_model(
         replace(get_task("chest_xray"), resize="crop"), ModelConfig(image_size=(32, 32))
@@ -298,10 +298,10 @@ def test_the_candidates_augmentation_keeps_grey_8_bit_range_and_can_blur():
 
 
 def test_the_candidates_augmentation_runs_inside_the_products_training_pipeline(tmp_path):
-    """``training.train.make_dataset(batches=…)`` (the hook train() passes it to) yields a
+    """``training.fitting.train.make_dataset(batches=…)`` (the hook train() passes it to) yields a
     batch through it: no training, one batch drawn."""
     from research.chest_xray.train_robust import RadiographAugmentation, parse
-    from training.train import make_dataset
+    from training.fitting.train import make_dataset
 
     config, augmentation = parse(
         ["--out", str(tmp_path), "--batch_size", str(len(FILES)), "--noise_p", "1.0"]

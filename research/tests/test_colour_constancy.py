@@ -5,8 +5,8 @@ import pytest
 
 from research.colour_constancy import ShadesOfGray, build_model
 from research.tests.conftest import SAMPLES, TASK
-from training.model import ModelConfig, load_model
-from training.preprocess import decode_image
+from training.fitting.model import ModelConfig, load_model
+from training.inputs.preprocess import decode_image
 
 
 def reference(image: np.ndarray, p: float = 6.0) -> np.ndarray:
@@ -39,7 +39,7 @@ def test_grey_light_leaves_the_image_and_a_colour_cast_is_removed():
 
 @pytest.mark.browser
 def test_a_model_with_it_saves_loads_and_converts_for_the_browser(tmp_path, browser):
-    from training import export, parity
+    from training.exporting import export, parity
 
     model = build_model(TASK, ModelConfig(image_size=(64, 80)), "shades_of_gray")
     names = [layer.name for layer in model.layers]
@@ -69,7 +69,7 @@ def test_unknown_colour_constancy_is_refused():
 
 
 def test_the_product_builds_no_colour_constancy():
-    from training.model import build_model as product_build_model
+    from training.fitting.model import build_model as product_build_model
 
     assert "colour_constancy" not in ModelConfig.__dataclass_fields__
     model = product_build_model(TASK, ModelConfig(image_size=(64, 80)))

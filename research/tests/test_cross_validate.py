@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from research import cross_validate
-from training.data import PROJECT_ROOT
+from training.inputs.data import PROJECT_ROOT
 
 
 def fold_report(ba, auc, n=100):
@@ -89,7 +89,7 @@ def test_cross_validation_command_summarizes_finished_folds(tmp_path, monkeypatc
 
 
 def test_cross_validation_of_folds_given_tta(tmp_path, monkeypatch, capsys):
-    """Folds given mirrors after training (training.tta) are summarized as they then answer,
+    """Folds given mirrors after training (training.steps.tta) are summarized as they then answer,
     their one-view figures beside; a fold still answering from one view is left out, and said
     so; folds another process finished while this one trained are summarized too."""
     cv = cross_validate
@@ -175,20 +175,22 @@ def test_cross_validation_of_folds_given_tta(tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("views", ["mirrors", "none"])
 def test_a_fold_is_trained_from_one_view_then_given_the_recipes_views(tmp_path, monkeypatch, views):
     """A fold follows the shipped recipe as it was made: trained (and its epoch chosen) from
-    one view, then given the recipe's test-time views by training.tta."""
-    import training.data
-    import training.runs
-    import training.tta
-    from training.config import config_from_json
+    one view, then given the recipe's test-time views by training.steps.tta."""
+    import training.fitting.runs
+    import training.inputs.data
+    import training.steps.tta
+    from training.fitting.config import config_from_json
 
     cv = cross_validate
     config = config_from_json(PROJECT_ROOT / "reports" / "skin_lesion" / "config.json")
     config = dataclasses.replace(config, model=dataclasses.replace(config.model, tta=views))
     trained, given = [], []
-    monkeypatch.setattr(training.data, "split_dataset", lambda table, **kwargs: kwargs)
-    monkeypatch.setattr(training.data, "write_split", lambda table, split, path: None)
-    monkeypatch.setattr(training.runs, "rerun", lambda config, tag, *more: trained.append(config))
-    monkeypatch.setattr(training.tta, "main", given.append)
+    monkeypatch.setattr(training.inputs.data, "split_dataset", lambda table, **kwargs: kwargs)
+    monkeypatch.setattr(training.inputs.data, "write_split", lambda table, split, path: None)
+    monkeypatch.setattr(
+        training.fitting.runs, "rerun", lambda config, tag, *more: trained.append(config)
+    )
+    monkeypatch.setattr(training.steps.tta, "main", given.append)
     run = tmp_path / "cv_1"
     cv.train_fold(config, None, 0, 5, run, epochs=4)
     [fold_config] = trained

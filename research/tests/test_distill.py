@@ -8,13 +8,13 @@ import pytest
 from research.distill import distillation_targets
 from research.distill import main as distill
 from research.tests.conftest import TASK, tiny_run
-from training.calibration import logits_of, softmax
-from training.config import parse_config
-from training.data import split_rows
-from training.evaluate import predict_without_metadata
-from training.model import load_model
-from training.runs import load_run
-from training.train import make_dataset
+from training.fitting.config import parse_config
+from training.fitting.evaluate import predict_without_metadata
+from training.fitting.model import load_model
+from training.fitting.runs import load_run
+from training.fitting.train import make_dataset
+from training.inputs.data import split_rows
+from training.steps.calibration import logits_of, softmax
 
 
 @pytest.fixture(scope="module")

@@ -25,9 +25,9 @@ def test_tta_refuse_runs_trained_on_different_splits(tmp_path, capsys):
 
 
 def test_the_views_report_rebuilds_the_sites_answer_from_the_single_view_network(tmp_path):
-    """On a run given test-time mirrors (training.tta), "as given" is the run's own test
+    """On a run given test-time mirrors (training.steps.tta), "as given" is the run's own test
     report (the mean of the mirrors) and "one view" the report from before the mirrors."""
-    from training.tta import main as add_tta
+    from training.steps.tta import main as add_tta
 
     run = tiny_run(tmp_path / "run")
     before = json.loads((run / "report.json").read_text())

@@ -63,8 +63,8 @@ def test_mix_flag_is_checked():
 
 
 def test_focal_loss_spares_easy_images_and_refuses_negative_gamma():
-    from training.config import TrainConfig
-    from training.train import training_loss
+    from training.fitting.config import TrainConfig
+    from training.fitting.train import training_loss
 
     y = np.eye(3, dtype=np.float32)[[0, 0]]
     p = np.array([[0.95, 0.03, 0.02], [0.3, 0.4, 0.3]], np.float32)  # easy, hard
@@ -82,8 +82,8 @@ def test_focal_loss_spares_easy_images_and_refuses_negative_gamma():
 
 
 def test_logit_adjusted_loss_is_cross_entropy_of_prior_shifted_logits():
-    from training.config import TrainConfig
-    from training.train import training_loss
+    from training.fitting.config import TrainConfig
+    from training.fitting.train import training_loss
 
     counts = np.array([60, 30, 10])
     prior = counts / counts.sum()
@@ -127,9 +127,9 @@ def test_logit_adjusted_training_saves_and_loads(tmp_path):
 
 def test_init_starts_training_from_a_saved_model(tmp_path):
     """--init copies every weight of a saved network; a different network is refused."""
-    from training.config import TrainConfig
-    from training.model import ModelConfig, build_model
-    from training.tasks import get_task
+    from training.fitting.config import TrainConfig
+    from training.fitting.model import ModelConfig, build_model
+    from training.inputs.tasks import get_task
 
     def initial_model(model, init):
         config = TrainConfig(task=task.id, model=model)
@@ -164,7 +164,7 @@ def test_old_flags_and_configs_read_as_a_variation(tmp_path):
     import json
 
     from research.train import read_run_config, variation_arguments
-    from training.config import config_from_json
+    from training.fitting.config import config_from_json
 
     config, variation = parse(
         [
@@ -201,8 +201,8 @@ def test_old_flags_and_configs_read_as_a_variation(tmp_path):
     config, variation = read_run_config(tmp_path)
     assert config.imbalance == "none"
     assert variation.changes() == {"imbalance": "logit_adjusted", "mix": "cutmix"}
-    # Retrained in a fresh process (training.runs.rerun): the same recipe and variation.
-    from training.config import command_line
+    # Retrained in a fresh process (training.fitting.runs.rerun): the same recipe and variation.
+    from training.fitting.config import command_line
 
     assert parse([*variation_arguments(variation), *command_line(config)]) == (config, variation)
     with pytest.raises(ValueError, match="research.train.read_run_config"):

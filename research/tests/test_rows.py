@@ -4,8 +4,8 @@ import pytest
 
 from research.rows import hold_out_source, train_fraction
 from research.tests.conftest import TASK, needs_data
-from training.config import TrainConfig
-from training.data import load_data, part_rows
+from training.fitting.config import TrainConfig
+from training.inputs.data import load_data, part_rows
 
 
 def test_held_out_source_is_left_out_of_training_and_validation_only(tmp_path):

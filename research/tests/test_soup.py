@@ -8,11 +8,11 @@ import pytest
 
 from research.soup import main as soup
 from research.tests.conftest import TASK, needs_data, tiny_arguments
-from training.config import parse_config
-from training.evaluate import predict_without_metadata
-from training.model import load_model
-from training.runs import load_run
-from training.train import train
+from training.fitting.config import parse_config
+from training.fitting.evaluate import predict_without_metadata
+from training.fitting.model import load_model
+from training.fitting.runs import load_run
+from training.fitting.train import train
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import re
 
 from research.tests.conftest import tiny_run
 from research.train import read_run_config
-from training.model import load_model
+from training.fitting.model import load_model
 
 
 def test_a_run_with_several_experiments_trains_and_records_them(tmp_path, capsys):

@@ -117,7 +117,7 @@ export function riskOf(rule, results) {
 
 /**
  * One label's class activation map, scaled 0-1 (min to max; all 0 if flat), as
- * assess() reports it (training/model.py's normalized_class_map does the same).
+ * assess() reports it (training/fitting/model.py's normalized_class_map does the same).
  * `resize` is metadata.json's inputs.image.resize: 'crop' (the map covers the image's
  * centred crop at the input's aspect; models exported before it was recorded) or
  * 'squash' (the model squashed the whole image to its input: the map covers all of it).

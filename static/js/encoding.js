@@ -1,6 +1,6 @@
 // Encodes a person's optional {age, sex, site} into the model's metadata vector.
 // The rules come from metadata.json (written from the Python task registry);
-// training/encoding.py implements the same rules and a test compares both.
+// training/inputs/encoding.py implements the same rules and a test compares both.
 
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -12,7 +12,7 @@ function isMissing(value) {
 
 function encodeNumber(field, value) {
   if (isMissing(value)) return [0, 1];
-  // Plain decimal numbers only ("45", "45.5"), as in training/encoding.py: no hex, no booleans.
+  // Plain decimal numbers only ("45", "45.5"), as in training/inputs/encoding.py: no hex, no booleans.
   const text = String(value).trim();
   const number = typeof value === 'number' ? value : (DECIMAL.test(text) ? Number(text) : NaN);
   if (typeof value === 'boolean' || !Number.isFinite(number)) {

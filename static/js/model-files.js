@@ -65,7 +65,7 @@ async function download(url, name, onBytes) {
 }
 
 /**
- * The content version export writes into metadata.json (training/export.py,
+ * The content version export writes into metadata.json (training/exporting/export.py,
  * content_version): SHA-256 over "model.json" and its bytes, then each weight
  * file's name and bytes in name order; the first 12 hex digits. null where the
  * browser offers no SubtleCrypto (a page served over plain http from another host).

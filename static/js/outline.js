@@ -1,4 +1,4 @@
-// The lesion's outline and its shape, from the outline model's mask (training/outline.py).
+// The lesion's outline and its shape, from the outline model's mask (training/steps/outline.py).
 //
 // The model gives, for a rows × cols grid squashed over the whole image, the chance that
 // each cell is lesion. Here, with no TF.js and no page (pure functions, tested in Node):

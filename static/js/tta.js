@@ -1,6 +1,6 @@
 // Test-time mirrors (tta) made in JavaScript. A model exported with test-time mirrors
 // (metadata.json: inputs.image.tta === 'mirrors') takes the image and its three
-// mirrors stacked, and answers with the mean of the four (training/layers.py,
+// mirrors stacked, and answers with the mean of the four (training/fitting/layers.py,
 // MirrorViews / MeanOfViews). Flipping the pixels here is cheap; tfjs' WASM
 // Reverse kernel, in the graph, made each classification twice as slow (README,
 // "Benchmarks").
@@ -26,7 +26,7 @@ function put(out, at, r, g, b) {
 /**
  * RGB float pixels [4, height, width, 3] (row-major) of RGBA pixels {width, height, data}:
  * the image as given, mirrored left-right, mirrored up-down, and both (turned 180°),
- * in that order (the order training.layers.MeanOfViews mirrors the feature maps back in).
+ * in that order (the order training.fitting.layers.MeanOfViews mirrors the feature maps back in).
  */
 export function stackMirrors({ width, height, data }) {
   const plane = width * height * 3;
