@@ -11,7 +11,7 @@ answers instead of on the bare labels: the answers say which classes an image re
 
 The teachers' answer for each training image is the softmax of the mean logits over the
 networks and (``--tta mirrors``, the default) over the image's four mirrors — what
-``research.evaluate_views`` calls "mean of". The networks are used as training left
+``research.evaluate_framings`` calls "mean of". The networks are used as training left
 them (``research.soup.trained_network``: no calibration, no mirrors), without metadata, so
 the targets say what the image alone suggests. They are saved with each training image's
 id; training then learns ``w · answer + (1 - w) · true label``

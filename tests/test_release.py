@@ -149,7 +149,7 @@ def test_install_replaces_the_model_and_keeps_other_reports(quick_run, tmp_path)
     (models / "skin_lesion").mkdir(parents=True)
     (models / "skin_lesion" / "old-shard.bin").write_bytes(b"old")
     (reports / "skin_lesion").mkdir(parents=True)
-    (reports / "skin_lesion" / "views.json").write_text("{}")  # a research measurement
+    (reports / "skin_lesion" / "framings.json").write_text("{}")  # a research measurement
     pictures = tmp_path / "img"
     (pictures / "outline-worst").mkdir(parents=True)
     (pictures / "outline-worst" / "old.jpg").write_bytes(b"old")
@@ -161,7 +161,7 @@ def test_install_replaces_the_model_and_keeps_other_reports(quick_run, tmp_path)
     assert installed == sorted(i["file"] for i in drawn["images"]) and installed
     assert (models / "skin_lesion" / "metadata.json").is_file()
     assert json.loads((models / "index.json").read_text())["tasks"][0]["id"] == "skin_lesion"
-    assert (reports / "skin_lesion" / "views.json").is_file()
+    assert (reports / "skin_lesion" / "framings.json").is_file()
     assert (reports / "skin_lesion" / "report.json").is_file()
     # The installed recipe names its run folder without a path of the machine that made it.
     installed_out = json.loads((reports / "skin_lesion" / "config.json").read_text())["out"]

@@ -844,9 +844,9 @@ def test_measurements_of_another_run_are_flagged(
     assert all("another training run" not in section(html, name) for name in others)
 
 
-# ---- other framings and other clinics (views.json, leave_one_source_out.json) -------------
+# ---- other framings and other clinics (framings.json, leave_one_source_out.json) -------------
 
-ELSEWHERE = {"views": "views", "leave_one_source_out": "sources"}  # file → its part's heading
+ELSEWHERE = {"framings": "framings", "leave_one_source_out": "sources"}  # file → its part's heading
 LABEL_IDS = [
     label["id"] for label in json.loads((MODELS_DIR / TASK / "metadata.json").read_text())["labels"]
 ]
@@ -900,14 +900,14 @@ if (REPORTS_DIR / TASK / "leave_one_source_out.json").is_file():
 
 @pytest.fixture
 def elsewhere_reports(bare_reports, tmp_path):
-    """``make(views=…, loso=…)`` → a client with the report, views.json (the real one unless
+    """``make(views=…, loso=…)`` → a client with the report, framings.json (the real one unless
     given; None: none) and leave_one_source_out.json (made up unless given; None: none)."""
 
-    def make(views="real", loso="made-up", damaged=()):
+    def make(framings="real", loso="made-up", damaged=()):
         client = bare_reports(["report", "history", "curves"], damaged=damaged)
         folder = tmp_path / "reports" / TASK
         for name, content, real in (
-            ("views", views, report_file("views")),
+            ("framings", framings, report_file("framings")),
             ("leave_one_source_out", loso, made_up_loso()),
         ):
             if name in damaged or content is None:
@@ -926,8 +926,8 @@ def page_of(client) -> str:
 
 
 def test_views_part_shows_views_json(performance_html):
-    views = report_file("views")["views"]
-    html = section(performance_html, "views")
+    views = report_file("framings")["framings"]
+    html = section(performance_html, "framings")
     text = text_of(html)
     assert "Other framings and other clinics" in text_of(section(performance_html, "elsewhere"))
     assert "People frame photos differently" in text
@@ -946,7 +946,7 @@ def test_views_part_shows_views_json(performance_html):
     given, crop = views["as_given"]["test"], views["centre_square_crop"]["test"]
     drop = (given["balanced_accuracy"] - crop["balanced_accuracy"]) * 100
     sentence = text_of(
-        re.search(r'<span class="views-crop">(.*?)</span>\s*</p>', html, re.S).group(1)
+        re.search(r'<span class="framings-crop">(.*?)</span>\s*</p>', html, re.S).group(1)
     )
     assert (
         f"balanced accuracy of {percent1(crop['balanced_accuracy'])} instead of "
@@ -958,7 +958,7 @@ def test_views_part_shows_views_json(performance_html):
 
 
 def made_up_views(mirrored: bool) -> dict:
-    """A views.json as research/evaluate_views.py writes it for a run without test-time
+    """A framings.json as research/evaluate_framings.py writes it for a run without test-time
     mirrors (it measures them as an option) or with them (it measures one view)."""
 
     def figures(balanced_accuracy, auc):
@@ -977,7 +977,7 @@ def made_up_views(mirrored: bool) -> dict:
         "run": "made_up",
         "metadata": "none",
         "tta": "mirrors" if mirrored else "none",
-        "views": {
+        "framings": {
             "as_given": figures(0.671, 0.938),
             other: figures(0.647, 0.932),
             "centre_square_crop": figures(0.652, 0.925),
@@ -987,9 +987,9 @@ def made_up_views(mirrored: bool) -> dict:
 
 @pytest.mark.parametrize("mirrored", [False, True])
 def test_views_part_says_whether_the_site_averages_mirrors(elsewhere_reports, mirrored):
-    html = section(page_of(elsewhere_reports(views=made_up_views(mirrored))), "views")
-    mirrors = re.search(r'<p class="views-mirrors">(.*?)</p>', html, re.S)
-    one_view = re.search(r'<p class="views-one-view">(.*?)</p>', html, re.S)
+    html = section(page_of(elsewhere_reports(framings=made_up_views(mirrored))), "framings")
+    mirrors = re.search(r'<p class="framings-mirrors">(.*?)</p>', html, re.S)
+    one_view = re.search(r'<p class="framings-one-view">(.*?)</p>', html, re.S)
     if mirrored:
         assert mirrors is None
         text = text_of(one_view.group(1))
@@ -1079,11 +1079,11 @@ def test_a_collection_the_site_does_not_know_is_shown_by_its_name(elsewhere_repo
     assert "for 1 of the 2 collections, and the mean AUC for 1 of 1" in text
 
 
-@pytest.mark.parametrize("views,loso", [("real", None), (None, "made-up")])
-def test_each_file_shows_only_its_own_part(elsewhere_reports, views, loso):
-    html = page_of(elsewhere_reports(views=views, loso=loso))
+@pytest.mark.parametrize("framings,loso", [("real", None), (None, "made-up")])
+def test_each_file_shows_only_its_own_part(elsewhere_reports, framings, loso):
+    html = page_of(elsewhere_reports(framings=framings, loso=loso))
     assert 'id="elsewhere-heading"' in html
-    assert ('id="views-heading"' in html) is (views is not None)
+    assert ('id="framings-heading"' in html) is (framings is not None)
     assert ('id="sources-heading"' in html) is (loso is not None)
     assert ("chart-held-out-sources" in figures(html)) is (loso is not None)
     assert "report-missing" not in section(html, "elsewhere")
@@ -1091,10 +1091,10 @@ def test_each_file_shows_only_its_own_part(elsewhere_reports, views, loso):
 
 def test_without_either_file_there_is_no_such_section(elsewhere_reports, site):
     for html in (
-        page_of(elsewhere_reports(views=None, loso=None)),
+        page_of(elsewhere_reports(framings=None, loso=None)),
         site.get(f"/performance/{SECOND_TASK}").get_data(as_text=True),
     ):
-        assert 'id="elsewhere-heading"' not in html and 'id="views-heading"' not in html
+        assert 'id="elsewhere-heading"' not in html and 'id="framings-heading"' not in html
         assert "Other framings" not in html
 
 
@@ -1118,16 +1118,17 @@ def _loso_source(content: dict) -> dict:
 
 
 BROKEN_ELSEWHERE = {
-    "views": [
+    "framings": [
         {"run": "shipped"},
-        {"views": []},
-        _edited(report_file("views"), lambda v: v["views"].pop("as_given")),
+        {"framings": []},
+        _edited(report_file("framings"), lambda v: v["framings"].pop("as_given")),
         _edited(
-            report_file("views"),
-            lambda v: v["views"]["as_given"]["test"].update(balanced_accuracy="high"),
+            report_file("framings"),
+            lambda v: v["framings"]["as_given"]["test"].update(balanced_accuracy="high"),
         ),
         _edited(
-            report_file("views"), lambda v: v["views"]["centre_square_crop"].update(val={"n": 3})
+            report_file("framings"),
+            lambda v: v["framings"]["centre_square_crop"].update(val={"n": 3}),
         ),
     ],
     "leave_one_source_out": [
@@ -1153,7 +1154,7 @@ BROKEN_ELSEWHERE = {
 def test_a_views_or_sources_file_lacking_what_it_needs_costs_its_part(
     elsewhere_reports, name, content
 ):
-    html = page_of(elsewhere_reports(**{"views" if name == "views" else "loso": content}))
+    html = page_of(elsewhere_reports(**{"framings" if name == "framings" else "loso": content}))
     assert f"{name}.json does not hold what it needs" in text_of(section(html, ELSEWHERE[name]))
     assert "Traceback" not in html
     other = next(part for file, part in ELSEWHERE.items() if file != name)
@@ -1162,7 +1163,7 @@ def test_a_views_or_sources_file_lacking_what_it_needs_costs_its_part(
 
 @pytest.mark.parametrize("other_run", [False, True])
 def test_views_of_another_run_are_flagged(client_with_metadata, other_run, tmp_path):
-    views = report_file("views")["views"]["as_given"]["test"]
+    views = report_file("framings")["framings"]["as_given"]["test"]
 
     def edit(metadata):
         shipped = metadata["metrics"]["test"]["without_metadata"]
@@ -1173,7 +1174,7 @@ def test_views_of_another_run_are_flagged(client_with_metadata, other_run, tmp_p
     client, _ = client_with_metadata(edit)
     models = Path(client.application.config["MODELS_FOLDER"])
     client = released_for(client, models / TASK / "metadata.json", tmp_path)
-    html = section(client.get("/performance").get_data(as_text=True), "views")
+    html = section(client.get("/performance").get_data(as_text=True), "framings")
     assert ("another training run" in html) is other_run
     if other_run:
         assert percent1(views["balanced_accuracy"] - 0.1) in text_of(html)

@@ -145,10 +145,10 @@ def test_unsure_section(performance):
 
 
 def test_other_framings_and_clinics(performance):
-    """views.json's figures and, where it was computed, leave_one_source_out.json's chart."""
-    if not (TASK_REPORTS / "views.json").is_file():
-        pytest.skip("the shipped model has no views.json")
-    views = json.loads((TASK_REPORTS / "views.json").read_text())["views"]
+    """framings.json's figures and, where it was computed, leave_one_source_out.json's chart."""
+    if not (TASK_REPORTS / "framings.json").is_file():
+        pytest.skip("the shipped model has no framings.json")
+    views = json.loads((TASK_REPORTS / "framings.json").read_text())["framings"]
     expect(
         performance.get_by_role("heading", name="Other framings and other clinics")
     ).to_be_visible()

@@ -52,13 +52,17 @@ def _first(mapping: dict) -> str:
 
 # (file, how to break a shipped copy, the message check gives)
 BROKEN = [
-    ("views", lambda v: v["views"].pop("as_given"), "views.json: views.as_given: missing"),
     (
-        "views",
-        lambda v: v["views"]["as_given"]["test"].update(balanced_accuracy="high"),
-        'views.json: views.as_given.test.balanced_accuracy: "high" is not a number',
+        "framings",
+        lambda v: v["framings"].pop("as_given"),
+        "framings.json: framings.as_given: missing",
     ),
-    ("views", lambda v: v.update(views=[]), "views.json: views: [] is not an object"),
+    (
+        "framings",
+        lambda v: v["framings"]["as_given"]["test"].update(balanced_accuracy="high"),
+        'framings.json: framings.as_given.test.balanced_accuracy: "high" is not a number',
+    ),
+    ("framings", lambda v: v.update(framings=[]), "framings.json: framings: [] is not an object"),
     (
         "leave_one_source_out",
         lambda m: m["sources"][_first(m["sources"])].update(n_images=-3),
@@ -134,10 +138,10 @@ def test_a_file_of_the_wrong_shape_is_refused_naming_file_and_key(name, edit, me
 
 
 def test_a_file_may_carry_more_than_its_readers_need():
-    _, content = some("views")
-    content["views"]["as_given"]["test"]["per_class"] = {"any": 1}
+    _, content = some("framings")
+    content["framings"]["as_given"]["test"]["per_class"] = {"any": 1}
     content["new_figure"] = [1, 2]
-    check("views", content)
+    check("framings", content)
 
 
 def test_a_file_without_a_shape_passes():

@@ -1,7 +1,7 @@
 """The report files of a task (``reports/<task>/``): the one list of their names.
 
 Training writes them (``training.release``, ``training.reporting.site_tables`` for ``tables.json``),
-experiments add some (``views.json``, ``leave_one_source_out.json``, ``cv_final.json``,
+experiments add some (``framings.json``, ``leave_one_source_out.json``, ``cv_final.json``,
 ``backbones.json``), the site reads them (:mod:`webapp.reports`). Both sides import this
 list; the standard library only, so training imports it without Flask (see :mod:`webapp`).
 What each file holds, in a visitor's words, is the site's: :data:`webapp.reports.WHAT`.
@@ -21,7 +21,7 @@ REPORT_FILES = {
     "risk_previous": "risk_previous.json",
     "wrong_kind": "wrong_kind.json",
     "unsure": "unsure.json",
-    "views": "views.json",
+    "framings": "framings.json",
     "leave_one_source_out": "leave_one_source_out.json",
     "cross_validation": "cv_final.json",
     "backbones": "backbones.json",

@@ -9,8 +9,8 @@ call :func:`write` (which refuses a file of the wrong shape before anything is w
 readers :func:`check` what they read (a file of the wrong shape is "malformed": the page says
 so where its part would be). Research imports the product, never the reverse.
 
-    check("views", content)             # raises ShapeError("views.json: views.as_given: missing")
-    write("views", content, path)       # checked, then written as the readers expect it
+    check("framings", content)             # raises ShapeError("framings.json: framings.as_given: missing")
+    write("framings", content, path)       # checked, then written as the readers expect it
 
 A shape is a type (:data:`NUMBER`, :data:`COUNT`, :data:`TEXT`, :data:`ANY`), an object
 ``{"key": shape, "optional?": shape}`` (other keys are allowed: a file may carry more than the
@@ -127,7 +127,7 @@ def _check(shape, value, where: str) -> None:
 
 # ---- the files ---------------------------------------------------------------------------
 
-# One model's figures on one set of images (views.json, leave_one_source_out.json).
+# One model's figures on one set of images (framings.json, leave_one_source_out.json).
 MEASURED = {
     "n": COUNT,
     "accuracy": NUMBER,
@@ -142,12 +142,12 @@ FOLD_FIGURES = {"balanced_accuracy": NUMBER, "macro_auc?": Maybe(NUMBER)}
 RISK_FIGURES = {"focus_sensitivity": Maybe(NUMBER), "specificity": Maybe(NUMBER)}
 
 SHAPES = {
-    # research.evaluate_views --report: the model on other framings of the test images.
-    "views": {
+    # research.evaluate_framings --report: the model on other framings of the test images.
+    "framings": {
         "run": TEXT,
         "metadata?": TEXT,
         "tta?": TEXT,
-        "views": Each({"test": MEASURED, "val?": Maybe(MEASURED)}, required=("as_given",)),
+        "framings": Each({"test": MEASURED, "val?": Maybe(MEASURED)}, required=("as_given",)),
     },
     # research.leave_one_source_out: a model trained without each collection beside the
     # reference, on that collection's test images and on all its images.

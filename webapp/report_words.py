@@ -224,8 +224,8 @@ METHODS = {
         N_("doubt when no kind gets a high probability"),
     ),
 }
-# views.json's views: (name, help).
-VIEWS = {
+# framings.json's framings: (name, help).
+FRAMINGS = {
     "as_given": (N_("As given"), N_("the image as it is, answered as the site answers it")),
     "one_view": (
         N_("One view"),
@@ -384,7 +384,7 @@ class Words:
             return _(name) if key == "shift" else (_(help) if help else None)
         if key in ("view", "view_help"):
             fallback = (word["view"].replace("_", " ").capitalize(), "")
-            name, help = VIEWS.get(word["view"], fallback)
+            name, help = FRAMINGS.get(word["view"], fallback)
             return _(name) if key == "view" else (_(help) if help else None)
         if key == "method":
             return self.method(word["method"])
@@ -546,7 +546,7 @@ class Words:
         facts["installed"] = self.installed(facts.get("installed"))
         return facts
 
-    def _facts_views(self, facts: dict) -> dict:
+    def _facts_framings(self, facts: dict) -> dict:
         for view in ("crop", "mirrors", "one_view"):
             if facts.get(view):
                 facts[view] = {**facts[view], "change": self.points(facts[view]["change"])}

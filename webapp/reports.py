@@ -4,8 +4,8 @@ The files are written by the training package (``report.json``,
 ``history.json``, ``curves.json``, ``data.json``, and for a calibrated model with a
 risk summary, a wrong-kind check and an "unsure" warning ``calibration.json``,
 ``risk.json``, ``wrong_kind.json`` and ``unsure.json``; see the README), and where they
-were measured, the experiments' ``views.json`` (other framings of the test images,
-``research/evaluate_views.py``) and ``leave_one_source_out.json`` (models trained
+were measured, the experiments' ``framings.json`` (other framings of the test images,
+``research/evaluate_framings.py``) and ``leave_one_source_out.json`` (models trained
 without one collection of the data, ``research/leave_one_source_out.py``). The site only
 reads them: a missing or damaged file is not an error of the page, it is
 something the page says, so every reader here returns ``None`` for it and
@@ -49,7 +49,7 @@ WHAT = {
     "risk_previous": N_("risk summary of the version before"),
     "wrong_kind": N_("measurement of the wrong-kind-of-image check"),
     "unsure": N_("measurement of the “model is unsure” warning"),
-    "views": N_("measurement on other framings of the images"),
+    "framings": N_("measurement on other framings of the images"),
     "leave_one_source_out": N_("leave-one-collection-out measurement"),
     "cross_validation": N_("cross-validation of the installed recipe"),
     "backbones": N_("comparison of backbones"),

@@ -1,5 +1,5 @@
 """Measurements beside the test set in ``tables.json`` (``training.reporting.site_tables``): other
-framings (views.json), collections left out (leave_one_source_out.json), other splits
+framings (framings.json), collections left out (leave_one_source_out.json), other splits
 (cv_final.json) and other networks (backbones.json), as the experiments wrote them."""
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from training.reporting.table_format import (
     word,
 )
 
-# ---- views.json, leave_one_source_out.json, cv_final.json, backbones.json ------------------
+# ---- framings.json, leave_one_source_out.json, cv_final.json, backbones.json ------------------
 
-# The views of views.json the site words, in its order (another is named by its key).
-VIEWS = ("as_given", "one_view", "centre_square_crop", "mean_of_4_mirrors")
+# The framings of framings.json the site words, in its order (another is named by its key).
+FRAMINGS = ("as_given", "one_view", "centre_square_crop", "mean_of_4_mirrors")
 
 
 def _view_figures(measured: dict) -> dict:
@@ -44,12 +44,12 @@ def _change(before: dict, after: dict, key: str) -> float | None:
     return after[key] - before[key]
 
 
-def views(views: dict, metadata: dict) -> tuple[dict, list]:
-    """The model on other views of the same images (views.json), given the image alone."""
-    measured = views["views"]
-    ids = [v for v in VIEWS if v in measured] + [v for v in measured if v not in VIEWS]
+def framings(framings: dict, metadata: dict) -> tuple[dict, list]:
+    """The model on other framings of the same images (framings.json), given the image alone."""
+    measured = framings["framings"]
+    ids = [v for v in FRAMINGS if v in measured] + [v for v in measured if v not in FRAMINGS]
     if "as_given" not in ids:
-        raise ValueError("views.json does not measure the images as given")
+        raise ValueError("framings.json does not measure the images as given")
     rows, test = [], {}
     for view in ids:
         val = measured[view].get("val")
@@ -82,7 +82,7 @@ def views(views: dict, metadata: dict) -> tuple[dict, list]:
             "signed_auc_change": signed(auc, 3) if auc is not None else None,
         }
 
-    image_only = views.get("metadata", "none") == "none"
+    image_only = framings.get("metadata", "none") == "none"
     shipped = ((metadata.get("metrics") or {}).get("test") or {}).get("without_metadata") or {}
     installed = shipped.get("balanced_accuracy")
     same = (
@@ -118,7 +118,7 @@ def views(views: dict, metadata: dict) -> tuple[dict, list]:
     ]
     caption = "views_caption_image_only" if image_only else "views_caption"
     return facts, [
-        table("views", "framed_differently", caption, columns, rows, "views-table", groups)
+        table("framings", "framed_differently", caption, columns, rows, "framings-table", groups)
     ]
 
 
@@ -263,8 +263,8 @@ def cross_validation(cv: dict, metadata: dict) -> tuple[dict, list]:
     image_only = [fold["without_metadata"]["balanced_accuracy"] for fold in folds]
     shipped = metadata.get("training") or {}
     epochs, shipped_epochs = measure(cv.get("epochs")), measure(shipped.get("epochs"))
-    views = str(cv.get("tta") or "none")
-    shipped_views = str(shipped.get("tta") or "none")
+    tta = str(cv.get("tta") or "none")
+    shipped_tta = str(shipped.get("tta") or "none")
     image = mean["without_metadata"]
     total = int(number(cv.get("folds_total", len(folds))))
     facts = {
@@ -277,8 +277,8 @@ def cross_validation(cv: dict, metadata: dict) -> tuple[dict, list]:
         "folds": len(folds),
         "folds_total": total,
         "partial": len(folds) < total,
-        "views": (
-            "mirrors" if views == "mirrors" else "one_view" if shipped_views == "mirrors" else None
+        "tta": (
+            "mirrors" if tta == "mirrors" else "one_view" if shipped_tta == "mirrors" else None
         ),
         "balanced_accuracy": percent(image["balanced_accuracy"]),
         "sd": f"{sd['balanced_accuracy'] * 100:.1f}"

@@ -44,7 +44,7 @@ import json
 import sys
 from pathlib import Path
 
-from training.reporting.elsewhere_tables import backbones, cross_validation, sources, views
+from training.reporting.elsewhere_tables import backbones, cross_validation, framings, sources
 from training.reporting.rule_tables import risk, unsure, wrong_kind
 from training.reporting.table_format import (
     MALFORMED,
@@ -81,7 +81,7 @@ SOURCES = (
     "risk_previous",
     "wrong_kind",
     "unsure",
-    "views",
+    "framings",
     "leave_one_source_out",
     "cross_validation",
     "backbones",
@@ -334,7 +334,7 @@ def site_tables(task_id: str, reports_dir, metadata: dict | None = None) -> dict
     section("risk", "risk", risk, metadata, also=("risk_previous",))
     section("wrong_kind", "wrong_kind", wrong_kind, metadata)
     section("unsure", "unsure", unsure, metadata)
-    section("views", "views", views, metadata)
+    section("framings", "framings", framings, metadata)
     section("sources", "leave_one_source_out", sources, metadata)
     section("cross_validation", "cross_validation", cross_validation, metadata)
     section("backbones", "backbones", backbones, metadata)

@@ -1,18 +1,18 @@
-"""``python -m research.evaluate_views``: a run's answers on other framings of the images."""
+"""``python -m research.evaluate_framings``: a run's answers on other framings of the images."""
 
 import json
 import shutil
 
 import pytest
 
-from research import evaluate_views
+from research import evaluate_framings
 from research.tests.conftest import tiny_run
 
 
 def test_tta_refuse_runs_trained_on_different_splits(tmp_path, capsys):
-    """evaluate_views scores every run on the first run's split: runs of different splits
+    """evaluate_framings scores every run on the first run's split: runs of different splits
     (e.g. cross-validation folds) would be tested on images they were trained on."""
-    views = evaluate_views
+    framings = evaluate_framings
     runs = []
     for name, split in (("a", "train"), ("b", "test")):
         run = tmp_path / name
@@ -20,7 +20,7 @@ def test_tta_refuse_runs_trained_on_different_splits(tmp_path, capsys):
         (run / "split.csv").write_text(f"image_id,group,label,split\nISIC_1,HAM_1,nv,{split}\n")
         runs.append(str(run))
     with pytest.raises(SystemExit):
-        views.main(runs)
+        framings.main(runs)
     assert "different splits" in capsys.readouterr().err
 
 
@@ -33,12 +33,12 @@ def test_the_views_report_rebuilds_the_sites_answer_from_the_single_view_network
     before = json.loads((run / "report.json").read_text())
     assert add_tta(["--run", str(run)]) == 0
     report = json.loads((run / "report.json").read_text())
-    evaluate_views.main([str(run), "--report", str(tmp_path / "views.json")])
-    measured = json.loads((tmp_path / "views.json").read_text())
+    evaluate_framings.main([str(run), "--report", str(tmp_path / "framings.json")])
+    measured = json.loads((tmp_path / "framings.json").read_text())
     assert measured["tta"] == "mirrors"
-    assert set(measured["views"]) == {"as_given", "one_view", "centre_square_crop"}
+    assert set(measured["framings"]) == {"as_given", "one_view", "centre_square_crop"}
     for name, source in (("as_given", report), ("one_view", before)):
-        assert measured["views"][name]["test"]["macro_auc"] == pytest.approx(
+        assert measured["framings"][name]["test"]["macro_auc"] == pytest.approx(
             source["without_metadata"]["macro_auc"], abs=1e-3
         ), name
     shutil.rmtree(run)

@@ -1,11 +1,11 @@
 """Test-time views and averages of models, on validation and test (no metadata).
 
-    python -m research.evaluate_views runs/TASK/a [runs/TASK/b ...]
+    python -m research.evaluate_framings runs/TASK/a [runs/TASK/b ...]
 
 For every run, the probabilities of each view of each image: as given, mirrored
 left-right, up-down, both (turned 180°), and a **centre-square crop** (how a
 person who frames a photo square hands it over; the model then crops it again
-to its own aspect ratio). They are cached beside the run (``views.npz``).
+to its own aspect ratio). They are cached beside the run (``framings.npz``).
 Prints balanced accuracy and macro AUC for each run and for the average of all
 runs: plain, mean of the four mirror views (test-time augmentation), mean of two
 (the image and its left-right mirror: half the work) and the centre-square crop.
@@ -69,7 +69,7 @@ def run_views(run: Path, task, parts) -> dict:
     """{(split, view): probabilities}, computed once and cached in the run folder."""
     from training.fitting.evaluate import predict_without_metadata
 
-    cache = run / "views.npz"
+    cache = run / "framings.npz"
     model_file = run / "model.keras"
     names = MIRRORS + (SQUARE_MIRRORS if has_mirrors(run) else ("square",))
     if cache.is_file() and cache.stat().st_mtime > model_file.stat().st_mtime:
@@ -84,7 +84,7 @@ def run_views(run: Path, task, parts) -> dict:
             found[split, name] = predict_without_metadata(
                 model, task, np.ascontiguousarray(view(images, name))
             )
-            print(f"[views] {run.name} {split} {name}", flush=True)
+            print(f"[framings] {run.name} {split} {name}", flush=True)
     np.savez_compressed(cache, **{f"{s}/{v}": p for (s, v), p in found.items()})
     return found
 
@@ -104,7 +104,7 @@ def main(argv=None) -> int:
         type=Path,
         default=None,
         help="also write the first run's figures as JSON (e.g. "
-        "reports/<task>/views.json, read by the performance page)",
+        "reports/<task>/framings.json, read by the performance page)",
     )
     args = parser.parse_args(argv)
     if len({(run / "split.csv").read_bytes() for run in args.runs}) > 1:
@@ -185,7 +185,7 @@ def main(argv=None) -> int:
             "run": args.runs[0].name,
             "metadata": "none",
             "tta": "mirrors" if mirrored else "none",
-            "views": {
+            "framings": {
                 name: {
                     split: {
                         key: m[key] for key in ("n", "accuracy", "balanced_accuracy", "macro_auc")
@@ -196,7 +196,7 @@ def main(argv=None) -> int:
                 for name, pick in picks.items()
             },
         }
-        write_report("views", report, args.report)
+        write_report("framings", report, args.report)
     print(
         "| model | view | val balanced acc. | val macro AUC | test balanced acc. | test macro AUC |"
     )
