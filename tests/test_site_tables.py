@@ -255,3 +255,16 @@ def test_made_without_tensorflow_or_numpy():
 )
 def test_a_measured_share_is_never_written_as_a_perfect_score(made, written):
     assert made() == written
+
+
+@pytest.mark.parametrize("task", ["chest_xray", "malaria", "skin_lesion"])
+def test_every_section_with_facts_has_its_words(task):
+    """Each section of the shipped tables.json is either plain figures or has a formatter in
+    webapp.report_words, so a renamed section cannot reach a page as raw figures."""
+    from webapp.report_words import PLAIN_FACTS, Words
+
+    facts = json.loads((ROOT / "reports" / task / "tables.json").read_text())["facts"]
+    missing = [
+        name for name in facts if name not in PLAIN_FACTS and not hasattr(Words, f"_facts_{name}")
+    ]
+    assert not missing

@@ -262,6 +262,9 @@ INSTALLED = {
     "unsure_threshold": N_("unsure threshold"),
 }
 SPLITS = {"validation": N_("validation"), "test": N_("test")}
+# Sections of tables.json whose facts are figures only, shown as they are; every other
+# section's facts get their words from Words._facts_<section>.
+PLAIN_FACTS = ("headline", "cross_validation", "backbones")
 # What a task's split keeps apart (metadata.json's split_group, else "case"), as the tables
 # and sentences name them.
 GROUPS = (
@@ -481,8 +484,12 @@ class Words:
         """A section's facts with their words (names, lists, changes) in the page's language."""
         if facts is None:
             return None
+        if section in PLAIN_FACTS:
+            return facts
         worded = getattr(self, f"_facts_{section}", None)
-        return worded(dict(facts)) if worded else facts
+        if worded is None:  # a renamed section would otherwise show raw figures
+            raise KeyError(f"no words for the facts of section {section!r}")
+        return worded(dict(facts))
 
     def _facts_training(self, facts: dict) -> dict:
         duration = facts.get("duration")
