@@ -333,6 +333,43 @@ def test_an_image_of_another_kind_is_flagged(page, tmp_path, task_metadata, n_la
     expect(page.locator("#wrong-kind-alert")).to_be_hidden()
 
 
+def metadata_of_an_older_export(route):
+    """metadata.json as models exported before the one names wrote it: the wrong-kind check
+    under "doubt", the test-time mirrors as inputs.image.views."""
+    metadata = route.fetch().json()
+    metadata["doubt"] = metadata.pop("wrong_kind")
+    metadata["inputs"]["image"]["views"] = metadata["inputs"]["image"].pop("tta")
+    route.fulfill(json=metadata)
+
+
+def test_an_older_exports_metadata_still_warns_and_mirrors(
+    browser, live_server, tmp_path, task_metadata, n_labels
+):
+    """A model folder exported before ``wrong_kind`` and ``tta`` had those names still loads:
+    its image is stacked with its mirrors (the graph takes four) and a blank picture gets
+    the wrong-kind warning."""
+    from PIL import Image
+
+    if "wrong_kind" not in task_metadata or task_metadata["inputs"]["image"].get("tta") is None:
+        pytest.skip("this model has no wrong-kind check or no test-time mirrors")
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (300, 200), (200, 190, 185)).save(blank)
+    recorded = open_recorded_page(browser, service_workers="block")
+    page = recorded.page
+    page.route(f"**/tfjs_model/{task_metadata['task']}/metadata.json", metadata_of_an_older_export)
+    try:
+        page.goto(live_server + SCREENER)
+        expect(page.get_by_role("status")).to_have_text(READY, timeout=BROWSER_TIMEOUT_MS)
+        choose(page, blank)
+        expect_result(page, blank.name, n_labels)
+        expect(page.locator("#wrong-kind-alert")).to_contain_text(
+            "does not look like the kind of image"
+        )
+        recorded.assert_clean()
+    finally:
+        page.context.close()
+
+
 # ---- where the model looked (class activation map) and "the model is unsure" ---------------
 
 HEATMAP = re.compile(r"^Where the model found evidence for ")
