@@ -258,7 +258,7 @@ AUC_CHANGE = {"lower": N_("%(figure)s lower"), "higher": N_("%(figure)s higher")
 INSTALLED = {
     "temperature": N_("temperature"),
     "risk_threshold": N_("risk threshold"),
-    "wrong_kind_threshold": N_("doubt threshold"),
+    "wrong_kind_threshold": N_("wrong-kind threshold"),
     "unsure_threshold": N_("unsure threshold"),
 }
 SPLITS = {"validation": N_("validation"), "test": N_("test")}
