@@ -96,7 +96,7 @@ def average_weights(models: list, task, config, metadata: str = "first", variati
 
 def main(argv=None) -> int:
     from research.train import VARIATION_FILE, read_run_config, rows_filter
-    from training.fitting.evaluate import classification_metrics, predict_without_metadata
+    from training.fitting.evaluate import validation_figures
     from training.fitting.runs import write_test_report
     from training.inputs.data import load_data
     from training.inputs.tasks import get_task
@@ -122,17 +122,13 @@ def main(argv=None) -> int:
     soup = average_weights(models, task, config.model, args.metadata, variation)
 
     val_images, _, val_y = parts["val"]
-    validation = {}
-    for name, model in [*zip([str(r) for r in args.runs], models), ("average", soup)]:
-        found = classification_metrics(
-            val_y, predict_without_metadata(model, task, val_images), task.label_ids
-        )
-        validation[name] = {k: found[k] for k in ("balanced_accuracy", "macro_auc")}
-        print(
-            f"[soup] validation without metadata, {name}: balanced accuracy "
-            f"{found['balanced_accuracy']:.4f}, macro AUC {found['macro_auc']:.4f}",
-            flush=True,
-        )
+    validation = validation_figures(
+        {**{str(r): m for r, m in zip(args.runs, models)}, "average": soup},
+        task,
+        val_images,
+        val_y,
+        "soup",
+    )
 
     args.out.mkdir(parents=True)
     saved = json.loads((args.runs[0] / "config.json").read_text())

@@ -83,6 +83,23 @@ def predict_without_metadata(model, task: Task, images: np.ndarray) -> np.ndarra
     return predict(model, images, np.ascontiguousarray(blank))
 
 
+def validation_figures(models: dict, task: Task, images, y, tag: str) -> dict:
+    """{name: balanced accuracy and macro AUC of each of ``models`` ({name: network}) on
+    ``images`` given alone}, each printed as ``[tag]``."""
+    figures = {}
+    for name, model in models.items():
+        found = classification_metrics(
+            y, predict_without_metadata(model, task, images), task.label_ids
+        )
+        figures[name] = {k: found[k] for k in ("balanced_accuracy", "macro_auc")}
+        print(
+            f"[{tag}] validation without metadata, {name}: balanced accuracy "
+            f"{found['balanced_accuracy']:.4f}, macro AUC {found['macro_auc']:.4f}",
+            flush=True,
+        )
+    return figures
+
+
 def evaluate(
     model, task: Task, images: np.ndarray, metadata: np.ndarray, y_true: np.ndarray
 ) -> tuple[dict, dict]:

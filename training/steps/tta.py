@@ -62,7 +62,7 @@ def add_tta(run: Path, tta: str = "mirrors", data: tuple | None = None) -> None:
     and write its test report again. ``data``: the run's images
     (``training.fitting.runs.load_run_data``), if already loaded."""
     from training.fitting.config import config_from_json
-    from training.fitting.evaluate import classification_metrics, predict_without_metadata
+    from training.fitting.evaluate import validation_figures
     from training.fitting.runs import load_run, rewrite_test_report
 
     config = config_from_json(run / "config.json")
@@ -84,17 +84,9 @@ def add_tta(run: Path, tta: str = "mirrors", data: tuple | None = None) -> None:
         if variant in report
     }
     val_images, _, val_y = parts["val"]
-    validation = {}
-    for name, m in (("one_view", model), (tta, rebuilt)):
-        found = classification_metrics(
-            val_y, predict_without_metadata(m, task, val_images), task.label_ids
-        )
-        validation[name] = {k: found[k] for k in ("balanced_accuracy", "macro_auc")}
-        print(
-            f"[tta] validation without metadata, {name}: balanced accuracy "
-            f"{found['balanced_accuracy']:.4f}, macro AUC {found['macro_auc']:.4f}",
-            flush=True,
-        )
+    validation = validation_figures(
+        {"one_view": model, tta: rebuilt}, task, val_images, val_y, "tta"
+    )
 
     shutil.copy2(run / "model.keras", run / "model_one_view.keras")
     rebuilt.save(run / "model.keras")
